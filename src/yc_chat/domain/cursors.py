@@ -1,0 +1,64 @@
+"""Opaque pagination cursors. Clients pass them back verbatim; we never trust their content."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from yc_chat.domain.errors import FieldProblem, InvalidInput
+
+MAX_CURSOR_LENGTH = 1024
+MAX_OFFSET = 100_000
+
+
+def _bad_cursor() -> InvalidInput:
+    message = "is not a cursor this service issued"
+    return InvalidInput(
+        f"cursor: {message}", details=[FieldProblem(field="cursor", message=message)]
+    )
+
+
+def _encode(payload: object) -> str:
+    raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _decode(cursor: str) -> object:
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise _bad_cursor()
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
+    except (ValueError, binascii.Error, UnicodeError) as exc:
+        raise _bad_cursor() from exc
+
+
+def encode_offset(offset: int) -> str:
+    return _encode({"o": offset})
+
+
+def decode_offset(cursor: str | None) -> int:
+    """The offset in `cursor`; 0 for no cursor."""
+    if cursor is None:
+        return 0
+    payload = _decode(cursor)
+    offset = payload.get("o") if isinstance(payload, dict) else None
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_OFFSET:
+        raise _bad_cursor()
+    return offset
+
+
+def encode_key(key: tuple[str, str]) -> str:
+    return _encode({"k": list(key)})
+
+
+def decode_key(cursor: str | None) -> tuple[str, str] | None:
+    """The keyset position in `cursor`; None for no cursor."""
+    if cursor is None:
+        return None
+    payload = _decode(cursor)
+    key = payload.get("k") if isinstance(payload, dict) else None
+    if not isinstance(key, list) or len(key) != 2 or not all(isinstance(part, str) for part in key):
+        raise _bad_cursor()
+    return (key[0], key[1])

@@ -1,0 +1,46 @@
+"""Chat provider events this service reacts to, in domain words."""
+
+from __future__ import annotations
+
+import attrs
+
+from yc_chat.domain.model import ChannelId, UserId
+
+PUSH_BODY_LIMIT = 100
+MEDIA_PLACEHOLDER = "[Media Message]"
+
+
+@attrs.frozen(kw_only=True)
+class MessagePosted:
+    channel_id: ChannelId
+    sender_id: UserId
+    sender_name: str | None
+    text: str
+    has_attachments: bool
+    is_system: bool
+
+
+@attrs.frozen(kw_only=True)
+class ChannelDeleted:
+    channel_id: ChannelId
+
+
+@attrs.frozen(kw_only=True)
+class UserUpdated:
+    user_id: UserId
+
+
+@attrs.frozen(kw_only=True)
+class OtherEvent:
+    type: str
+
+
+ChatEvent = MessagePosted | ChannelDeleted | UserUpdated | OtherEvent
+
+
+def push_body(text: str) -> str:
+    """The notification body: the text cut to 100 characters, or the media placeholder."""
+    stripped = text.strip()
+    if not stripped:
+        return MEDIA_PLACEHOLDER
+    return stripped[:PUSH_BODY_LIMIT]

@@ -1,0 +1,246 @@
+"""Value objects and entities of the chat domain."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+from typing import NewType
+
+import attrs
+
+UserId = NewType("UserId", str)
+OrgId = NewType("OrgId", str)
+AppointmentId = NewType("AppointmentId", str)
+ChannelId = NewType("ChannelId", str)
+
+SYSTEM_USER_ID = UserId("system")
+SYSTEM_USER_NAME = "Yosemite Crew"
+ADMIN_ROLES = frozenset({"owner", "admin"})
+DEFAULT_ACTIVATION_MINUTES = 5
+MAX_ACTIVATION_MINUTES = 1440
+
+
+class UserKind(enum.StrEnum):
+    STAFF = "staff"
+    PET_OWNER = "pet_owner"
+
+
+class ChatCategory(enum.StrEnum):
+    CLIENT = "client"
+    COLLEAGUE = "colleague"
+    GROUP = "group"
+
+
+class ChatStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+def _require_aware(_: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{attribute.name} must carry a UTC offset")
+
+
+@attrs.frozen(kw_only=True)
+class User:
+    """A person known to the directory: clinic staff or a pet owner."""
+
+    id: UserId
+    name: str
+    kind: UserKind = UserKind.STAFF
+    email: str | None = None
+    image: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Org:
+    """A clinic (business) whose staff talk to each other and to pet owners."""
+
+    id: OrgId
+    name: str
+
+
+@attrs.frozen(kw_only=True)
+class Membership:
+    """A user's current membership of an org, with a free-form role string."""
+
+    org_id: OrgId
+    user_id: UserId
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role.strip().lower() in ADMIN_ROLES
+
+
+@attrs.frozen(kw_only=True)
+class Member:
+    """A member as listed to other members: the user's profile plus their role."""
+
+    user: User
+    role: str
+
+
+@attrs.frozen(kw_only=True)
+class Appointment:
+    """An appointment as the host platform records it, mirrored with its chat's state."""
+
+    id: AppointmentId
+    org_id: OrgId
+    pet_owner_id: UserId
+    vet_id: UserId
+    starts_at: datetime = attrs.field(validator=_require_aware)
+    pet_name: str = ""
+    pet_owner_name: str = ""
+    chat_channel_id: ChannelId | None = None
+    chat_status: ChatStatus | None = None
+    chat_activation_minutes: int | None = None
+
+    @property
+    def activation_minutes(self) -> int:
+        if self.chat_activation_minutes is None:
+            return DEFAULT_ACTIVATION_MINUTES
+        return self.chat_activation_minutes
+
+    @property
+    def chat_opens_at(self) -> datetime:
+        return self.starts_at - timedelta(minutes=self.activation_minutes)
+
+    def status_at(self, now: datetime) -> ChatStatus:
+        """The chat status this appointment should have at `now`."""
+        if self.chat_status is ChatStatus.ENDED:
+            return ChatStatus.ENDED
+        return ChatStatus.ACTIVE if now >= self.chat_opens_at else ChatStatus.PENDING
+
+
+@attrs.frozen(kw_only=True)
+class ChannelSpec:
+    """Everything needed to create a channel: id, members, creator and metadata."""
+
+    id: ChannelId
+    category: ChatCategory
+    org_id: OrgId
+    members: frozenset[UserId]
+    created_by: UserId
+    status: ChatStatus
+    name: str | None = None
+    image: str | None = None
+    read_only: bool = False
+    appointment_id: AppointmentId | None = None
+    appointment_time: datetime | None = None
+    pet_owner_id: UserId | None = None
+    pet_owner_name: str | None = None
+    pet_name: str | None = None
+    vet_id: UserId | None = None
+
+    @property
+    def frozen(self) -> bool:
+        # Pending chats exist but nobody can write yet; ended ones are closed for good.
+        return self.status is not ChatStatus.ACTIVE
+
+    @property
+    def is_group(self) -> bool:
+        return self.category is ChatCategory.GROUP
+
+
+@attrs.frozen(kw_only=True)
+class Channel:
+    """A channel as the chat provider holds it now."""
+
+    id: ChannelId
+    category: ChatCategory
+    org_id: OrgId
+    members: frozenset[UserId]
+    created_by: UserId | None
+    status: ChatStatus
+    frozen: bool
+    name: str | None = None
+    image: str | None = None
+    read_only: bool = False
+    appointment_id: AppointmentId | None = None
+    appointment_time: datetime | None = None
+    pet_owner_id: UserId | None = None
+    pet_owner_name: str | None = None
+    pet_name: str | None = None
+    vet_id: UserId | None = None
+    created_at: datetime | None = None
+    last_message_at: datetime | None = None
+    last_message_text: str | None = None
+
+    @property
+    def is_group(self) -> bool:
+        return self.category is ChatCategory.GROUP
+
+    @property
+    def member_count(self) -> int:
+        return len(self.members)
+
+    @property
+    def is_ended(self) -> bool:
+        return self.status is ChatStatus.ENDED
+
+
+@attrs.frozen(kw_only=True)
+class OpenedChannel:
+    """The result of get-or-create: the channel and whether this call created it."""
+
+    channel: Channel
+    created: bool
+
+
+@attrs.frozen(kw_only=True)
+class UserProfile:
+    """What the chat provider shows of a user."""
+
+    id: UserId
+    name: str
+    image: str | None = None
+
+    @classmethod
+    def of(cls, user: User) -> UserProfile:
+        return cls(id=user.id, name=user.name, image=user.image)
+
+    @property
+    def fingerprint(self) -> str:
+        # A change of name or image is what makes a provider upsert worth paying for.
+        return f"{len(self.name)}:{self.name}|{self.image or ''}"
+
+
+SYSTEM_PROFILE = UserProfile(id=SYSTEM_USER_ID, name=SYSTEM_USER_NAME)
+
+
+@attrs.frozen(kw_only=True)
+class Device:
+    """A push token registered by a user."""
+
+    user_id: UserId
+    token: str
+    platform: str
+
+
+@attrs.frozen(kw_only=True)
+class Notification:
+    """One push notification for one recipient."""
+
+    recipient_id: UserId
+    title: str
+    body: str
+    data: dict[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class UserToken:
+    """A chat provider token for a user, with its expiry."""
+
+    token: str = attrs.field(repr=False)
+    expires_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class ChannelRef:
+    """What channel-creating use cases return: the id and the member ids."""
+
+    channel_id: ChannelId
+    members: tuple[UserId, ...]
+    channel_type: str = "messaging"

@@ -1,0 +1,82 @@
+"""Who may do what: pure functions over the caller, their membership and the target."""
+
+from __future__ import annotations
+
+import enum
+
+from yc_chat.domain.model import Appointment, Channel, ChatCategory, Membership, UserId
+
+
+def may_request_token(caller: UserId, user_id: UserId) -> bool:
+    """Tokens are only minted for the caller's own id."""
+    return caller == user_id
+
+
+def may_view_org(membership: Membership | None) -> bool:
+    """Searching, listing members and listing groups need a current membership."""
+    return membership is not None
+
+
+def may_open_appointment_chat(
+    caller: UserId, appointment: Appointment, membership: Membership | None
+) -> bool:
+    """The appointment's pet owner, its vet, or an admin of its org."""
+    if caller in (appointment.pet_owner_id, appointment.vet_id):
+        return True
+    return membership is not None and membership.is_admin
+
+
+def may_set_activation(membership: Membership | None) -> bool:
+    """Only org staff may choose how early a chat opens; others' values are ignored."""
+    return membership is not None
+
+
+def may_start_dm(
+    caller: UserId, member_ids: tuple[UserId, UserId], membership: Membership | None
+) -> bool:
+    """A DM is started by one of its two members, who belongs to the org."""
+    return caller in member_ids and membership is not None
+
+
+def may_create_group(membership: Membership | None, *, read_only: bool) -> bool:
+    """Any org member creates groups; announcement (read-only) rooms need an org admin."""
+    if membership is None:
+        return False
+    return membership.is_admin or not read_only
+
+
+def may_edit_group(caller: UserId, group: Channel, membership: Membership | None) -> bool:
+    """The group's creator (still in the org) or an org admin."""
+    if membership is None or membership.org_id != group.org_id:
+        return False
+    return membership.is_admin or group.created_by == caller
+
+
+def may_view_channel(caller: UserId, channel: Channel) -> bool:
+    """Only members see a channel."""
+    return caller in channel.members
+
+
+class EndDecision(enum.Enum):
+    ALLOW = "allow"
+    DENY = "deny"
+    DM_NOT_ENDABLE = "dm_not_endable"
+
+
+def end_chat_decision(
+    caller: UserId,
+    channel: Channel,
+    membership: Membership | None,
+    *,
+    appointment_vet_id: UserId | None,
+) -> EndDecision:
+    """Appointment chat: its vet or an org admin. Group: creator or admin. DMs: never."""
+    in_org = membership is not None and membership.org_id == channel.org_id
+    is_admin = in_org and membership is not None and membership.is_admin
+    if channel.category is ChatCategory.COLLEAGUE:
+        return EndDecision.DM_NOT_ENDABLE if caller in channel.members else EndDecision.DENY
+    if channel.category is ChatCategory.CLIENT:
+        allowed = is_admin or (appointment_vet_id is not None and caller == appointment_vet_id)
+    else:
+        allowed = is_admin or (in_org and channel.created_by == caller)
+    return EndDecision.ALLOW if allowed else EndDecision.DENY

@@ -1,0 +1,123 @@
+"""ChatService: the library's front door. Build it from adapters, call its use cases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import attrs
+
+from yc_chat.domain.channel_ids import random_group_channel_id
+from yc_chat.domain.model import ChannelId
+from yc_chat.domain.usecases import (
+    ActivateDueChats,
+    ConnectUser,
+    CreateGroup,
+    EndChat,
+    HandleChatEvent,
+    ListMyChannels,
+    ListOrgGroups,
+    ListOrgMembers,
+    OpenAppointmentChat,
+    ProfileSync,
+    RegisterDevice,
+    SearchColleagues,
+    StartColleagueDM,
+    UnregisterDevice,
+    UpdateGroupMembers,
+)
+from yc_chat.domain.usecases.tokens import DEFAULT_TOKEN_TTL
+
+if TYPE_CHECKING:
+    from yc_chat.ports import (
+        AppointmentStore,
+        ChatProvider,
+        Clock,
+        DeviceRegistry,
+        Directory,
+        EventLog,
+        Notifier,
+        ProfileFingerprints,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class ChatService:
+    """Every use case of the contract, wired to one set of ports.
+
+    Each attribute is an async callable taking keyword arguments, the first always
+    `caller` (the authenticated user id) where the contract has one.
+    """
+
+    connect_user: ConnectUser
+    open_appointment_chat: OpenAppointmentChat
+    start_colleague_dm: StartColleagueDM
+    create_group: CreateGroup
+    update_group_members: UpdateGroupMembers
+    end_chat: EndChat
+    search_colleagues: SearchColleagues
+    list_org_members: ListOrgMembers
+    list_org_groups: ListOrgGroups
+    list_my_channels: ListMyChannels
+    activate_due_chats: ActivateDueChats
+    handle_chat_event: HandleChatEvent
+    register_device: RegisterDevice
+    unregister_device: UnregisterDevice
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        directory: Directory,
+        appointments: AppointmentStore,
+        chat: ChatProvider,
+        devices: DeviceRegistry,
+        notifier: Notifier,
+        fingerprints: ProfileFingerprints,
+        event_log: EventLog,
+        clock: Clock,
+        token_ttl: timedelta = DEFAULT_TOKEN_TTL,
+        new_group_id: Callable[[], ChannelId] = random_group_channel_id,
+    ) -> ChatService:
+        """Wire every use case to the given ports."""
+        profiles = ProfileSync(chat=chat, fingerprints=fingerprints)
+        return cls(
+            connect_user=ConnectUser(
+                directory=directory, chat=chat, profiles=profiles, clock=clock, token_ttl=token_ttl
+            ),
+            open_appointment_chat=OpenAppointmentChat(
+                directory=directory,
+                appointments=appointments,
+                chat=chat,
+                profiles=profiles,
+                clock=clock,
+            ),
+            start_colleague_dm=StartColleagueDM(directory=directory, chat=chat, profiles=profiles),
+            create_group=CreateGroup(
+                directory=directory, chat=chat, profiles=profiles, new_channel_id=new_group_id
+            ),
+            update_group_members=UpdateGroupMembers(
+                directory=directory, chat=chat, profiles=profiles
+            ),
+            end_chat=EndChat(
+                directory=directory, appointments=appointments, chat=chat, profiles=profiles
+            ),
+            search_colleagues=SearchColleagues(directory=directory),
+            list_org_members=ListOrgMembers(directory=directory),
+            list_org_groups=ListOrgGroups(directory=directory, chat=chat),
+            list_my_channels=ListMyChannels(
+                directory=directory, appointments=appointments, chat=chat, clock=clock
+            ),
+            activate_due_chats=ActivateDueChats(appointments=appointments, chat=chat, clock=clock),
+            handle_chat_event=HandleChatEvent(
+                directory=directory,
+                appointments=appointments,
+                chat=chat,
+                notifier=notifier,
+                fingerprints=fingerprints,
+                event_log=event_log,
+            ),
+            register_device=RegisterDevice(directory=directory, devices=devices),
+            unregister_device=UnregisterDevice(devices=devices),
+        )

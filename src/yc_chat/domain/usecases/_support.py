@@ -1,0 +1,77 @@
+"""Pieces several use cases share: profile sync, org lookups, membership checks."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING
+
+import attrs
+
+from yc_chat.domain import errors
+from yc_chat.domain.model import Membership, Org, OrgId, UserId, UserProfile
+
+if TYPE_CHECKING:
+    # Ports are structural Protocols: the domain needs them as types only, never at run time.
+    from yc_chat.ports import ChatProvider, Directory, ProfileFingerprints
+
+
+@attrs.frozen(kw_only=True)
+class ProfileSync:
+    """Upserts provider profiles only when name or image changed since the last upsert."""
+
+    chat: ChatProvider
+    fingerprints: ProfileFingerprints
+
+    async def sync(self, profiles: Iterable[UserProfile]) -> None:
+        wanted = {profile.id: profile for profile in profiles}
+        if not wanted:
+            return
+        known = await self.fingerprints.get_many(list(wanted))
+        stale = [p for p in wanted.values() if known.get(p.id) != p.fingerprint]
+        if not stale:
+            return
+        await self.chat.upsert_profiles(stale)
+        await self.fingerprints.put_many({p.id: p.fingerprint for p in stale})
+
+
+async def require_org(directory: Directory, org_id: OrgId) -> Org:
+    org = await directory.get_org(org_id)
+    if org is None:
+        raise errors.NotFound("Organisation not found", code=errors.CODE_ORG_NOT_FOUND)
+    return org
+
+
+def deny_not_caller(field: str) -> errors.Forbidden:
+    return errors.Forbidden(f"{field} must be the authenticated user", code=errors.CODE_NOT_CALLER)
+
+
+def deny_not_in_org() -> errors.Forbidden:
+    return errors.Forbidden(
+        "You are not a member of this organisation", code=errors.CODE_NOT_ORG_MEMBER_CALLER
+    )
+
+
+async def require_caller_membership(
+    directory: Directory, org_id: OrgId, caller: UserId
+) -> Membership:
+    membership = await directory.get_membership(org_id, caller)
+    if membership is None:
+        raise deny_not_in_org()
+    return membership
+
+
+async def require_org_members(
+    directory: Directory, org_id: OrgId, user_ids: Collection[UserId]
+) -> None:
+    """400 not_org_member listing every id that is not a current member of the org."""
+    found = await directory.get_memberships(org_id, user_ids)
+    missing = sorted(set(user_ids) - set(found))
+    if missing:
+        raise errors.NotOrgMember(
+            "Not members of this organisation: " + ", ".join(missing), details=missing
+        )
+
+
+def dedupe(ids: Iterable[UserId]) -> tuple[UserId, ...]:
+    """Ids in first-seen order without repeats."""
+    return tuple(dict.fromkeys(ids))

@@ -1,0 +1,177 @@
+"""Appointment chats: OpenAppointmentChat and the lifecycle's ActivateDueChats."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import attrs
+
+from yc_chat.domain import errors, policies
+from yc_chat.domain.channel_ids import appointment_channel_id
+from yc_chat.domain.model import (
+    MAX_ACTIVATION_MINUTES,
+    Appointment,
+    AppointmentId,
+    Channel,
+    ChannelRef,
+    ChannelSpec,
+    ChatCategory,
+    ChatStatus,
+    UserId,
+    UserProfile,
+)
+from yc_chat.domain.usecases._support import ProfileSync
+from yc_chat.domain.validation import Problems
+
+if TYPE_CHECKING:
+    from yc_chat.ports import AppointmentStore, ChatProvider, Clock, Directory
+
+
+def client_chat_name(pet_owner_name: str) -> str:
+    return f"Chat with {pet_owner_name}"
+
+
+def appointment_spec(appointment: Appointment, status: ChatStatus) -> ChannelSpec:
+    """The channel an appointment's chat should be, derived from the record alone."""
+    return ChannelSpec(
+        id=appointment_channel_id(appointment.id),
+        category=ChatCategory.CLIENT,
+        org_id=appointment.org_id,
+        members=frozenset({appointment.pet_owner_id, appointment.vet_id}),
+        created_by=appointment.vet_id,
+        status=status,
+        name=client_chat_name(appointment.pet_owner_name),
+        appointment_id=appointment.id,
+        appointment_time=appointment.starts_at,
+        pet_owner_id=appointment.pet_owner_id,
+        pet_owner_name=appointment.pet_owner_name,
+        pet_name=appointment.pet_name,
+        vet_id=appointment.vet_id,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class OpenAppointmentChat:
+    directory: Directory
+    appointments: AppointmentStore
+    chat: ChatProvider
+    profiles: ProfileSync
+    clock: Clock
+
+    async def __call__(
+        self,
+        *,
+        caller: UserId,
+        appointment_id: AppointmentId,
+        pet_owner_id: UserId | None = None,
+        vet_id: UserId | None = None,
+        activation_minutes: int | None = None,
+    ) -> ChannelRef:
+        problems = Problems()
+        problems.identifier("appointmentId", appointment_id)
+        problems.identifier("petOwnerId", pet_owner_id, required=False)
+        problems.identifier("vetId", vet_id, required=False)
+        problems.int_range("activationMinutes", activation_minutes, 0, MAX_ACTIVATION_MINUTES)
+        problems.check()
+
+        appointment = await self.appointments.get(appointment_id)
+        if appointment is None:
+            raise errors.NotFound("Appointment not found", code=errors.CODE_APPOINTMENT_NOT_FOUND)
+        membership = await self.directory.get_membership(appointment.org_id, caller)
+        if not policies.may_open_appointment_chat(caller, appointment, membership):
+            raise errors.Forbidden(
+                "Only the appointment's pet owner, its vet or an org admin may open its chat",
+                code=errors.CODE_NOT_PARTICIPANT,
+            )
+        # Members come from the record; a body that names others is a client bug, not a wish.
+        if pet_owner_id is not None and pet_owner_id != appointment.pet_owner_id:
+            raise errors.Conflict(
+                "petOwnerId does not match the appointment", code=errors.CODE_APPOINTMENT_MISMATCH
+            )
+        if vet_id is not None and vet_id != appointment.vet_id:
+            raise errors.Conflict(
+                "vetId does not match the appointment", code=errors.CODE_APPOINTMENT_MISMATCH
+            )
+        if appointment.chat_status is ChatStatus.ENDED and appointment.chat_channel_id is None:
+            raise errors.Conflict(
+                "This appointment's chat was deleted and cannot be reopened",
+                code=errors.CODE_CHAT_DELETED,
+            )
+
+        minutes = appointment.chat_activation_minutes
+        still_open_to_change = appointment.chat_status in (None, ChatStatus.PENDING)
+        if (
+            activation_minutes is not None
+            and still_open_to_change
+            and policies.may_set_activation(membership)
+        ):
+            minutes = activation_minutes
+        record = attrs.evolve(appointment, chat_activation_minutes=minutes)
+
+        users = await self.directory.get_users([record.pet_owner_id, record.vet_id])
+        if len(users) != 2:
+            raise errors.NotFound(
+                "The appointment names a user the directory does not know",
+                code=errors.CODE_USER_NOT_FOUND,
+            )
+        await self.profiles.sync(UserProfile.of(user) for user in users.values())
+
+        now = self.clock.now()
+        opened = await self.chat.open_channel(appointment_spec(record, record.status_at(now)))
+        channel = await self._reconcile(opened.channel, record, now)
+        await self.appointments.link_chat(
+            record.id,
+            channel_id=channel.id,
+            status=channel.status,
+            activation_minutes=minutes,
+        )
+        return ChannelRef(channel_id=channel.id, members=(record.pet_owner_id, record.vet_id))
+
+    async def _reconcile(self, channel: Channel, record: Appointment, now: datetime) -> Channel:
+        """Bring an existing channel in line with the record: members, lazy activation."""
+        if channel.category is not ChatCategory.CLIENT or channel.appointment_id != record.id:
+            raise errors.Conflict(
+                "A different channel already uses this appointment's id",
+                code=errors.CODE_CHANNEL_EXISTS,
+            )
+        wanted = frozenset({record.pet_owner_id, record.vet_id})
+        if channel.members != wanted:
+            # The host reassigned the appointment: the chat follows the record.
+            channel = await self.chat.change_members(
+                channel.id, add=wanted - channel.members, remove=channel.members - wanted
+            )
+        if channel.is_ended:
+            return channel
+        if channel.status is ChatStatus.PENDING and record.status_at(now) is (ChatStatus.ACTIVE):
+            channel = await self.chat.set_status(channel.id, ChatStatus.ACTIVE)
+        return channel
+
+
+@attrs.frozen(kw_only=True)
+class ActivateDueChats:
+    """Pending appointment chats whose opening time has come become active."""
+
+    appointments: AppointmentStore
+    chat: ChatProvider
+    clock: Clock
+    batch_size: int = 100
+
+    async def __call__(self) -> int:
+        """Activate due chats; returns how many changed."""
+        now = self.clock.now()
+        changed = 0
+        for appointment in await self.appointments.due_for_activation(now, limit=self.batch_size):
+            if appointment.chat_channel_id is None:
+                continue
+            channel = await self.chat.get_channel(appointment.chat_channel_id)
+            if channel is None:
+                continue
+            if channel.status is ChatStatus.PENDING:
+                await self.chat.set_status(channel.id, ChatStatus.ACTIVE)
+                changed += 1
+            await self.appointments.set_chat_status(
+                appointment.id,
+                ChatStatus.ENDED if channel.is_ended else ChatStatus.ACTIVE,
+            )
+        return changed

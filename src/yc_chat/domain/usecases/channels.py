@@ -1,0 +1,235 @@
+"""Channels across categories: EndChat, ListMyChannels, ListOrgGroups."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import attrs
+
+from yc_chat.domain import errors, policies
+from yc_chat.domain.cursors import decode_offset, encode_offset
+from yc_chat.domain.model import (
+    SYSTEM_PROFILE,
+    AppointmentId,
+    Channel,
+    ChannelId,
+    ChatCategory,
+    ChatStatus,
+    OrgId,
+    User,
+    UserId,
+)
+from yc_chat.domain.queries import ChannelQuery
+from yc_chat.domain.usecases._support import ProfileSync, require_caller_membership, require_org
+from yc_chat.domain.usecases.appointments import client_chat_name
+from yc_chat.domain.validation import Problems
+
+if TYPE_CHECKING:
+    from yc_chat.ports import AppointmentStore, ChatProvider, Clock, Directory
+
+CHANNELS_DEFAULT_LIMIT = 30
+CHANNELS_MAX_LIMIT = 100
+ROLES = ("pet-owner", "vet")
+GROUPS_PAGE = 100
+GROUPS_MAX = 1000
+
+
+def end_notice(actor_name: str) -> str:
+    return f"This chat was closed by {actor_name}."
+
+
+@attrs.frozen(kw_only=True)
+class EndChat:
+    directory: Directory
+    appointments: AppointmentStore
+    chat: ChatProvider
+    profiles: ProfileSync
+
+    async def __call__(self, *, caller: UserId, channel_id: ChannelId) -> Channel:
+        problems = Problems()
+        problems.channel_id("channelId", channel_id)
+        problems.check()
+
+        channel = await self.chat.get_channel(channel_id)
+        if channel is None:
+            raise errors.NotFound("Channel not found", code=errors.CODE_CHANNEL_NOT_FOUND)
+        membership = await self.directory.get_membership(channel.org_id, caller)
+        appointment = None
+        if channel.category is ChatCategory.CLIENT and channel.appointment_id is not None:
+            appointment = await self.appointments.get(channel.appointment_id)
+        # The record, not channel data, says who the vet is.
+        vet_id = appointment.vet_id if appointment is not None else channel.vet_id
+        decision = policies.end_chat_decision(
+            caller, channel, membership, appointment_vet_id=vet_id
+        )
+        if decision is policies.EndDecision.DM_NOT_ENDABLE:
+            raise errors.Conflict(
+                "Colleague conversations cannot be ended", code=errors.CODE_CANNOT_END_DM
+            )
+        if decision is policies.EndDecision.DENY:
+            raise errors.Forbidden(
+                "You are not allowed to end this chat", code=errors.CODE_NOT_PARTICIPANT
+            )
+
+        if not channel.is_ended:
+            actor = await self.directory.get_user(caller)
+            await self.profiles.sync([SYSTEM_PROFILE])
+            channel = await self.chat.set_status(
+                channel.id,
+                ChatStatus.ENDED,
+                notice=end_notice(actor.name if actor is not None else caller),
+            )
+        if appointment is not None:
+            # Also repairs a record left behind by an earlier, interrupted end.
+            await self.appointments.set_chat_status(appointment.id, ChatStatus.ENDED)
+        return channel
+
+
+@attrs.frozen(kw_only=True)
+class ChannelSummary:
+    id: ChannelId
+    name: str
+    members: tuple[UserId, ...]
+    last_message: str | None
+    last_message_at: datetime | None
+    appointment_id: AppointmentId | None
+    status: ChatStatus
+    category: ChatCategory
+    org_id: OrgId
+    is_group: bool
+    frozen: bool
+
+
+@attrs.frozen(kw_only=True)
+class ChannelsPage:
+    channels: tuple[ChannelSummary, ...]
+    next_cursor: str | None
+
+
+def display_name(channel: Channel, caller: UserId, users: dict[UserId, User]) -> str:
+    """Client chats by pet owner, groups by their name, DMs by the other member."""
+    if channel.category is ChatCategory.CLIENT:
+        return client_chat_name(channel.pet_owner_name or "")
+    if channel.category is ChatCategory.COLLEAGUE:
+        others = sorted(channel.members - {caller})
+        if others:
+            other = users.get(others[0])
+            return other.name if other is not None else others[0]
+    return channel.name or channel.id
+
+
+def summarize(channel: Channel, caller: UserId, users: dict[UserId, User]) -> ChannelSummary:
+    return ChannelSummary(
+        id=channel.id,
+        name=display_name(channel, caller, users),
+        members=tuple(sorted(channel.members)),
+        last_message=channel.last_message_text,
+        last_message_at=channel.last_message_at,
+        appointment_id=(
+            channel.appointment_id if channel.category is ChatCategory.CLIENT else None
+        ),
+        status=channel.status,
+        category=channel.category,
+        org_id=channel.org_id,
+        is_group=channel.is_group,
+        frozen=channel.frozen,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class ListMyChannels:
+    directory: Directory
+    appointments: AppointmentStore
+    chat: ChatProvider
+    clock: Clock
+
+    async def __call__(
+        self,
+        *,
+        caller: UserId,
+        category: str | None = None,
+        org_id: OrgId | None = None,
+        role: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> ChannelsPage:
+        problems = Problems()
+        parsed_category: ChatCategory | None = None
+        if category is not None:
+            try:
+                parsed_category = ChatCategory(category)
+            except ValueError:
+                problems.add("category", "must be one of client, colleague, group")
+        if role is not None and role not in ROLES:
+            problems.add("role", "must be one of pet-owner, vet")
+        problems.identifier("orgId", org_id, required=False)
+        problems.int_range("limit", limit, 1, CHANNELS_MAX_LIMIT)
+        problems.check()
+        offset = decode_offset(cursor)
+
+        if org_id is not None:
+            await require_org(self.directory, org_id)
+            await require_caller_membership(self.directory, org_id, caller)
+
+        if role is not None:
+            if parsed_category not in (None, ChatCategory.CLIENT):
+                return ChannelsPage(channels=(), next_cursor=None)
+            parsed_category = ChatCategory.CLIENT
+        query = ChannelQuery(
+            member=caller,
+            category=parsed_category,
+            org_id=org_id,
+            pet_owner_id=caller if role == "pet-owner" else None,
+            vet_id=caller if role == "vet" else None,
+        )
+        page_size = limit or CHANNELS_DEFAULT_LIMIT
+        page = await self.chat.query_channels(query, limit=page_size, offset=offset)
+        channels = [await self._activate_if_due(channel) for channel in page.channels]
+        others = {
+            member
+            for channel in channels
+            if channel.category is ChatCategory.COLLEAGUE
+            for member in channel.members
+            if member != caller
+        }
+        users = dict(await self.directory.get_users(others)) if others else {}
+        return ChannelsPage(
+            channels=tuple(summarize(channel, caller, users) for channel in channels),
+            next_cursor=encode_offset(offset + len(channels)) if page.has_more else None,
+        )
+
+    async def _activate_if_due(self, channel: Channel) -> Channel:
+        """Lazy half of the lifecycle: a due pending chat opens when someone looks at it."""
+        if channel.status is not ChatStatus.PENDING or channel.appointment_id is None:
+            return channel
+        appointment = await self.appointments.get(channel.appointment_id)
+        if appointment is None or appointment.status_at(self.clock.now()) is not ChatStatus.ACTIVE:
+            return channel
+        activated = await self.chat.set_status(channel.id, ChatStatus.ACTIVE)
+        await self.appointments.set_chat_status(appointment.id, ChatStatus.ACTIVE)
+        return activated
+
+
+@attrs.frozen(kw_only=True)
+class ListOrgGroups:
+    directory: Directory
+    chat: ChatProvider
+
+    async def __call__(self, *, caller: UserId, org_id: OrgId | None) -> Sequence[Channel]:
+        problems = Problems()
+        problems.identifier("orgId", org_id)
+        problems.check()
+        assert org_id is not None
+
+        await require_org(self.directory, org_id)
+        await require_caller_membership(self.directory, org_id, caller)
+        query = ChannelQuery(member=caller, category=ChatCategory.GROUP, org_id=org_id)
+        groups: list[Channel] = []
+        while len(groups) < GROUPS_MAX:
+            page = await self.chat.query_channels(query, limit=GROUPS_PAGE, offset=len(groups))
+            groups.extend(page.channels)
+            if not page.has_more or not page.channels:
+                break
+        return groups[:GROUPS_MAX]

@@ -1,0 +1,160 @@
+"""Staff among themselves: StartColleagueDM, SearchColleagues, ListOrgMembers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+
+from yc_chat.domain import errors, policies
+from yc_chat.domain.channel_ids import colleague_dm_channel_id
+from yc_chat.domain.cursors import decode_key, encode_key
+from yc_chat.domain.model import (
+    ChannelRef,
+    ChannelSpec,
+    ChatCategory,
+    ChatStatus,
+    Member,
+    OrgId,
+    UserId,
+    UserProfile,
+)
+from yc_chat.domain.text import SearchQuery
+from yc_chat.domain.usecases._support import (
+    ProfileSync,
+    deny_not_caller,
+    deny_not_in_org,
+    require_caller_membership,
+    require_org,
+    require_org_members,
+)
+from yc_chat.domain.validation import Problems
+
+if TYPE_CHECKING:
+    from yc_chat.ports import ChatProvider, Directory
+
+SEARCH_DEFAULT_LIMIT = 10
+SEARCH_MAX_LIMIT = 50
+MEMBERS_DEFAULT_LIMIT = 100
+MEMBERS_MAX_LIMIT = 500
+
+
+@attrs.frozen(kw_only=True)
+class StartColleagueDM:
+    directory: Directory
+    chat: ChatProvider
+    profiles: ProfileSync
+
+    async def __call__(
+        self,
+        *,
+        caller: UserId,
+        org_id: OrgId,
+        member_ids: Sequence[UserId],
+        created_by: UserId,
+    ) -> ChannelRef:
+        problems = Problems()
+        problems.identifier("orgId", org_id)
+        problems.identifiers("memberIds", member_ids, min_items=2, max_items=2)
+        problems.identifier("createdBy", created_by)
+        if len(member_ids) == 2 and member_ids[0] == member_ids[1]:
+            problems.add("memberIds", "must name two different users")
+        problems.check()
+        pair = (member_ids[0], member_ids[1])
+
+        await require_org(self.directory, org_id)
+        if created_by != caller:
+            raise deny_not_caller("createdBy")
+        membership = await self.directory.get_membership(org_id, caller)
+        if membership is None:
+            raise deny_not_in_org()
+        if not policies.may_start_dm(caller, pair, membership):
+            raise errors.Forbidden(
+                "You can only start a conversation you take part in",
+                code=errors.CODE_NOT_PARTICIPANT,
+            )
+        await require_org_members(self.directory, org_id, pair)
+
+        users = await self.directory.get_users(pair)
+        await self.profiles.sync(UserProfile.of(user) for user in users.values())
+        members = frozenset(pair)
+        opened = await self.chat.open_channel(
+            ChannelSpec(
+                id=colleague_dm_channel_id(org_id, *pair),
+                category=ChatCategory.COLLEAGUE,
+                org_id=org_id,
+                members=members,
+                created_by=caller,
+                status=ChatStatus.ACTIVE,
+            )
+        )
+        channel = opened.channel
+        if (
+            channel.category is not ChatCategory.COLLEAGUE
+            or channel.org_id != org_id
+            or channel.members != members
+        ):
+            raise errors.Conflict(
+                "A different channel already uses this conversation's id",
+                code=errors.CODE_CHANNEL_EXISTS,
+            )
+        return ChannelRef(channel_id=channel.id, members=pair)
+
+
+@attrs.frozen(kw_only=True)
+class SearchColleagues:
+    directory: Directory
+
+    async def __call__(
+        self, *, caller: UserId, org_id: OrgId, query: str, limit: int | None = None
+    ) -> Sequence[Member]:
+        problems = Problems()
+        problems.identifier("orgId", org_id)
+        parsed: SearchQuery | None = None
+        try:
+            parsed = SearchQuery.parse(query)
+        except ValueError as exc:
+            problems.add("query", str(exc))
+        problems.int_range("limit", limit, 1, SEARCH_MAX_LIMIT)
+        problems.check()
+        assert parsed is not None
+
+        await require_org(self.directory, org_id)
+        await require_caller_membership(self.directory, org_id, caller)
+        return await self.directory.search_members(
+            org_id, parsed, limit=limit or SEARCH_DEFAULT_LIMIT, exclude=caller
+        )
+
+
+@attrs.frozen(kw_only=True)
+class MembersPage:
+    members: tuple[Member, ...]
+    next_cursor: str | None
+
+
+@attrs.frozen(kw_only=True)
+class ListOrgMembers:
+    directory: Directory
+
+    async def __call__(
+        self,
+        *,
+        caller: UserId,
+        org_id: OrgId,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> MembersPage:
+        problems = Problems()
+        problems.identifier("orgId", org_id)
+        problems.int_range("limit", limit, 1, MEMBERS_MAX_LIMIT)
+        problems.check()
+        after = decode_key(cursor)
+
+        await require_org(self.directory, org_id)
+        await require_caller_membership(self.directory, org_id, caller)
+        page = await self.directory.list_members(
+            org_id, limit=limit or MEMBERS_DEFAULT_LIMIT, after=after
+        )
+        next_cursor = encode_key(page.next_after) if page.next_after is not None else None
+        return MembersPage(members=page.members, next_cursor=next_cursor)

@@ -1,0 +1,57 @@
+"""RegisterDevice and UnregisterDevice: the caller's push tokens."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import attrs
+
+from yc_chat.domain import errors
+from yc_chat.domain.model import Device, UserId
+from yc_chat.domain.validation import Problems
+
+if TYPE_CHECKING:
+    from yc_chat.ports import DeviceRegistry, Directory
+
+PLATFORMS = ("ios", "android", "web")
+MAX_TOKEN_LENGTH = 4096
+
+
+def _check_token(problems: Problems, token: str) -> None:
+    if not token.strip():
+        problems.add("token", "must not be blank")
+    elif len(token) > MAX_TOKEN_LENGTH:
+        problems.add("token", f"must be at most {MAX_TOKEN_LENGTH} characters")
+    elif not token.isprintable():
+        problems.add("token", "must be printable text")
+
+
+@attrs.frozen(kw_only=True)
+class RegisterDevice:
+    directory: Directory
+    devices: DeviceRegistry
+
+    async def __call__(self, *, caller: UserId, token: str, platform: str) -> Device:
+        problems = Problems()
+        _check_token(problems, token)
+        if platform not in PLATFORMS:
+            problems.add("platform", "must be one of " + ", ".join(PLATFORMS))
+        problems.check()
+        if await self.directory.get_user(caller) is None:
+            raise errors.NotFound("User not found", code=errors.CODE_USER_NOT_FOUND)
+        device = Device(user_id=caller, token=token, platform=platform)
+        await self.devices.register(device)
+        return device
+
+
+@attrs.frozen(kw_only=True)
+class UnregisterDevice:
+    devices: DeviceRegistry
+
+    async def __call__(self, *, caller: UserId, token: str) -> None:
+        problems = Problems()
+        _check_token(problems, token)
+        problems.check()
+        # Someone else's token looks exactly like an unknown one: no probing of ownership.
+        if not await self.devices.unregister(caller, token):
+            raise errors.NotFound("Device not found", code=errors.CODE_DEVICE_NOT_FOUND)

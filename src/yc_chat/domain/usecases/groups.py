@@ -1,0 +1,195 @@
+"""Org groups: CreateGroup and UpdateGroupMembers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+
+from yc_chat.domain import errors, policies
+from yc_chat.domain.channel_ids import random_group_channel_id
+from yc_chat.domain.model import (
+    SYSTEM_PROFILE,
+    Channel,
+    ChannelId,
+    ChannelRef,
+    ChannelSpec,
+    ChatCategory,
+    ChatStatus,
+    OrgId,
+    User,
+    UserId,
+    UserProfile,
+)
+from yc_chat.domain.usecases._support import (
+    ProfileSync,
+    dedupe,
+    deny_not_caller,
+    deny_not_in_org,
+    require_org,
+    require_org_members,
+)
+from yc_chat.domain.validation import Problems
+
+if TYPE_CHECKING:
+    from yc_chat.ports import ChatProvider, Directory
+
+MAX_GROUP_NAME = 100
+# Stream accepts large member lists, but a request this big is a client bug; keep it bounded.
+MAX_GROUP_MEMBERS = 500
+
+
+def _join_names(names: Sequence[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def membership_notice(actor: str, added: Sequence[str], removed: Sequence[str]) -> str:
+    """The one system message describing a membership change, naming people by name."""
+    parts = []
+    if added:
+        parts.append("added " + _join_names(sorted(added)))
+    if removed:
+        parts.append("removed " + _join_names(sorted(removed)))
+    return f"{actor} " + " and ".join(parts) + "."
+
+
+def _display_name(users: dict[UserId, User], user_id: UserId) -> str:
+    user = users.get(user_id)
+    return user.name if user is not None else user_id
+
+
+@attrs.frozen(kw_only=True)
+class CreateGroup:
+    directory: Directory
+    chat: ChatProvider
+    profiles: ProfileSync
+    new_channel_id: Callable[[], ChannelId] = random_group_channel_id
+
+    async def __call__(
+        self,
+        *,
+        caller: UserId,
+        org_id: OrgId,
+        name: str,
+        member_ids: Sequence[UserId],
+        created_by: UserId,
+        is_read_only: bool = False,
+        image: str | None = None,
+        channel_id: ChannelId | None = None,
+    ) -> ChannelRef:
+        problems = Problems()
+        problems.identifier("orgId", org_id)
+        problems.identifier("createdBy", created_by)
+        trimmed = name.strip()
+        if not 1 <= len(trimmed) <= MAX_GROUP_NAME:
+            problems.add("name", f"must be 1 to {MAX_GROUP_NAME} characters after trimming")
+        problems.identifiers("memberIds", member_ids, max_items=MAX_GROUP_MEMBERS)
+        problems.https_url("image", image)
+        problems.channel_id("channelId", channel_id, client_chosen=True)
+        members = dedupe([created_by, *member_ids])
+        if len(members) < 2:
+            problems.add("memberIds", "a group needs at least two distinct members")
+        problems.check()
+
+        await require_org(self.directory, org_id)
+        if created_by != caller:
+            raise deny_not_caller("createdBy")
+        membership = await self.directory.get_membership(org_id, caller)
+        if membership is None:
+            raise deny_not_in_org()
+        if not policies.may_create_group(membership, read_only=is_read_only):
+            raise errors.Forbidden(
+                "Only org admins can create read-only groups", code=errors.CODE_ADMIN_ONLY
+            )
+        await require_org_members(self.directory, org_id, members)
+        if channel_id is not None and await self.chat.get_channel(channel_id) is not None:
+            raise _channel_exists()
+
+        users = await self.directory.get_users(members)
+        await self.profiles.sync(UserProfile.of(user) for user in users.values())
+        opened = await self.chat.open_channel(
+            ChannelSpec(
+                id=channel_id or self.new_channel_id(),
+                category=ChatCategory.GROUP,
+                org_id=org_id,
+                members=frozenset(members),
+                created_by=caller,
+                status=ChatStatus.ACTIVE,
+                name=trimmed,
+                image=image,
+                read_only=is_read_only,
+            )
+        )
+        if not opened.created:
+            # Someone created the same id between our check and the create.
+            raise _channel_exists()
+        return ChannelRef(channel_id=opened.channel.id, members=members)
+
+
+def _channel_exists() -> errors.Conflict:
+    return errors.Conflict("A channel with this id already exists", code=errors.CODE_CHANNEL_EXISTS)
+
+
+@attrs.frozen(kw_only=True)
+class UpdateGroupMembers:
+    directory: Directory
+    chat: ChatProvider
+    profiles: ProfileSync
+
+    async def __call__(
+        self,
+        *,
+        caller: UserId,
+        channel_id: ChannelId,
+        added_by: UserId,
+        add: Sequence[UserId] = (),
+        remove: Sequence[UserId] = (),
+    ) -> Channel:
+        problems = Problems()
+        problems.channel_id("channelId", channel_id)
+        problems.identifier("addedBy", added_by)
+        problems.identifiers("add", add, max_items=MAX_GROUP_MEMBERS)
+        problems.identifiers("remove", remove, max_items=MAX_GROUP_MEMBERS)
+        if not add and not remove:
+            problems.add("add", "add and remove must not both be empty")
+        overlap = sorted(set(add) & set(remove))
+        if overlap:
+            problems.add("remove", "must not repeat ids from add: " + ", ".join(overlap))
+        problems.check()
+
+        group = await self.chat.get_channel(channel_id)
+        if group is None or group.category is not ChatCategory.GROUP:
+            raise errors.NotFound("Group not found", code=errors.CODE_GROUP_NOT_FOUND)
+        if added_by != caller:
+            raise deny_not_caller("addedBy")
+        membership = await self.directory.get_membership(group.org_id, caller)
+        if not policies.may_edit_group(caller, group, membership):
+            raise errors.Forbidden(
+                "Only the group's creator or an org admin can change its members",
+                code=errors.CODE_NOT_PARTICIPANT,
+            )
+        await require_org_members(self.directory, group.org_id, dedupe(add))
+        if group.is_ended:
+            raise errors.Conflict("This group has ended", code=errors.CODE_CHAT_ENDED)
+        if group.created_by is not None and group.created_by in remove:
+            raise errors.Conflict(
+                "The group's creator cannot be removed", code=errors.CODE_CANNOT_REMOVE_CREATOR
+            )
+
+        to_add = frozenset(add) - group.members
+        to_remove = frozenset(remove) & group.members
+        if not to_add and not to_remove:
+            return group
+        users = dict(await self.directory.get_users({caller, *to_add, *to_remove}))
+        await self.profiles.sync(
+            [SYSTEM_PROFILE, *(UserProfile.of(users[uid]) for uid in to_add if uid in users)]
+        )
+        notice = membership_notice(
+            _display_name(users, caller),
+            [_display_name(users, uid) for uid in to_add],
+            [_display_name(users, uid) for uid in to_remove],
+        )
+        return await self.chat.change_members(group.id, add=to_add, remove=to_remove, notice=notice)

@@ -1,0 +1,45 @@
+"""ConnectUser: a Stream user token for the caller, with their profile kept current."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import attrs
+
+from yc_chat.domain import errors, policies
+from yc_chat.domain.model import UserId, UserProfile, UserToken
+from yc_chat.domain.usecases._support import ProfileSync, deny_not_caller
+from yc_chat.domain.validation import Problems
+
+if TYPE_CHECKING:
+    from yc_chat.ports import ChatProvider, Clock, Directory
+
+DEFAULT_TOKEN_TTL = timedelta(hours=24)
+
+
+@attrs.frozen(kw_only=True)
+class ConnectUser:
+    directory: Directory
+    chat: ChatProvider
+    profiles: ProfileSync
+    clock: Clock
+    token_ttl: timedelta = DEFAULT_TOKEN_TTL
+
+    async def __call__(self, *, caller: UserId, user_id: UserId) -> UserToken:
+        problems = Problems()
+        problems.identifier("userId", user_id)
+        problems.check()
+        if not policies.may_request_token(caller, user_id):
+            raise deny_not_caller("userId")
+        user = await self.directory.get_user(user_id)
+        if user is None:
+            raise errors.NotFound("User not found", code=errors.CODE_USER_NOT_FOUND)
+        await self.profiles.sync([UserProfile.of(user)])
+        # Whole seconds, so the JWT's integer `exp` and the reported expiresAt agree exactly.
+        issued_at = self.clock.now().replace(microsecond=0)
+        expires_at = issued_at + self.token_ttl
+        token = await self.chat.issue_user_token(
+            user.id, issued_at=issued_at, expires_at=expires_at
+        )
+        return UserToken(token=token, expires_at=expires_at)

@@ -1,0 +1,77 @@
+"""Collecting field problems so a request is rejected once, with every reason listed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from yc_chat.domain.channel_ids import is_reserved_channel_id, is_valid_channel_id
+from yc_chat.domain.errors import FieldProblem, InvalidInput
+
+MAX_ID_LENGTH = 256
+MAX_URL_LENGTH = 2048
+
+
+class Problems:
+    """Accumulates field problems; `check()` raises InvalidInput if there are any."""
+
+    def __init__(self) -> None:
+        self._items: list[FieldProblem] = []
+
+    def add(self, field: str, message: str) -> None:
+        self._items.append(FieldProblem(field=field, message=message))
+
+    def check(self) -> None:
+        if self._items:
+            first = self._items[0]
+            raise InvalidInput(f"{first.field}: {first.message}", details=self._items)
+
+    def identifier(self, field: str, value: str | None, *, required: bool = True) -> None:
+        """An id: non-blank, at most 256 characters, no control characters."""
+        if value is None:
+            if required:
+                self.add(field, "is required")
+            return
+        if not value.strip():
+            self.add(field, "must not be blank")
+        elif len(value) > MAX_ID_LENGTH:
+            self.add(field, f"must be at most {MAX_ID_LENGTH} characters")
+        elif any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            self.add(field, "must not contain control characters")
+
+    def identifiers(
+        self, field: str, values: Sequence[str], *, max_items: int, min_items: int = 0
+    ) -> None:
+        if len(values) < min_items:
+            self.add(field, f"must list at least {min_items} ids")
+        if len(values) > max_items:
+            self.add(field, f"must list at most {max_items} ids")
+            return
+        for index, value in enumerate(values):
+            self.identifier(f"{field}[{index}]", value)
+
+    def int_range(self, field: str, value: int | None, low: int, high: int) -> None:
+        if value is not None and not low <= value <= high:
+            self.add(field, f"must be between {low} and {high}")
+
+    def channel_id(self, field: str, value: str | None, *, client_chosen: bool = False) -> None:
+        if value is None:
+            return
+        if not is_valid_channel_id(value):
+            self.add(field, "must match ^[a-z0-9_-]{1,64}$")
+        elif client_chosen and is_reserved_channel_id(value):
+            self.add(field, "uses a prefix reserved for appointment and colleague chats")
+
+    def https_url(self, field: str, value: str | None) -> None:
+        if value is None:
+            return
+        if len(value) > MAX_URL_LENGTH:
+            self.add(field, f"must be at most {MAX_URL_LENGTH} characters")
+            return
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            self.add(field, "must be an https URL")
+            return
+        if parts.scheme != "https" or not parts.hostname or any(ch.isspace() for ch in value):
+            self.add(field, "must be an https URL")

@@ -1,0 +1,29 @@
+"""What the use cases need from the outside world, in the domain's words."""
+
+from yc_chat.domain.queries import ChannelPage, ChannelQuery, MemberPage
+from yc_chat.ports.chat import ChatProvider
+from yc_chat.ports.stores import (
+    AppointmentStore,
+    Clock,
+    DeviceRegistry,
+    Directory,
+    DirectoryWriter,
+    EventLog,
+    Notifier,
+    ProfileFingerprints,
+)
+
+__all__ = [
+    "AppointmentStore",
+    "ChannelPage",
+    "ChannelQuery",
+    "ChatProvider",
+    "Clock",
+    "DeviceRegistry",
+    "Directory",
+    "DirectoryWriter",
+    "EventLog",
+    "MemberPage",
+    "Notifier",
+    "ProfileFingerprints",
+]

@@ -1,0 +1,67 @@
+"""The chat provider port: channels, members, notices and user tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from yc_chat.domain.model import (
+    Channel,
+    ChannelId,
+    ChannelSpec,
+    ChatStatus,
+    OpenedChannel,
+    UserId,
+    UserProfile,
+)
+from yc_chat.domain.queries import ChannelPage, ChannelQuery
+
+
+class ChatProvider(Protocol):
+    """Where messages live (Stream in production)."""
+
+    async def upsert_profiles(self, profiles: Sequence[UserProfile]) -> None:
+        """Create or update users so they can be members and senders."""
+
+    async def issue_user_token(
+        self, user_id: UserId, *, issued_at: datetime, expires_at: datetime
+    ) -> str:
+        """A client token for `user_id` whose `exp` is `expires_at`."""
+
+    async def open_channel(self, spec: ChannelSpec) -> OpenedChannel:
+        """Get the channel with `spec.id`, creating it from `spec` if it does not exist.
+
+        An existing channel is returned as it is; its data is not overwritten.
+        """
+
+    async def get_channel(self, channel_id: ChannelId) -> Channel | None:
+        """The channel, or None when it does not exist."""
+
+    async def set_status(
+        self,
+        channel_id: ChannelId,
+        status: ChatStatus,
+        *,
+        notice: str | None = None,
+    ) -> Channel:
+        """Set the lifecycle status (frozen unless active), posting `notice` as `system`.
+
+        The notice is posted before the channel freezes, in the same provider call.
+        """
+
+    async def change_members(
+        self,
+        channel_id: ChannelId,
+        *,
+        add: frozenset[UserId] = frozenset(),
+        remove: frozenset[UserId] = frozenset(),
+        notice: str | None = None,
+    ) -> Channel:
+        """Add and remove members in one change, posting `notice` as `system`."""
+
+    async def query_channels(self, query: ChannelQuery, *, limit: int, offset: int) -> ChannelPage:
+        """One page of the member's channels, newest activity first, in one provider call."""
+
+    async def ping(self) -> None:
+        """Raise ProviderUnavailable when the provider cannot be reached."""
