@@ -37,6 +37,16 @@ class ChatStatus(enum.StrEnum):
     ENDED = "ended"
 
 
+_STATUS_ORDER = {ChatStatus.PENDING: 1, ChatStatus.ACTIVE: 2, ChatStatus.ENDED: 3}
+
+
+def later_status(current: ChatStatus | None, new: ChatStatus) -> ChatStatus:
+    """Chat status only moves forward (pending, active, ended): the later of the two."""
+    if current is None or _STATUS_ORDER[new] >= _STATUS_ORDER[current]:
+        return new
+    return current
+
+
 def _require_aware(_: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{attribute.name} must carry a UTC offset")

@@ -1,0 +1,105 @@
+"""The directory in memory: users, orgs and memberships, with typeahead and keyset paging."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Collection, Mapping, Sequence
+
+from yc_chat.domain.model import Member, Membership, Org, OrgId, User, UserId
+from yc_chat.domain.queries import MemberPage
+from yc_chat.domain.text import SearchKeys, SearchQuery, folded_name
+
+
+class InMemoryDirectory:
+    """Directory and DirectoryWriter over dicts; sort orders are cached per org."""
+
+    def __init__(self) -> None:
+        self._users: dict[UserId, User] = {}
+        self._keys: dict[UserId, SearchKeys] = {}
+        self._orgs: dict[OrgId, Org] = {}
+        self._members: dict[OrgId, dict[UserId, Membership]] = {}
+        self._sorted: dict[OrgId, list[tuple[str, str]]] = {}
+
+    # -- writer -------------------------------------------------------------------------
+
+    async def put_org(self, org: Org) -> None:
+        self._orgs[org.id] = org
+        self._members.setdefault(org.id, {})
+
+    async def put_user(self, user: User) -> None:
+        previous = self._users.get(user.id)
+        self._users[user.id] = user
+        self._keys[user.id] = SearchKeys.of(user.name, user.email)
+        if previous is None or previous.name != user.name:
+            for org_id, members in self._members.items():
+                if user.id in members:
+                    self._sorted.pop(org_id, None)
+
+    async def put_membership(self, membership: Membership) -> None:
+        if membership.org_id not in self._orgs:
+            raise KeyError(f"unknown org {membership.org_id!r}")
+        if membership.user_id not in self._users:
+            raise KeyError(f"unknown user {membership.user_id!r}")
+        self._members.setdefault(membership.org_id, {})[membership.user_id] = membership
+        self._sorted.pop(membership.org_id, None)
+
+    async def remove_membership(self, org_id: OrgId, user_id: UserId) -> None:
+        if self._members.get(org_id, {}).pop(user_id, None) is not None:
+            self._sorted.pop(org_id, None)
+
+    # -- reader -------------------------------------------------------------------------
+
+    async def get_user(self, user_id: UserId) -> User | None:
+        return self._users.get(user_id)
+
+    async def get_users(self, user_ids: Collection[UserId]) -> Mapping[UserId, User]:
+        return {uid: self._users[uid] for uid in user_ids if uid in self._users}
+
+    async def get_org(self, org_id: OrgId) -> Org | None:
+        return self._orgs.get(org_id)
+
+    async def get_membership(self, org_id: OrgId, user_id: UserId) -> Membership | None:
+        return self._members.get(org_id, {}).get(user_id)
+
+    async def get_memberships(
+        self, org_id: OrgId, user_ids: Collection[UserId]
+    ) -> Mapping[UserId, Membership]:
+        members = self._members.get(org_id, {})
+        return {uid: members[uid] for uid in user_ids if uid in members}
+
+    async def search_members(
+        self, org_id: OrgId, query: SearchQuery, *, limit: int, exclude: UserId | None
+    ) -> Sequence[Member]:
+        hits = [
+            (self._keys[uid].rank(query, uid), membership)
+            for uid, membership in self._members.get(org_id, {}).items()
+            if uid != exclude and self._keys[uid].matches(query)
+        ]
+        hits.sort(key=lambda hit: hit[0])
+        return [self._member(membership) for _, membership in hits[:limit]]
+
+    async def list_members(
+        self, org_id: OrgId, *, limit: int, after: tuple[str, str] | None
+    ) -> MemberPage:
+        order = self._order(org_id)
+        start = bisect.bisect_right(order, after) if after is not None else 0
+        window = order[start : start + limit + 1]
+        members = self._members[org_id] if window else {}
+        page = tuple(self._member(members[UserId(uid)]) for _, uid in window[:limit])
+        next_after = window[limit - 1] if len(window) > limit else None
+        return MemberPage(members=page, next_after=next_after)
+
+    async def ping(self) -> None:
+        return None
+
+    def _order(self, org_id: OrgId) -> list[tuple[str, str]]:
+        order = self._sorted.get(org_id)
+        if order is None:
+            order = sorted(
+                (folded_name(self._users[uid].name), uid) for uid in self._members.get(org_id, {})
+            )
+            self._sorted[org_id] = order
+        return order
+
+    def _member(self, membership: Membership) -> Member:
+        return Member(user=self._users[membership.user_id], role=membership.role)

@@ -1,0 +1,108 @@
+"""AppointmentStore port contract."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.contract.adapters import APPOINTMENT_STORES
+from yc_chat.domain.model import (
+    Appointment,
+    AppointmentId,
+    ChannelId,
+    ChatStatus,
+    OrgId,
+    UserId,
+)
+
+T0 = datetime(2026, 1, 15, 14, 0, tzinfo=UTC)
+
+
+def appointment(aid: str, starts_at: datetime = T0) -> Appointment:
+    return Appointment(
+        id=AppointmentId(aid),
+        org_id=OrgId("org-1"),
+        pet_owner_id=UserId("owner-1"),
+        vet_id=UserId("vet-1"),
+        starts_at=starts_at,
+        pet_name="Rex",
+        pet_owner_name="Sam Lee",
+    )
+
+
+@pytest.fixture(params=sorted(APPOINTMENT_STORES))
+async def store(request: pytest.FixtureRequest) -> Any:
+    return APPOINTMENT_STORES[request.param]()
+
+
+async def test_put_and_get_round_trip(store: Any) -> None:
+    await store.put(appointment("apt-1"))
+    got = await store.get(AppointmentId("apt-1"))
+    assert got == appointment("apt-1")
+    assert await store.get(AppointmentId("apt-2")) is None
+
+
+async def test_link_chat_records_channel_status_and_minutes(store: Any) -> None:
+    await store.put(appointment("apt-1"))
+    linked = await store.link_chat(
+        AppointmentId("apt-1"),
+        channel_id=ChannelId("apt_x"),
+        status=ChatStatus.PENDING,
+        activation_minutes=15,
+    )
+    assert linked.chat_channel_id == "apt_x"
+    assert linked.chat_status is ChatStatus.PENDING
+    assert linked.chat_activation_minutes == 15
+    assert await store.get(AppointmentId("apt-1")) == linked
+    assert (await store.find_by_channel(ChannelId("apt_x"))).id == "apt-1"
+    assert await store.find_by_channel(ChannelId("apt_y")) is None
+
+
+async def test_status_only_moves_forward(store: Any) -> None:
+    await store.put(appointment("apt-1"))
+    aid = AppointmentId("apt-1")
+    await store.link_chat(
+        aid, channel_id=ChannelId("c"), status=ChatStatus.ACTIVE, activation_minutes=None
+    )
+    assert (await store.set_chat_status(aid, ChatStatus.PENDING)).chat_status is ChatStatus.ACTIVE
+    assert (await store.set_chat_status(aid, ChatStatus.ENDED)).chat_status is ChatStatus.ENDED
+    relinked = await store.link_chat(
+        aid, channel_id=ChannelId("c"), status=ChatStatus.ACTIVE, activation_minutes=None
+    )
+    assert relinked.chat_status is ChatStatus.ENDED
+    assert await store.set_chat_status(AppointmentId("ghost"), ChatStatus.ENDED) is None
+
+
+async def test_unlink_marks_ended_and_forgets_channel(store: Any) -> None:
+    await store.put(appointment("apt-1"))
+    aid = AppointmentId("apt-1")
+    await store.link_chat(
+        aid, channel_id=ChannelId("c"), status=ChatStatus.ACTIVE, activation_minutes=None
+    )
+    await store.unlink_chat(aid)
+    got = await store.get(aid)
+    assert got.chat_channel_id is None
+    assert got.chat_status is ChatStatus.ENDED
+    assert await store.find_by_channel(ChannelId("c")) is None
+    await store.unlink_chat(AppointmentId("ghost"))  # unknown ids are a no-op
+
+
+async def test_due_for_activation_lists_pending_chats_whose_time_came(store: Any) -> None:
+    for aid, offset, minutes in [("a", 0, 5), ("b", 60, 5), ("c", 10, 30), ("d", -5, 0)]:
+        await store.put(appointment(aid, T0 + timedelta(minutes=offset)))
+        await store.link_chat(
+            AppointmentId(aid),
+            channel_id=ChannelId(f"ch-{aid}"),
+            status=ChatStatus.PENDING,
+            activation_minutes=minutes,
+        )
+    await store.put(appointment("unlinked", T0 - timedelta(days=1)))
+    now = T0 - timedelta(minutes=5)
+    due = await store.due_for_activation(now, limit=10)
+    # a opens at now exactly; c opened at T0-20; d opened at T0-5; b opens later.
+    assert [a.id for a in due] == ["c", "a", "d"]
+    assert [a.id for a in await store.due_for_activation(now, limit=1)] == ["c"]
+    await store.set_chat_status(AppointmentId("c"), ChatStatus.ACTIVE)
+    assert [a.id for a in await store.due_for_activation(now, limit=10)] == ["a", "d"]

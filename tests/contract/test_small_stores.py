@@ -1,0 +1,93 @@
+"""Contracts of DeviceRegistry, EventLog, ProfileFingerprints, Notifier and Clock."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.contract.adapters import DEVICE_REGISTRIES, EVENT_LOGS, FINGERPRINT_STORES
+from yc_chat.adapters.clock import FixedClock, SystemClock
+from yc_chat.adapters.memory import RecordingNotifier
+from yc_chat.domain.model import Device, Notification, UserId
+
+ANA, BOB = UserId("ana"), UserId("bob")
+
+
+@pytest.fixture(params=sorted(DEVICE_REGISTRIES))
+def devices(request: pytest.FixtureRequest) -> Any:
+    return DEVICE_REGISTRIES[request.param]()
+
+
+@pytest.fixture(params=sorted(EVENT_LOGS))
+def event_log(request: pytest.FixtureRequest) -> Any:
+    return EVENT_LOGS[request.param]()
+
+
+@pytest.fixture(params=sorted(FINGERPRINT_STORES))
+def fingerprints(request: pytest.FixtureRequest) -> Any:
+    return FINGERPRINT_STORES[request.param]()
+
+
+async def test_devices_register_list_and_unregister(devices: Any) -> None:
+    await devices.register(Device(user_id=ANA, token="t1", platform="ios"))
+    await devices.register(Device(user_id=ANA, token="t2", platform="android"))
+    await devices.register(Device(user_id=BOB, token="t3", platform="web"))
+    assert {d.token for d in await devices.devices_of([ANA])} == {"t1", "t2"}
+    assert not await devices.unregister(BOB, "t1")  # not Bob's token
+    assert await devices.unregister(ANA, "t1")
+    assert not await devices.unregister(ANA, "t1")
+    assert {d.token for d in await devices.devices_of([ANA, BOB])} == {"t2", "t3"}
+
+
+async def test_device_token_moves_to_its_new_owner(devices: Any) -> None:
+    await devices.register(Device(user_id=ANA, token="shared", platform="ios"))
+    await devices.register(Device(user_id=BOB, token="shared", platform="ios"))
+    assert await devices.devices_of([ANA]) == []
+    assert [d.user_id for d in await devices.devices_of([BOB])] == [BOB]
+    await devices.forget_token("shared")
+    assert await devices.devices_of([BOB]) == []
+
+
+async def test_event_ids_are_claimed_once(event_log: Any) -> None:
+    assert await event_log.claim("evt-1")
+    assert not await event_log.claim("evt-1")
+    assert await event_log.claim("evt-2")
+    await event_log.release("evt-1")
+    assert await event_log.claim("evt-1")
+
+
+async def test_concurrent_claims_of_one_id_yield_one_winner(event_log: Any) -> None:
+    results = await asyncio.gather(*(event_log.claim("evt-x") for _ in range(50)))
+    assert results.count(True) == 1
+
+
+async def test_fingerprints_store_and_invalidate(fingerprints: Any) -> None:
+    assert await fingerprints.get_many([ANA]) == {}
+    await fingerprints.put_many({ANA: "f1", BOB: "f2"})
+    assert await fingerprints.get_many([ANA, BOB, UserId("c")]) == {ANA: "f1", BOB: "f2"}
+    await fingerprints.invalidate(ANA)
+    assert await fingerprints.get_many([ANA, BOB]) == {BOB: "f2"}
+
+
+async def test_recording_notifier_keeps_order_per_recipient() -> None:
+    notifier = RecordingNotifier()
+    first = Notification(recipient_id=ANA, title="Bob", body="hi")
+    second = Notification(recipient_id=BOB, title="Ana", body="yo")
+    third = Notification(recipient_id=ANA, title="Bob", body="again")
+    await notifier.notify([first, second])
+    await notifier.notify([third])
+    assert notifier.sent == [first, second, third]
+    assert notifier.for_recipient(ANA) == [first, third]
+
+
+def test_clocks_are_aware_and_fixed_clock_moves_only_when_told() -> None:
+    assert SystemClock().now().tzinfo is not None
+    clock = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
+    assert clock.now() == clock.now()
+    clock.advance(timedelta(minutes=5))
+    assert clock.now() == datetime(2026, 1, 1, 0, 5, tzinfo=UTC)
+    with pytest.raises(ValueError, match="aware"):
+        clock.set(datetime(2026, 1, 1))
