@@ -1,0 +1,270 @@
+"""Random sequences of use cases by random callers, checking the contract's invariants.
+
+Invariants checked after every step: nobody lists or edits a channel they are not a member
+of; nobody acts in an org they do not belong to; appointment chat members are exactly the
+record's pet owner and vet; an ended chat is frozen and never active again; member_count
+equals the member set size; DM creation is idempotent; a denied action changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from hypothesis import event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
+from tests.unit.world import FIXTURE, World, build_world
+from yc_chat.domain import errors
+from yc_chat.domain.model import (
+    AppointmentId,
+    ChannelId,
+    ChatCategory,
+    ChatStatus,
+    OrgId,
+    UserId,
+)
+
+T = TypeVar("T")
+USERS = [UserId(u["id"]) for u in FIXTURE["users"]]
+ORGS = [OrgId(o["id"]) for o in FIXTURE["orgs"]] + [OrgId("org-ghost")]
+APPOINTMENTS = [AppointmentId(a["id"]) for a in FIXTURE["appointments"]]
+ROLES = {(m["orgId"], m["userId"]): m["role"] for m in FIXTURE["memberships"]}
+
+users = st.sampled_from(USERS)
+ORG1_STAFF = [UserId(u) for (o, u) in ROLES if o == "org-1"]
+# Mostly staff of the busy clinic, so that group changes often pass the membership checks.
+staff_first = st.sampled_from(ORG1_STAFF * 2 + USERS)
+member_lists = st.lists(st.sampled_from(ORG1_STAFF * 4 + USERS), max_size=4)
+# Weighted towards the busy clinic so that allowed actions are common, not just denials.
+orgs = st.sampled_from([ORGS[0], ORGS[0], ORGS[0], *ORGS])
+
+
+def role(org: str, user: str) -> str | None:
+    return ROLES.get((org, user))
+
+
+def is_admin(org: str, user: str) -> bool:
+    return role(org, user) in {"owner", "admin"}
+
+
+class ChatWorld(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.world: World = self.run(build_world())
+        self.channels: set[ChannelId] = set()
+        self.ended: set[ChannelId] = set()
+        self.groups: set[ChannelId] = set()
+        self.dms: dict[tuple[str, frozenset[str]], ChannelId] = {}
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self.loop.run_until_complete(coro)
+
+    def teardown(self) -> None:
+        self.loop.close()
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def snapshot(self) -> tuple[Any, ...]:
+        state = self.world.state
+        channels = []
+        for cid in sorted(self.channels):
+            channel = state.channel("messaging", cid)
+            if channel is None:
+                continue
+            channels.append(
+                (
+                    cid,
+                    tuple(channel.member_ids),
+                    channel.frozen,
+                    repr(sorted(channel.data.items())),
+                    len(state.messages("messaging", cid)),
+                )
+            )
+        records = [self.run(self.world.appointments.get(a)) for a in APPOINTMENTS]
+        return (tuple(channels), tuple(records))
+
+    def attempt(self, coro: Coroutine[Any, Any, T]) -> T | None:
+        """Run a use case; a denial must leave everything as it was."""
+        before = self.snapshot()
+        name = coro.__qualname__
+        try:
+            result = self.run(coro)
+        except errors.ChatError as exc:
+            assert exc.status in {400, 403, 404, 409}, exc
+            assert self.snapshot() == before, f"denied {exc.code} changed state"
+            event(f"{name}: {exc.code}")
+            return None
+        event(f"{name}: ok")
+        return result
+
+    def channel(self, cid: ChannelId) -> Any:
+        return self.run(self.world.chat.inner.get_channel(cid))
+
+    # -- rules ---------------------------------------------------------------------------
+
+    @initialize()
+    def start(self) -> None:
+        assert self.world.state is not None
+
+    @rule(
+        caller=users,
+        appointment=st.sampled_from(APPOINTMENTS),
+        minutes=st.none() | st.integers(0, 300),
+    )
+    def open_appointment_chat(
+        self, caller: UserId, appointment: AppointmentId, minutes: int | None
+    ) -> None:
+        record = self.run(self.world.appointments.get(appointment))
+        assert record is not None
+        ref = self.attempt(
+            self.world.service.open_appointment_chat(
+                caller=caller, appointment_id=appointment, activation_minutes=minutes
+            )
+        )
+        if ref is None:
+            return
+        assert caller in (record.pet_owner_id, record.vet_id) or is_admin(record.org_id, caller)
+        assert ref.members == (record.pet_owner_id, record.vet_id)
+        self.channels.add(ref.channel_id)
+
+    @rule(caller=users, org=orgs, a=users, b=users, caller_in_pair=st.booleans())
+    def start_dm(
+        self, caller: UserId, org: OrgId, a: UserId, b: UserId, caller_in_pair: bool
+    ) -> None:
+        if caller_in_pair:
+            a = caller
+        ref = self.attempt(
+            self.world.service.start_colleague_dm(
+                caller=caller, org_id=org, member_ids=[a, b], created_by=caller
+            )
+        )
+        if ref is None:
+            return
+        assert caller in (a, b) and a != b
+        assert role(org, a) is not None and role(org, b) is not None
+        key = (org, frozenset({a, b}))
+        assert self.dms.setdefault(key, ref.channel_id) == ref.channel_id
+        self.channels.add(ref.channel_id)
+
+    @rule(
+        caller=users,
+        org=orgs,
+        members=member_lists,
+        read_only=st.booleans(),
+    )
+    def create_group(
+        self, caller: UserId, org: OrgId, members: list[UserId], read_only: bool
+    ) -> None:
+        ref = self.attempt(
+            self.world.service.create_group(
+                caller=caller,
+                org_id=org,
+                name="Group",
+                member_ids=members,
+                created_by=caller,
+                is_read_only=read_only,
+            )
+        )
+        if ref is None:
+            return
+        assert role(org, caller) is not None
+        assert not read_only or is_admin(org, caller)
+        assert all(role(org, m) is not None for m in ref.members)
+        self.channels.add(ref.channel_id)
+        self.groups.add(ref.channel_id)
+
+    @precondition(lambda self: bool(self.groups))
+    @rule(data=st.data(), caller=staff_first, add=member_lists, remove=member_lists)
+    def update_members(
+        self, data: st.DataObject, caller: UserId, add: list[UserId], remove: list[UserId]
+    ) -> None:
+        # Mostly real groups; sometimes any channel, to try editing DMs and client chats.
+        pool = self.groups if data.draw(st.integers(0, 3)) else self.channels
+        cid = data.draw(st.sampled_from(sorted(pool)))
+        before = self.channel(cid)
+        if data.draw(st.booleans()) and before.created_by is not None:
+            caller = before.created_by  # the creator half the time, a random user otherwise
+        if data.draw(st.integers(0, 4)):
+            remove = [r for r in remove if r not in add]  # overlapping lists only sometimes
+        result = self.attempt(
+            self.world.service.update_group_members(
+                caller=caller, channel_id=cid, added_by=caller, add=add, remove=remove
+            )
+        )
+        if result is None:
+            return
+        assert before.category is ChatCategory.GROUP and not before.is_ended
+        assert caller == before.created_by or is_admin(before.org_id, caller)
+        assert role(before.org_id, caller) is not None
+
+    @precondition(lambda self: bool(self.channels))
+    @rule(data=st.data(), caller=users)
+    def end_chat(self, data: st.DataObject, caller: UserId) -> None:
+        cid = data.draw(st.sampled_from(sorted(self.channels)))
+        before = self.channel(cid)
+        result = self.attempt(self.world.service.end_chat(caller=caller, channel_id=cid))
+        if result is None:
+            return
+        assert before.category is not ChatCategory.COLLEAGUE
+        if before.category is ChatCategory.CLIENT:
+            assert caller == before.vet_id or is_admin(before.org_id, caller)
+        else:
+            assert caller == before.created_by or is_admin(before.org_id, caller)
+        self.ended.add(cid)
+
+    @rule(caller=users, category=st.none() | st.sampled_from(["client", "colleague", "group"]))
+    def list_my_channels(self, caller: UserId, category: str | None) -> None:
+        page = self.attempt(self.world.service.list_my_channels(caller=caller, category=category))
+        assert page is not None
+        for summary in page.channels:
+            assert caller in summary.members
+            assert category is None or summary.category == category
+
+    @rule(caller=users, org=orgs)
+    def list_org_groups(self, caller: UserId, org: OrgId) -> None:
+        groups = self.attempt(self.world.service.list_org_groups(caller=caller, org_id=org))
+        if groups is None:
+            return
+        assert role(org, caller) is not None
+        assert all(caller in g.members and g.org_id == org for g in groups)
+
+    @rule(minutes=st.integers(min_value=1, max_value=240))
+    def time_passes(self, minutes: int) -> None:
+        self.world.clock.advance(timedelta(minutes=minutes))
+        self.run(self.world.service.activate_due_chats())
+
+    # -- invariants ----------------------------------------------------------------------
+
+    @invariant()
+    def channels_are_consistent(self) -> None:
+        for cid in self.channels:
+            channel = self.channel(cid)
+            assert channel is not None
+            assert channel.member_count == len(channel.members)
+            if channel.status is not ChatStatus.ACTIVE:
+                assert channel.frozen
+            if cid in self.ended:
+                assert channel.status is ChatStatus.ENDED and channel.frozen
+            if channel.category is ChatCategory.CLIENT:
+                record = self.run(self.world.appointments.get(channel.appointment_id))
+                assert record is not None
+                assert channel.members == {record.pet_owner_id, record.vet_id}
+                assert record.chat_channel_id == cid
+                if channel.is_ended:
+                    assert record.chat_status is ChatStatus.ENDED
+
+
+TestChatWorld = ChatWorld.TestCase
+# Example count comes from the active profile (ci or nightly); steps per run are fixed.
+TestChatWorld.settings = settings(settings(), stateful_step_count=40)

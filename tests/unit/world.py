@@ -1,0 +1,170 @@
+"""A small world for use-case tests: two clinics, staff, pet owners, appointments."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import attrs
+
+from yc_chat import ChatService
+from yc_chat.adapters.clock import FixedClock
+from yc_chat.adapters.fake_stream import FakeStreamChatProvider
+from yc_chat.adapters.fake_stream.model import StreamState
+from yc_chat.adapters.memory import (
+    InMemoryAppointments,
+    InMemoryDevices,
+    InMemoryDirectory,
+    InMemoryEventLog,
+    InMemoryFingerprints,
+    RecordingNotifier,
+    parse_fixture,
+    seed,
+)
+from yc_chat.domain.model import ChannelId, UserProfile
+
+TEST_SECRET = "test-secret-0123456789abcdef-0123456789"
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+FIXTURE: dict[str, Any] = {
+    "orgs": [{"id": "org-1", "name": "Happy Paws"}, {"id": "org-2", "name": "Other Clinic"}],
+    "users": [
+        {"id": "vet-1", "name": "Dr. Ana Núñez", "email": "ana@happypaws.example"},
+        {"id": "vet-2", "name": "Dr. Ben Ode", "email": "ben@happypaws.example"},
+        {"id": "nurse-1", "name": "Nia Nurse", "email": "nia@happypaws.example"},
+        {"id": "admin-1", "name": "Ada Admin", "email": "ada@happypaws.example"},
+        {"id": "owner-org", "name": "Olga Owner", "email": "olga@happypaws.example"},
+        {"id": "vet-x", "name": "Xavier Other", "email": "x@other.example"},
+        {"id": "admin-x", "name": "Xena Admin", "email": "xena@other.example"},
+        {"id": "pet-1", "name": "Sam Lee", "kind": "pet_owner"},
+        {"id": "pet-2", "name": "Pat Kim", "kind": "pet_owner"},
+    ],
+    "memberships": [
+        {"orgId": "org-1", "userId": "vet-1", "role": "vet"},
+        {"orgId": "org-1", "userId": "vet-2", "role": "vet"},
+        {"orgId": "org-1", "userId": "nurse-1", "role": "nurse"},
+        {"orgId": "org-1", "userId": "admin-1", "role": "admin"},
+        {"orgId": "org-1", "userId": "owner-org", "role": "owner"},
+        {"orgId": "org-2", "userId": "vet-x", "role": "vet"},
+        {"orgId": "org-2", "userId": "admin-x", "role": "admin"},
+    ],
+    "appointments": [
+        {
+            "id": "apt-soon",
+            "orgId": "org-1",
+            "petOwnerId": "pet-1",
+            "vetId": "vet-1",
+            "startsAt": "2026-01-15T12:03:00Z",
+            "petName": "Rex",
+            "petOwnerName": "Sam Lee",
+        },
+        {
+            "id": "apt-later",
+            "orgId": "org-1",
+            "petOwnerId": "pet-1",
+            "vetId": "vet-1",
+            "startsAt": "2026-01-15T15:00:00Z",
+            "petName": "Rex",
+            "petOwnerName": "Sam Lee",
+        },
+        {
+            "id": "apt-pat",
+            "orgId": "org-1",
+            "petOwnerId": "pet-2",
+            "vetId": "vet-2",
+            "startsAt": "2026-01-15T12:00:00Z",
+            "petName": "Tom",
+            "petOwnerName": "Pat Kim",
+        },
+        {
+            "id": "apt-other",
+            "orgId": "org-2",
+            "petOwnerId": "pet-2",
+            "vetId": "vet-x",
+            "startsAt": "2026-01-15T12:00:00Z",
+            "petName": "Tom",
+            "petOwnerName": "Pat Kim",
+        },
+    ],
+}
+
+
+class CountingChat:
+    """Wraps a ChatProvider and counts calls per method, to check write budgets."""
+
+    def __init__(self, inner: FakeStreamChatProvider) -> None:
+        self.inner = inner
+        self.calls: Counter[str] = Counter()
+        self.upserted: list[Sequence[UserProfile]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self.inner, name)
+        if not callable(target):
+            return target
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] += 1
+            if name == "upsert_profiles":
+                self.upserted.append(args[0])
+            return await target(*args, **kwargs)
+
+        return counted
+
+
+@attrs.define
+class World:
+    service: ChatService
+    directory: InMemoryDirectory
+    appointments: InMemoryAppointments
+    devices: InMemoryDevices
+    notifier: RecordingNotifier
+    fingerprints: InMemoryFingerprints
+    state: StreamState
+    chat: CountingChat
+    clock: FixedClock
+
+    def messages(self, channel_id: str) -> list[tuple[str, str, str]]:
+        """(user id, type, text) of every message in the channel, in order."""
+        return [(m.user_id, m.type, m.text) for m in self.state.messages("messaging", channel_id)]
+
+    async def channel(self, channel_id: str) -> Any:
+        return await self.chat.inner.get_channel(ChannelId(channel_id))
+
+
+async def build_world(now: datetime = NOW) -> World:
+    clock = FixedClock(now)
+    state = StreamState(clock=clock.now)
+    provider = FakeStreamChatProvider(state=state, api_secret=TEST_SECRET)
+    chat = CountingChat(provider)
+    directory = InMemoryDirectory()
+    appointments = InMemoryAppointments()
+    await seed(parse_fixture(FIXTURE), directory=directory, appointments=appointments)
+    devices = InMemoryDevices()
+    notifier = RecordingNotifier()
+    fingerprints = InMemoryFingerprints()
+    counter = iter(range(1, 10_000))
+    service = ChatService.build(
+        directory=directory,
+        appointments=appointments,
+        chat=chat,  # type: ignore[arg-type]
+        devices=devices,
+        notifier=notifier,
+        fingerprints=fingerprints,
+        event_log=InMemoryEventLog(),
+        clock=clock,
+        token_ttl=timedelta(hours=24),
+        new_group_id=lambda: ChannelId(f"grp_test{next(counter)}"),
+    )
+    return World(
+        service=service,
+        directory=directory,
+        appointments=appointments,
+        devices=devices,
+        notifier=notifier,
+        fingerprints=fingerprints,
+        state=state,
+        chat=chat,
+        clock=clock,
+    )
