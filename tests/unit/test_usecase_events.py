@@ -126,3 +126,15 @@ async def test_devices_register_and_unregister_only_own(world: World) -> None:
         await world.service.register_device(caller=VET, token="t", platform="symbian")
     with pytest.raises(errors.InvalidInput):
         await world.service.register_device(caller=VET, token=" ", platform="ios")
+
+
+async def test_the_echo_of_our_own_upsert_does_not_mark_the_profile_stale(world: World) -> None:
+    await world.service.connect_user(caller=PET, user_id=PET)
+    echo = UserUpdated(user_id=PET, name="Sam Lee", image=None)
+    await world.service.handle_chat_event(event_id="echo", event=echo)
+    await world.service.connect_user(caller=PET, user_id=PET)
+    assert world.chat.calls["upsert_profiles"] == 1
+    edited = UserUpdated(user_id=PET, name="Someone Else", image=None)
+    await world.service.handle_chat_event(event_id="edit", event=edited)
+    await world.service.connect_user(caller=PET, user_id=PET)
+    assert world.chat.calls["upsert_profiles"] == 2

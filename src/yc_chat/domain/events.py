@@ -27,7 +27,16 @@ class ChannelDeleted:
 
 @attrs.frozen(kw_only=True)
 class UserUpdated:
+    """A user's provider profile changed; `name`/`image` as the provider now holds them.
+
+    Stream also reports our own upserts this way: the handler compares with what we last
+    wrote, so those echoes do not mark the profile stale (which would make every later
+    token call write again).
+    """
+
     user_id: UserId
+    name: str | None = None
+    image: str | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -61,7 +61,7 @@ class ChatProvider(Protocol):
         """Add and remove members in one change, posting `notice` as `system`."""
 
     async def query_channels(self, query: ChannelQuery, *, limit: int, offset: int) -> ChannelPage:
-        """One page of the member's channels, newest activity first, in one provider call."""
+        """One page of the member's channels, newest activity first, never one call per channel."""
 
     async def ping(self) -> None:
         """Raise ProviderUnavailable when the provider cannot be reached."""

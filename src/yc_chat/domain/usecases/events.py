@@ -14,7 +14,7 @@ from yc_chat.domain.events import (
     UserUpdated,
     push_body,
 )
-from yc_chat.domain.model import SYSTEM_USER_ID, Notification
+from yc_chat.domain.model import SYSTEM_USER_ID, Notification, UserProfile
 
 if TYPE_CHECKING:
     from yc_chat.ports import (
@@ -56,10 +56,18 @@ class HandleChatEvent:
                 appointment = await self.appointments.find_by_channel(channel_id)
                 if appointment is not None:
                     await self.appointments.unlink_chat(appointment.id)
-            case UserUpdated(user_id=user_id):
-                await self.fingerprints.invalidate(user_id)
+            case UserUpdated():
+                await self._user_updated(event)
             case OtherEvent():
                 return
+
+    async def _user_updated(self, event: UserUpdated) -> None:
+        if event.name is not None:
+            seen = UserProfile(id=event.user_id, name=event.name, image=event.image)
+            stored = await self.fingerprints.get_many([event.user_id])
+            if stored.get(event.user_id) == seen.fingerprint:
+                return  # the echo of our own upsert
+        await self.fingerprints.invalidate(event.user_id)
 
     async def _message_posted(self, event: MessagePosted) -> None:
         if event.is_system or event.sender_id == SYSTEM_USER_ID:

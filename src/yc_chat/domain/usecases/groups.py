@@ -36,8 +36,9 @@ if TYPE_CHECKING:
     from yc_chat.ports import ChatProvider, Directory
 
 MAX_GROUP_NAME = 100
-# Stream accepts large member lists, but a request this big is a client bug; keep it bounded.
-MAX_GROUP_MEMBERS = 500
+# Stream returns at most 100 members with a channel's state, so larger groups could not be
+# shown (or checked) completely from one query.
+MAX_GROUP_MEMBERS = 100
 
 
 def _join_names(names: Sequence[str]) -> str:

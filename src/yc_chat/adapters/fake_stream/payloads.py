@@ -1,0 +1,117 @@
+"""The model's records as Stream's REST API spells them in responses and events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from yc_chat.adapters.fake_stream.model import (
+        StreamChannel,
+        StreamMember,
+        StreamMessage,
+        StreamUser,
+    )
+
+UserLookup = Callable[[str], "StreamUser | None"]
+
+
+def format_time(value: datetime) -> str:
+    """RFC 3339 in UTC with microseconds and `Z`, as Stream writes times."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def user(record: StreamUser) -> dict[str, object]:
+    """A user object; custom fields sit at the top level next to the reserved ones."""
+    body: dict[str, object] = dict(record.custom)
+    if record.name is not None:
+        body["name"] = record.name
+    if record.image is not None:
+        body["image"] = record.image
+    body.update(
+        {
+            "id": record.id,
+            "role": record.role,
+            "created_at": format_time(record.created_at),
+            "updated_at": format_time(record.updated_at),
+            "banned": False,
+            "online": False,
+        }
+    )
+    return body
+
+
+def user_or_id(user_id: str, lookup: UserLookup) -> dict[str, object]:
+    """The user object, or just the id for a user that no longer exists."""
+    record = lookup(user_id)
+    return user(record) if record is not None else {"id": user_id}
+
+
+def member(record: StreamMember, lookup: UserLookup) -> dict[str, object]:
+    """A channel member object."""
+    return {
+        "user_id": record.user_id,
+        "user": user_or_id(record.user_id, lookup),
+        "channel_role": record.channel_role,
+        "created_at": format_time(record.created_at),
+        "updated_at": format_time(record.created_at),
+        "banned": False,
+        "shadow_banned": False,
+    }
+
+
+def message(record: StreamMessage, lookup: UserLookup) -> dict[str, object]:
+    """A message object."""
+    return {
+        "id": record.id,
+        "cid": record.cid,
+        "text": record.text,
+        "type": record.type,
+        "user": user_or_id(record.user_id, lookup),
+        "attachments": [dict(item) for item in record.attachments],
+        "latest_reactions": [],
+        "own_reactions": [],
+        "reply_count": 0,
+        "created_at": format_time(record.created_at),
+        "updated_at": format_time(record.created_at),
+    }
+
+
+def channel(record: StreamChannel, lookup: UserLookup) -> dict[str, object]:
+    """A channel object: custom data flattened next to the fields Stream maintains."""
+    body: dict[str, object] = dict(record.data)
+    body.update(
+        {
+            "id": record.id,
+            "type": record.type,
+            "cid": record.cid,
+            "created_at": format_time(record.created_at),
+            "updated_at": format_time(record.updated_at),
+            "created_by": user_or_id(record.created_by_id, lookup),
+            "frozen": record.frozen,
+            "disabled": False,
+            "member_count": record.member_count,
+        }
+    )
+    if record.last_message_at is not None:
+        body["last_message_at"] = format_time(record.last_message_at)
+    return body
+
+
+def channel_state(
+    record: StreamChannel,
+    messages: Sequence[StreamMessage],
+    lookup: UserLookup,
+    *,
+    message_limit: int = 25,
+    member_limit: int | None = 100,
+) -> dict[str, object]:
+    """One entry of query results: the channel, its members and its newest messages."""
+    members = record.members if member_limit is None else record.members[:member_limit]
+    newest = messages[-message_limit:] if message_limit > 0 else ()
+    return {
+        "channel": channel(record, lookup),
+        "members": [member(item, lookup) for item in members],
+        "messages": [message(item, lookup) for item in newest],
+    }

@@ -1,0 +1,203 @@
+"""FakeStreamChatProvider: the ChatProvider port on the in-memory Stream model.
+
+It talks to the model as the real adapter talks to Stream: Stream-shaped data in, Stream's
+JSON shapes out, both through `stream_mapping`, so the mapping the real adapter relies on is
+exercised by every test that uses the fake.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+
+import jwt
+
+from yc_chat.adapters import stream_mapping as mapping
+from yc_chat.adapters.fake_stream.errors import StreamAPIError
+from yc_chat.adapters.fake_stream.model import StreamChannel, StreamState
+from yc_chat.domain import errors
+from yc_chat.domain.model import (
+    Channel,
+    ChannelId,
+    ChannelSpec,
+    ChatStatus,
+    OpenedChannel,
+    UserId,
+    UserProfile,
+)
+from yc_chat.domain.queries import ChannelPage, ChannelQuery
+
+DEFAULT_API_KEY = "fake-stream-key"
+
+
+@contextmanager
+def _translated_errors() -> Iterator[None]:
+    """Stream's error answers as domain errors, the way the real adapter translates them."""
+    try:
+        yield
+    except StreamAPIError as exc:
+        raise mapping.domain_error(exc.status_code, exc.message) from exc
+    except mapping.StreamDataError as exc:
+        raise errors.ProviderFailed(f"The chat provider sent unreadable data: {exc}") from exc
+
+
+class FakeStreamChatProvider:
+    """ChatProvider backed by a `StreamState`; fault injection goes through `state`."""
+
+    def __init__(
+        self,
+        state: StreamState | None = None,
+        *,
+        api_key: str = DEFAULT_API_KEY,
+        api_secret: str | None = None,
+    ) -> None:
+        self._state = state if state is not None else StreamState()
+        self._api_key = api_key
+        self._api_secret = api_secret if api_secret is not None else secrets.token_urlsafe(32)
+
+    def __repr__(self) -> str:
+        # The secret signs user tokens: keep it out of logs and tracebacks.
+        return f"FakeStreamChatProvider(api_key={self._api_key!r})"
+
+    @property
+    def state(self) -> StreamState:
+        """The Stream app this provider talks to (inspect it, or make it fail)."""
+        return self._state
+
+    @property
+    def api_key(self) -> str:
+        """The fake app's API key (public, as Stream's is)."""
+        return self._api_key
+
+    @property
+    def api_secret(self) -> str:
+        """The secret user tokens are signed with (an emulator verifies them with it)."""
+        return self._api_secret
+
+    async def upsert_profiles(self, profiles: Sequence[UserProfile]) -> None:
+        """Create or update users so they can be members and senders."""
+        users = [mapping.user_data(profile) for profile in profiles]
+        with _translated_errors():
+            for start in range(0, len(users), mapping.UPSERT_USERS_BATCH):
+                self._state.upsert_users(users[start : start + mapping.UPSERT_USERS_BATCH])
+
+    async def issue_user_token(
+        self, user_id: UserId, *, issued_at: datetime, expires_at: datetime
+    ) -> str:
+        """A client token for `user_id` whose `exp` is `expires_at`, as Stream's SDKs sign it."""
+        claims = {
+            "user_id": user_id,
+            "iat": int(issued_at.timestamp()),
+            "exp": int(expires_at.timestamp()),
+        }
+        return jwt.encode(claims, self._api_secret, algorithm="HS256")
+
+    async def open_channel(self, spec: ChannelSpec) -> OpenedChannel:
+        """Get the channel with `spec.id`, creating it from `spec` if it does not exist."""
+        with _translated_errors():
+            channel, created = self._state.get_or_create_channel(
+                mapping.CHANNEL_TYPE,
+                spec.id,
+                created_by_id=spec.created_by,
+                data=mapping.channel_data(spec),
+                members=sorted(spec.members),
+            )
+            return OpenedChannel(channel=self._to_domain(channel), created=created)
+
+    async def get_channel(self, channel_id: ChannelId) -> Channel | None:
+        """The channel, or None when it does not exist."""
+        with _translated_errors():
+            state = self._find(channel_id)
+            return mapping.channel_from_state(state) if state is not None else None
+
+    async def set_status(
+        self,
+        channel_id: ChannelId,
+        status: ChatStatus,
+        *,
+        notice: str | None = None,
+    ) -> Channel:
+        """Set status and frozen in one full update that also posts `notice` as `system`."""
+        with _translated_errors():
+            state = self._find(channel_id)
+            current = state.get("channel") if state is not None else None
+            if not isinstance(current, Mapping):
+                raise errors.NotFound("Channel not found", code=errors.CODE_CHANNEL_NOT_FOUND)
+            # Stream's partial update cannot carry a message; the full update can, so the
+            # notice lands in the same call. Full update replaces custom data: send it all.
+            updated = self._state.update_channel(
+                mapping.CHANNEL_TYPE,
+                channel_id,
+                mapping.status_update_data(current, status),
+                message=mapping.notice_message(notice) if notice is not None else None,
+            )
+            return self._to_domain(updated)
+
+    async def change_members(
+        self,
+        channel_id: ChannelId,
+        *,
+        add: frozenset[UserId] = frozenset(),
+        remove: frozenset[UserId] = frozenset(),
+        notice: str | None = None,
+    ) -> Channel:
+        """Add and remove members in one update, posting `notice` as `system`."""
+        with _translated_errors():
+            updated = self._state.update_members(
+                mapping.CHANNEL_TYPE,
+                channel_id,
+                add=sorted(add),
+                remove=sorted(remove),
+                message=mapping.notice_message(notice) if notice is not None else None,
+            )
+            return self._to_domain(updated)
+
+    async def query_channels(self, query: ChannelQuery, *, limit: int, offset: int) -> ChannelPage:
+        """One page of the member's channels, newest activity first.
+
+        Stream answers at most 30 channels per call, so a larger page is read in chunks;
+        one more than `limit` is read to learn whether a next page exists.
+        """
+        if limit < 1 or offset < 0:
+            raise errors.InvalidInput("limit must be at least 1 and offset at least 0")
+        if offset > mapping.QUERY_CHANNELS_MAX_OFFSET:
+            raise errors.InvalidInput(
+                f"Channel lists end after {mapping.QUERY_CHANNELS_MAX_OFFSET} channels"
+            )
+        wanted = limit + 1
+        conditions = mapping.channel_filter(query)
+        found: list[StreamChannel] = []
+        with _translated_errors():
+            while len(found) < wanted:
+                at = offset + len(found)
+                if at > mapping.QUERY_CHANNELS_MAX_OFFSET:
+                    # Stream pages no deeper: what lies beyond is unreachable, not "more".
+                    break
+                size = min(mapping.QUERY_CHANNELS_MAX_LIMIT, wanted - len(found))
+                chunk = self._state.query_channels(
+                    conditions, list(mapping.LAST_ACTIVITY_SORT), limit=size, offset=at
+                )
+                found.extend(chunk)
+                if len(chunk) < size:
+                    break
+            channels = tuple(self._to_domain(channel) for channel in found[:limit])
+        return ChannelPage(channels=channels, has_more=len(found) > limit)
+
+    async def ping(self) -> None:
+        """Raise ProviderUnavailable when the (fake) provider is switched off."""
+        with _translated_errors():
+            self._state.app_settings()
+
+    def _find(self, channel_id: ChannelId) -> Mapping[str, object] | None:
+        # The real adapter can only look a channel up by querying for it; so does the fake.
+        found = self._state.query_channels(mapping.channel_id_filter(channel_id), limit=1)
+        return self._state_of(found[0]) if found else None
+
+    def _state_of(self, channel: StreamChannel) -> Mapping[str, object]:
+        # One message is enough for the last-message preview; members must be complete.
+        return self._state.channel_state(channel, message_limit=1, member_limit=None)
+
+    def _to_domain(self, channel: StreamChannel) -> Channel:
+        return mapping.channel_from_state(self._state_of(channel))

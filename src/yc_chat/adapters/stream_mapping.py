@@ -1,0 +1,297 @@
+"""Domain <-> Stream Chat data: channel custom fields, filters, messages and errors.
+
+Pure functions over Stream's JSON shapes (no SDK import), shared by every adapter that talks
+to Stream or to its emulator, so the custom-field names the frontends read live in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Final
+
+from yc_chat.domain import errors
+from yc_chat.domain.model import (
+    SYSTEM_USER_ID,
+    AppointmentId,
+    Channel,
+    ChannelId,
+    ChannelSpec,
+    ChatCategory,
+    ChatStatus,
+    OrgId,
+    UserId,
+    UserProfile,
+)
+from yc_chat.domain.queries import ChannelQuery
+
+CHANNEL_TYPE: Final = "messaging"
+
+# Custom data keys, spelled as the contract fixes them: the frontends read these.
+CATEGORY: Final = "chatCategory"
+ORG_ID: Final = "orgId"
+IS_GROUP: Final = "isGroup"
+STATUS: Final = "status"
+NAME: Final = "name"
+IMAGE: Final = "image"
+READ_ONLY: Final = "readOnly"
+APPOINTMENT_ID: Final = "appointmentId"
+APPOINTMENT_TIME: Final = "appointmentTime"
+PET_OWNER_ID: Final = "petOwnerId"
+PET_OWNER_NAME: Final = "petOwnerName"
+PET_NAME: Final = "petName"
+VET_ID: Final = "vetId"
+# Stream's own top-level field, settable through channel data.
+FROZEN: Final = "frozen"
+
+LAST_ACTIVITY_SORT: Final = ({"field": "last_message_at", "direction": -1},)
+# Stream answers at most 30 channels per query_channels call and pages no deeper than 1000.
+QUERY_CHANNELS_MAX_LIMIT: Final = 30
+QUERY_CHANNELS_MAX_OFFSET: Final = 1000
+# Stream's batch limit for upserting users.
+UPSERT_USERS_BATCH: Final = 100
+
+# Fields of Stream's channel object that are Stream's, not custom data: a full update must
+# not send them back (Stream maintains them or they are set through other calls).
+STREAM_CHANNEL_FIELDS: Final = frozenset(
+    {
+        "id",
+        "type",
+        "cid",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "last_message_at",
+        "created_by",
+        "created_by_id",
+        "member_count",
+        "members",
+        "config",
+        "own_capabilities",
+        "frozen",
+        "disabled",
+        "hidden",
+        "truncated_at",
+        "truncated_by",
+        "team",
+        "cooldown",
+        "auto_translation_enabled",
+        "auto_translation_language",
+        "message_count",
+        "filter_tags",
+        "blocked",
+        "pinned_at",
+        "archived_at",
+    }
+)
+
+
+class StreamDataError(ValueError):
+    """Stream answered with data this service cannot read as a channel."""
+
+
+def user_data(profile: UserProfile) -> dict[str, object]:
+    """The Stream user object for an upsert of `profile`."""
+    body: dict[str, object] = {"id": profile.id, "name": profile.name}
+    if profile.image is not None:
+        body["image"] = profile.image
+    return body
+
+
+def channel_data(spec: ChannelSpec) -> dict[str, object]:
+    """Custom data (plus Stream's top-level `frozen`) for creating the channel `spec` names."""
+    data: dict[str, object] = {
+        CATEGORY: spec.category.value,
+        ORG_ID: spec.org_id,
+        IS_GROUP: spec.is_group,
+        STATUS: spec.status.value,
+        READ_ONLY: spec.read_only,
+        FROZEN: spec.frozen,
+    }
+    optional: dict[str, object | None] = {
+        NAME: spec.name,
+        IMAGE: spec.image,
+        APPOINTMENT_ID: spec.appointment_id,
+        APPOINTMENT_TIME: (
+            format_time(spec.appointment_time) if spec.appointment_time is not None else None
+        ),
+        PET_OWNER_ID: spec.pet_owner_id,
+        PET_OWNER_NAME: spec.pet_owner_name,
+        PET_NAME: spec.pet_name,
+        VET_ID: spec.vet_id,
+    }
+    data.update({key: value for key, value in optional.items() if value is not None})
+    return data
+
+
+def custom_data(channel: Mapping[str, object]) -> dict[str, object]:
+    """The custom data of a Stream channel object (what a full update must send back)."""
+    return {key: value for key, value in channel.items() if key not in STREAM_CHANNEL_FIELDS}
+
+
+def status_update_data(channel: Mapping[str, object], status: ChatStatus) -> dict[str, object]:
+    """Full-update data for `channel` with `status`, frozen unless active."""
+    data = custom_data(channel)
+    data[STATUS] = status.value
+    data[FROZEN] = status is not ChatStatus.ACTIVE
+    return data
+
+
+def notice_message(text: str) -> dict[str, object]:
+    """The message posted with an update: a notice from the system user."""
+    return {"text": text, "user_id": SYSTEM_USER_ID}
+
+
+def channel_id_filter(channel_id: ChannelId) -> dict[str, object]:
+    """A query filter for exactly one of our channels."""
+    return {"type": CHANNEL_TYPE, "id": channel_id}
+
+
+def channel_filter(query: ChannelQuery) -> dict[str, object]:
+    """The Stream filter for `query`: the member's channels, narrowed by custom fields."""
+    conditions: dict[str, object] = {
+        "type": CHANNEL_TYPE,
+        "members": {"$in": [query.member]},
+    }
+    narrowing: dict[str, str | None] = {
+        CATEGORY: query.category.value if query.category is not None else None,
+        ORG_ID: query.org_id,
+        PET_OWNER_ID: query.pet_owner_id,
+        VET_ID: query.vet_id,
+    }
+    conditions.update({key: value for key, value in narrowing.items() if value is not None})
+    return conditions
+
+
+def channel_from_state(state: Mapping[str, object]) -> Channel:
+    """A domain Channel from one Stream channel state: `{channel, members, messages}`."""
+    channel = state.get("channel")
+    if not isinstance(channel, Mapping):
+        raise StreamDataError("channel state without a channel object")
+    channel_id = channel.get("id")
+    if not isinstance(channel_id, str) or not channel_id:
+        raise StreamDataError("channel object without an id")
+    frozen = channel.get(FROZEN) is True
+    appointment_id = _str(channel, APPOINTMENT_ID)
+    category = _category(channel, appointment_id)
+    last_message = _last_message(state.get("messages"))
+    return Channel(
+        id=ChannelId(channel_id),
+        category=category,
+        # Channels created outside this service may lack it; "" matches no org, so no access.
+        org_id=OrgId(_str(channel, ORG_ID) or ""),
+        members=frozenset(_member_ids(state.get("members"))),
+        created_by=_created_by(channel),
+        status=_status(channel, frozen),
+        frozen=frozen,
+        name=_str(channel, NAME),
+        image=_str(channel, IMAGE),
+        read_only=channel.get(READ_ONLY) is True,
+        appointment_id=AppointmentId(appointment_id) if appointment_id is not None else None,
+        appointment_time=parse_time(channel.get(APPOINTMENT_TIME)),
+        pet_owner_id=_user_id(channel, PET_OWNER_ID),
+        pet_owner_name=_str(channel, PET_OWNER_NAME),
+        pet_name=_str(channel, PET_NAME),
+        vet_id=_user_id(channel, VET_ID),
+        created_at=parse_time(channel.get("created_at")),
+        last_message_at=parse_time(channel.get("last_message_at")),
+        last_message_text=_str(last_message, "text") if last_message is not None else None,
+    )
+
+
+def domain_error(status_code: int, message: str) -> errors.ChatError:
+    """The domain error for a Stream error answer with HTTP `status_code`."""
+    if status_code == 429 or status_code >= 500:
+        return errors.ProviderUnavailable(f"The chat provider is unavailable: {message}")
+    if status_code == 404:
+        return errors.NotFound("Channel not found", code=errors.CODE_CHANNEL_NOT_FOUND)
+    if status_code == 400:
+        return errors.InvalidInput(f"The chat provider rejected the request: {message}")
+    # 401/403 and the rest: our credentials or our request, not the caller's input.
+    return errors.ProviderFailed(f"The chat provider refused the request: {message}")
+
+
+def format_time(value: datetime) -> str:
+    """ISO-8601 in UTC with milliseconds and `Z`, as JavaScript's `toISOString` writes it.
+
+    The frontends parse `appointmentTime` with JavaScript's Date, so we write its format.
+    """
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def parse_time(value: object) -> datetime | None:
+    """An aware datetime from Stream's RFC 3339 text, or None when absent or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        # Stream always writes UTC; an offset-less time is read as UTC rather than local.
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def _str(data: Mapping[str, object], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _user_id(data: Mapping[str, object], key: str) -> UserId | None:
+    value = _str(data, key)
+    return UserId(value) if value is not None else None
+
+
+def _category(channel: Mapping[str, object], appointment_id: str | None) -> ChatCategory:
+    raw = _str(channel, CATEGORY)
+    if raw in set(ChatCategory):
+        return ChatCategory(raw)
+    # Older channels lack chatCategory; the other fields still say what they are.
+    if channel.get(IS_GROUP) is True:
+        return ChatCategory.GROUP
+    if appointment_id is not None:
+        return ChatCategory.CLIENT
+    return ChatCategory.COLLEAGUE
+
+
+def _status(channel: Mapping[str, object], frozen: bool) -> ChatStatus:
+    raw = _str(channel, STATUS)
+    if raw in set(ChatStatus):
+        return ChatStatus(raw)
+    # Frontends treat frozen as "Session closed"; without a status we do the same.
+    return ChatStatus.ENDED if frozen else ChatStatus.ACTIVE
+
+
+def _created_by(channel: Mapping[str, object]) -> UserId | None:
+    creator = channel.get("created_by")
+    if isinstance(creator, Mapping):
+        creator_id = creator.get("id")
+        if isinstance(creator_id, str):
+            return UserId(creator_id)
+    return _user_id(channel, "created_by_id")
+
+
+def _member_ids(members: object) -> list[UserId]:
+    if not isinstance(members, Sequence) or isinstance(members, str | bytes):
+        return []
+    ids: list[UserId] = []
+    for item in members:
+        if not isinstance(item, Mapping):
+            continue
+        user_id = item.get("user_id")
+        if not isinstance(user_id, str):
+            user = item.get("user")
+            user_id = user.get("id") if isinstance(user, Mapping) else None
+        if isinstance(user_id, str):
+            ids.append(UserId(user_id))
+    return ids
+
+
+def _last_message(messages: object) -> Mapping[str, object] | None:
+    if not isinstance(messages, Sequence) or isinstance(messages, str | bytes) or not messages:
+        return None
+    # Stream lists a channel's messages oldest first.
+    last = messages[-1]
+    return last if isinstance(last, Mapping) else None
