@@ -1,0 +1,53 @@
+"""Typeahead and member-list cost as an org grows, for every Directory adapter available."""
+
+from __future__ import annotations
+
+import random
+import string
+
+from bench.harness import Figure, measure, report
+from yc_chat.adapters.memory import InMemoryDirectory
+from yc_chat.domain.model import Membership, Org, OrgId, User, UserId
+from yc_chat.domain.text import SearchQuery
+
+ORG = OrgId("bench-org")
+FIRST = ["Ana", "Ben", "Chloé", "Dmitri", "Eve", "Farah", "Gus", "Hana", "Iñigo", "Jo"]
+
+
+async def populate(directory: InMemoryDirectory, size: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    await directory.put_org(Org(id=ORG, name="Bench"))
+    for i in range(size):
+        last = "".join(rng.choices(string.ascii_lowercase, k=7)).title()
+        uid = UserId(f"u{i:06d}")
+        name = f"{rng.choice(FIRST)} {last}"
+        await directory.put_user(User(id=uid, name=name, email=f"{uid}@bench.example"))
+        await directory.put_membership(Membership(org_id=ORG, user_id=uid, role="vet"))
+
+
+async def run(sizes: tuple[int, ...] = (1_000, 100_000)) -> str:
+    """Measure memory-adapter typeahead and paging at each size; ratios to the smallest."""
+    figures: dict[str, list[Figure]] = {"typeahead": [], "members page": []}
+    query = SearchQuery.parse("ana")
+    for size in sizes:
+        directory = InMemoryDirectory()
+        await populate(directory, size)
+        figures["typeahead"].append(
+            await measure(
+                f"memory typeahead 'ana' @ {size:,}",
+                lambda d=directory: d.search_members(ORG, query, limit=10, exclude=None),
+                cap=200,
+            )
+        )
+        first = await directory.list_members(ORG, limit=100, after=None)
+        after = first.next_after
+        figures["members page"].append(
+            await measure(
+                f"memory members page 2 @ {size:,}",
+                lambda d=directory, a=after: d.list_members(ORG, limit=100, after=a),
+            )
+        )
+    return "\n\n".join(
+        report(f"Directory {kind} growth (baseline: {sizes[0]:,} members)", figs[0], figs[1:])
+        for kind, figs in figures.items()
+    )
