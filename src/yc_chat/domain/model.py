@@ -125,14 +125,13 @@ class Appointment:
 
 
 @attrs.frozen(kw_only=True)
-class ChannelSpec:
-    """Everything needed to create a channel: id, members, creator and metadata."""
+class ChannelData:
+    """What a channel is about: category, org, members, status and the frontends' metadata."""
 
     id: ChannelId
     category: ChatCategory
     org_id: OrgId
     members: frozenset[UserId]
-    created_by: UserId
     status: ChatStatus
     name: str | None = None
     image: str | None = None
@@ -143,40 +142,6 @@ class ChannelSpec:
     pet_owner_name: str | None = None
     pet_name: str | None = None
     vet_id: UserId | None = None
-
-    @property
-    def frozen(self) -> bool:
-        # Pending chats exist but nobody can write yet; ended ones are closed for good.
-        return self.status is not ChatStatus.ACTIVE
-
-    @property
-    def is_group(self) -> bool:
-        return self.category is ChatCategory.GROUP
-
-
-@attrs.frozen(kw_only=True)
-class Channel:
-    """A channel as the chat provider holds it now."""
-
-    id: ChannelId
-    category: ChatCategory
-    org_id: OrgId
-    members: frozenset[UserId]
-    created_by: UserId | None
-    status: ChatStatus
-    frozen: bool
-    name: str | None = None
-    image: str | None = None
-    read_only: bool = False
-    appointment_id: AppointmentId | None = None
-    appointment_time: datetime | None = None
-    pet_owner_id: UserId | None = None
-    pet_owner_name: str | None = None
-    pet_name: str | None = None
-    vet_id: UserId | None = None
-    created_at: datetime | None = None
-    last_message_at: datetime | None = None
-    last_message_text: str | None = None
 
     @property
     def is_group(self) -> bool:
@@ -189,6 +154,29 @@ class Channel:
     @property
     def is_ended(self) -> bool:
         return self.status is ChatStatus.ENDED
+
+
+@attrs.frozen(kw_only=True)
+class ChannelSpec(ChannelData):
+    """Everything needed to create a channel: its data and its creator."""
+
+    created_by: UserId
+
+    @property
+    def frozen(self) -> bool:
+        # Pending chats exist but nobody can write yet; ended ones are closed for good.
+        return self.status is not ChatStatus.ACTIVE
+
+
+@attrs.frozen(kw_only=True)
+class Channel(ChannelData):
+    """A channel as the chat provider holds it now."""
+
+    created_by: UserId | None
+    frozen: bool
+    created_at: datetime | None = None
+    last_message_at: datetime | None = None
+    last_message_text: str | None = None
 
 
 @attrs.frozen(kw_only=True)
