@@ -27,8 +27,13 @@ async def populate(directory: InMemoryDirectory, size: int, seed: int = 7) -> No
 
 async def run(sizes: tuple[int, ...] = (1_000, 100_000)) -> str:
     """Measure memory-adapter typeahead and paging at each size; ratios to the smallest."""
-    figures: dict[str, list[Figure]] = {"typeahead": [], "members page": []}
-    query = SearchQuery.parse("ana")
+    figures: dict[str, list[Figure]] = {
+        "typeahead": [],
+        "selective typeahead": [],
+        "members page": [],
+    }
+    query = SearchQuery.parse("ana")  # a first name shared by a tenth of the org
+    selective = SearchQuery.parse("qzx")  # a surname prefix shared by a handful
     for size in sizes:
         directory = InMemoryDirectory()
         await populate(directory, size)
@@ -37,6 +42,12 @@ async def run(sizes: tuple[int, ...] = (1_000, 100_000)) -> str:
                 f"memory typeahead 'ana' @ {size:,}",
                 lambda d=directory: d.search_members(ORG, query, limit=10, exclude=None),
                 cap=200,
+            )
+        )
+        figures["selective typeahead"].append(
+            await measure(
+                f"memory typeahead 'qzx' @ {size:,}",
+                lambda d=directory: d.search_members(ORG, selective, limit=10, exclude=None),
             )
         )
         first = await directory.list_members(ORG, limit=100, after=None)

@@ -19,6 +19,8 @@ class InMemoryDirectory:
         self._orgs: dict[OrgId, Org] = {}
         self._members: dict[OrgId, dict[UserId, Membership]] = {}
         self._sorted: dict[OrgId, list[tuple[str, str]]] = {}
+        # Per org, every folded key form of every member, sorted: a prefix is one bisect.
+        self._prefixes: dict[OrgId, list[tuple[str, UserId]]] = {}
 
     # -- writer -------------------------------------------------------------------------
 
@@ -30,10 +32,10 @@ class InMemoryDirectory:
         previous = self._users.get(user.id)
         self._users[user.id] = user
         self._keys[user.id] = SearchKeys.of(user.name, user.email)
-        if previous is None or previous.name != user.name:
+        if previous is None or (previous.name, previous.email) != (user.name, user.email):
             for org_id, members in self._members.items():
                 if user.id in members:
-                    self._sorted.pop(org_id, None)
+                    self._invalidate(org_id)
 
     async def put_membership(self, membership: Membership) -> None:
         if membership.org_id not in self._orgs:
@@ -41,11 +43,11 @@ class InMemoryDirectory:
         if membership.user_id not in self._users:
             raise KeyError(f"unknown user {membership.user_id!r}")
         self._members.setdefault(membership.org_id, {})[membership.user_id] = membership
-        self._sorted.pop(membership.org_id, None)
+        self._invalidate(membership.org_id)
 
     async def remove_membership(self, org_id: OrgId, user_id: UserId) -> None:
         if self._members.get(org_id, {}).pop(user_id, None) is not None:
-            self._sorted.pop(org_id, None)
+            self._invalidate(org_id)
 
     # -- reader -------------------------------------------------------------------------
 
@@ -70,13 +72,17 @@ class InMemoryDirectory:
     async def search_members(
         self, org_id: OrgId, query: SearchQuery, *, limit: int, exclude: UserId | None
     ) -> Sequence[Member]:
-        hits = [
-            (self._keys[uid].rank(query, uid), membership)
-            for uid, membership in self._members.get(org_id, {}).items()
-            if uid != exclude and self._keys[uid].matches(query)
-        ]
-        hits.sort(key=lambda hit: hit[0])
-        return [self._member(membership) for _, membership in hits[:limit]]
+        index = self._prefix_index(org_id)
+        matched: set[UserId] = set()
+        position = bisect.bisect_left(index, (query.folded, UserId("")))
+        while position < len(index) and index[position][0].startswith(query.folded):
+            matched.add(index[position][1])
+            position += 1
+        if exclude is not None:
+            matched.discard(exclude)
+        members = self._members[org_id] if matched else {}
+        ranked = sorted(matched, key=lambda uid: self._keys[uid].rank(query, uid))
+        return [self._member(members[uid]) for uid in ranked[:limit]]
 
     async def list_members(
         self, org_id: OrgId, *, limit: int, after: tuple[str, str] | None
@@ -91,6 +97,26 @@ class InMemoryDirectory:
 
     async def ping(self) -> None:
         return None
+
+    def _invalidate(self, org_id: OrgId) -> None:
+        self._sorted.pop(org_id, None)
+        self._prefixes.pop(org_id, None)
+
+    def _prefix_index(self, org_id: OrgId) -> list[tuple[str, UserId]]:
+        index = self._prefixes.get(org_id)
+        if index is None:
+            index = sorted(
+                (form, uid)
+                for uid in self._members.get(org_id, {})
+                for form in self._key_forms(self._keys[uid])
+            )
+            self._prefixes[org_id] = index
+        return index
+
+    @staticmethod
+    def _key_forms(keys: SearchKeys) -> set[str]:
+        """Every string the matching rule compares a query's start with."""
+        return {*keys.words, keys.joined, keys.spelled, *([keys.email] if keys.email else [])}
 
     def _order(self, org_id: OrgId) -> list[tuple[str, str]]:
         order = self._sorted.get(org_id)
