@@ -1,0 +1,101 @@
+"""Stream webhook payloads to domain events. Pure: JSON value in, ChatEvent out.
+
+Stream sends `{"type": ..., "cid": "messaging:<id>", "channel_id": ..., "message": {...},
+"user": {...}}`. Only the fields the domain reacts to are read; a known event type whose
+payload lacks them becomes an OtherEvent (acknowledged and ignored) rather than an error,
+so Stream does not retry a payload we will never understand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from yc_chat.domain.events import (
+    ChannelDeleted,
+    ChatEvent,
+    MessagePosted,
+    OtherEvent,
+    UserUpdated,
+)
+from yc_chat.domain.model import SYSTEM_USER_ID, ChannelId, UserId
+
+MAX_TYPE_LENGTH = 100
+
+
+class StreamEventError(ValueError):
+    """The payload is not a Stream event at all (not an object, or no type)."""
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _channel_id(payload: Mapping[str, Any]) -> ChannelId | None:
+    """The channel id from `channel_id`, `cid` ("type:id") or the nested channel."""
+    direct = _text(payload.get("channel_id"))
+    if direct is not None:
+        return ChannelId(direct)
+    cid = _text(payload.get("cid")) or _text(_mapping(payload.get("channel")).get("cid"))
+    if cid is not None and ":" in cid:
+        return ChannelId(cid.split(":", 1)[1]) if cid.split(":", 1)[1] else None
+    nested = _text(_mapping(payload.get("channel")).get("id"))
+    return ChannelId(nested) if nested is not None else None
+
+
+def _message_posted(payload: Mapping[str, Any]) -> ChatEvent | None:
+    message = _mapping(payload.get("message"))
+    sender = _mapping(message.get("user")) or _mapping(payload.get("user"))
+    sender_id = _text(sender.get("id"))
+    channel_id = _channel_id(payload)
+    if sender_id is None or channel_id is None:
+        return None
+    attachments = message.get("attachments")
+    text = message.get("text")
+    return MessagePosted(
+        channel_id=channel_id,
+        sender_id=UserId(sender_id),
+        sender_name=_text(sender.get("name")),
+        text=text if isinstance(text, str) else "",
+        has_attachments=isinstance(attachments, list) and len(attachments) > 0,
+        is_system=message.get("type") == "system" or sender_id == SYSTEM_USER_ID,
+    )
+
+
+def _channel_deleted(payload: Mapping[str, Any]) -> ChatEvent | None:
+    channel_id = _channel_id(payload)
+    return ChannelDeleted(channel_id=channel_id) if channel_id is not None else None
+
+
+def _user_updated(payload: Mapping[str, Any]) -> ChatEvent | None:
+    user = _mapping(payload.get("user"))
+    user_id = _text(user.get("id"))
+    if user_id is None:
+        return None
+    # The profile as Stream now holds it, so our own upsert's echo can be recognised.
+    return UserUpdated(
+        user_id=UserId(user_id), name=_text(user.get("name")), image=_text(user.get("image"))
+    )
+
+
+_PARSERS = {
+    "message.new": _message_posted,
+    "channel.deleted": _channel_deleted,
+    "user.updated": _user_updated,
+}
+
+
+def parse_stream_event(payload: Any) -> ChatEvent:
+    """The domain event for a decoded webhook body; raises StreamEventError if it is not one."""
+    if not isinstance(payload, Mapping):
+        raise StreamEventError("a webhook body must be a JSON object")
+    event_type = payload.get("type")
+    if not isinstance(event_type, str) or not event_type or len(event_type) > MAX_TYPE_LENGTH:
+        raise StreamEventError("a webhook body needs a string `type`")
+    parser = _PARSERS.get(event_type)
+    event = parser(payload) if parser is not None else None
+    return event if event is not None else OtherEvent(type=event_type)

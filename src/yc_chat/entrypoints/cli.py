@@ -1,0 +1,201 @@
+"""The `yc-chat` command: serve, dev-token, seed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import secrets
+import socket
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+import uvicorn
+
+from yc_chat.adapters.memory import Fixture, FixtureError, load_fixture
+from yc_chat.entrypoints import bootstrap, demo
+from yc_chat.entrypoints.http.auth import issue_dev_token
+from yc_chat.entrypoints.logs import configure_logging
+from yc_chat.entrypoints.settings import Settings, SettingsError, require_auth, with_jwt_secret
+
+logger = logging.getLogger("yc_chat.cli")
+
+DEMO_TOKEN_TTL = 12 * 3600
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="yc-chat", description="Chat backend of the Yosemite Crew veterinary platform."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=3000, help="port to bind (default 3000)")
+    serve.add_argument("--seed", metavar="FILE", help="load a directory/appointments JSON file")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="load the bundled demo clinic and print curl commands with valid tokens "
+        "(generates a development JWT secret if none is set)",
+    )
+
+    token = commands.add_parser("dev-token", help="print a bearer JWT signed with JWT_SECRET")
+    token.add_argument("user_id", metavar="USER_ID")
+    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
+
+    seed = commands.add_parser("seed", help="validate a fixture and load it into the stores")
+    seed.add_argument("file", metavar="FILE")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    """Run the command line; returns the process exit status."""
+    args = build_parser().parse_args(argv)
+    environment = os.environ if env is None else env
+    try:
+        if args.command == "serve":
+            return _serve(args, environment)
+        if args.command == "dev-token":
+            return _dev_token(args, environment)
+        return _seed(args, environment)
+    except (SettingsError, FixtureError) as exc:
+        print(f"yc-chat: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    settings = Settings.from_env(env)
+    bootstrap.check_supported(settings)
+    if not 0 < args.port < 65536:
+        raise SettingsError("--port must be between 1 and 65535")
+    generated_secret = args.demo and not settings.http.auth.configured
+    if generated_secret:
+        settings = with_jwt_secret(settings, secrets.token_urlsafe(48))
+    require_auth(settings)
+    fixtures: list[Fixture] = []
+    if args.seed:
+        fixtures.append(load_fixture(args.seed))
+    if args.demo:
+        fixtures.append(demo.demo_fixture(datetime.now(UTC)))
+    # Logging is set up once the configuration is known to be usable: errors before this
+    # point are one plain line on stderr.
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    if generated_secret:
+        logger.warning("demo: generated a development JWT secret for this run only")
+    runtime = bootstrap.build_runtime(settings)
+    asyncio.run(_run(runtime, fixtures, host=args.host, port=args.port, demo_mode=args.demo))
+    return 0
+
+
+async def _run(
+    runtime: bootstrap.Runtime,
+    fixtures: Sequence[Fixture],
+    *,
+    host: str,
+    port: int,
+    demo_mode: bool,
+) -> None:
+    for fixture in fixtures:
+        await bootstrap.load(runtime, fixture)
+        logger.info(
+            "loaded fixture",
+            extra={
+                "orgs": len(fixture.orgs),
+                "users": len(fixture.users),
+                "appointments": len(fixture.appointments),
+            },
+        )
+    config = uvicorn.Config(
+        bootstrap.build_app(runtime),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        server_header=False,
+    )
+    announce = _demo_text(runtime.settings, host, port) if demo_mode else None
+    server = _Server(config, announce=announce)
+    await server.serve()
+    if not server.started:
+        raise SettingsError(f"could not start the server on {host}:{port}")
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that prints the demo instructions once it is listening."""
+
+    def __init__(self, config: uvicorn.Config, *, announce: str | None) -> None:
+        super().__init__(config)
+        self._announce = announce
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            logger.info("listening", extra={"host": self.config.host, "port": self.config.port})
+            if self._announce is not None:
+                print(self._announce, flush=True)
+
+
+def _demo_text(settings: Settings, host: str, port: int) -> str:
+    auth = settings.http.auth
+    # A wildcard bind is reachable on loopback; that is the address worth pasting.
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    base_url = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+    secret = auth.jwt_secret
+    if secret is None:
+        return f"\nyc-chat demo is up at {base_url}; JWT_JWKS_URL is set: bring your own tokens."
+    return demo.demo_instructions(
+        base_url,
+        lambda user_id: issue_dev_token(
+            secret,
+            user_id,
+            ttl_seconds=DEMO_TOKEN_TTL,
+            claim=auth.user_id_claim,
+            audience=auth.audience,
+            issuer=auth.issuer,
+        ),
+    )
+
+
+def _dev_token(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    auth = Settings.from_env(env).http.auth
+    if auth.jwt_secret is None:
+        raise SettingsError("dev-token signs with JWT_SECRET, which is not set")
+    if not 1 <= args.ttl <= 30 * 86400:
+        raise SettingsError("--ttl must be between 1 second and 30 days")
+    print(
+        issue_dev_token(
+            auth.jwt_secret,
+            args.user_id,
+            ttl_seconds=args.ttl,
+            claim=auth.user_id_claim,
+            audience=auth.audience,
+            issuer=auth.issuer,
+        )
+    )
+    return 0
+
+
+def _seed(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    settings = Settings.from_env(env)
+    bootstrap.check_supported(settings)
+    fixture = load_fixture(args.file)
+    print(
+        f"{args.file}: valid ({len(fixture.orgs)} orgs, {len(fixture.users)} users, "
+        f"{len(fixture.memberships)} memberships, {len(fixture.appointments)} appointments)."
+    )
+    # Every store is in memory in this build: a separate `seed` process has nowhere
+    # lasting to write to. The server loads the same file with `serve --seed`.
+    print(
+        "The configured stores are in memory, so nothing was written; "
+        f"load it into a server with: yc-chat serve --seed {args.file}"
+    )
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

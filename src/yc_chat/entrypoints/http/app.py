@@ -1,0 +1,211 @@
+"""The Litestar application factory. Takes built adapters; does no work at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import MutableScopeHeaders, State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import Message, Scope
+
+from yc_chat.domain.service import ChatService
+from yc_chat.entrypoints.http.auth import Authenticator, build_authenticator
+from yc_chat.entrypoints.http.controllers.channels import ChannelController
+from yc_chat.entrypoints.http.controllers.devices import DeviceController
+from yc_chat.entrypoints.http.controllers.health import HealthController
+from yc_chat.entrypoints.http.controllers.orgs import OrgController
+from yc_chat.entrypoints.http.controllers.tokens import TokenController
+from yc_chat.entrypoints.http.controllers.webhooks import WebhookController
+from yc_chat.entrypoints.http.deps import (
+    STATE_KEY,
+    HttpRuntime,
+    Probe,
+    provide_caller,
+    provide_service,
+)
+from yc_chat.entrypoints.http.errors import exception_handlers
+from yc_chat.entrypoints.http.middleware import (
+    STATE_CLIENT,
+    STATE_REQUEST_ID,
+    STATE_STARTED,
+    AuthMiddleware,
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+    new_request_id,
+    state_of,
+)
+from yc_chat.entrypoints.http.ratelimit import (
+    MemoryRateLimitStore,
+    RateLimitStore,
+    TokenRateLimiter,
+)
+from yc_chat.entrypoints.settings import HttpSettings
+
+logger = logging.getLogger("yc_chat.http")
+access_logger = logging.getLogger("yc_chat.access")
+
+OPENAPI_PATH = "/schema"
+BEARER_SCHEME = "BearerAuth"
+
+
+def _before_send(message: Message, scope: Scope) -> None:
+    """Echo X-Request-ID on every response (404s included) and write the access log line."""
+    if message["type"] != "http.response.start":
+        return
+    state = state_of(scope)
+    request_id = state.get(STATE_REQUEST_ID)
+    if request_id is None:
+        request_id = state[STATE_REQUEST_ID] = new_request_id(None)
+    MutableScopeHeaders.from_message(message)["X-Request-ID"] = request_id
+    started = state.get(STATE_STARTED)
+    # Path only: query strings carry search terms and cursors, never worth logging.
+    access_logger.info(
+        "request",
+        extra={
+            "request_id": request_id,
+            "method": scope.get("method"),
+            "path": scope.get("path"),
+            "status": message["status"],
+            "duration_ms": (
+                round((time.perf_counter() - started) * 1000, 2) if started is not None else None
+            ),
+            "client": state.get(STATE_CLIENT),
+            "user_id": scope.get("user"),
+        },
+    )
+
+
+async def _activation_loop(service: ChatService, interval: float) -> None:
+    """Open pending appointment chats whose time has come, every `interval` seconds."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            changed = await service.activate_due_chats()
+        except Exception:
+            logger.exception("activating due chats failed")
+            continue
+        if changed:
+            logger.info("activated due chats", extra={"count": changed})
+
+
+def _token_limiter(settings: HttpSettings, store: RateLimitStore | None) -> TokenRateLimiter | None:
+    per_user = settings.token_rate_limit
+    if per_user is None:
+        return None
+    return TokenRateLimiter(
+        store or MemoryRateLimitStore(),
+        per_user=per_user,
+        per_address=per_user.times(settings.address_limit_factor),
+    )
+
+
+def create_app(
+    *,
+    service: ChatService,
+    settings: HttpSettings,
+    probes: Mapping[str, Probe] | None = None,
+    rate_limit_store: RateLimitStore | None = None,
+    authenticator: Authenticator | None = None,
+    on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+) -> Litestar:
+    """Build the HTTP app around a ready ChatService.
+
+    `probes` are the readiness checks (name to async ping); `rate_limit_store` shares the
+    token budget across instances (in-process when None); `authenticator` defaults to the
+    one `settings.auth` describes; `on_shutdown` closes what the caller opened.
+    """
+    auth = authenticator or build_authenticator(settings.auth)
+    runtime = HttpRuntime(
+        service=service,
+        token_limiter=_token_limiter(settings, rate_limit_store),
+        webhook_secret=settings.webhook_secret.encode() if settings.webhook_secret else None,
+        probes=dict(probes or {}),
+        readiness_timeout=settings.readiness_timeout_seconds,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        task = None
+        if settings.activation_interval_seconds > 0:
+            task = asyncio.create_task(
+                _activation_loop(service, settings.activation_interval_seconds),
+                name="yc-chat-activation",
+            )
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            for close in (auth.close, *on_shutdown):
+                try:
+                    await close()
+                except Exception:
+                    logger.exception("closing a resource failed")
+
+    api = Router(
+        path="/",
+        route_handlers=[TokenController, ChannelController, OrgController, DeviceController],
+        security=[{BEARER_SCHEME: []}],
+    )
+    cors = (
+        CORSConfig(
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["Retry-After", "X-Request-ID"],
+            max_age=600,
+        )
+        if settings.cors_origins
+        else None
+    )
+    return Litestar(
+        route_handlers=[api, WebhookController, HealthController],
+        dependencies={
+            "service": Provide(provide_service, sync_to_thread=False),
+            "caller": Provide(provide_caller, sync_to_thread=False),
+        },
+        middleware=[
+            DefineMiddleware(RequestContextMiddleware, trusted_proxies=settings.trusted_proxies),
+            DefineMiddleware(
+                BodyLimitMiddleware,
+                default_limit=settings.max_body_bytes,
+                webhook_limit=settings.webhook_max_body_bytes,
+            ),
+            DefineMiddleware(AuthMiddleware, authenticator=auth, public_prefixes=[OPENAPI_PATH]),
+        ],
+        exception_handlers=exception_handlers(),
+        before_send=[_before_send],
+        lifespan=[lifespan],
+        state=State({STATE_KEY: runtime}),
+        cors_config=cors,
+        openapi_config=OpenAPIConfig(
+            title="yc-chat",
+            version="1",
+            description="Chat backend of the Yosemite Crew veterinary platform. Every error "
+            "body is `{error, code, details?}`.",
+            path=OPENAPI_PATH,
+            components=Components(
+                security_schemes={
+                    BEARER_SCHEME: SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+            use_handler_docstrings=False,
+        ),
+        request_max_body_size=max(settings.max_body_bytes, settings.webhook_max_body_bytes),
+        logging_config=None,
+        debug=False,
+    )
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,108 @@
+"""Strict request-body decoding, plugged into Litestar as a DTO.
+
+Litestar's own body handling coerces loosely ("5" becomes 5, "true" becomes True). The
+contract says a known field with a wrong type is a 400, so bodies are decoded here with
+msgspec in strict mode instead. Being a DTO keeps two properties of Litestar's pipeline:
+the body is parsed only after middleware (413, 401) and guards (429) have run, and the
+OpenAPI document still describes the request body from the same Struct.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import msgspec
+from litestar.dto import AbstractDTO, DTOFieldDefinition
+from litestar.typing import FieldDefinition
+
+from yc_chat.domain.errors import FieldProblem, InvalidInput
+
+if TYPE_CHECKING:
+    from litestar._openapi.schema_generation import SchemaCreator
+    from litestar.dto._backend import DTOBackend
+    from litestar.openapi.spec import Reference, Schema
+
+T = TypeVar("T")
+_MISSING = re.compile(r"Object missing required field `([^`]+)`")
+
+
+def _field_of(path: str) -> str:
+    # msgspec reports `$.memberIds[0]`; clients know the field as `memberIds[0]`.
+    if path.startswith("$."):
+        return path[2:]
+    return "body" if path in ("$", "") else path.lstrip("$")
+
+
+def problem_from(error: msgspec.ValidationError) -> InvalidInput:
+    """An InvalidInput naming the field msgspec complained about."""
+    text = str(error)
+    message, sep, path = text.rpartition(" - at `")
+    if not sep:
+        message, path = text, "$"
+    field = _field_of(path.rstrip("`"))
+    missing = _MISSING.fullmatch(message)
+    if missing is not None:
+        # Name the missing field itself, as clients know it.
+        name = missing.group(1)
+        field = name if field == "body" else f"{field}.{name}"
+        message = "is required"
+    return InvalidInput(f"{field}: {message}", details=[FieldProblem(field=field, message=message)])
+
+
+def decode_strict(raw: bytes, model: type[T]) -> T:
+    """Decode a JSON body into `model`; raises InvalidInput on malformed JSON or wrong types."""
+    if not raw.strip():
+        raise InvalidInput(
+            "A JSON request body is required",
+            code="missing_body",
+            details=[FieldProblem(field="body", message="is required")],
+        )
+    try:
+        return msgspec.json.decode(raw, type=model, strict=True)
+    except msgspec.ValidationError as exc:
+        raise problem_from(exc) from None
+    except msgspec.DecodeError:
+        raise InvalidInput(
+            "The request body is not valid JSON",
+            code="malformed_json",
+            details=[FieldProblem(field="body", message="is not valid JSON")],
+        ) from None
+
+
+class StrictBody(AbstractDTO[T]):
+    """`dto=StrictBody[Model]`: decode the body strictly into a msgspec Struct."""
+
+    @classmethod
+    def generate_field_definitions(
+        cls, model_type: type[Any]
+    ) -> Generator[DTOFieldDefinition, None, None]:
+        yield from ()
+
+    @classmethod
+    def detect_nested_field(cls, field_definition: FieldDefinition) -> bool:
+        return False
+
+    @classmethod
+    def create_for_field_definition(
+        cls,
+        field_definition: FieldDefinition,
+        handler_id: str,
+        backend_cls: type[DTOBackend] | None = None,
+    ) -> None:
+        # No transfer model: the Struct itself is the wire format.
+        return None
+
+    @classmethod
+    def create_openapi_schema(
+        cls, field_definition: FieldDefinition, handler_id: str, schema_creator: SchemaCreator
+    ) -> Reference | Schema:
+        return schema_creator.for_field_definition(FieldDefinition.from_annotation(cls.model_type))
+
+    def decode_bytes(self, value: bytes) -> Any:
+        return decode_strict(value, self.model_type)
+
+    def decode_builtins(self, value: dict[str, Any]) -> Any:
+        # Form bodies are not part of the contract; treat them as JSON would be treated.
+        return decode_strict(msgspec.json.encode(value), self.model_type)

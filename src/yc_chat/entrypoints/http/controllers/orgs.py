@@ -1,0 +1,78 @@
+"""Org directory reads: typeahead search and the member list."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.params import FromPath, QueryParameter
+
+from yc_chat.domain.model import Member, OrgId
+from yc_chat.entrypoints.http.deps import AUTHED, Caller, Service, error_docs
+from yc_chat.entrypoints.http.schemas import MemberOut, MembersResponse, SearchResponse
+
+
+def member_out(member: Member) -> MemberOut:
+    """A member as other members see them."""
+    user = member.user
+    return MemberOut(
+        id=user.id, name=user.name, email=user.email, image=user.image, role=member.role
+    )
+
+
+# Path parameters keep the contract's camelCase names, so the OpenAPI document matches it.
+class OrgController(Controller):
+    """Reads of an org's directory, for its members."""
+
+    path = "/api/orgs/{orgId:str}"
+    tags = ("orgs",)
+
+    @get(
+        "/search",
+        operation_id="searchOrgMembers",
+        summary="Typeahead over the org's members",
+        description="Case- and accent-insensitive prefix match on any word of the name, or on "
+        "the email. The caller is left out.",
+        responses=error_docs(*AUTHED, 403, 404),
+    )
+    async def search(
+        self,
+        orgId: FromPath[str],
+        caller: Caller,
+        service: Service,
+        text: Annotated[
+            str | None,
+            QueryParameter(name="query", description="2..100 characters after trimming."),
+        ] = None,
+        limit: Annotated[int | None, QueryParameter(name="limit", description="1..50, 10.")] = None,
+    ) -> SearchResponse:
+        """Search the org's members."""
+        members = await service.search_colleagues(
+            caller=caller, org_id=OrgId(orgId), query=text or "", limit=limit
+        )
+        return SearchResponse(results=[member_out(member) for member in members])
+
+    @get(
+        "/members",
+        operation_id="listOrgMembers",
+        summary="The org's members by name, paginated",
+        responses=error_docs(*AUTHED, 403, 404),
+    )
+    async def members(
+        self,
+        orgId: FromPath[str],
+        caller: Caller,
+        service: Service,
+        limit: Annotated[
+            int | None, QueryParameter(name="limit", description="1..500, 100.")
+        ] = None,
+        cursor: Annotated[str | None, QueryParameter(name="cursor")] = None,
+    ) -> MembersResponse:
+        """List the org's members."""
+        page = await service.list_org_members(
+            caller=caller, org_id=OrgId(orgId), limit=limit, cursor=cursor
+        )
+        return MembersResponse(
+            members=[member_out(member) for member in page.members],
+            next_cursor=page.next_cursor,
+        )

@@ -1,0 +1,44 @@
+"""POST /api/chat/token."""
+
+from __future__ import annotations
+
+from litestar import Controller, post
+from litestar.params import JSONBody
+
+from yc_chat.domain.model import UserId
+from yc_chat.entrypoints.http.body import StrictBody
+from yc_chat.entrypoints.http.deps import (
+    WRITES,
+    Caller,
+    Service,
+    epoch_ms,
+    error_docs,
+    token_rate_limit,
+)
+from yc_chat.entrypoints.http.schemas import TokenRequest, TokenResponse
+
+
+class TokenController(Controller):
+    """Stream user tokens."""
+
+    path = "/api/chat"
+    tags = ("tokens",)
+
+    @post(
+        "/token",
+        operation_id="issueChatToken",
+        summary="Get a Stream user token for the caller",
+        description="Only for the caller's own id. Rate limited per user and per client "
+        "address (only authenticated requests count).",
+        status_code=200,
+        dto=StrictBody[TokenRequest],
+        return_dto=None,
+        guards=[token_rate_limit],
+        responses=error_docs(*WRITES, 403, 404, 429),
+    )
+    async def issue_token(
+        self, data: JSONBody[TokenRequest], caller: Caller, service: Service
+    ) -> TokenResponse:
+        """Mint a Stream token for the caller."""
+        token = await service.connect_user(caller=caller, user_id=UserId(data.user_id))
+        return TokenResponse(token=token.token, expires_at=epoch_ms(token.expires_at))

@@ -1,0 +1,295 @@
+"""Settings: one frozen object built from the environment here, and passed down from here."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Literal
+from urllib.parse import urlsplit
+
+import attrs
+
+KIB = 1024
+MIB = 1024 * KIB
+DEFAULT_MAX_BODY_BYTES = 256 * KIB
+DEFAULT_WEBHOOK_MAX_BODY_BYTES = 1 * MIB
+DEFAULT_TOKEN_TTL = timedelta(hours=24)
+# HS256 keys shorter than the hash output are brute-forceable offline from one token.
+MIN_JWT_SECRET_BYTES = 32
+# Signature algorithms accepted from a JWKS. Pinned: never HS* (key confusion), never none.
+JWKS_ALGORITHMS = ("RS256", "ES256")
+
+_RATE_UNITS = {
+    "second": 1,
+    "sec": 1,
+    "s": 1,
+    "minute": 60,
+    "min": 60,
+    "m": 60,
+    "hour": 3600,
+    "h": 3600,
+    "day": 86400,
+    "d": 86400,
+}
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+LogFormat = Literal["json", "text"]
+
+
+class SettingsError(ValueError):
+    """The environment does not describe a configuration this service can run with."""
+
+
+@attrs.frozen(kw_only=True)
+class RateLimit:
+    """A budget of `limit` requests per `window_seconds`."""
+
+    limit: int
+    window_seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit | None:
+        """Parse `30/minute` (also second, hour, day); `off` gives None (no limit)."""
+        value = text.strip().lower()
+        if value in ("off", "none", "0", "disabled"):
+            return None
+        match = re.fullmatch(r"(\d{1,9})\s*/\s*(\d{0,6})\s*([a-z]+)", value)
+        unit = match.group(3) if match else ""
+        if match is None or unit not in _RATE_UNITS or int(match.group(1)) < 1:
+            raise SettingsError(
+                f"TOKEN_RATE_LIMIT must look like '30/minute' or be 'off', not {text!r}"
+            )
+        count = int(match.group(2) or "1")
+        return cls(limit=int(match.group(1)), window_seconds=max(1, count) * _RATE_UNITS[unit])
+
+    def times(self, factor: int) -> RateLimit:
+        """The same window with `factor` times the budget."""
+        return RateLimit(limit=self.limit * factor, window_seconds=self.window_seconds)
+
+
+@attrs.frozen(kw_only=True)
+class AuthSettings:
+    """How callers' bearer JWTs are verified."""
+
+    jwt_secret: str | None = attrs.field(default=None, repr=False)
+    jwks_url: str | None = None
+    audience: str | None = None
+    issuer: str | None = None
+    leeway_seconds: float = 30.0
+    user_id_claim: str = "sub"
+    jwks_cache_seconds: float = 300.0
+    # An unknown `kid` triggers a refetch, at most this often: random kids cannot make us
+    # hammer the identity provider.
+    jwks_min_refresh_seconds: float = 5.0
+    jwks_timeout_seconds: float = 5.0
+
+    @property
+    def configured(self) -> bool:
+        return self.jwt_secret is not None or self.jwks_url is not None
+
+
+@attrs.frozen(kw_only=True)
+class HttpSettings:
+    """What the HTTP app needs: auth, limits, CORS, proxies, webhook secret, lifecycle."""
+
+    auth: AuthSettings = attrs.field(factory=AuthSettings)
+    token_rate_limit: RateLimit | None = RateLimit(limit=30, window_seconds=60)
+    address_limit_factor: int = 4
+    cors_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[IpNetwork, ...] = ()
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    webhook_max_body_bytes: int = DEFAULT_WEBHOOK_MAX_BODY_BYTES
+    webhook_secret: str | None = attrs.field(default=None, repr=False)
+    activation_interval_seconds: float = 15.0
+    readiness_timeout_seconds: float = 2.0
+
+
+@attrs.frozen(kw_only=True)
+class Settings:
+    """The whole service configuration, read once from the environment."""
+
+    http: HttpSettings = attrs.field(factory=HttpSettings)
+    chat_token_ttl: timedelta = DEFAULT_TOKEN_TTL
+    redis_url: str | None = attrs.field(default=None, repr=False)
+    mongodb_uri: str | None = attrs.field(default=None, repr=False)
+    database_name: str | None = None
+    stream_api_key: str | None = None
+    stream_api_secret: str | None = attrs.field(default=None, repr=False)
+    stream_base_url: str | None = None
+    log_level: str = "INFO"
+    log_format: LogFormat = "json"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Build settings from environment variables; raises SettingsError with every problem."""
+        reader = _EnvReader(env)
+        settings = cls(
+            http=HttpSettings(
+                auth=AuthSettings(
+                    jwt_secret=reader.text("JWT_SECRET"),
+                    jwks_url=reader.url("JWT_JWKS_URL"),
+                    audience=reader.text("JWT_AUDIENCE"),
+                    issuer=reader.text("JWT_ISSUER"),
+                    leeway_seconds=reader.number("JWT_LEEWAY_SECONDS", 30.0, high=300.0),
+                    user_id_claim=reader.text("JWT_USER_ID_CLAIM") or "sub",
+                ),
+                token_rate_limit=reader.rate_limit("TOKEN_RATE_LIMIT"),
+                cors_origins=reader.origins("CORS_ORIGINS"),
+                trusted_proxies=reader.networks("TRUSTED_PROXIES"),
+                webhook_secret=reader.text("STREAM_API_SECRET"),
+                activation_interval_seconds=reader.number(
+                    "ACTIVATION_INTERVAL_SECONDS", 15.0, high=3600.0
+                ),
+            ),
+            chat_token_ttl=reader.duration("CHAT_TOKEN_TTL", DEFAULT_TOKEN_TTL),
+            redis_url=reader.text("REDIS_URL"),
+            mongodb_uri=reader.text("MONGODB_URI"),
+            database_name=reader.text("DATABASE_NAME"),
+            stream_api_key=reader.text("STREAM_API_KEY"),
+            stream_api_secret=reader.text("STREAM_API_SECRET"),
+            stream_base_url=reader.url("STREAM_BASE_URL"),
+            log_level=reader.log_level("LOG_LEVEL"),
+            log_format=reader.log_format("LOG_FORMAT"),
+        )
+        auth = settings.http.auth
+        if auth.jwt_secret is not None and auth.jwks_url is not None:
+            reader.problem("set only one of JWT_SECRET and JWT_JWKS_URL")
+        if auth.jwt_secret is not None:
+            reader.problem_unless(
+                len(auth.jwt_secret.encode("utf-8")) >= MIN_JWT_SECRET_BYTES,
+                f"JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes",
+            )
+        reader.raise_problems()
+        return settings
+
+
+def require_auth(settings: Settings) -> None:
+    """Raise SettingsError unless callers can be authenticated."""
+    if not settings.http.auth.configured:
+        raise SettingsError(
+            "no caller authentication configured: set JWT_SECRET (HS256) or JWT_JWKS_URL "
+            "(RS256/ES256), or run `yc-chat serve --demo` for a generated development secret"
+        )
+
+
+def with_jwt_secret(settings: Settings, secret: str) -> Settings:
+    """The same settings with HS256 authentication under `secret`."""
+    auth = attrs.evolve(settings.http.auth, jwt_secret=secret, jwks_url=None)
+    return attrs.evolve(settings, http=attrs.evolve(settings.http, auth=auth))
+
+
+class _EnvReader:
+    """Reads and checks variables, collecting every problem so one run reports them all."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        self._problems: list[str] = []
+
+    def problem(self, message: str) -> None:
+        self._problems.append(message)
+
+    def problem_unless(self, ok: bool, message: str) -> None:
+        if not ok:
+            self._problems.append(message)
+
+    def raise_problems(self) -> None:
+        if self._problems:
+            raise SettingsError("invalid configuration: " + "; ".join(self._problems))
+
+    def text(self, name: str) -> str | None:
+        value = self._env.get(name, "").strip()
+        return value or None
+
+    def url(self, name: str) -> str | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+        # Keys and API calls over plain http would let anyone on the path forge identities.
+        if not parts.hostname or not (
+            parts.scheme == "https" or (parts.scheme == "http" and local)
+        ):
+            self.problem(f"{name} must be an https URL (http only for localhost)")
+            return None
+        return value
+
+    def number(self, name: str, default: float, *, high: float) -> float:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            number = -1.0
+        if not 0 <= number <= high:
+            self.problem(f"{name} must be a number of seconds between 0 and {high:g}")
+            return default
+        return number
+
+    def duration(self, name: str, default: timedelta) -> timedelta:
+        value = self.text(name)
+        if value is None:
+            return default
+        match = re.fullmatch(r"(\d{1,9})\s*([smhd]?)", value.lower())
+        if match is None:
+            self.problem(f"{name} must be seconds, or a number with s, m, h or d (e.g. 24h)")
+            return default
+        unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+        seconds = int(match.group(1)) * unit
+        if not 60 <= seconds <= 30 * 86400:
+            self.problem(f"{name} must be between 1 minute and 30 days")
+            return default
+        return timedelta(seconds=seconds)
+
+    def rate_limit(self, name: str) -> RateLimit | None:
+        value = self.text(name)
+        if value is None:
+            return RateLimit(limit=30, window_seconds=60)
+        try:
+            return RateLimit.parse(value)
+        except SettingsError as exc:
+            self.problem(str(exc))
+            return None
+
+    def origins(self, name: str) -> tuple[str, ...]:
+        value = self.text(name)
+        if value is None:
+            return ()
+        origins = tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+        for origin in origins:
+            parts = urlsplit(origin)
+            if origin != "*" and (parts.scheme not in ("http", "https") or not parts.hostname):
+                self.problem(f"{name}: {origin!r} is not an origin like https://pms.example")
+        return origins
+
+    def networks(self, name: str) -> tuple[IpNetwork, ...]:
+        value = self.text(name)
+        if value is None:
+            return ()
+        networks: list[IpNetwork] = []
+        for part in (p.strip() for p in value.split(",")):
+            if not part:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                self.problem(f"{name}: {part!r} is not an IP address or network")
+        return tuple(networks)
+
+    def log_level(self, name: str) -> str:
+        value = (self.text(name) or "INFO").upper()
+        if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            self.problem(f"{name} must be one of DEBUG, INFO, WARNING, ERROR")
+            return "INFO"
+        return value
+
+    def log_format(self, name: str) -> LogFormat:
+        value = (self.text(name) or "json").lower()
+        if value == "text":
+            return "text"
+        if value != "json":
+            self.problem(f"{name} must be json or text")
+        return "json"

@@ -1,0 +1,230 @@
+"""The real `yc-chat serve --seed FILE` process, driven over HTTP through the frontend flow."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+
+JWT_SECRET = "e2e-secret-" + "k" * 40
+STREAM_SECRET = "e2e-stream-" + "w" * 30
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _fixture(now: datetime) -> dict[str, Any]:
+    return {
+        "orgs": [{"id": "org-1", "name": "Happy Paws"}],
+        "users": [
+            {"id": "admin-1", "name": "Maya Ortega", "email": "maya@hp.example", "kind": "staff"},
+            {"id": "vet-1", "name": "Dr. Ana Núñez", "email": "ana@hp.example", "kind": "staff"},
+            {"id": "vet-2", "name": "Tom O'Brien", "email": "tom@hp.example", "kind": "staff"},
+            {"id": "nurse-1", "name": "Priya Shah", "email": "priya@hp.example", "kind": "staff"},
+            {"id": "owner-1", "name": "Sam Lee", "kind": "pet_owner"},
+        ],
+        "memberships": [
+            {"orgId": "org-1", "userId": "admin-1", "role": "owner"},
+            {"orgId": "org-1", "userId": "vet-1", "role": "vet"},
+            {"orgId": "org-1", "userId": "vet-2", "role": "vet"},
+            {"orgId": "org-1", "userId": "nurse-1", "role": "nurse"},
+        ],
+        "appointments": [
+            {"id": "apt-1", "orgId": "org-1", "petOwnerId": "owner-1", "vetId": "vet-1",
+             "startsAt": (now + timedelta(minutes=2)).isoformat(), "petName": "Rex",
+             "petOwnerName": "Sam Lee"},
+        ],
+    }  # fmt: skip
+
+
+def _command() -> list[str]:
+    script = Path(sys.executable).with_name("yc-chat")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("yc-chat")
+    return [found] if found else [sys.executable, "-m", "yc_chat.entrypoints.cli"]
+
+
+class Server:
+    """The running process and a tiny HTTP client for it."""
+
+    def __init__(self, base: str, process: subprocess.Popen[bytes]) -> None:
+        self.base = base
+        self.process = process
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        user: str | None = None,
+        body: Any = None,
+        *,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        request = urllib.request.Request(  # noqa: S310 - always our own http://127.0.0.1 base
+            self.base + path, data=data, method=method
+        )
+        request.add_header("Content-Type", "application/json")
+        if user is not None:
+            request.add_header("Authorization", f"Bearer {token_for(user)}")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+
+def token_for(user: str) -> str:
+    now = int(time.time())
+    return jwt.encode({"sub": user, "iat": now, "exp": now + 600}, JWT_SECRET, algorithm="HS256")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    fixture = tmp_path / "fixture.json"
+    fixture.write_text(json.dumps(_fixture(datetime.now(UTC))), encoding="utf-8")
+    port = _free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("JWT_", "STREAM_", "MONGODB_", "REDIS_", "TOKEN_RATE"))
+    }
+    env.update({"JWT_SECRET": JWT_SECRET, "STREAM_API_SECRET": STREAM_SECRET})
+    log = (tmp_path / "server.log").open("wb")
+    process = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
+        [*_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--seed", str(fixture)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                log.flush()
+                pytest.fail("server exited: " + (tmp_path / "server.log").read_text())
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=1) as response:  # noqa: S310
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("server did not become healthy in 30 s")
+            time.sleep(0.1)
+        yield Server(base, process)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log.close()
+    output = (tmp_path / "server.log").read_text(encoding="utf-8")
+    # Uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status tells why.
+    assert process.returncode in (0, -signal.SIGTERM), output
+    assert "Application shutdown complete" in output
+    assert "Traceback" not in output
+    assert "NOT persisted" in output
+    assert JWT_SECRET not in output and STREAM_SECRET not in output
+
+
+def test_frontend_flow_over_http(server: Server) -> None:
+    status, ready = server.call("GET", "/readyz")
+    assert (status, ready["status"]) == (200, "ready")
+
+    # 1. Stream tokens for the vet and the pet owner.
+    for user in ("vet-1", "owner-1"):
+        status, token = server.call("POST", "/api/chat/token", user, {"userId": user})
+        assert status == 200 and set(token) == {"token", "expiresAt"}
+        claims = jwt.decode(token["token"], STREAM_SECRET, algorithms=["HS256"])
+        assert claims["user_id"] == user and claims["exp"] * 1000 == token["expiresAt"]
+
+    # 2. The appointment chat, opened by the pet owner, the same for the vet.
+    status, chat = server.call("POST", "/api/chat/channels", "owner-1", {"appointmentId": "apt-1"})
+    assert status == 200 and chat["members"] == ["owner-1", "vet-1"]
+    assert server.call("POST", "/api/chat/channels", "vet-1", {"appointmentId": "apt-1"})[1] == chat
+
+    # 3. A colleague DM.
+    dm_body = {"orgId": "org-1", "memberIds": ["vet-1", "nurse-1"], "createdBy": "vet-1"}
+    status, dm = server.call("POST", "/api/chat/channels/internal", "vet-1", dm_body)
+    assert status == 200 and dm["channelType"] == "messaging"
+
+    # 4. A group, found colleagues by typeahead first.
+    status, found = server.call("GET", "/api/orgs/org-1/search?query=pri", "vet-1")
+    assert status == 200 and [r["id"] for r in found["results"]] == ["nurse-1"]
+    group_body = {"orgId": "org-1", "name": "Surgery", "memberIds": ["nurse-1"],
+                  "createdBy": "vet-1"}  # fmt: skip
+    status, group = server.call("POST", "/api/chat/channels/group", "vet-1", group_body)
+    assert status == 200 and group["members"] == ["vet-1", "nurse-1"]
+
+    # 5. Member edit.
+    status, edited = server.call(
+        "POST",
+        f"/api/chat/channels/group/{group['channelId']}/members",
+        "vet-1",
+        {"add": ["vet-2"], "addedBy": "vet-1"},
+    )
+    assert (status, edited) == (200, {"success": True})
+
+    # 6. Lists.
+    status, mine = server.call("GET", "/api/chat/channels", "vet-1")
+    assert status == 200 and mine["nextCursor"] is None
+    assert {c["id"] for c in mine["channels"]} == {
+        chat["channelId"],
+        dm["channelId"],
+        group["channelId"],
+    }
+    status, groups = server.call("GET", "/api/chat/channels/groups?orgId=org-1", "vet-2")
+    assert status == 200 and [g["id"] for g in groups["channels"]] == [group["channelId"]]
+    status, members = server.call("GET", "/api/orgs/org-1/members?limit=2", "nurse-1")
+    assert status == 200 and len(members["members"]) == 2 and members["nextCursor"]
+
+    # 7. A signed webhook is acknowledged.
+    event = json.dumps({"type": "message.new", "channel_id": chat["channelId"],
+                        "message": {"text": "hi", "user": {"id": "owner-1"}}}).encode()  # fmt: skip
+    signature = hmac.new(STREAM_SECRET.encode(), event, hashlib.sha256).hexdigest()
+    status, ack = server.call(
+        "POST", "/api/webhooks/stream", raw=event,
+        headers={"X-Signature": signature, "X-Webhook-Id": "e2e-1"},
+    )  # fmt: skip
+    assert (status, ack) == (200, {"ok": True})
+
+    # 8. End the appointment chat; the pet owner sees it closed.
+    status, ended = server.call("POST", f"/api/chat/channels/{chat['channelId']}/end", "vet-1")
+    assert (status, ended) == (200, {"success": True})
+    status, owner_view = server.call("GET", "/api/chat/channels?role=pet-owner", "owner-1")
+    assert status == 200
+    [closed] = owner_view["channels"]
+    assert closed["status"] == "ended" and closed["frozen"] is True
+
+    # And an attacker gets nowhere.
+    status, denied = server.call("POST", "/api/chat/token", None, {"userId": "vet-1"})
+    assert status == 401 and denied["code"] == "missing_token"

@@ -1,0 +1,302 @@
+"""The HTTP test world: the real app over in-memory stores, the Stream fake and a fixed clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+import jwt
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from yc_chat.adapters.clock import FixedClock
+from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
+from yc_chat.adapters.memory import (
+    InMemoryAppointments,
+    InMemoryDevices,
+    InMemoryDirectory,
+    InMemoryEventLog,
+    InMemoryFingerprints,
+    RecordingNotifier,
+    parse_fixture,
+    seed,
+)
+from yc_chat.domain.model import (
+    Appointment,
+    AppointmentId,
+    Channel,
+    ChannelId,
+    ChannelSpec,
+    ChatStatus,
+    Device,
+    OpenedChannel,
+    UserId,
+    UserProfile,
+)
+from yc_chat.domain.queries import ChannelPage, ChannelQuery
+from yc_chat.domain.service import ChatService
+from yc_chat.entrypoints.http import create_app
+from yc_chat.entrypoints.http.ratelimit import RateLimitStore
+from yc_chat.entrypoints.settings import AuthSettings, HttpSettings
+
+JWT_SECRET = "test-secret-" + "x" * 60
+WEBHOOK_SECRET = "stream-secret-" + "y" * 30
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+FIXTURE: dict[str, Any] = {
+    "orgs": [{"id": "org-1", "name": "Happy Paws"}, {"id": "org-2", "name": "Other Clinic"}],
+    "users": [
+        {"id": "admin-1", "name": "Maya Ortega", "email": "maya@hp.example", "kind": "staff"},
+        {"id": "vet-1", "name": "Dr. Ana Núñez", "email": "ana@hp.example", "kind": "staff"},
+        {"id": "vet-2", "name": "Tom O'Brien", "email": "tom@hp.example", "kind": "staff"},
+        {"id": "nurse-1", "name": "Priya Shah", "email": "priya@hp.example", "kind": "staff"},
+        {"id": "vet-x", "name": "Kenji Watanabe", "email": "kenji@oc.example", "kind": "staff"},
+        {"id": "admin-x", "name": "Sofia Rossi", "email": "sofia@oc.example", "kind": "staff"},
+        {"id": "owner-1", "name": "Sam Lee", "kind": "pet_owner"},
+        {"id": "owner-2", "name": "Jordan Müller", "kind": "pet_owner"},
+    ],
+    "memberships": [
+        {"orgId": "org-1", "userId": "admin-1", "role": "owner"},
+        {"orgId": "org-1", "userId": "vet-1", "role": "vet"},
+        {"orgId": "org-1", "userId": "vet-2", "role": "vet"},
+        {"orgId": "org-1", "userId": "nurse-1", "role": "nurse"},
+        {"orgId": "org-2", "userId": "vet-x", "role": "vet"},
+        {"orgId": "org-2", "userId": "admin-x", "role": "admin"},
+    ],
+    "appointments": [
+        # Opens at 13:55, so pending at NOW.
+        {"id": "apt-1", "orgId": "org-1", "petOwnerId": "owner-1", "vetId": "vet-1",
+         "startsAt": "2026-01-15T14:00:00Z", "petName": "Rex", "petOwnerName": "Sam Lee"},
+        # Opens at 11:58, so active at NOW.
+        {"id": "apt-2", "orgId": "org-1", "petOwnerId": "owner-2", "vetId": "vet-2",
+         "startsAt": "2026-01-15T12:03:00Z", "petName": "Mochi", "petOwnerName": "Jordan Müller"},
+        {"id": "apt-x", "orgId": "org-2", "petOwnerId": "owner-2", "vetId": "vet-x",
+         "startsAt": "2026-01-15T12:01:00Z", "petName": "Biscuit", "petOwnerName": "Jordan Müller"},
+    ],
+}  # fmt: skip
+
+APPOINTMENT_IDS = ("apt-1", "apt-2", "apt-x")
+USER_IDS = tuple(UserId(u["id"]) for u in FIXTURE["users"])
+
+
+def make_token(
+    user_id: str | None,
+    *,
+    secret: str = JWT_SECRET,
+    ttl: int = 3600,
+    now: float | None = None,
+    algorithm: str = "HS256",
+    headers: dict[str, Any] | None = None,
+    **claims: Any,
+) -> str:
+    """A bearer JWT for `user_id` (None: no `sub`)."""
+    issued = int(now if now is not None else time.time())
+    payload: dict[str, Any] = {"iat": issued, "exp": issued + ttl, **claims}
+    if user_id is not None:
+        payload["sub"] = user_id
+    return jwt.encode(payload, secret, algorithm=algorithm, headers=headers)
+
+
+def bearer(user_id: str, **kwargs: Any) -> dict[str, str]:
+    """Authorization headers for `user_id`."""
+    return {"Authorization": f"Bearer {make_token(user_id, **kwargs)}"}
+
+
+class SpyChat:
+    """The Stream fake behind the ChatProvider port, recording every write through it."""
+
+    def __init__(self, inner: FakeStreamChatProvider) -> None:
+        self.inner = inner
+        self.writes: list[tuple[str, Any]] = []
+
+    async def upsert_profiles(self, profiles: Sequence[UserProfile]) -> None:
+        self.writes.append(("upsert_profiles", tuple(p.id for p in profiles)))
+        await self.inner.upsert_profiles(profiles)
+
+    async def issue_user_token(
+        self, user_id: UserId, *, issued_at: datetime, expires_at: datetime
+    ) -> str:
+        return await self.inner.issue_user_token(
+            user_id, issued_at=issued_at, expires_at=expires_at
+        )
+
+    async def open_channel(self, spec: ChannelSpec) -> OpenedChannel:
+        opened = await self.inner.open_channel(spec)
+        if opened.created:
+            self.writes.append(("open_channel", spec.id))
+        return opened
+
+    async def get_channel(self, channel_id: ChannelId) -> Channel | None:
+        return await self.inner.get_channel(channel_id)
+
+    async def set_status(
+        self, channel_id: ChannelId, status: ChatStatus, *, notice: str | None = None
+    ) -> Channel:
+        self.writes.append(("set_status", (channel_id, status)))
+        return await self.inner.set_status(channel_id, status, notice=notice)
+
+    async def change_members(
+        self,
+        channel_id: ChannelId,
+        *,
+        add: frozenset[UserId] = frozenset(),
+        remove: frozenset[UserId] = frozenset(),
+        notice: str | None = None,
+    ) -> Channel:
+        self.writes.append(("change_members", (channel_id, add, remove)))
+        return await self.inner.change_members(channel_id, add=add, remove=remove, notice=notice)
+
+    async def query_channels(self, query: ChannelQuery, *, limit: int, offset: int) -> ChannelPage:
+        return await self.inner.query_channels(query, limit=limit, offset=offset)
+
+    async def ping(self) -> None:
+        await self.inner.ping()
+
+
+@attrs.frozen
+class Snapshot:
+    """Everything a request could change, read through the ports."""
+
+    writes: int
+    appointments: tuple[Appointment | None, ...]
+    devices: tuple[Device, ...]
+    notifications: int
+
+
+@attrs.define
+class World:
+    """One app and everything behind it."""
+
+    app: Litestar
+    client: AsyncTestClient[Litestar]
+    service: ChatService
+    chat: SpyChat
+    stream: FakeStreamChatProvider
+    directory: InMemoryDirectory
+    appointments: InMemoryAppointments
+    devices: InMemoryDevices
+    notifier: RecordingNotifier
+    clock: FixedClock
+
+    @property
+    def state(self) -> StreamState:
+        return self.stream.state
+
+    async def snapshot(self) -> Snapshot:
+        appointments = tuple(
+            [await self.appointments.get(AppointmentId(a)) for a in APPOINTMENT_IDS]
+        )
+        devices = tuple(await self.devices.devices_of(USER_IDS))
+        return Snapshot(
+            writes=len(self.chat.writes),
+            appointments=appointments,
+            devices=devices,
+            notifications=len(self.notifier.sent),
+        )
+
+    def messages(self, channel_id: str) -> list[str]:
+        return [m.text for m in self.state.messages("messaging", channel_id)]
+
+    async def post(self, path: str, user: str | None, body: Any = None, **kw: Any) -> Any:
+        headers = {**(bearer(user) if user else {}), **kw.pop("headers", {})}
+        return await self.client.post(path, json=body, headers=headers, **kw)
+
+    async def get(self, path: str, user: str | None, **kw: Any) -> Any:
+        headers = {**(bearer(user) if user else {}), **kw.pop("headers", {})}
+        return await self.client.get(path, headers=headers, **kw)
+
+
+WorldFactory = Callable[..., Any]
+
+
+def default_settings(**overrides: Any) -> HttpSettings:
+    """Settings for tests: HS256 auth, a known webhook secret, no background lifecycle."""
+    values: dict[str, Any] = {
+        "auth": AuthSettings(jwt_secret=JWT_SECRET),
+        "webhook_secret": WEBHOOK_SECRET,
+        "activation_interval_seconds": 0,
+        "token_rate_limit": None,
+    }
+    values.update(overrides)
+    return HttpSettings(**values)
+
+
+@pytest.fixture
+async def make_world() -> AsyncIterator[WorldFactory]:
+    """Build worlds with custom settings; every client is closed at the end."""
+    clients: list[AsyncTestClient[Litestar]] = []
+
+    async def build(
+        settings: HttpSettings | None = None,
+        *,
+        rate_limit_store: RateLimitStore | None = None,
+        **create_kwargs: Any,
+    ) -> World:
+        clock = FixedClock(NOW)
+        directory = InMemoryDirectory()
+        appointments = InMemoryAppointments()
+        devices = InMemoryDevices()
+        notifier = RecordingNotifier()
+        stream = FakeStreamChatProvider(StreamState(clock=clock.now), api_secret=WEBHOOK_SECRET)
+        chat = SpyChat(stream)
+        await seed(parse_fixture(FIXTURE), directory=directory, appointments=appointments)
+        service = ChatService.build(
+            directory=directory,
+            appointments=appointments,
+            chat=chat,
+            devices=devices,
+            notifier=notifier,
+            fingerprints=InMemoryFingerprints(),
+            event_log=InMemoryEventLog(),
+            clock=clock,
+        )
+        app = create_app(
+            service=service,
+            settings=settings or default_settings(),
+            probes={"directory": directory.ping, "chat": chat.ping},
+            rate_limit_store=rate_limit_store,
+            **create_kwargs,
+        )
+        client: AsyncTestClient[Litestar] = AsyncTestClient(app)
+        await client.__aenter__()
+        clients.append(client)
+        return World(
+            app=app,
+            client=client,
+            service=service,
+            chat=chat,
+            stream=stream,
+            directory=directory,
+            appointments=appointments,
+            devices=devices,
+            notifier=notifier,
+            clock=clock,
+        )
+
+    yield build
+    for client in clients:
+        await client.__aexit__(None, None, None)
+
+
+@pytest.fixture
+async def world(make_world: WorldFactory) -> World:
+    """The default world."""
+    built: World = await make_world()
+    return built
+
+
+def assert_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
+    """The response is the contract's error body with this status (and code)."""
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert set(body) <= {"error", "code", "details"}, body
+    assert isinstance(body["error"], str) and body["error"]
+    assert isinstance(body["code"], str) and body["code"]
+    assert "Traceback" not in response.text
+    if code is not None:
+        assert body["code"] == code, body
+    return body
