@@ -3,6 +3,7 @@
 Each adapter plugs in as an async context manager yielding a `Harness`: the provider, the
 secret its user tokens are signed with, and a way to post a message as an ordinary user
 (something the port never does, but the frontends do, and frozen channels must refuse).
+A factory gets the test's fixture request, to reach shared fixtures such as a server.
 """
 
 from __future__ import annotations
@@ -15,8 +16,13 @@ from datetime import UTC, datetime, timedelta
 import attrs
 import jwt
 import pytest
+from stream_chat.async_chat.client import StreamChatAsync
+from stream_chat.base.exceptions import StreamAPIException
 
+from tests.emulator_support import API_SECRET, adapter_config, user_token
+from tests.emulator_support import stream_emulator as stream_emulator  # the fixture
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamAPIError, StreamState
+from yc_chat.adapters.stream import StreamChatProvider
 from yc_chat.domain import errors
 from yc_chat.domain.model import (
     SYSTEM_PROFILE,
@@ -74,7 +80,7 @@ class TickingClock:
 
 
 @asynccontextmanager
-async def make_fake() -> AsyncIterator[Harness]:
+async def make_fake(_: pytest.FixtureRequest) -> AsyncIterator[Harness]:
     state = StreamState(clock=TickingClock(datetime(2026, 1, 1, tzinfo=UTC)))
     provider = FakeStreamChatProvider(state, api_secret="contract-test-secret-of-at-least-32-bytes")
 
@@ -87,15 +93,39 @@ async def make_fake() -> AsyncIterator[Harness]:
     yield Harness(provider=provider, api_secret=provider.api_secret, post_as_user=post_as_user)
 
 
-# Every adapter of the port; later: "stream-emulator" (the fake served over Stream's REST API).
-ADAPTERS: dict[str, Callable[[], AbstractAsyncContextManager[Harness]]] = {
+@asynccontextmanager
+async def make_stream_emulator(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
+    """The real Stream adapter (official SDK) against the emulator, over HTTP on 127.0.0.1."""
+    emulator = request.getfixturevalue("stream_emulator")
+    emulator.control.reset(StreamState(clock=TickingClock(datetime(2026, 1, 1, tzinfo=UTC))))
+    provider = await StreamChatProvider.open(adapter_config(emulator))
+    # Frontends post with the user's own token, as a client-side call: Stream checks it.
+    client = StreamChatAsync(emulator.api_key, API_SECRET, base_url=emulator.base_url)
+
+    async def post_as_user(channel_id: ChannelId, user_id: UserId, text: str) -> None:
+        client.auth_token = user_token(user_id)
+        try:
+            await client.channel("messaging", channel_id).send_message({"text": text}, user_id)
+        except StreamAPIException as exc:
+            raise MessageRejected(str(exc)) from exc
+
+    try:
+        yield Harness(provider=provider, api_secret=API_SECRET, post_as_user=post_as_user)
+    finally:
+        await client.close()
+        await provider.aclose()
+
+
+# Every adapter of the port: the in-memory fake, and the Stream adapter on the emulator.
+ADAPTERS: dict[str, Callable[[pytest.FixtureRequest], AbstractAsyncContextManager[Harness]]] = {
     "fake": make_fake,
+    "stream-emulator": make_stream_emulator,
 }
 
 
 @pytest.fixture(params=sorted(ADAPTERS))
 async def harness(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
-    async with ADAPTERS[request.param]() as built:
+    async with ADAPTERS[request.param](request) as built:
         await built.provider.upsert_profiles(PROFILES)
         yield built
 
@@ -479,7 +509,8 @@ async def test_query_channels_sorts_by_last_activity(
     # Without messages, the newest channel counts as the most recently active.
     assert await ids_of(chat_provider, query) == ["grp_3", "grp_2", "grp_1"]
 
-    await harness.post_as_user(ChannelId("grp_1"), VET_2, "first")
+    # grp_1 is a read-only group: only its creator (VET_1) may post in it.
+    await harness.post_as_user(ChannelId("grp_1"), VET_1, "first")
     assert await ids_of(chat_provider, query) == ["grp_1", "grp_3", "grp_2"]
 
     await chat_provider.change_members(ChannelId("grp_2"), add=frozenset({OWNER_1}), notice="+1")
@@ -553,7 +584,9 @@ async def test_user_tokens_carry_user_id_iat_and_exp(harness: Harness) -> None:
     assert jwt.get_unverified_header(token)["alg"] == "HS256"
     claims = jwt.decode(token, harness.api_secret, algorithms=["HS256"])
     assert claims["user_id"] == VET_1
-    assert claims["iat"] == int(issued_at.timestamp())
+    # Adapters may backdate `iat` a little (Stream refuses a token issued in its future).
+    issued = int(issued_at.timestamp())
+    assert issued - 30 <= claims["iat"] <= issued
     assert claims["exp"] == int(expires_at.timestamp())
 
 

@@ -82,6 +82,11 @@ STREAM_CHANNEL_FIELDS: Final = frozenset(
         "blocked",
         "pinned_at",
         "archived_at",
+        # Also in Stream's OpenAPI `ChannelResponse`: state of the reading user, not data.
+        "custom",
+        "hide_messages_before",
+        "muted",
+        "mute_expires_at",
     }
 )
 

@@ -6,18 +6,27 @@ from collections.abc import Iterable
 
 # Stream's own error codes (its "API error codes" table), with the HTTP status each comes with.
 INTERNAL_ERROR = -1  # 500
+ACCESS_KEY_ERROR = 2  # 401: the api_key is missing or unknown
 INPUT_ERROR = 4  # 400
 AUTHENTICATION_ERROR = 5  # 401
 RATE_LIMIT_ERROR = 9  # 429
 DOES_NOT_EXIST = 16  # 404
 NOT_ALLOWED = 17  # 403
 MESSAGE_TOO_LONG = 20  # 400
+PAYLOAD_TOO_BIG = 22  # 413
+REQUEST_TIMEOUT = 23  # 408
+TOKEN_EXPIRED = 40  # 401
+TOKEN_NOT_VALID_YET = 41  # 401: `nbf` in the future
+TOKEN_BEFORE_ISSUED_AT = 42  # 401: `iat` in the future
+TOKEN_SIGNATURE_INVALID = 43  # 401
 
 _CODE_FOR_STATUS = {
     400: INPUT_ERROR,
     401: AUTHENTICATION_ERROR,
     403: NOT_ALLOWED,
     404: DOES_NOT_EXIST,
+    408: REQUEST_TIMEOUT,
+    413: PAYLOAD_TOO_BIG,
     429: RATE_LIMIT_ERROR,
 }
 MORE_INFO_URL = "https://getstream.io/chat/docs/api_errors_response"
@@ -46,6 +55,8 @@ class StreamAPIError(Exception):
             "StatusCode": self.status_code,
             "duration": duration,
             "more_info": MORE_INFO_URL,
+            # Required by Stream's OpenAPI `APIError`; the model has no extra details to give.
+            "details": [],
         }
 
     @classmethod

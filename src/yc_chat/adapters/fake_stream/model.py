@@ -15,10 +15,17 @@ Choices where Stream's behaviour is undocumented or we need one answer:
   descending).
 - Read-only channel fields (`cid`, `member_count`, `created_at`, ...) in update data are an
   input error rather than silently dropped, so an adapter that sends them is caught.
+- Permissions are checked only for client-side sends (`send_message(client_side=True)`, a
+  request made with a user token): server-side calls may do anything, as on Stream. The
+  check models the one action we rely on, CreateMessage, with the messaging type's default
+  grants and the channel's `config_overrides.grants` modifiers (`"!create-message"` revokes).
+- A full update whose data leaves `config_overrides` out keeps the channel's overrides;
+  a partial `set` replaces them and `unset` clears them.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -56,7 +63,49 @@ DEFAULT_SORT: Final = ({"field": "last_updated", "direction": -1},)
 
 OWNER_ROLE: Final = "owner"
 MEMBER_ROLE: Final = "channel_member"
+MODERATOR_ROLE: Final = "channel_moderator"
 DEFAULT_USER_ROLE: Final = "user"
+# Channel roles that can be given explicitly (Stream's built-in ones; custom roles would
+# have to be created first, which the model does not offer).
+ASSIGNABLE_CHANNEL_ROLES: Final = frozenset({MEMBER_ROLE, MODERATOR_ROLE})
+MAX_QUERY_MEMBERS_LIMIT: Final = 300  # Stream's OpenAPI `QueryMembersPayload.limit`
+
+# The messaging type's default grants for CreateMessage (Stream's permissions reference):
+# channel members and moderators may post, the global `user` role only in channels it owns.
+# The model's creator role `owner` counts as a channel member (on Stream the creator is a
+# `channel_member` whose ownership comes from `created_by`).
+CREATE_MESSAGE: Final = "create-message"
+CREATE_MESSAGE_OWNER: Final = "create-message-owner"
+_DEFAULT_MESSAGE_GRANTS: Final[dict[str, frozenset[str]]] = {
+    "admin": frozenset({CREATE_MESSAGE}),
+    "moderator": frozenset({CREATE_MESSAGE}),
+    DEFAULT_USER_ROLE: frozenset({CREATE_MESSAGE_OWNER}),
+    MEMBER_ROLE: frozenset({CREATE_MESSAGE}),
+    MODERATOR_ROLE: frozenset({CREATE_MESSAGE}),
+}
+# The channel-level settings Stream lets `config_overrides` change (its OpenAPI
+# `ChannelConfigOverrides`); anything else there is an input error.
+CONFIG_OVERRIDE_KEYS: Final = frozenset(
+    {
+        "blocklist",
+        "blocklist_behavior",
+        "chat_preferences",
+        "commands",
+        "count_messages",
+        "grants",
+        "max_message_length",
+        "push_level",
+        "quotes",
+        "reactions",
+        "replies",
+        "shared_locations",
+        "typing_events",
+        "uploads",
+        "url_enrichment",
+        "user_message_reminders",
+    }
+)
+_GRANT_PATTERN: Final = re.compile(r"^!?[a-z][a-z0-9-]{0,99}\Z")
 
 # Channel fields Stream maintains itself; custom data may not use these names.
 READ_ONLY_CHANNEL_FIELDS: Final = frozenset(
@@ -135,6 +184,8 @@ class StreamChannel:
     last_message_at: datetime | None = None
     # An ordered set: insertion order, no repeats (the operations keep it so).
     members: tuple[StreamMember, ...] = ()
+    # Channel-level settings (`grants` modifiers among them); never part of custom data.
+    config_overrides: Mapping[str, object] = attrs.field(factory=dict)
 
     @property
     def cid(self) -> str:
@@ -150,6 +201,10 @@ class StreamChannel:
     def member_ids(self) -> tuple[str, ...]:
         """Member user ids in joining order."""
         return tuple(member.user_id for member in self.members)
+
+    def member(self, user_id: str) -> StreamMember | None:
+        """The member record of `user_id`, or None."""
+        return next((m for m in self.members if m.user_id == user_id), None)
 
 
 @attrs.define
@@ -354,11 +409,13 @@ class StreamState:
         created_by_id: str,
         data: Mapping[str, object] | None = None,
         members: Sequence[str] = (),
+        member_roles: Mapping[str, str] | None = None,
     ) -> tuple[StreamChannel, bool]:
         """The existing channel unchanged, or a new one; True when this call created it.
 
-        `data` is the custom data plus an optional top-level `frozen`; creator and members
-        are given apart, as the REST layer extracts them from Stream's `data` object.
+        `data` is the custom data plus optional top-level `frozen` and `config_overrides`;
+        creator and members are given apart, as the REST layer extracts them from Stream's
+        `data` object. `member_roles` gives some members an explicit channel role.
         """
         endpoint = "GetOrCreateChannel"
         self._gate()
@@ -367,8 +424,9 @@ class StreamState:
         existing = self._channels.get((channel_type, channel_id))
         if existing is not None:
             return existing, False
-        frozen, custom = _split_channel_data(endpoint, data or {}, frozen=False)
+        frozen, custom, overrides = _split_channel_data(endpoint, data or {}, frozen=False)
         member_ids = _dedupe(members)
+        roles = _check_roles(endpoint, member_roles or {}, member_ids)
         missing = [uid for uid in _dedupe([created_by_id, *member_ids]) if uid not in self._users]
         if missing:
             raise input_error(
@@ -389,11 +447,13 @@ class StreamState:
             members=tuple(
                 StreamMember(
                     user_id=uid,
-                    channel_role=OWNER_ROLE if uid == created_by_id else MEMBER_ROLE,
+                    channel_role=roles.get(uid)
+                    or (OWNER_ROLE if uid == created_by_id else MEMBER_ROLE),
                     created_at=now,
                 )
                 for uid in member_ids
             ),
+            config_overrides=overrides or {},
         )
         self._channels[(channel_type, channel_id)] = channel
         self._messages[(channel_type, channel_id)] = []
@@ -412,12 +472,15 @@ class StreamState:
         self._gate()
         channel = self._require_channel(endpoint, channel_type, channel_id)
         # A full update that leaves `frozen` out unfreezes, as Stream's full replace does.
-        frozen, custom = _split_channel_data(endpoint, data, frozen=False)
+        frozen, custom, overrides = _split_channel_data(endpoint, data, frozen=False)
         draft = self._parse_update_message(endpoint, message)
         now = self.now()
         if draft is not None:
             channel = self._post(channel, draft, now)
-        return self._store(attrs.evolve(channel, data=custom, frozen=frozen, updated_at=now))
+        kept = channel.config_overrides if overrides is None else overrides
+        return self._store(
+            attrs.evolve(channel, data=custom, frozen=frozen, config_overrides=kept, updated_at=now)
+        )
 
     def update_channel_partial(
         self,
@@ -438,13 +501,24 @@ class StreamState:
         for key in unset:
             if key in READ_ONLY_CHANNEL_FIELDS:
                 raise input_error(endpoint, f"field {key} cannot be unset")
-        frozen, custom_set = _split_channel_data(endpoint, to_set, frozen=channel.frozen)
+        frozen, custom_set, overrides = _split_channel_data(endpoint, to_set, frozen=channel.frozen)
         if "frozen" in unset:
             frozen = False
+        kept: Mapping[str, object] = channel.config_overrides if overrides is None else overrides
+        if overrides is None and "config_overrides" in unset:
+            kept = {}
         custom = {**channel.data, **custom_set}
         for key in unset:
             custom.pop(key, None)
-        return self._store(attrs.evolve(channel, data=custom, frozen=frozen, updated_at=self.now()))
+        return self._store(
+            attrs.evolve(
+                channel,
+                data=custom,
+                frozen=frozen,
+                config_overrides=kept,
+                updated_at=self.now(),
+            )
+        )
 
     def update_members(
         self,
@@ -454,12 +528,18 @@ class StreamState:
         add: Sequence[str] = (),
         remove: Sequence[str] = (),
         message: Mapping[str, object] | None = None,
+        add_roles: Mapping[str, str] | None = None,
     ) -> StreamChannel:
-        """Add and remove members in one update; members are a set, `message` is posted."""
+        """Add and remove members in one update; members are a set, `message` is posted.
+
+        `add_roles` gives some of the added users an explicit channel role; users who are
+        members already keep theirs.
+        """
         endpoint = "UpdateChannel"
         self._gate()
         channel = self._require_channel(endpoint, channel_type, channel_id)
         to_add = _dedupe(add)
+        roles = _check_roles(endpoint, add_roles or {}, to_add)
         to_remove = set(remove)
         overlap = sorted(set(to_add) & to_remove)
         if overlap:
@@ -477,7 +557,11 @@ class StreamState:
         now = self.now()
         kept = [member for member in channel.members if member.user_id not in to_remove]
         present = {member.user_id for member in kept}
-        joined = [StreamMember(user_id=uid, created_at=now) for uid in to_add if uid not in present]
+        joined = [
+            StreamMember(user_id=uid, channel_role=roles.get(uid, MEMBER_ROLE), created_at=now)
+            for uid in to_add
+            if uid not in present
+        ]
         channel = self._store(attrs.evolve(channel, members=(*kept, *joined), updated_at=now))
         if draft is not None:
             channel = self._post(channel, draft, now)
@@ -515,8 +599,13 @@ class StreamState:
         attachments: Sequence[Mapping[str, object]] = (),
         message_type: str = "regular",
         message_id: str | None = None,
+        client_side: bool = False,
     ) -> StreamMessage:
-        """Post a message as `user_id`; refused (403) while the channel is frozen."""
+        """Post a message as `user_id`; refused (403) while the channel is frozen.
+
+        `client_side` is a request authenticated as `user_id` (a user token): then Stream's
+        permission check applies too (CreateMessage, with the channel's grant modifiers).
+        """
         endpoint = "SendMessage"
         self._gate()
         channel = self._require_channel(endpoint, channel_type, channel_id)
@@ -528,6 +617,8 @@ class StreamState:
             id=message_id,
         )
         self._check_draft(endpoint, draft)
+        if client_side:
+            self._check_may_post(endpoint, channel, user_id)
         if channel.frozen:
             raise not_allowed(endpoint, f"channel {channel.cid} is frozen")
         now = self.now()
@@ -556,6 +647,21 @@ class StreamState:
         order = filters.parse_sort(endpoint, DEFAULT_SORT if sort is None else sort)
         matching = [channel for channel in self._channels.values() if predicate(channel)]
         return filters.sort_channels(matching, order)[offset : offset + limit]
+
+    def query_members(
+        self,
+        channel_type: str,
+        channel_id: str,
+        *,
+        limit: int = MAX_QUERY_MEMBERS_LIMIT,
+        offset: int = 0,
+    ) -> list[StreamMember]:
+        """One page of the channel's members in joining order (limit 1..300)."""
+        endpoint = "QueryMembers"
+        self._gate()
+        _check_page(endpoint, limit, offset, max_limit=MAX_QUERY_MEMBERS_LIMIT)
+        channel = self._require_channel(endpoint, channel_type, channel_id)
+        return list(channel.members[offset : offset + limit])
 
     def delete_channel(self, channel_type: str, channel_id: str) -> StreamChannel:
         """Hard-delete the channel and its messages."""
@@ -595,6 +701,24 @@ class StreamState:
     def _store(self, channel: StreamChannel) -> StreamChannel:
         self._channels[(channel.type, channel.id)] = channel
         return channel
+
+    def _check_may_post(self, endpoint: str, channel: StreamChannel, user_id: str) -> None:
+        user = self._users.get(user_id)
+        member = channel.member(user_id)
+        roles = [user.role if user is not None else DEFAULT_USER_ROLE]
+        if member is not None:
+            roles.append(MEMBER_ROLE if member.channel_role == OWNER_ROLE else member.channel_role)
+        grants: set[str] = set()
+        for role in roles:
+            grants |= _effective_grants(channel, role)
+        owns = channel.created_by_id == user_id
+        if CREATE_MESSAGE in grants or (owns and CREATE_MESSAGE_OWNER in grants):
+            return
+        raise not_allowed(
+            endpoint,
+            f"User '{user_id}' with role '{roles[0]}' is not allowed to perform action "
+            f"CreateMessage in scope '{channel.type}'",
+        )
 
     def _parse_update_message(
         self, endpoint: str, message: Mapping[str, object] | None
@@ -720,19 +844,69 @@ def _optional_str(endpoint: str, field: str, value: object) -> str | None:
 
 def _split_channel_data(
     endpoint: str, data: Mapping[str, object], *, frozen: bool
-) -> tuple[bool, dict[str, object]]:
-    """Top-level `frozen` (default `frozen`) and the custom data, rejecting read-only fields."""
+) -> tuple[bool, dict[str, object], dict[str, object] | None]:
+    """Top-level `frozen` (default `frozen`), the custom data and `config_overrides` (None
+    when absent), rejecting read-only fields."""
     custom: dict[str, object] = {}
+    overrides: dict[str, object] | None = None
     for key, value in data.items():
         if key == "frozen":
             if not isinstance(value, bool):
                 raise input_error(endpoint, "data.frozen must be a boolean")
             frozen = value
+        elif key == "config_overrides":
+            overrides = _check_overrides(endpoint, value)
         elif key in READ_ONLY_CHANNEL_FIELDS or key.startswith("$"):
             raise input_error(endpoint, f"data.{key} is a reserved field and cannot be set")
         else:
             custom[key] = value
-    return frozen, custom
+    return frozen, custom, overrides
+
+
+def _check_overrides(endpoint: str, value: object) -> dict[str, object]:
+    if not isinstance(value, Mapping):
+        raise input_error(endpoint, "config_overrides must be an object")
+    unknown = sorted(str(key) for key in value if key not in CONFIG_OVERRIDE_KEYS)
+    if unknown:
+        raise input_error(endpoint, f"config_overrides cannot set {id_list(unknown)}")
+    grants = value.get("grants")
+    if grants is not None:
+        if not isinstance(grants, Mapping):
+            raise input_error(endpoint, "config_overrides.grants must be an object")
+        for role, modifiers in grants.items():
+            if not isinstance(modifiers, list) or not all(
+                isinstance(item, str) and _GRANT_PATTERN.match(item) for item in modifiers
+            ):
+                raise input_error(
+                    endpoint, f"config_overrides.grants.{role} must be a list of permission ids"
+                )
+    # A deep copy: the caller's dicts must not alias the stored state.
+    return {str(key): copy.deepcopy(item) for key, item in value.items()}
+
+
+def _effective_grants(channel: StreamChannel, role: str) -> set[str]:
+    """The role's default messaging grants changed by the channel's grant modifiers."""
+    granted = set(_DEFAULT_MESSAGE_GRANTS.get(role, frozenset()))
+    grants = channel.config_overrides.get("grants")
+    modifiers = grants.get(role, []) if isinstance(grants, Mapping) else []
+    for modifier in modifiers if isinstance(modifiers, list) else []:
+        if isinstance(modifier, str) and modifier.startswith("!"):
+            granted.discard(modifier[1:])
+        elif isinstance(modifier, str):
+            granted.add(modifier)
+    return granted
+
+
+def _check_roles(
+    endpoint: str, roles: Mapping[str, str], user_ids: Sequence[str]
+) -> dict[str, str]:
+    given = set(user_ids)
+    for user_id, role in roles.items():
+        if user_id not in given:
+            raise input_error(endpoint, f"a channel role is given for {user_id}, who is not added")
+        if role not in ASSIGNABLE_CHANNEL_ROLES:
+            raise input_error(endpoint, f"channel role {role} does not exist")
+    return dict(roles)
 
 
 def _check_channel_type(endpoint: str, channel_type: str) -> None:

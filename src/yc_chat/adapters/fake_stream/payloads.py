@@ -37,6 +37,29 @@ def user(record: StreamUser) -> dict[str, object]:
             "updated_at": format_time(record.updated_at),
             "banned": False,
             "online": False,
+            # Required by Stream's OpenAPI `UserResponse`; the model keeps none of these.
+            "language": "",
+            "teams": [],
+            "blocked_user_ids": [],
+            "shadow_banned": False,
+            "invisible": False,
+        }
+    )
+    return body
+
+
+def full_user(record: StreamUser) -> dict[str, object]:
+    """A user as the user endpoints answer it (`FullUserResponse`: counters and lists too)."""
+    body = user(record)
+    body.update(
+        {
+            "devices": [],
+            "mutes": [],
+            "channel_mutes": [],
+            "unread_count": 0,
+            "total_unread_count": 0,
+            "unread_channels": 0,
+            "unread_threads": 0,
         }
     )
     return body
@@ -58,6 +81,7 @@ def member(record: StreamMember, lookup: UserLookup) -> dict[str, object]:
         "updated_at": format_time(record.created_at),
         "banned": False,
         "shadow_banned": False,
+        "notifications_muted": False,
     }
 
 
@@ -75,6 +99,19 @@ def message(record: StreamMessage, lookup: UserLookup) -> dict[str, object]:
         "reply_count": 0,
         "created_at": format_time(record.created_at),
         "updated_at": format_time(record.created_at),
+        # Required by Stream's OpenAPI `MessageResponse`; the model has no reactions,
+        # mentions, pins or moderation, so these are their empty values.
+        "html": "",
+        "reaction_counts": {},
+        "reaction_scores": {},
+        "deleted_reply_count": 0,
+        "shadowed": False,
+        "mentioned_users": [],
+        "mentioned_channel": False,
+        "mentioned_here": False,
+        "silent": False,
+        "pinned": False,
+        "restricted_visibility": [],
     }
 
 
@@ -96,6 +133,9 @@ def channel(record: StreamChannel, lookup: UserLookup) -> dict[str, object]:
     )
     if record.last_message_at is not None:
         body["last_message_at"] = format_time(record.last_message_at)
+    if record.config_overrides:
+        # Stream reports channel-level overrides (grants among them) inside `config`.
+        body["config"] = dict(record.config_overrides)
     return body
 
 

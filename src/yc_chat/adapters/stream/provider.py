@@ -1,0 +1,463 @@
+"""StreamChatProvider: the ChatProvider port on Stream's official async SDK (`stream-chat`).
+
+Every call goes through `_call`, which translates Stream's answers into the domain's error
+catalog and retries what may be retried: reads and idempotent writes (user upserts,
+get-or-create, membership changes and updates without a message) with capped exponential
+backoff and jitter; calls that post a message only when Stream certainly did not act on
+them (no connection, or rate limited), never after a timeout or a 5xx.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import functools
+import logging
+import random
+import secrets
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Final, TypeVar
+
+import attrs
+from stream_chat.async_chat.client import StreamChatAsync
+from stream_chat.base.exceptions import StreamAPIException
+
+from yc_chat.adapters import stream_mapping as mapping
+from yc_chat.adapters.stream import failures
+from yc_chat.adapters.stream.client import last_headers, open_client, reset_last_headers
+from yc_chat.adapters.stream.config import StreamConfig
+from yc_chat.domain import errors
+from yc_chat.domain.channel_ids import is_valid_channel_id
+from yc_chat.domain.model import (
+    SYSTEM_PROFILE,
+    SYSTEM_USER_ID,
+    Channel,
+    ChannelId,
+    ChannelSpec,
+    ChatStatus,
+    OpenedChannel,
+    UserId,
+    UserProfile,
+)
+from yc_chat.domain.queries import ChannelPage, ChannelQuery
+
+LOG = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# A random value written into the custom data of a channel we create. Stream's
+# get-or-create does not say whether it created the channel, but it keeps the data of an
+# existing one: finding our own nonce in the answer means this call (or an earlier attempt
+# of it, retried) created it.
+CREATION_NONCE: Final = "ycCreationNonce"
+# Read-only announcement groups: Stream itself refuses posts from plain channel members
+# (a channel-level grant modifier), while the creator posts as channel moderator.
+READ_ONLY_GRANTS: Final = {"channel_member": ["!create-message"]}
+POSTER_CHANNEL_ROLE: Final = "channel_moderator"
+# Stream returns at most 100 members with a channel; more are read with query_members.
+CHANNEL_MEMBER_LIMIT: Final = 100
+QUERY_MEMBERS_LIMIT: Final = 300
+MEMBER_SORT: Final = ({"field": "created_at", "direction": 1},)
+
+
+def _state_options() -> dict[str, Any]:
+    # Server-side: never watch or ask for presence (there is no websocket to watch with).
+    # One message is enough for the last-message preview.
+    return {
+        "state": True,
+        "watch": False,
+        "presence": False,
+        "messages": {"limit": 1},
+        "members": {"limit": CHANNEL_MEMBER_LIMIT},
+    }
+
+
+def _list_options() -> dict[str, Any]:
+    return {"message_limit": 1, "member_limit": CHANNEL_MEMBER_LIMIT}
+
+
+def _read_only_config() -> dict[str, object]:
+    return {"grants": copy.deepcopy(READ_ONLY_GRANTS)}
+
+
+def _creation_data(spec: ChannelSpec, nonce: str) -> dict[str, object]:
+    data = mapping.channel_data(spec)
+    data[CREATION_NONCE] = nonce
+    data["created_by"] = {"id": spec.created_by}
+    members: list[dict[str, str]] = []
+    for user_id in sorted(spec.members):
+        entry: dict[str, str] = {"user_id": str(user_id)}
+        if spec.read_only and user_id == spec.created_by:
+            entry["channel_role"] = POSTER_CHANNEL_ROLE
+        members.append(entry)
+    data["members"] = members
+    if spec.read_only:
+        data["config_overrides"] = _read_only_config()
+    return data
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class StreamChatProvider:
+    """ChatProvider on Stream; build with `open()` inside the running loop, end with `aclose()`."""
+
+    def __init__(
+        self,
+        client: StreamChatAsync,
+        config: StreamConfig,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+        now: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._client = client
+        self._config = config
+        self._sleep = sleep
+        # Jitter only spreads retries out; it needs no cryptographic randomness.
+        self._rng = rng if rng is not None else random.Random()  # noqa: S311
+        self._now = now
+        self._system_ready = False
+        self._closed = False
+        self._rate_limit: failures.RateLimit | None = None
+
+    @classmethod
+    async def open(cls, config: StreamConfig) -> StreamChatProvider:
+        """A provider with its own client, created on the running event loop."""
+        return cls(await open_client(config), config)
+
+    async def aclose(self) -> None:
+        """Close the HTTP session (the SDK leaks it otherwise); safe to call twice."""
+        if not self._closed:
+            self._closed = True
+            await self._client.close()
+
+    async def __aenter__(self) -> StreamChatProvider:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        # The secret signs every token: it stays out of logs and tracebacks.
+        return (
+            f"StreamChatProvider(api_key={self._config.api_key!r}, "
+            f"base_url={self._config.effective_base_url!r})"
+        )
+
+    @property
+    def last_rate_limit(self) -> failures.RateLimit | None:
+        """Stream's rate-limit headers of the last successful call, when it sent them."""
+        return self._rate_limit
+
+    # -- the port -------------------------------------------------------------------------
+
+    async def upsert_profiles(self, profiles: Sequence[UserProfile]) -> None:
+        """Create or update users, up to 100 per call (Stream's batch limit)."""
+        # One entry per id (the SDK keys the batch by id anyway); the last profile wins.
+        latest = {profile.id: mapping.user_data(profile) for profile in profiles}
+        users = list(latest.values())
+        for start in range(0, len(users), mapping.UPSERT_USERS_BATCH):
+            batch = users[start : start + mapping.UPSERT_USERS_BATCH]
+            await self._call(
+                "UpdateUsers", functools.partial(self._upsert_batch, batch), idempotent=True
+            )
+        if SYSTEM_USER_ID in latest:
+            self._system_ready = True
+
+    async def issue_user_token(
+        self, user_id: UserId, *, issued_at: datetime, expires_at: datetime
+    ) -> str:
+        """A client token for `user_id` whose `exp` is `expires_at` (`iat` a little earlier)."""
+        backdate = int(self._config.token_iat_backdate.total_seconds())
+        return self._client.create_token(
+            user_id,
+            exp=int(expires_at.timestamp()),
+            iat=int(issued_at.timestamp()) - backdate,
+        )
+
+    async def open_channel(self, spec: ChannelSpec) -> OpenedChannel:
+        """Get the channel with `spec.id`, creating it from `spec` if it does not exist."""
+        if not is_valid_channel_id(spec.id):
+            raise errors.InvalidInput("Channel ids are 1 to 64 characters of a-z, 0-9, '_' and '-'")
+        nonce = secrets.token_hex(8)
+        data = _creation_data(spec, nonce)
+        response = await self._call(
+            "GetOrCreateChannel",
+            # A fresh copy per attempt: the SDK's channel objects keep (and `create()`
+            # mutates) the data dict they are given.
+            lambda: self._client.channel(mapping.CHANNEL_TYPE, spec.id, copy.deepcopy(data)).query(
+                **_state_options()
+            ),
+            idempotent=True,
+        )
+        channel_json = response.get("channel")
+        created = isinstance(channel_json, Mapping) and channel_json.get(CREATION_NONCE) == nonce
+        return OpenedChannel(channel=await self._complete(response), created=created)
+
+    async def get_channel(self, channel_id: ChannelId) -> Channel | None:
+        """The channel, or None when it does not exist (one query, no get-or-create)."""
+        if not is_valid_channel_id(channel_id):
+            return None
+        state = await self._find(channel_id)
+        return await self._complete(state) if state is not None else None
+
+    async def set_status(
+        self,
+        channel_id: ChannelId,
+        status: ChatStatus,
+        *,
+        notice: str | None = None,
+    ) -> Channel:
+        """Set status and frozen in one full update that also posts `notice` as `system`."""
+        state = await self._find(channel_id) if is_valid_channel_id(channel_id) else None
+        current = state.get("channel") if state is not None else None
+        if not isinstance(current, Mapping):
+            raise _channel_not_found()
+        # Only the full update carries a message, so the notice lands in the same call; a
+        # full update replaces custom data, so all of it is sent back, and the read-only
+        # grant modifiers with it in case Stream resets overrides on a full update.
+        data = mapping.status_update_data(current, status)
+        if current.get(mapping.READ_ONLY) is True:
+            data["config_overrides"] = _read_only_config()
+        message = await self._notice(notice)
+        await self._call(
+            "UpdateChannel",
+            lambda: self._client.channel(mapping.CHANNEL_TYPE, channel_id).update(
+                copy.deepcopy(data), _copied(message)
+            ),
+            idempotent=message is None,
+        )
+        return await self._require(channel_id)
+
+    async def change_members(
+        self,
+        channel_id: ChannelId,
+        *,
+        add: frozenset[UserId] = frozenset(),
+        remove: frozenset[UserId] = frozenset(),
+        notice: str | None = None,
+    ) -> Channel:
+        """Add, then remove members; the notice rides on the last of those calls.
+
+        Adding and removing are set operations, so a repeat of either is harmless and a
+        change interrupted between them is completed by running it again.
+        """
+        if not is_valid_channel_id(channel_id):
+            raise _channel_not_found()
+        message = await self._notice(notice)
+        channel = self._client.channel(mapping.CHANNEL_TYPE, channel_id)
+        to_add = [{"user_id": user_id} for user_id in sorted(add)]
+        to_remove = sorted(remove)
+        if to_add:
+            add_message = None if to_remove else message
+            await self._call(
+                "UpdateChannel",
+                lambda: channel.add_members(copy.deepcopy(to_add), _copied(add_message)),
+                idempotent=add_message is None,
+            )
+        if to_remove:
+            await self._call(
+                "UpdateChannel",
+                lambda: channel.remove_members(list(to_remove), _copied(message)),
+                idempotent=message is None,
+            )
+        if not to_add and not to_remove and message is not None:
+            await self._call(
+                "SendMessage",
+                lambda: channel.send_message(dict(message), SYSTEM_USER_ID),
+                idempotent=False,
+            )
+        return await self._require(channel_id)
+
+    async def query_channels(self, query: ChannelQuery, *, limit: int, offset: int) -> ChannelPage:
+        """One page of the member's channels, newest activity first.
+
+        Stream answers at most 30 channels per call, so a larger page is read in chunks
+        (one call per 30 channels, never one per channel); one more than `limit` is read
+        to learn whether a next page exists.
+        """
+        if limit < 1 or offset < 0:
+            raise errors.InvalidInput("limit must be at least 1 and offset at least 0")
+        if offset > mapping.QUERY_CHANNELS_MAX_OFFSET:
+            raise errors.InvalidInput(
+                f"Channel lists end after {mapping.QUERY_CHANNELS_MAX_OFFSET} channels"
+            )
+        wanted = limit + 1
+        conditions = mapping.channel_filter(query)
+        found: list[Mapping[str, object]] = []
+        while len(found) < wanted:
+            at = offset + len(found)
+            if at > mapping.QUERY_CHANNELS_MAX_OFFSET:
+                # Stream pages no deeper: what lies beyond is unreachable, not "more".
+                break
+            size = min(mapping.QUERY_CHANNELS_MAX_LIMIT, wanted - len(found))
+            chunk = await self._query(conditions, list(mapping.LAST_ACTIVITY_SORT), size, at)
+            found.extend(chunk)
+            if len(chunk) < size:
+                break
+        # Members come with each channel (up to 100, the most a group may have).
+        channels = tuple(_to_domain(state) for state in found[:limit])
+        return ChannelPage(channels=channels, has_more=len(found) > limit)
+
+    async def ping(self) -> None:
+        """Raise ProviderUnavailable when Stream cannot be reached (one try, no retries)."""
+        await self._call("GetApp", self._client.get_app_settings, idempotent=True, attempts=1)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    async def _upsert_batch(self, users: list[dict[str, object]]) -> object:
+        return await self._client.upsert_users(copy.deepcopy(users))
+
+    async def _notice(self, notice: str | None) -> dict[str, object] | None:
+        if notice is None:
+            return None
+        if not self._system_ready:
+            # The system user must exist before it can speak; once per process is enough.
+            await self.upsert_profiles([SYSTEM_PROFILE])
+        return mapping.notice_message(notice)
+
+    async def _query(
+        self, conditions: dict[str, object], sort: list[dict[str, object]], limit: int, offset: int
+    ) -> list[Mapping[str, object]]:
+        response = await self._call(
+            "QueryChannels",
+            lambda: self._client.query_channels(
+                copy.deepcopy(conditions),
+                copy.deepcopy(sort),
+                limit=limit,
+                offset=offset,
+                **_list_options(),
+            ),
+            idempotent=True,
+        )
+        channels = response.get("channels")
+        if not isinstance(channels, list) or not all(isinstance(c, Mapping) for c in channels):
+            raise errors.ProviderFailed("The chat provider sent an unreadable channel list")
+        return channels
+
+    async def _find(self, channel_id: ChannelId) -> Mapping[str, object] | None:
+        found = await self._query(mapping.channel_id_filter(channel_id), [], 1, 0)
+        return found[0] if found else None
+
+    async def _require(self, channel_id: ChannelId) -> Channel:
+        state = await self._find(channel_id)
+        if state is None:
+            raise _channel_not_found()
+        return await self._complete(state)
+
+    async def _complete(self, state: Mapping[str, object]) -> Channel:
+        """The domain channel, with every member even beyond the 100 Stream sends along."""
+        channel = _to_domain(state)
+        channel_json = state.get("channel")
+        count = channel_json.get("member_count") if isinstance(channel_json, Mapping) else None
+        if isinstance(count, int) and count > len(channel.members):
+            members = await self._all_members(channel.id)
+            channel = attrs.evolve(channel, members=frozenset(members))
+        return channel
+
+    async def _all_members(self, channel_id: ChannelId) -> list[UserId]:
+        channel = self._client.channel(mapping.CHANNEL_TYPE, channel_id)
+        members: list[UserId] = []
+        offset = 0
+        while True:
+            page = await self._call(
+                "QueryMembers",
+                functools.partial(
+                    channel.query_members,
+                    {},
+                    copy.deepcopy(list(MEMBER_SORT)),
+                    limit=QUERY_MEMBERS_LIMIT,
+                    offset=offset,
+                ),
+                idempotent=True,
+            )
+            for item in page:
+                user_id = item.get("user_id")
+                if isinstance(user_id, str):
+                    members.append(UserId(user_id))
+            if len(page) < QUERY_MEMBERS_LIMIT:
+                return members
+            offset += len(page)
+
+    async def _call(
+        self,
+        operation: str,
+        send: Callable[[], Awaitable[T]],
+        *,
+        idempotent: bool,
+        attempts: int | None = None,
+    ) -> T:
+        policy = self._config.retry
+        limit = attempts if attempts is not None else policy.attempts
+        attempt = 0
+        while True:
+            attempt += 1
+            reset_last_headers()
+            cause: BaseException
+            try:
+                result = await send()
+            except StreamAPIException as exc:
+                cause = exc
+                failure = failures.from_api_error(operation, exc, last_headers(), self._now())
+            except failures.TRANSPORT_ERRORS as exc:
+                cause = exc
+                failure = failures.from_transport_error(operation, exc)
+            except failures.UNREADABLE_ERRORS as exc:
+                cause = exc
+                failure = failures.from_unreadable(operation, exc)
+            else:
+                self._note_rate_limit(last_headers())
+                return result
+            retryable = failure.transient and (idempotent or failure.not_executed)
+            pause = failure.wait if failure.wait is not None else policy.backoff(attempt, self._rng)
+            if not retryable or attempt >= limit or pause > policy.max_rate_limit_wait:
+                LOG.warning(
+                    "stream call failed: operation=%s attempt=%d error=%s",
+                    operation,
+                    attempt,
+                    failure.error.code,
+                )
+                raise failure.error from cause
+            LOG.info(
+                "stream call failed, retrying: operation=%s attempt=%d pause=%.2fs",
+                operation,
+                attempt,
+                pause,
+            )
+            await self._sleep(pause)
+
+    def _note_rate_limit(self, headers: Mapping[str, str] | None) -> None:
+        info = failures.RateLimit.from_headers(headers)
+        if info.limit is None:
+            return
+        self._rate_limit = info
+        if info.remaining is not None and info.remaining * 10 < info.limit:
+            LOG.warning(
+                "stream rate limit nearly used up: remaining=%s limit=%s",
+                info.remaining,
+                info.limit,
+            )
+
+
+def _copied(message: dict[str, object] | None) -> Any:
+    # The SDK annotates optional messages as plain `Dict`; None is what it expects for none.
+    return copy.deepcopy(message)
+
+
+def _to_domain(state: Mapping[str, object]) -> Channel:
+    try:
+        return mapping.channel_from_state(state)
+    except mapping.StreamDataError as exc:
+        raise errors.ProviderFailed(f"The chat provider sent unreadable data: {exc}") from exc
+
+
+def _channel_not_found() -> errors.NotFound:
+    return errors.NotFound("Channel not found", code=errors.CODE_CHANNEL_NOT_FOUND)
