@@ -86,7 +86,10 @@ async def make_fake(_: pytest.FixtureRequest) -> AsyncIterator[Harness]:
 
     async def post_as_user(channel_id: ChannelId, user_id: UserId, text: str) -> None:
         try:
-            state.send_message("messaging", channel_id, text=text, user_id=user_id)
+            # As a client-side call, like a frontend with the user's token: permissions apply.
+            state.send_message(
+                "messaging", channel_id, text=text, user_id=user_id, client_side=True
+            )
         except StreamAPIError as exc:
             raise MessageRejected(exc.message) from exc
 
@@ -592,3 +595,34 @@ async def test_user_tokens_carry_user_id_iat_and_exp(harness: Harness) -> None:
 
 async def test_ping_succeeds_when_reachable(chat_provider: ChatProvider) -> None:
     await chat_provider.ping()
+
+
+async def test_read_only_rooms_let_only_the_creator_and_posters_write(
+    harness: Harness, chat_provider: ChatProvider
+) -> None:
+    spec = attrs.evolve(group_spec("grp_ro"), posters=frozenset({VET_2}))
+    await chat_provider.open_channel(spec)
+    await harness.post_as_user(spec.id, VET_1, "from the creator")
+    await harness.post_as_user(spec.id, VET_2, "from an admin poster")
+    with pytest.raises(MessageRejected):
+        await harness.post_as_user(spec.id, NURSE, "from a plain member")
+
+    late_admin = UserProfile(id=UserId("admin-late"), name="Late Admin")
+    await chat_provider.upsert_profiles([late_admin])
+    await chat_provider.change_members(
+        spec.id, add=frozenset({OWNER_1, late_admin.id}), posters=frozenset({late_admin.id})
+    )
+    await harness.post_as_user(spec.id, late_admin.id, "added as a poster")
+    with pytest.raises(MessageRejected):
+        await harness.post_as_user(spec.id, OWNER_1, "added as a reader")
+
+
+async def test_open_rooms_let_every_member_write(
+    harness: Harness, chat_provider: ChatProvider
+) -> None:
+    spec = attrs.evolve(group_spec("grp_open"), read_only=False)
+    await chat_provider.open_channel(spec)
+    await harness.post_as_user(spec.id, NURSE, "hello")
+    channel = await chat_provider.get_channel(spec.id)
+    assert channel is not None
+    assert channel.last_message_text == "hello"

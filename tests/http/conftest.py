@@ -146,9 +146,12 @@ class SpyChat:
         add: frozenset[UserId] = frozenset(),
         remove: frozenset[UserId] = frozenset(),
         notice: str | None = None,
+        posters: frozenset[UserId] = frozenset(),
     ) -> Channel:
         self.writes.append(("change_members", (channel_id, add, remove)))
-        return await self.inner.change_members(channel_id, add=add, remove=remove, notice=notice)
+        return await self.inner.change_members(
+            channel_id, add=add, remove=remove, notice=notice, posters=posters
+        )
 
     async def query_channels(self, query: ChannelQuery, *, limit: int, offset: int) -> ChannelPage:
         return await self.inner.query_channels(query, limit=limit, offset=offset)

@@ -318,3 +318,31 @@ async def test_org_groups_lists_only_groups_the_caller_is_in(world: World) -> No
         await svc.list_org_groups(caller=VETX, org_id=ORG)
     with pytest.raises(errors.InvalidInput):
         await svc.list_org_groups(caller=NURSE, org_id=None)
+
+
+async def test_read_only_room_lets_org_admins_post_and_others_read(world: World) -> None:
+    from yc_chat.adapters.fake_stream import StreamAPIError
+
+    ref = await world.service.create_group(
+        caller=ADMIN,
+        created_by=ADMIN,
+        org_id=ORG,
+        name="Announcements",
+        member_ids=[VET, OWNER],
+        is_read_only=True,
+    )
+
+    def post(user: UserId) -> None:
+        world.state.send_message(
+            "messaging", ref.channel_id, text="hi", user_id=user, client_side=True
+        )
+
+    post(ADMIN)
+    post(OWNER)  # "owner" is an org admin role
+    with pytest.raises(StreamAPIError):
+        post(VET)
+    await world.service.update_group_members(
+        caller=ADMIN, channel_id=ref.channel_id, added_by=ADMIN, add=[NURSE]
+    )
+    with pytest.raises(StreamAPIError):
+        post(NURSE)

@@ -6,7 +6,7 @@ to Stream or to its emulator, so the custom-field names the frontends read live 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Final
 
@@ -101,6 +101,27 @@ def user_data(profile: UserProfile) -> dict[str, object]:
     if profile.image is not None:
         body["image"] = profile.image
     return body
+
+
+# Read-only announcement rooms are enforced by Stream itself: a channel-level grant
+# modifier takes posting away from plain members; posters hold the moderator role.
+READ_ONLY_GRANTS: Final = {"channel_member": ["!create-message"]}
+POSTER_CHANNEL_ROLE: Final = "channel_moderator"
+
+
+def read_only_overrides() -> dict[str, object]:
+    """The channel `config_overrides` of a read-only room."""
+    return {"grants": {role: list(grants) for role, grants in READ_ONLY_GRANTS.items()}}
+
+
+def poster_roles(
+    read_only: bool, posters: Iterable[UserId], members: Iterable[UserId]
+) -> dict[str, str]:
+    """Channel roles for the members of a read-only room who may still post."""
+    if not read_only:
+        return {}
+    allowed = set(posters)
+    return {str(uid): POSTER_CHANNEL_ROLE for uid in members if uid in allowed}
 
 
 def channel_data(spec: ChannelSpec) -> dict[str, object]:

@@ -161,6 +161,8 @@ class ChannelSpec(ChannelData):
     """Everything needed to create a channel: its data and its creator."""
 
     created_by: UserId
+    # Members besides the creator who may post in a read-only room: the org admins.
+    posters: frozenset[UserId] = frozenset()
 
     @property
     def frozen(self) -> bool:

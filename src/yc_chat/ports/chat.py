@@ -57,8 +57,12 @@ class ChatProvider(Protocol):
         add: frozenset[UserId] = frozenset(),
         remove: frozenset[UserId] = frozenset(),
         notice: str | None = None,
+        posters: frozenset[UserId] = frozenset(),
     ) -> Channel:
-        """Add and remove members in one change, posting `notice` as `system`."""
+        """Add and remove members in one change, posting `notice` as `system`.
+
+        `posters` are added users who may post even when the room is read-only.
+        """
 
     async def query_channels(self, query: ChannelQuery, *, limit: int, offset: int) -> ChannelPage:
         """One page of the member's channels, newest activity first, never one call per channel."""

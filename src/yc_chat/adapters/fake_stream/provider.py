@@ -101,8 +101,11 @@ class FakeStreamChatProvider:
                 mapping.CHANNEL_TYPE,
                 spec.id,
                 created_by_id=spec.created_by,
-                data=mapping.channel_data(spec),
+                data=_creation_data(spec),
                 members=sorted(spec.members),
+                member_roles=mapping.poster_roles(
+                    spec.read_only, spec.posters | {spec.created_by}, spec.members
+                ),
             )
             return OpenedChannel(channel=self._to_domain(channel), created=created)
 
@@ -142,6 +145,7 @@ class FakeStreamChatProvider:
         add: frozenset[UserId] = frozenset(),
         remove: frozenset[UserId] = frozenset(),
         notice: str | None = None,
+        posters: frozenset[UserId] = frozenset(),
     ) -> Channel:
         """Add and remove members in one update, posting `notice` as `system`."""
         with _translated_errors():
@@ -151,6 +155,7 @@ class FakeStreamChatProvider:
                 add=sorted(add),
                 remove=sorted(remove),
                 message=mapping.notice_message(notice) if notice is not None else None,
+                add_roles=mapping.poster_roles(bool(posters), posters, add),
             )
             return self._to_domain(updated)
 
@@ -201,3 +206,10 @@ class FakeStreamChatProvider:
 
     def _to_domain(self, channel: StreamChannel) -> Channel:
         return mapping.channel_from_state(self._state_of(channel))
+
+
+def _creation_data(spec: ChannelSpec) -> dict[str, object]:
+    data = mapping.channel_data(spec)
+    if spec.read_only:
+        data["config_overrides"] = mapping.read_only_overrides()
+    return data

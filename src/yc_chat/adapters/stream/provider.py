@@ -15,7 +15,7 @@ import functools
 import logging
 import random
 import secrets
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Final, TypeVar
@@ -51,10 +51,6 @@ T = TypeVar("T")
 # existing one: finding our own nonce in the answer means this call (or an earlier attempt
 # of it, retried) created it.
 CREATION_NONCE: Final = "ycCreationNonce"
-# Read-only announcement groups: Stream itself refuses posts from plain channel members
-# (a channel-level grant modifier), while the creator posts as channel moderator.
-READ_ONLY_GRANTS: Final = {"channel_member": ["!create-message"]}
-POSTER_CHANNEL_ROLE: Final = "channel_moderator"
 # Stream returns at most 100 members with a channel; more are read with query_members.
 CHANNEL_MEMBER_LIMIT: Final = 100
 QUERY_MEMBERS_LIMIT: Final = 300
@@ -77,24 +73,27 @@ def _list_options() -> dict[str, Any]:
     return {"message_limit": 1, "member_limit": CHANNEL_MEMBER_LIMIT}
 
 
-def _read_only_config() -> dict[str, object]:
-    return {"grants": copy.deepcopy(READ_ONLY_GRANTS)}
-
-
 def _creation_data(spec: ChannelSpec, nonce: str) -> dict[str, object]:
     data = mapping.channel_data(spec)
     data[CREATION_NONCE] = nonce
     data["created_by"] = {"id": spec.created_by}
-    members: list[dict[str, str]] = []
-    for user_id in sorted(spec.members):
-        entry: dict[str, str] = {"user_id": str(user_id)}
-        if spec.read_only and user_id == spec.created_by:
-            entry["channel_role"] = POSTER_CHANNEL_ROLE
-        members.append(entry)
-    data["members"] = members
+    data["members"] = _member_entries(
+        spec.members,
+        mapping.poster_roles(spec.read_only, spec.posters | {spec.created_by}, spec.members),
+    )
     if spec.read_only:
-        data["config_overrides"] = _read_only_config()
+        data["config_overrides"] = mapping.read_only_overrides()
     return data
+
+
+def _member_entries(members: Iterable[UserId], roles: Mapping[str, str]) -> list[dict[str, str]]:
+    entries: list[dict[str, str]] = []
+    for user_id in sorted(members):
+        entry = {"user_id": str(user_id)}
+        if user_id in roles:
+            entry["channel_role"] = roles[user_id]
+        entries.append(entry)
+    return entries
 
 
 def _utc_now() -> datetime:
@@ -226,7 +225,7 @@ class StreamChatProvider:
         # grant modifiers with it in case Stream resets overrides on a full update.
         data = mapping.status_update_data(current, status)
         if current.get(mapping.READ_ONLY) is True:
-            data["config_overrides"] = _read_only_config()
+            data["config_overrides"] = mapping.read_only_overrides()
         message = await self._notice(notice)
         await self._call(
             "UpdateChannel",
@@ -244,6 +243,7 @@ class StreamChatProvider:
         add: frozenset[UserId] = frozenset(),
         remove: frozenset[UserId] = frozenset(),
         notice: str | None = None,
+        posters: frozenset[UserId] = frozenset(),
     ) -> Channel:
         """Add, then remove members; the notice rides on the last of those calls.
 
@@ -254,7 +254,8 @@ class StreamChatProvider:
             raise _channel_not_found()
         message = await self._notice(notice)
         channel = self._client.channel(mapping.CHANNEL_TYPE, channel_id)
-        to_add = [{"user_id": user_id} for user_id in sorted(add)]
+        # Posters only exist in read-only rooms, where the domain names them.
+        to_add = _member_entries(add, mapping.poster_roles(bool(posters), posters, add))
         to_remove = sorted(remove)
         if to_add:
             add_message = None if to_remove else message

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import attrs
@@ -62,14 +62,15 @@ async def require_caller_membership(
 
 async def require_org_members(
     directory: Directory, org_id: OrgId, user_ids: Collection[UserId]
-) -> None:
-    """400 not_org_member listing every id that is not a current member of the org."""
+) -> Mapping[UserId, Membership]:
+    """Their memberships; 400 not_org_member listing every id that is not a current member."""
     found = await directory.get_memberships(org_id, user_ids)
     missing = sorted(set(user_ids) - set(found))
     if missing:
         raise errors.NotOrgMember(
             "Not members of this organisation: " + ", ".join(missing), details=missing
         )
+    return found
 
 
 def dedupe(ids: Iterable[UserId]) -> tuple[UserId, ...]:

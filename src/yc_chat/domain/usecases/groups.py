@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -17,6 +17,7 @@ from yc_chat.domain.model import (
     ChannelSpec,
     ChatCategory,
     ChatStatus,
+    Membership,
     OrgId,
     User,
     UserId,
@@ -105,7 +106,7 @@ class CreateGroup:
             raise errors.Forbidden(
                 "Only org admins can create read-only groups", code=errors.CODE_ADMIN_ONLY
             )
-        await require_org_members(self.directory, org_id, members)
+        memberships = await require_org_members(self.directory, org_id, members)
         if channel_id is not None and await self.chat.get_channel(channel_id) is not None:
             raise _channel_exists()
 
@@ -122,12 +123,18 @@ class CreateGroup:
                 name=trimmed,
                 image=image,
                 read_only=is_read_only,
+                posters=_admins(memberships),
             )
         )
         if not opened.created:
             # Someone created the same id between our check and the create.
             raise _channel_exists()
         return ChannelRef(channel_id=opened.channel.id, members=members)
+
+
+def _admins(memberships: Mapping[UserId, Membership]) -> frozenset[UserId]:
+    """Org admins may post in read-only rooms they belong to, like the creator."""
+    return frozenset(uid for uid, membership in memberships.items() if membership.is_admin)
 
 
 def _channel_exists() -> errors.Conflict:
@@ -172,7 +179,7 @@ class UpdateGroupMembers:
                 "Only the group's creator or an org admin can change its members",
                 code=errors.CODE_NOT_PARTICIPANT,
             )
-        await require_org_members(self.directory, group.org_id, dedupe(add))
+        added = await require_org_members(self.directory, group.org_id, dedupe(add))
         if group.is_ended:
             raise errors.Conflict("This group has ended", code=errors.CODE_CHAT_ENDED)
         if group.created_by is not None and group.created_by in remove:
@@ -193,4 +200,7 @@ class UpdateGroupMembers:
             [_display_name(users, uid) for uid in to_add],
             [_display_name(users, uid) for uid in to_remove],
         )
-        return await self.chat.change_members(group.id, add=to_add, remove=to_remove, notice=notice)
+        posters = _admins(added) & to_add if group.read_only else frozenset()
+        return await self.chat.change_members(
+            group.id, add=to_add, remove=to_remove, notice=notice, posters=posters
+        )
