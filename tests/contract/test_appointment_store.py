@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,8 +34,9 @@ def appointment(aid: str, starts_at: datetime = T0) -> Appointment:
 
 
 @pytest.fixture(params=sorted(APPOINTMENT_STORES))
-async def store(request: pytest.FixtureRequest) -> Any:
-    return APPOINTMENT_STORES[request.param]()
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    async with APPOINTMENT_STORES[request.param]() as built:
+        yield built
 
 
 async def test_put_and_get_round_trip(store: Any) -> None:

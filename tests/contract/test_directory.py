@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -24,8 +25,13 @@ PEOPLE = [
 
 
 @pytest.fixture(params=sorted(DIRECTORIES))
-async def directory(request: pytest.FixtureRequest) -> Any:
-    store = DIRECTORIES[request.param]()
+async def directory(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    async with DIRECTORIES[request.param]() as store:
+        await _populate(store)
+        yield store
+
+
+async def _populate(store: Any) -> None:
     await store.put_org(Org(id=ORG, name="Happy Paws"))
     await store.put_org(Org(id=OTHER, name="Other Clinic"))
     for uid, name, email, role in PEOPLE:
@@ -36,7 +42,6 @@ async def directory(request: pytest.FixtureRequest) -> Any:
     await store.put_user(
         User(id=UserId("p-1"), name="Sam Lee", kind=UserKind.PET_OWNER, email=None)
     )
-    return store
 
 
 async def search(directory: Any, text: str, *, exclude: str | None = None) -> list[str]:

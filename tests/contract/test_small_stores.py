@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,18 +18,21 @@ ANA, BOB = UserId("ana"), UserId("bob")
 
 
 @pytest.fixture(params=sorted(DEVICE_REGISTRIES))
-def devices(request: pytest.FixtureRequest) -> Any:
-    return DEVICE_REGISTRIES[request.param]()
+async def devices(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    async with DEVICE_REGISTRIES[request.param]() as built:
+        yield built
 
 
 @pytest.fixture(params=sorted(EVENT_LOGS))
-def event_log(request: pytest.FixtureRequest) -> Any:
-    return EVENT_LOGS[request.param]()
+async def event_log(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    async with EVENT_LOGS[request.param]() as built:
+        yield built
 
 
 @pytest.fixture(params=sorted(FINGERPRINT_STORES))
-def fingerprints(request: pytest.FixtureRequest) -> Any:
-    return FINGERPRINT_STORES[request.param]()
+async def fingerprints(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    async with FINGERPRINT_STORES[request.param]() as built:
+        yield built
 
 
 async def test_devices_register_list_and_unregister(devices: Any) -> None:

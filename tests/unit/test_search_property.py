@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -23,7 +24,13 @@ queries = st.text(st.sampled_from("abcdeñéö'. -*[]%$"), min_size=2, max_size=
 async def _search(
     factory: object, population: list[tuple[str, str | None]], caller_index: int, query: str
 ) -> tuple[list[str], dict[str, tuple[str, str | None]]]:
-    directory = factory()  # type: ignore[operator]
+    async with factory() as directory:  # type: ignore[operator]
+        return await _search_in(directory, population, caller_index, query)
+
+
+async def _search_in(
+    directory: Any, population: list[tuple[str, str | None]], caller_index: int, query: str
+) -> tuple[list[str], dict[str, tuple[str, str | None]]]:
     for org in ("org-a", "org-b"):
         await directory.put_org(Org(id=OrgId(org), name=org))
     index: dict[str, tuple[str, str | None]] = {}

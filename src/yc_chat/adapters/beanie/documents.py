@@ -1,0 +1,184 @@
+"""The MongoDB documents of every store, with the indexes their queries and idempotency need.
+
+Stored field names are camelCase (`orgId`, `chatOpensAt`), like the contract's JSON; the
+Python attributes are snake_case. Natural keys are the `_id` where one exists (user, org,
+appointment, device token, webhook event id, user of a fingerprint), so uniqueness there
+is MongoDB's own. Collection names are set by `open_mongo_stores` from `CollectionNames`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from beanie import Document
+from pydantic import ConfigDict
+from pymongo import ASCENDING, IndexModel
+
+from yc_chat.domain.model import UserKind
+
+# Stream retries a webhook for minutes, not days: claimed ids expire after this (a TTL
+# index; MongoDB removes them in the background), so the collection stays small.
+WEBHOOK_EVENT_RETENTION_SECONDS = 7 * 24 * 3600
+
+
+def _mongo_alias(name: str) -> str:
+    if name == "id":
+        return "_id"
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+_CONFIG = ConfigDict(populate_by_name=True, alias_generator=_mongo_alias)
+
+
+class UserDocument(Document):
+    """A directory user; `_id` is the user id."""
+
+    model_config = _CONFIG
+
+    id: str  # type: ignore[assignment]  # a natural key instead of Beanie's ObjectId
+    name: str
+    kind: str = UserKind.STAFF.value
+    email: str | None = None
+    image: str | None = None
+
+    class Settings:
+        name: ClassVar[str] = "chat_users"
+
+
+class OrgDocument(Document):
+    """An org; `_id` is the org id."""
+
+    model_config = _CONFIG
+
+    id: str  # type: ignore[assignment]
+    name: str
+
+    class Settings:
+        name: ClassVar[str] = "chat_orgs"
+
+
+class MembershipDocument(Document):
+    """A user's membership of an org, carrying the user's folded search keys.
+
+    `sort_name` is `SearchKeys.joined` (the folded name, words joined by one space): the
+    member-list order and the whole-name prefix field. `search_spelled`, `search_words`
+    and `search_email` are the other `SearchKeys` fields. They are copies of the user's
+    name and email, rewritten by `put_user` whenever the user is written.
+    """
+
+    model_config = _CONFIG
+
+    org_id: str
+    user_id: str
+    role: str
+    sort_name: str
+    search_spelled: str
+    search_words: list[str]
+    search_email: str
+
+    class Settings:
+        name: ClassVar[str] = "chat_memberships"
+        indexes: ClassVar[list[IndexModel]] = [
+            # One membership per (org, user): upserts from concurrent syncs meet here.
+            IndexModel([("orgId", ASCENDING), ("userId", ASCENDING)], unique=True, name="org_user"),
+            # Rewriting a renamed user's search keys in every org.
+            IndexModel([("userId", ASCENDING)], name="user"),
+            # Member list keyset (orgId, sortName, userId), and whole-name prefix search.
+            IndexModel(
+                [("orgId", ASCENDING), ("sortName", ASCENDING), ("userId", ASCENDING)],
+                name="org_sort_name",
+            ),
+            IndexModel([("orgId", ASCENDING), ("searchSpelled", ASCENDING)], name="org_spelled"),
+            # Multikey: a prefix on any word of the name.
+            IndexModel([("orgId", ASCENDING), ("searchWords", ASCENDING)], name="org_words"),
+            IndexModel([("orgId", ASCENDING), ("searchEmail", ASCENDING)], name="org_email"),
+        ]
+
+
+class AppointmentDocument(Document):
+    """An appointment with its chat fields; `_id` is the appointment id.
+
+    `chat_opens_at` (start minus activation minutes) is stored so that the due-activation
+    query is one index range scan. Times are BSON dates: UTC, to the millisecond.
+    """
+
+    model_config = _CONFIG
+
+    id: str  # type: ignore[assignment]
+    org_id: str
+    pet_owner_id: str
+    vet_id: str
+    starts_at: datetime
+    pet_name: str = ""
+    pet_owner_name: str = ""
+    chat_channel_id: str | None = None
+    chat_status: str | None = None
+    chat_activation_minutes: int | None = None
+    chat_opens_at: datetime
+
+    class Settings:
+        name: ClassVar[str] = "chat_appointments"
+        indexes: ClassVar[list[IndexModel]] = [
+            IndexModel(
+                [("chatStatus", ASCENDING), ("chatOpensAt", ASCENDING)], name="due_activation"
+            ),
+            IndexModel([("chatChannelId", ASCENDING)], name="chat_channel"),
+        ]
+
+
+class DeviceDocument(Document):
+    """A push token; `_id` is the token itself, so a token has exactly one owner."""
+
+    model_config = _CONFIG
+
+    id: str  # type: ignore[assignment]
+    user_id: str
+    platform: str
+
+    class Settings:
+        name: ClassVar[str] = "chat_devices"
+        indexes: ClassVar[list[IndexModel]] = [IndexModel([("userId", ASCENDING)], name="user")]
+
+
+class WebhookEventDocument(Document):
+    """A claimed webhook id; `_id` is the id, so claiming is one insert that can fail once."""
+
+    model_config = _CONFIG
+
+    id: str  # type: ignore[assignment]
+    claimed_at: datetime
+
+    class Settings:
+        name: ClassVar[str] = "chat_webhook_events"
+        indexes: ClassVar[list[IndexModel]] = [
+            IndexModel(
+                [("claimedAt", ASCENDING)],
+                name="expire_claims",
+                expireAfterSeconds=WEBHOOK_EVENT_RETENTION_SECONDS,
+            )
+        ]
+
+
+class FingerprintDocument(Document):
+    """The profile last upserted to the chat provider for a user; `_id` is the user id."""
+
+    model_config = _CONFIG
+
+    id: str  # type: ignore[assignment]
+    fingerprint: str
+
+    class Settings:
+        name: ClassVar[str] = "chat_profile_fingerprints"
+
+
+ALL_DOCUMENTS: tuple[type[Document], ...] = (
+    UserDocument,
+    OrgDocument,
+    MembershipDocument,
+    AppointmentDocument,
+    DeviceDocument,
+    WebhookEventDocument,
+    FingerprintDocument,
+)

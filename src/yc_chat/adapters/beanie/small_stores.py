@@ -1,0 +1,96 @@
+"""Devices, processed webhook ids and profile fingerprints on MongoDB: one document per key."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import UTC, datetime
+
+from pymongo import UpdateOne
+from pymongo.errors import DuplicateKeyError
+
+from yc_chat.adapters.beanie._queries import literal, literals, upsert_one
+from yc_chat.adapters.beanie.documents import (
+    DeviceDocument,
+    FingerprintDocument,
+    WebhookEventDocument,
+)
+from yc_chat.adapters.beanie.errors import store_errors
+from yc_chat.domain.model import Device, UserId
+
+
+class BeanieDevices:
+    """DeviceRegistry: the token is the `_id`, so registering moves it to its new owner."""
+
+    @store_errors
+    async def register(self, device: Device) -> None:
+        await upsert_one(
+            DeviceDocument,
+            {"_id": literal(device.token)},
+            {"userId": literal(device.user_id), "platform": device.platform},
+        )
+
+    @store_errors
+    async def unregister(self, user_id: UserId, token: str) -> bool:
+        result = await DeviceDocument.get_pymongo_collection().delete_one(
+            {"_id": literal(token), "userId": literal(user_id)}
+        )
+        return result.deleted_count == 1
+
+    @store_errors
+    async def devices_of(self, user_ids: Collection[UserId]) -> Sequence[Device]:
+        ids = literals(user_ids)
+        if not ids:
+            return []
+        docs = await DeviceDocument.find({"userId": {"$in": ids}}).sort("_id").to_list()
+        return [
+            Device(user_id=UserId(doc.user_id), token=doc.id, platform=doc.platform) for doc in docs
+        ]
+
+    @store_errors
+    async def forget_token(self, token: str) -> None:
+        await DeviceDocument.get_pymongo_collection().delete_one({"_id": literal(token)})
+
+
+class BeanieEventLog:
+    """EventLog: a claim is one insert keyed by the event id; the second insert fails."""
+
+    @store_errors
+    async def claim(self, event_id: str) -> bool:
+        try:
+            await WebhookEventDocument(id=literal(event_id), claimed_at=datetime.now(UTC)).insert()
+        except DuplicateKeyError:
+            return False
+        return True
+
+    @store_errors
+    async def release(self, event_id: str) -> None:
+        await WebhookEventDocument.get_pymongo_collection().delete_one({"_id": literal(event_id)})
+
+
+class BeanieFingerprints:
+    """ProfileFingerprints: one document per user id."""
+
+    @store_errors
+    async def get_many(self, user_ids: Collection[UserId]) -> Mapping[UserId, str]:
+        ids = literals(user_ids)
+        if not ids:
+            return {}
+        docs = await FingerprintDocument.find({"_id": {"$in": ids}}).to_list()
+        return {UserId(doc.id): doc.fingerprint for doc in docs}
+
+    @store_errors
+    async def put_many(self, fingerprints: Mapping[UserId, str]) -> None:
+        if not fingerprints:
+            return
+        # One round trip; each upsert is atomic on its own `_id`.
+        await FingerprintDocument.get_pymongo_collection().bulk_write(
+            [
+                UpdateOne({"_id": literal(uid)}, {"$set": {"fingerprint": fp}}, upsert=True)
+                for uid, fp in fingerprints.items()
+            ],
+            ordered=False,
+        )
+
+    @store_errors
+    async def invalidate(self, user_id: UserId) -> None:
+        await FingerprintDocument.get_pymongo_collection().delete_one({"_id": literal(user_id)})
