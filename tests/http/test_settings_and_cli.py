@@ -9,9 +9,9 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import jwt
 import pytest
-from litestar.testing import AsyncTestClient
 
 from tests.http.conftest import FIXTURE, World, WorldFactory, default_settings
 from yc_chat.adapters.push import LogNotifier
@@ -96,13 +96,19 @@ def test_rate_limit_off() -> None:
     assert RateLimit.parse("100 / 5m") == RateLimit(limit=100, window_seconds=300)
 
 
-@pytest.mark.parametrize("name", ["MONGODB_URI", "STREAM_API_KEY"])
-def test_unsupported_adapters_refuse_to_start(
-    name: str, capsys: pytest.CaptureFixture[str]
+def test_unreachable_mongodb_stops_the_start_without_leaking_credentials(
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    env = {"JWT_SECRET": SECRET, name: "mongodb://x" if name == "MONGODB_URI" else "key"}
-    assert cli.main(["serve"], env=env) == 2
-    assert "not supported yet" in capsys.readouterr().err
+    uri = "mongodb://app:hunter2-secret@127.0.0.1:1/?serverSelectionTimeoutMS=300"
+    assert cli.main(["serve"], env={"JWT_SECRET": SECRET, "MONGODB_URI": uri}) == 1
+    err = capsys.readouterr().err
+    assert "MongoDB" in err
+    assert "hunter2" not in err
+
+
+def test_stream_key_without_secret_refuses_to_start(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["serve"], env={"JWT_SECRET": SECRET, "STREAM_API_KEY": "key"}) == 2
+    assert "STREAM_API_SECRET" in capsys.readouterr().err
 
 
 def test_serve_without_auth_refuses_to_start(capsys: pytest.CaptureFixture[str]) -> None:
@@ -110,13 +116,23 @@ def test_serve_without_auth_refuses_to_start(capsys: pytest.CaptureFixture[str])
     assert "JWT_SECRET" in capsys.readouterr().err
 
 
-def test_build_runtime_logs_the_in_memory_warning(caplog: pytest.LogCaptureFixture) -> None:
+async def test_default_runtime_is_memory_plus_the_emulator_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.INFO)
-    runtime = bootstrap.build_runtime(Settings.from_env({"JWT_SECRET": SECRET}))
-    assert runtime.settings.http.webhook_secret  # generated for the in-process fake
+    async with bootstrap.open_runtime(Settings.from_env({"JWT_SECRET": SECRET})) as runtime:
+        assert runtime.settings.http.webhook_secret  # the emulator's generated secret
+        assert runtime.emulator is not None and runtime.emulator.running
+        assert not runtime.persistent
+        assert set(runtime.probes) == {"stores", "chat"}
+        for probe in runtime.probes.values():
+            await probe()
+        runtime.deliver_webhooks_to("http://127.0.0.1:3000/")
+        assert runtime.emulator.control.webhook_url == "http://127.0.0.1:3000/api/webhooks/stream"
+        emulator = runtime.emulator
+    assert not emulator.running  # stopped with the runtime
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert any("NOT persisted" in r.getMessage() for r in warnings)
-    assert set(runtime.probes) == {"directory", "appointments", "chat"}
 
 
 # -- CLI -----------------------------------------------------------------------------------
@@ -238,13 +254,19 @@ async def test_log_notifier_logs_one_line_per_notification(
 async def test_demo_instructions_work_against_the_demo_app() -> None:
     """What `make serve` prints: paste the vet's token call and it succeeds."""
     settings = with_jwt_secret(Settings.from_env({}), "d" * 48)
-    runtime = bootstrap.build_runtime(settings)
+    async with bootstrap.open_runtime(settings) as runtime:
+        await _walk_demo(runtime)
+
+
+async def _walk_demo(runtime: bootstrap.Runtime) -> None:
     await bootstrap.load(runtime, demo.demo_fixture(datetime.now(UTC)))
     text = cli._demo_text(runtime.settings, "0.0.0.0", 3000)  # noqa: S104
     assert "http://127.0.0.1:3000/api/chat/token" in text
     tokens = re.findall(r"Bearer ([\w.-]+)", text)
     assert len(set(tokens)) == 3
-    async with AsyncTestClient(bootstrap.build_app(runtime)) as client:
+    # In this loop (not a test portal's thread): the Stream SDK client is bound to it.
+    transport = httpx.ASGITransport(app=bootstrap.build_app(runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         vet = await client.post(
             "/api/chat/token",
             json={"userId": "vet-ana"},

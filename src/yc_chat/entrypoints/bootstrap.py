@@ -1,16 +1,23 @@
-"""The one composition root: settings in, adapters chosen, service and app built."""
+"""The one composition root: settings in, adapters chosen and opened, service and app built.
+
+Adapters that hold connections (MongoDB, the Stream SDK client) are opened inside the event
+loop that will use them, by `open_runtime`, and closed when it exits.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Protocol
 
 import attrs
 from litestar import Litestar
 
+from yc_chat.adapters.beanie import open_mongo_stores
 from yc_chat.adapters.clock import SystemClock
-from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
+from yc_chat.adapters.fake_stream import StreamState
 from yc_chat.adapters.memory import (
     Fixture,
     InMemoryAppointments,
@@ -21,98 +28,183 @@ from yc_chat.adapters.memory import (
     seed,
 )
 from yc_chat.adapters.push import LogNotifier
+from yc_chat.adapters.stream import StreamChatProvider, StreamConfig
 from yc_chat.domain.service import ChatService
 from yc_chat.entrypoints.http import create_app
 from yc_chat.entrypoints.http.ratelimit import RateLimitStore, RedisRateLimitStore
 from yc_chat.entrypoints.settings import Settings, SettingsError
-from yc_chat.ports import Clock
+from yc_chat.entrypoints.stream_emulator import (
+    RunningEmulator,
+    new_credentials,
+    start_in_background,
+)
+from yc_chat.ports import (
+    AppointmentStore,
+    ChatProvider,
+    Clock,
+    DeviceRegistry,
+    Directory,
+    DirectoryWriter,
+    EventLog,
+    ProfileFingerprints,
+)
 
 logger = logging.getLogger("yc_chat.bootstrap")
 
 Probe = Callable[[], Awaitable[None]]
+DEFAULT_DATABASE = "yc_chat"
+WEBHOOK_PATH = "/api/webhooks/stream"
+
+
+class DirectoryStore(Directory, DirectoryWriter, Protocol):
+    """A directory this process can also load seed data into."""
+
+
+@attrs.frozen(kw_only=True)
+class Stores:
+    """Every store port, from one backend."""
+
+    directory: DirectoryStore
+    appointments: AppointmentStore
+    devices: DeviceRegistry
+    event_log: EventLog
+    fingerprints: ProfileFingerprints
+    persistent: bool
+    probe: Probe
 
 
 @attrs.frozen(kw_only=True)
 class Runtime:
-    """Built adapters and the service over them, ready to seed and serve."""
+    """Opened adapters and the service over them, ready to seed and serve."""
 
     settings: Settings
     service: ChatService
-    directory: InMemoryDirectory
-    appointments: InMemoryAppointments
-    chat: FakeStreamChatProvider
+    directory: DirectoryStore
+    appointments: AppointmentStore
+    chat: ChatProvider
     rate_limit_store: RateLimitStore | None
     persistent: bool
+    emulator: RunningEmulator | None
+    probes: Mapping[str, Probe]
 
-    @property
-    def probes(self) -> Mapping[str, Probe]:
-        """Readiness checks: every store and the chat provider."""
-        probes: dict[str, Probe] = {
-            "directory": self.directory.ping,
-            "appointments": self.appointments.ping,
-            "chat": self.chat.ping,
-        }
-        if self.rate_limit_store is not None:
-            probes["redis"] = self.rate_limit_store.ping
-        return probes
+    def deliver_webhooks_to(self, service_base_url: str) -> None:
+        """Point the built-in emulator's webhooks at this service (no-op with real Stream)."""
+        if self.emulator is not None:
+            self.emulator.control.webhook_url = service_base_url.rstrip("/") + WEBHOOK_PATH
 
 
-def check_supported(settings: Settings) -> None:
-    """Refuse configurations that name adapters this build does not have yet."""
+@asynccontextmanager
+async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
+    """MongoDB when MONGODB_URI is set, else memory (loudly not persisted)."""
     if settings.mongodb_uri is not None:
-        raise SettingsError(
-            "MONGODB_URI is set, but MongoDB storage is not supported yet; unset it to run "
-            "on in-memory stores (data is then lost on exit)"
+        mongo = await open_mongo_stores(
+            settings.mongodb_uri, settings.database_name or DEFAULT_DATABASE
         )
-    if settings.stream_api_key is not None:
-        raise SettingsError(
-            "STREAM_API_KEY is set, but the real Stream adapter is not supported yet; unset it "
-            "to run on the built-in in-process Stream fake"
-        )
-
-
-def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
-    """Choose and build every adapter the settings describe."""
-    check_supported(settings)
-    clock = clock or SystemClock()
-    # The webhook secret is the Stream API secret; the in-process fake gets a fresh one
-    # unless STREAM_API_SECRET is set (then callers can sign test webhooks with it).
-    stream_secret = settings.stream_api_secret or secrets.token_urlsafe(32)
-    settings = attrs.evolve(
-        settings, http=attrs.evolve(settings.http, webhook_secret=stream_secret)
-    )
-    directory = InMemoryDirectory()
-    appointments = InMemoryAppointments()
-    chat = FakeStreamChatProvider(StreamState(clock=clock.now), api_secret=stream_secret)
-    service = ChatService.build(
-        directory=directory,
-        appointments=appointments,
-        chat=chat,
-        devices=InMemoryDevices(),
-        notifier=LogNotifier(),
-        fingerprints=InMemoryFingerprints(),
-        event_log=InMemoryEventLog(),
-        clock=clock,
-        token_ttl=settings.chat_token_ttl,
-    )
-    store = RedisRateLimitStore(settings.redis_url) if settings.redis_url else None
+        try:
+            logger.info("stores: MongoDB", extra={"database": mongo.database})
+            yield Stores(
+                directory=mongo.directory,
+                appointments=mongo.appointments,
+                devices=mongo.devices,
+                event_log=mongo.event_log,
+                fingerprints=mongo.fingerprints,
+                persistent=True,
+                probe=mongo.ping,
+            )
+        finally:
+            await mongo.close()
+        return
     logger.warning(
         "IN-MEMORY STORES: directory, appointments, chats and devices are NOT persisted and "
-        "are lost when this process exits (MongoDB support comes in a later release)"
+        "are lost when this process exits (set MONGODB_URI to keep them)"
     )
-    logger.info(
-        "chat provider: in-process Stream fake",
-        extra={"rate_limits": "redis" if store is not None else "in-process"},
-    )
-    return Runtime(
-        settings=settings,
-        service=service,
-        directory=directory,
-        appointments=appointments,
-        chat=chat,
-        rate_limit_store=store,
+
+    async def always_ready() -> None:
+        return None
+
+    yield Stores(
+        directory=InMemoryDirectory(),
+        appointments=InMemoryAppointments(),
+        devices=InMemoryDevices(),
+        event_log=InMemoryEventLog(),
+        fingerprints=InMemoryFingerprints(),
         persistent=False,
+        probe=always_ready,
     )
+
+
+@asynccontextmanager
+async def open_chat(
+    settings: Settings, clock: Clock
+) -> AsyncIterator[tuple[StreamChatProvider, str, RunningEmulator | None]]:
+    """The Stream adapter, on real Stream or on the built-in emulator; with its secret."""
+    emulator: RunningEmulator | None = None
+    if settings.stream_api_key is not None:
+        if settings.stream_api_secret is None:
+            raise SettingsError("STREAM_API_KEY is set without STREAM_API_SECRET")
+        key, secret = settings.stream_api_key, settings.stream_api_secret
+        base_url = settings.stream_base_url
+        logger.info("chat provider: Stream", extra={"base_url": base_url or "default"})
+    else:
+        key, generated = new_credentials()
+        # A given STREAM_API_SECRET lets developers sign test webhooks themselves.
+        secret = settings.stream_api_secret or generated
+        emulator = start_in_background(
+            StreamState(clock=clock.now), api_key=key, api_secret=secret, clock=clock.now
+        )
+        base_url = emulator.base_url
+        logger.info("chat provider: built-in Stream emulator", extra={"base_url": base_url})
+    try:
+        provider = await StreamChatProvider.open(
+            StreamConfig(api_key=key, api_secret=secret, base_url=base_url)
+        )
+        try:
+            yield provider, secret, emulator
+        finally:
+            await provider.aclose()
+    finally:
+        if emulator is not None:
+            await asyncio.to_thread(emulator.stop)
+
+
+@asynccontextmanager
+async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Runtime]:
+    """Open every adapter the settings describe; closes them all on exit."""
+    clock = clock or SystemClock()
+    async with AsyncExitStack() as stack:
+        stores = await stack.enter_async_context(open_stores(settings))
+        chat, secret, emulator = await stack.enter_async_context(open_chat(settings, clock))
+        # Webhooks are signed with the Stream API secret (the emulator's when built in).
+        settings = attrs.evolve(settings, http=attrs.evolve(settings.http, webhook_secret=secret))
+        service = ChatService.build(
+            directory=stores.directory,
+            appointments=stores.appointments,
+            chat=chat,
+            devices=stores.devices,
+            notifier=LogNotifier(),
+            fingerprints=stores.fingerprints,
+            event_log=stores.event_log,
+            clock=clock,
+            token_ttl=settings.chat_token_ttl,
+        )
+        rate_limits = RedisRateLimitStore(settings.redis_url) if settings.redis_url else None
+        probes: dict[str, Probe] = {"stores": stores.probe, "chat": chat.ping}
+        if rate_limits is not None:
+            probes["redis"] = rate_limits.ping
+        logger.info(
+            "rate limits", extra={"store": "redis" if rate_limits is not None else "in-process"}
+        )
+        yield Runtime(
+            settings=settings,
+            service=service,
+            directory=stores.directory,
+            appointments=stores.appointments,
+            chat=chat,
+            rate_limit_store=rate_limits,
+            persistent=stores.persistent,
+            emulator=emulator,
+            probes=probes,
+        )
 
 
 async def load(runtime: Runtime, fixture: Fixture) -> None:

@@ -1,4 +1,4 @@
-"""The `yc-chat` command: serve, dev-token, seed."""
+"""The `yc-chat` command: serve, dev-token, seed, emulator."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ from datetime import UTC, datetime
 
 import uvicorn
 
-from yc_chat.adapters.memory import Fixture, FixtureError, load_fixture
+from yc_chat.adapters.memory import Fixture, FixtureError, load_fixture, seed
+from yc_chat.domain.errors import ProviderUnavailable
 from yc_chat.entrypoints import bootstrap, demo
 from yc_chat.entrypoints.http.auth import issue_dev_token
 from yc_chat.entrypoints.logs import configure_logging
 from yc_chat.entrypoints.settings import Settings, SettingsError, require_auth, with_jwt_secret
+from yc_chat.entrypoints.stream_emulator import new_credentials, run_emulator
 
 logger = logging.getLogger("yc_chat.cli")
 
@@ -49,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = commands.add_parser("seed", help="validate a fixture and load it into the stores")
     seed.add_argument("file", metavar="FILE")
+
+    emulator = commands.add_parser("emulator", help="run the Stream API emulator on its own")
+    emulator.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    emulator.add_argument("--port", type=int, default=3030, help="port to bind (default 3030)")
+    emulator.add_argument(
+        "--webhook-url", metavar="URL", help="where to deliver signed webhooks (optional)"
+    )
     return parser
 
 
@@ -61,15 +70,20 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             return _serve(args, environment)
         if args.command == "dev-token":
             return _dev_token(args, environment)
-        return _seed(args, environment)
+        if args.command == "emulator":
+            return _emulator(args, environment)
+        return asyncio.run(_seed(args, environment))
     except (SettingsError, FixtureError) as exc:
         print(f"yc-chat: error: {exc}", file=sys.stderr)
         return 2
+    except ProviderUnavailable as exc:
+        # A store or Stream that cannot be reached at start: say which, exit non-zero.
+        print(f"yc-chat: error: {exc.message}", file=sys.stderr)
+        return 1
 
 
 def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     settings = Settings.from_env(env)
-    bootstrap.check_supported(settings)
     if not 0 < args.port < 65536:
         raise SettingsError("--port must be between 1 and 65535")
     generated_secret = args.demo and not settings.http.auth.configured
@@ -86,12 +100,25 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     if generated_secret:
         logger.warning("demo: generated a development JWT secret for this run only")
-    runtime = bootstrap.build_runtime(settings)
-    asyncio.run(_run(runtime, fixtures, host=args.host, port=args.port, demo_mode=args.demo))
+    asyncio.run(_run(settings, fixtures, host=args.host, port=args.port, demo_mode=args.demo))
     return 0
 
 
 async def _run(
+    settings: Settings,
+    fixtures: Sequence[Fixture],
+    *,
+    host: str,
+    port: int,
+    demo_mode: bool,
+) -> None:
+    # Adapters are opened here, in the loop that serves: the Stream SDK client binds to it.
+    async with bootstrap.open_runtime(settings) as runtime:
+        runtime.deliver_webhooks_to(_base_url(host, port))
+        await _load_and_serve(runtime, fixtures, host=host, port=port, demo_mode=demo_mode)
+
+
+async def _load_and_serve(
     runtime: bootstrap.Runtime,
     fixtures: Sequence[Fixture],
     *,
@@ -142,9 +169,7 @@ class _Server(uvicorn.Server):
 
 def _demo_text(settings: Settings, host: str, port: int) -> str:
     auth = settings.http.auth
-    # A wildcard bind is reachable on loopback; that is the address worth pasting.
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
-    base_url = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+    base_url = _base_url(host, port)
     secret = auth.jwt_secret
     if secret is None:
         return f"\nyc-chat demo is up at {base_url}; JWT_JWKS_URL is set: bring your own tokens."
@@ -159,6 +184,12 @@ def _demo_text(settings: Settings, host: str, port: int) -> str:
             issuer=auth.issuer,
         ),
     )
+
+
+def _base_url(host: str, port: int) -> str:
+    # A wildcard bind is reachable on loopback; that is the address worth pasting.
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
 
 
 def _dev_token(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -180,20 +211,45 @@ def _dev_token(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return 0
 
 
-def _seed(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+async def _seed(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     settings = Settings.from_env(env)
-    bootstrap.check_supported(settings)
     fixture = load_fixture(args.file)
     print(
         f"{args.file}: valid ({len(fixture.orgs)} orgs, {len(fixture.users)} users, "
         f"{len(fixture.memberships)} memberships, {len(fixture.appointments)} appointments)."
     )
-    # Every store is in memory in this build: a separate `seed` process has nowhere
-    # lasting to write to. The server loads the same file with `serve --seed`.
-    print(
-        "The configured stores are in memory, so nothing was written; "
-        f"load it into a server with: yc-chat serve --seed {args.file}"
-    )
+    if settings.mongodb_uri is None:
+        # In-memory stores live in the server process; a separate `seed` has nowhere lasting
+        # to write to. The server loads the same file with `serve --seed`.
+        print(
+            "MONGODB_URI is not set, so the stores are in memory and nothing was written; "
+            f"load it into a server with: yc-chat serve --seed {args.file}"
+        )
+        return 0
+    async with bootstrap.open_stores(settings) as stores:
+        await seed(fixture, directory=stores.directory, appointments=stores.appointments)
+    print("Loaded into MongoDB (upserts: loading the same file again changes nothing).")
+    return 0
+
+
+def _emulator(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    settings = Settings.from_env(env)
+    if not 0 < args.port < 65536:
+        raise SettingsError("--port must be between 1 and 65535")
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    if settings.stream_api_key and settings.stream_api_secret:
+        key, secret = settings.stream_api_key, settings.stream_api_secret
+        print(f"Stream emulator on http://{args.host}:{args.port} with STREAM_API_KEY={key}")
+    else:
+        key, secret = new_credentials()
+        # Printed on purpose: this is a throwaway local app the developer must point at.
+        print(
+            f"Stream emulator on http://{args.host}:{args.port}\n"
+            f"  STREAM_API_KEY={key}\n  STREAM_API_SECRET={secret}\n"
+            f"  STREAM_BASE_URL=http://{args.host}:{args.port}",
+            flush=True,
+        )
+    run_emulator(args.host, args.port, api_key=key, api_secret=secret, webhook_url=args.webhook_url)
     return 0
 
 
