@@ -101,3 +101,13 @@ def test_chat_status_only_moves_forward() -> None:
     assert later_status(ChatStatus.ACTIVE, ChatStatus.PENDING) is ChatStatus.ACTIVE
     assert later_status(ChatStatus.ENDED, ChatStatus.ACTIVE) is ChatStatus.ENDED
     assert later_status(ChatStatus.PENDING, ChatStatus.ENDED) is ChatStatus.ENDED
+
+
+def test_fixture_parses_enums_as_enums_and_rejects_unknown_kinds() -> None:
+    from yc_chat.adapters.memory import FixtureError, parse_fixture
+    from yc_chat.domain.model import UserKind
+
+    fixture = parse_fixture({"users": [{"id": "p", "name": "P", "kind": "pet_owner"}]})
+    assert fixture.users[0].kind is UserKind.PET_OWNER
+    with pytest.raises(FixtureError, match="kind"):
+        parse_fixture({"users": [{"id": "p", "name": "P", "kind": "alien"}]})

@@ -107,7 +107,8 @@ def _strict_str(value: object, _: type) -> str:
 def _converter() -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=True)
     converter.register_structure_hook(datetime, _parse_datetime)
-    converter.register_structure_hook(str, _strict_str)
+    # Exactly str: a plain hook for `str` would also catch str enums (UserKind, ChatStatus).
+    converter.register_structure_hook_func(lambda cls: cls is str, _strict_str)
     for cls in (_OrgRecord, _UserRecord, _MembershipRecord, _AppointmentRecord):
         # Any: cattrs types **overrides against its own keyword flags, which mypy cannot tell apart.
         overrides: dict[str, Any] = {

@@ -1,0 +1,91 @@
+"""MONGODB_URI through the composition root: `yc-chat seed` writes, `serve` reads it back.
+
+The URI is routed to one in-process double (no MongoDB server can run here), shared by
+the "seed process" and the "serve process" as one server would be.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from tests.mongo_double import DoubleClient
+from yc_chat.adapters.beanie import MongoClient, MongoStores, open_mongo_stores
+from yc_chat.domain.model import AppointmentId, ChatStatus, UserId
+from yc_chat.entrypoints import bootstrap, cli
+from yc_chat.entrypoints.settings import Settings
+
+SECRET = "bootstrap-mongo-secret-" + "m" * 32
+URI = "mongodb://db.example:27017"
+FIXTURE: dict[str, Any] = {
+    "orgs": [{"id": "org-1", "name": "Happy Paws"}],
+    "users": [
+        {"id": "vet-1", "name": "Dr. Ana Núñez", "email": "ana@hp.example"},
+        {"id": "owner-1", "name": "Sam Lee", "kind": "pet_owner"},
+    ],
+    "memberships": [{"orgId": "org-1", "userId": "vet-1", "role": "vet"}],
+    "appointments": [
+        {"id": "apt-1", "orgId": "org-1", "petOwnerId": "owner-1", "vetId": "vet-1",
+         "startsAt": "2026-01-15T14:00:00Z", "petName": "Rex", "petOwnerName": "Sam Lee"},
+    ],
+}  # fmt: skip
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> DoubleClient:
+    double = DoubleClient()
+    seen: list[tuple[str, str]] = []
+
+    async def open_on_double(uri: str, database: str) -> MongoStores:
+        seen.append((uri, database))
+        return await open_mongo_stores(cast(MongoClient, double), database)
+
+    monkeypatch.setattr(bootstrap, "open_mongo_stores", open_on_double)
+    double.seen = seen  # type: ignore[attr-defined]
+    return double
+
+
+def test_seed_writes_into_mongodb_and_serve_reads_it(
+    server: DoubleClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "clinic.json"
+    path.write_text(json.dumps(FIXTURE), encoding="utf-8")
+    env = {"JWT_SECRET": SECRET, "MONGODB_URI": URI, "DATABASE_NAME": "clinic"}
+    assert cli.main(["seed", str(path)], env=env) == 0
+    assert cli.main(["seed", str(path)], env=env) == 0  # upserts: a second load is harmless
+    assert "Loaded into MongoDB" in capsys.readouterr().out
+    assert server.seen == [(URI, "clinic"), (URI, "clinic")]  # type: ignore[attr-defined]
+
+    async def serve_side() -> None:
+        async with bootstrap.open_runtime(Settings.from_env(env)) as runtime:
+            assert runtime.persistent
+            for probe in runtime.probes.values():
+                await probe()
+            token = await runtime.service.connect_user(
+                caller=UserId("owner-1"), user_id=UserId("owner-1")
+            )
+            assert token.token
+            ref = await runtime.service.open_appointment_chat(
+                caller=UserId("owner-1"), appointment_id=AppointmentId("apt-1")
+            )
+            record = await runtime.appointments.get(AppointmentId("apt-1"))
+            assert record is not None
+            assert record.chat_channel_id == ref.channel_id
+            assert record.chat_status is ChatStatus.ACTIVE  # the appointment is in the past
+
+    asyncio.run(serve_side())
+
+
+def test_mongodb_outage_makes_readiness_fail(server: DoubleClient) -> None:
+    env = {"JWT_SECRET": SECRET, "MONGODB_URI": URI}
+
+    async def check() -> None:
+        async with bootstrap.open_runtime(Settings.from_env(env)) as runtime:
+            with server.outage(), pytest.raises(Exception, match=r"MongoDB|unavailable|reach"):
+                await runtime.probes["stores"]()
+
+    asyncio.run(check())
