@@ -29,8 +29,14 @@ types: install
 imports: install
 	$(BIN)/lint-imports
 
+# The OpenAPI property run goes alone: schemathesis' pytest plugin patches Hypothesis for
+# the whole session (its reporting and buffer size), which the other suites must not get.
+SCHEMATHESIS_TESTS := tests/http/test_openapi_property.py
+
 unit: install
-	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(BIN)/python -m pytest -q
+	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(BIN)/python -m pytest -q $(SCHEMATHESIS_TESTS)
+	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(BIN)/python -m pytest -q -p no:schemathesis \
+		--ignore=$(SCHEMATHESIS_TESTS)
 
 test: lint types imports unit
 

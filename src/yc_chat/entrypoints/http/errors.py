@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -75,8 +76,15 @@ def chat_error_response(exc: ChatError) -> Response[ErrorBody]:
     )
 
 
-def _validation_details(extra: Any) -> list[FieldDetail | str]:
+# Litestar reports a missing required parameter only in its message, not in `extra`.
+_MISSING_PARAMETER = re.compile(r"Missing required \w+ parameter '([A-Za-z0-9_-]{1,64})'")
+
+
+def _validation_details(extra: Any, message: str) -> list[FieldDetail | str]:
     details: list[FieldDetail | str] = []
+    missing = _MISSING_PARAMETER.search(message)
+    if missing is not None:
+        details.append(FieldDetail(field=missing.group(1), message="is required"))
     if isinstance(extra, list):
         for item in extra:
             if isinstance(item, Mapping):
@@ -98,7 +106,7 @@ def _handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Res
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() in ("allow",)}
     if isinstance(exc, ValidationException):
-        details = _validation_details(exc.extra)
+        details = _validation_details(exc.extra, str(exc.detail))
         first = details[0] if details else None
         message = (
             f"{first.field}: {first.message}"

@@ -198,12 +198,10 @@ class ChannelController(Controller):
         self,
         caller: Caller,
         service: Service,
-        org_id: Annotated[str | None, QueryParameter(name="orgId", description="Required.")] = None,
+        org_id: Annotated[str, QueryParameter(name="orgId", description="The org to list.")],
     ) -> GroupsResponse:
         """List the caller's groups in the org."""
-        groups = await service.list_org_groups(
-            caller=caller, org_id=OrgId(org_id) if org_id is not None else None
-        )
+        groups = await service.list_org_groups(caller=caller, org_id=OrgId(org_id))
         return GroupsResponse(channels=[group_out(group) for group in groups])
 
     @post(
