@@ -281,7 +281,7 @@ async def test_open_channel_accepts_a_64_character_id(chat_provider: ChatProvide
 async def test_open_channel_rejects_unknown_members(chat_provider: ChatProvider) -> None:
     spec = group_spec("grp_1", members=frozenset({VET_1, STRANGER}))
 
-    with pytest.raises(errors.InvalidInput):
+    with pytest.raises(errors.ProviderFailed):
         await chat_provider.open_channel(spec)
 
     assert await chat_provider.get_channel(spec.id) is None
@@ -290,7 +290,7 @@ async def test_open_channel_rejects_unknown_members(chat_provider: ChatProvider)
 async def test_open_channel_rejects_an_unknown_creator(chat_provider: ChatProvider) -> None:
     spec = attrs.evolve(dm_spec("dm_1"), created_by=STRANGER)
 
-    with pytest.raises(errors.InvalidInput):
+    with pytest.raises(errors.ProviderFailed):
         await chat_provider.open_channel(spec)
 
 
@@ -431,7 +431,7 @@ async def test_change_members_rejects_unknown_users(chat_provider: ChatProvider)
     spec = group_spec("grp_1")
     await chat_provider.open_channel(spec)
 
-    with pytest.raises(errors.InvalidInput):
+    with pytest.raises(errors.ProviderFailed):
         await chat_provider.change_members(spec.id, add=frozenset({STRANGER}))
 
     channel = await chat_provider.get_channel(spec.id)

@@ -215,3 +215,22 @@ async def test_failing_stream_gives_503_with_retry_after_and_no_half_state() -> 
         state = emulator.control.state
         channels = state.query_channels({"type": "messaging"}, limit=30)
         assert [sorted(c.member_ids) for c in channels] == [["nurse-1", "vet-1"]]
+
+
+async def test_a_user_id_stream_refuses_is_a_502_without_streams_wording() -> None:
+    settings = Settings.from_env({"JWT_SECRET": JWT_SECRET, "ACTIVATION_INTERVAL_SECONDS": "0"})
+    data = fixture(datetime.now(UTC))
+    data["users"].append({"id": "auth0|abc", "name": "Pipe User", "kind": "pet_owner"})
+    async with bootstrap.open_runtime(settings) as runtime:
+        await bootstrap.load(runtime, parse_fixture(data))
+        async with (
+            serving(bootstrap.build_app(runtime)) as service_url,
+            httpx.AsyncClient(base_url=service_url, timeout=20) as api,
+        ):
+            answer = await api.post(
+                "/api/chat/token", json={"userId": "auth0|abc"}, headers=bearer("auth0|abc")
+            )
+    # The caller's request was fine; Stream refusing the id is the provider failing us.
+    assert answer.status_code == 502
+    assert answer.json()["code"] == "provider_rejected"
+    assert "auth0" not in answer.json()["error"]

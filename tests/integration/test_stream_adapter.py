@@ -209,8 +209,11 @@ async def test_stream_errors_become_domain_errors(
 ) -> None:
     stranger = attrs.evolve(client_spec(), members=frozenset({ANA, UserId("ghost")}))
 
-    with pytest.raises(errors.InvalidInput):
+    # Members the provider does not know: our bug, not the caller's input, so 502.
+    with pytest.raises(errors.ProviderFailed) as refused:
         await provider.open_channel(stranger)
+    assert refused.value.status == 502
+    assert "ghost" not in refused.value.message  # Stream's wording stays in the log
     with pytest.raises(errors.NotFound):
         await provider.set_status(ChannelId("apt_missing"), ChatStatus.ENDED, notice="x")
     with pytest.raises(errors.NotFound):

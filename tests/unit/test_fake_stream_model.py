@@ -744,7 +744,7 @@ async def test_provider_stops_at_streams_offset_ceiling(state: StreamState) -> N
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
-        (400, errors.InvalidInput),
+        (400, errors.ProviderFailed),
         (401, errors.ProviderFailed),
         (403, errors.ProviderFailed),
         (404, errors.NotFound),

@@ -83,3 +83,19 @@ def test_email_and_full_name_matching() -> None:
     assert not keys.matches(SearchQuery.parse("happypaws"))
     assert keys.full_name_starts_with(SearchQuery.parse("DR A"))
     assert not keys.full_name_starts_with(SearchQuery.parse("ana"))
+
+
+def test_marks_that_change_the_letter_are_kept_and_stay_in_the_word() -> None:
+    keys = SearchKeys.of("प्रिया शर्मा", None)
+    assert keys.words == ("प्रिया", "शर्मा")
+    assert keys.matches(SearchQuery.parse("शर्मा"))
+    assert keys.matches(SearchQuery.parse("प्रि"))
+    assert fold("Ångström Łukasz Ελένη") == "angstrom łukasz ελενη"
+
+
+def test_a_half_typed_apostrophe_still_matches() -> None:
+    keys = SearchKeys.of("Tom O'Brien", None)
+    assert keys.matches(SearchQuery.parse("o'"))
+    assert keys.matches(SearchQuery.parse("tom o'"))
+    assert keys.matches(SearchQuery.parse("O’B"))
+    assert not keys.matches(SearchQuery.parse("'o"))

@@ -346,3 +346,30 @@ async def test_read_only_room_lets_org_admins_post_and_others_read(world: World)
     )
     with pytest.raises(StreamAPIError):
         post(NURSE)
+
+
+async def test_groups_stay_within_streams_member_limit(world: World) -> None:
+    from yc_chat.domain.model import Membership, User
+    from yc_chat.domain.usecases.groups import MAX_GROUP_MEMBERS
+
+    crowd = [UserId(f"staff-{n:03d}") for n in range(MAX_GROUP_MEMBERS + 1)]
+    for uid in crowd:
+        await world.directory.put_user(User(id=uid, name=f"Staff {uid}"))
+        await world.directory.put_membership(Membership(org_id=ORG, user_id=uid, role="vet"))
+    with pytest.raises(errors.InvalidInput):  # the creator on top of 100 others
+        await world.service.create_group(
+            caller=NURSE, created_by=NURSE, org_id=ORG, name="All", member_ids=crowd[:100]
+        )
+    ref = await world.service.create_group(
+        caller=NURSE, created_by=NURSE, org_id=ORG, name="All", member_ids=crowd[:99]
+    )
+    with pytest.raises(errors.Conflict) as full:
+        await world.service.update_group_members(
+            caller=NURSE, channel_id=ref.channel_id, added_by=NURSE, add=[crowd[99]]
+        )
+    assert full.value.code == "group_full"
+    # Swapping one member for another keeps the size, so it is allowed.
+    await world.service.update_group_members(
+        caller=NURSE, channel_id=ref.channel_id, added_by=NURSE, add=[crowd[99]], remove=[crowd[0]]
+    )
+    assert (await world.channel(ref.channel_id)).member_count == MAX_GROUP_MEMBERS

@@ -6,11 +6,13 @@ to Stream or to its emulator, so the custom-field names the frontends read live 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Final
 
 from yc_chat.domain import errors
+from yc_chat.domain.channel_ids import is_valid_channel_id
 from yc_chat.domain.model import (
     SYSTEM_USER_ID,
     AppointmentId,
@@ -89,6 +91,8 @@ STREAM_CHANNEL_FIELDS: Final = frozenset(
         "mute_expires_at",
     }
 )
+
+logger = logging.getLogger("yc_chat.stream")
 
 
 class StreamDataError(ValueError):
@@ -225,16 +229,25 @@ def channel_from_state(state: Mapping[str, object]) -> Channel:
     )
 
 
+def check_channel_id(channel_id: str) -> None:
+    """Refuse, before any call, a channel id Stream would refuse."""
+    if not is_valid_channel_id(channel_id):
+        raise errors.InvalidInput("Channel ids are 1 to 64 characters of a-z, 0-9, '_' and '-'")
+
+
 def domain_error(status_code: int, message: str) -> errors.ChatError:
-    """The domain error for a Stream error answer with HTTP `status_code`."""
-    if status_code == 429 or status_code >= 500:
-        return errors.ProviderUnavailable(f"The chat provider is unavailable: {message}")
+    """The domain error for a Stream error answer with HTTP `status_code`.
+
+    The use cases validate the caller's input before calling Stream, so anything else
+    Stream refuses (a directory user id Stream does not accept, our credentials) is the
+    provider failing us: 502, not the caller's 400. Stream's wording goes to the log only.
+    """
     if status_code == 404:
         return errors.NotFound("Channel not found", code=errors.CODE_CHANNEL_NOT_FOUND)
-    if status_code == 400:
-        return errors.InvalidInput(f"The chat provider rejected the request: {message}")
-    # 401/403 and the rest: our credentials or our request, not the caller's input.
-    return errors.ProviderFailed(f"The chat provider refused the request: {message}")
+    logger.warning("chat provider error", extra={"status": status_code, "detail": message})
+    if status_code == 429 or status_code >= 500:
+        return errors.ProviderUnavailable()
+    return errors.ProviderFailed(code="provider_rejected" if status_code == 400 else None)
 
 
 def format_time(value: datetime) -> str:

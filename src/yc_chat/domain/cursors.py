@@ -9,7 +9,8 @@ import json
 from yc_chat.domain.errors import FieldProblem, InvalidInput
 
 MAX_CURSOR_LENGTH = 1024
-MAX_OFFSET = 100_000
+# Stream's query_channels pages no deeper than offset 1000.
+MAX_OFFSET = 1000
 
 
 def _bad_cursor() -> InvalidInput:

@@ -12,12 +12,32 @@ MIN_QUERY_LENGTH = 2
 MAX_QUERY_LENGTH = 100
 
 
+def _takes_accents(base: str) -> bool:
+    # Latin, Greek and Cyrillic (and their extended blocks), where marks are accents a
+    # person may leave out. In other scripts (Devanagari viramas, vowel signs) a mark
+    # changes the letter, so it is kept.
+    code = ord(base)
+    return code < 0x0530 or 0x1D00 <= code <= 0x1FFF or 0x2C60 <= code <= 0x2C7F
+
+
 def fold(text: str) -> str:
-    """Case- and accent-insensitive form of `text` (casefold, then strip combining marks)."""
+    """Case- and accent-insensitive form of `text` (casefold, then strip accents)."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return unicodedata.normalize(
-        "NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    )
+    kept: list[str] = []
+    base = ""
+    for ch in decomposed:
+        if unicodedata.combining(ch):
+            if base and _takes_accents(base):
+                continue
+        else:
+            base = ch
+        kept.append(ch)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
+def _is_word_char(ch: str) -> bool:
+    # Marks kept by fold (vowel signs, viramas) are part of the letter they follow.
+    return ch.isalnum() or unicodedata.category(ch).startswith("M")
 
 
 def _drop_inner_apostrophes(text: str) -> str:
@@ -26,8 +46,8 @@ def _drop_inner_apostrophes(text: str) -> str:
         if (
             ch in _APOSTROPHES
             and 0 < i < len(text) - 1
-            and text[i - 1].isalnum()
-            and text[i + 1].isalnum()
+            and _is_word_char(text[i - 1])
+            and _is_word_char(text[i + 1])
         ):
             continue
         out.append(ch)
@@ -44,7 +64,7 @@ def name_words(name: str) -> tuple[str, ...]:
     words: list[str] = []
     current: list[str] = []
     for ch in folded:
-        if ch.isalnum():
+        if _is_word_char(ch):
             current.append(ch)
         elif current:
             words.append("".join(current))
@@ -75,6 +95,9 @@ class SearchQuery:
                 f"query must be {MIN_QUERY_LENGTH} to {MAX_QUERY_LENGTH} characters after trimming"
             )
         folded = _collapse_spaces(_drop_inner_apostrophes(fold(trimmed)))
+        # "O'" is O'Brien half typed: an apostrophe ending a word is inside it, so dropped.
+        if len(folded) > 1 and folded[-1] in _APOSTROPHES and _is_word_char(folded[-2]):
+            folded = folded[:-1]
         return cls(raw=trimmed, folded=folded)
 
 

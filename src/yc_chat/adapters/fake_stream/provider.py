@@ -96,6 +96,7 @@ class FakeStreamChatProvider:
 
     async def open_channel(self, spec: ChannelSpec) -> OpenedChannel:
         """Get the channel with `spec.id`, creating it from `spec` if it does not exist."""
+        mapping.check_channel_id(spec.id)
         with _translated_errors():
             channel, created = self._state.get_or_create_channel(
                 mapping.CHANNEL_TYPE,

@@ -184,8 +184,7 @@ class StreamChatProvider:
 
     async def open_channel(self, spec: ChannelSpec) -> OpenedChannel:
         """Get the channel with `spec.id`, creating it from `spec` if it does not exist."""
-        if not is_valid_channel_id(spec.id):
-            raise errors.InvalidInput("Channel ids are 1 to 64 characters of a-z, 0-9, '_' and '-'")
+        mapping.check_channel_id(spec.id)
         nonce = secrets.token_hex(8)
         data = _creation_data(spec, nonce)
         response = await self._call(

@@ -94,6 +94,8 @@ class CreateGroup:
         members = dedupe([created_by, *member_ids])
         if len(members) < 2:
             problems.add("memberIds", "a group needs at least two distinct members")
+        elif len(members) > MAX_GROUP_MEMBERS:
+            problems.add("memberIds", f"a group has at most {MAX_GROUP_MEMBERS} members")
         problems.check()
 
         await require_org(self.directory, org_id)
@@ -189,6 +191,10 @@ class UpdateGroupMembers:
 
         to_add = frozenset(add) - group.members
         to_remove = frozenset(remove) & group.members
+        if len((group.members | to_add) - to_remove) > MAX_GROUP_MEMBERS:
+            raise errors.Conflict(
+                f"A group has at most {MAX_GROUP_MEMBERS} members", code=errors.CODE_GROUP_FULL
+            )
         if not to_add and not to_remove:
             return group
         users = dict(await self.directory.get_users({caller, *to_add, *to_remove}))
