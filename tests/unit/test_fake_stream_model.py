@@ -577,9 +577,14 @@ def test_ties_break_by_creation_in_the_sorts_direction() -> None:
 
 
 def test_default_sort_is_last_updated(populated: StreamState) -> None:
+    # Stream documents last_updated as the last message's time, else the creation time:
+    # a data update is not activity.
+    before = [c.id for c in populated.query_channels({})]
     populated.update_channel_partial("messaging", "c1", set_fields={"touched": True})
 
-    assert [c.id for c in populated.query_channels({})] == ["c1", "c3", "c2"]
+    assert [c.id for c in populated.query_channels({})] == before
+    by_activity = populated.query_channels({}, [{"field": "last_message_at", "direction": -1}])
+    assert [c.id for c in by_activity] == before
 
 
 @pytest.mark.parametrize(

@@ -46,7 +46,9 @@ VET_ID: Final = "vetId"
 # Stream's own top-level field, settable through channel data.
 FROZEN: Final = "frozen"
 
-LAST_ACTIVITY_SORT: Final = ({"field": "last_message_at", "direction": -1},)
+# last_updated is the last message's time or, for a channel without messages, its creation
+# time; sorting on last_message_at would put every new, still silent chat last.
+LAST_ACTIVITY_SORT: Final = ({"field": "last_updated", "direction": -1},)
 # Stream answers at most 30 channels per query_channels call and pages no deeper than 1000.
 QUERY_CHANNELS_MAX_LIMIT: Final = 30
 QUERY_CHANNELS_MAX_OFFSET: Final = 1000

@@ -155,7 +155,8 @@ def _activity(channel: StreamChannel) -> datetime:
 
 _SORT_KEYS: Final[dict[str, SortKey]] = {
     "last_message_at": _activity,
-    "last_updated": lambda channel: max(_activity(channel), channel.updated_at),
+    # Stream's SDKs define last_updated as the last message's time, else creation time.
+    "last_updated": _activity,
     "created_at": lambda channel: channel.created_at,
     "updated_at": lambda channel: channel.updated_at,
     "member_count": lambda channel: channel.member_count,
