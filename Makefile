@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-EXTRAS := dev,http,stream,mongo
+EXTRAS := dev,http,stream,mongo,push
 HYPOTHESIS_PROFILE ?= ci
 
 .PHONY: install serve test lint types imports unit bench nightly clean

@@ -17,6 +17,7 @@ from yc_chat.adapters.memory import (
     InMemoryAppointments,
     InMemoryDevices,
     InMemoryDirectory,
+    InMemoryEventInbox,
     InMemoryEventLog,
     InMemoryFingerprints,
 )
@@ -62,4 +63,8 @@ EVENT_LOGS: dict[str, Factory] = {
 FINGERPRINT_STORES: dict[str, Factory] = {
     "memory": _memory(InMemoryFingerprints),
     "beanie": _beanie(lambda stores: stores.fingerprints),
+}
+EVENT_INBOXES: dict[str, Factory] = {
+    "memory": _memory(InMemoryEventInbox),
+    "beanie": _beanie(lambda stores: stores.inbox),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -108,3 +109,71 @@ async def test_due_for_activation_lists_pending_chats_whose_time_came(store: Any
     assert [a.id for a in await store.due_for_activation(now, limit=1)] == ["c"]
     await store.set_chat_status(AppointmentId("c"), ChatStatus.ACTIVE)
     assert [a.id for a in await store.due_for_activation(now, limit=10)] == ["a", "d"]
+
+
+async def _linked(store: Any, aid: str, starts_at: datetime, status: ChatStatus) -> None:
+    await store.put(appointment(aid, starts_at))
+    await store.link_chat(
+        AppointmentId(aid), channel_id=ChannelId(f"ch-{aid}"), status=status, activation_minutes=5
+    )
+
+
+async def test_due_for_ending_lists_linked_chats_not_ended_by_start(store: Any) -> None:
+    await _linked(store, "early", T0 - timedelta(hours=2), ChatStatus.ACTIVE)
+    await _linked(store, "pending", T0 - timedelta(hours=1), ChatStatus.PENDING)
+    await _linked(store, "ended", T0 - timedelta(hours=3), ChatStatus.ENDED)
+    await _linked(store, "later", T0 + timedelta(hours=1), ChatStatus.PENDING)
+    await store.put(appointment("unlinked", T0 - timedelta(days=1)))
+    due = await store.due_for_ending(T0 - timedelta(hours=1), limit=10)
+    assert [a.id for a in due] == ["early", "pending"]
+    assert [a.id for a in await store.due_for_ending(T0, limit=1)] == ["early"]
+
+
+async def test_next_opening_is_the_earliest_pending_linked_chat(store: Any) -> None:
+    assert await store.next_opening() is None
+    await _linked(store, "b", T0 + timedelta(hours=2), ChatStatus.PENDING)
+    await _linked(store, "a", T0 + timedelta(hours=1), ChatStatus.PENDING)
+    await _linked(store, "active", T0, ChatStatus.ACTIVE)
+    assert await store.next_opening() == T0 + timedelta(hours=1) - timedelta(minutes=5)
+
+
+async def test_a_transition_claim_is_a_compare_and_set(store: Any) -> None:
+    await _linked(store, "a", T0, ChatStatus.PENDING)
+    key = AppointmentId("a")
+    until = T0 + timedelta(seconds=60)
+    claim = {"status": ChatStatus.PENDING, "until": until, "now": T0}
+    assert await store.claim_transition(key, owner="one", **claim)
+    assert not await store.claim_transition(key, owner="two", **claim)
+    assert not await store.claim_transition(
+        key, status=ChatStatus.ACTIVE, owner="two", until=until, now=T0
+    )
+    # An abandoned claim lapses at its time.
+    assert await store.claim_transition(
+        key, status=ChatStatus.PENDING, owner="two", until=until + timedelta(minutes=1), now=until
+    )
+    # Writing the status ends the claim; the next transition starts from the new status.
+    await store.set_chat_status(key, ChatStatus.ACTIVE)
+    assert not await store.claim_transition(key, owner="three", **claim)
+    assert await store.claim_transition(
+        key, status=ChatStatus.ACTIVE, owner="three", until=until, now=T0
+    )
+    assert not await store.claim_transition(
+        AppointmentId("ghost"), status=ChatStatus.PENDING, owner="x", until=until, now=T0
+    )
+
+
+async def test_concurrent_claims_have_one_winner(store: Any) -> None:
+    await _linked(store, "a", T0, ChatStatus.PENDING)
+    results = await asyncio.gather(
+        *(
+            store.claim_transition(
+                AppointmentId("a"),
+                status=ChatStatus.PENDING,
+                owner=f"o{i}",
+                until=T0 + timedelta(minutes=1),
+                now=T0,
+            )
+            for i in range(20)
+        )
+    )
+    assert results.count(True) == 1

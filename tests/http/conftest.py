@@ -19,12 +19,15 @@ from yc_chat.adapters.memory import (
     InMemoryAppointments,
     InMemoryDevices,
     InMemoryDirectory,
+    InMemoryEventInbox,
     InMemoryEventLog,
     InMemoryFingerprints,
     RecordingNotifier,
     parse_fixture,
     seed,
 )
+from yc_chat.adapters.metrics import PrometheusMetrics
+from yc_chat.domain.inbox import InboxState
 from yc_chat.domain.model import (
     Appointment,
     AppointmentId,
@@ -39,9 +42,10 @@ from yc_chat.domain.model import (
 )
 from yc_chat.domain.queries import ChannelPage, ChannelQuery
 from yc_chat.domain.service import ChatService
+from yc_chat.entrypoints.background import build_processor
 from yc_chat.entrypoints.http import create_app
 from yc_chat.entrypoints.http.ratelimit import RateLimitStore
-from yc_chat.entrypoints.settings import AuthSettings, HttpSettings
+from yc_chat.entrypoints.settings import AuthSettings, HttpSettings, WorkerSettings
 
 JWT_SECRET = "test-secret-" + "x" * 60
 WEBHOOK_SECRET = "stream-secret-" + "y" * 30
@@ -168,6 +172,7 @@ class Snapshot:
     appointments: tuple[Appointment | None, ...]
     devices: tuple[Device, ...]
     notifications: int
+    inbox: tuple[tuple[InboxState, int], ...]
 
 
 @attrs.define
@@ -184,6 +189,20 @@ class World:
     devices: InMemoryDevices
     notifier: RecordingNotifier
     clock: FixedClock
+    inbox: InMemoryEventInbox
+    metrics: PrometheusMetrics
+    worker: WorkerSettings
+
+    async def drain(self) -> int:
+        """Handle every recorded event that is due now, as the worker would."""
+        process = build_processor(
+            service=self.service,
+            inbox=self.inbox,
+            clock=self.clock,
+            settings=self.worker,
+            metrics=self.metrics,
+        )
+        return await process.drain()
 
     @property
     def state(self) -> StreamState:
@@ -199,6 +218,7 @@ class World:
             appointments=appointments,
             devices=devices,
             notifications=len(self.notifier.sent),
+            inbox=tuple(sorted((await self.inbox.counts()).items())),
         )
 
     def messages(self, channel_id: str) -> list[str]:
@@ -214,6 +234,11 @@ class World:
 
 
 WorldFactory = Callable[..., Any]
+
+
+# The worker is off in the test world: tests run its passes themselves (World.drain), so
+# what they see never depends on a background task's timing.
+NO_WORKER = WorkerSettings(enabled=False)
 
 
 def default_settings(**overrides: Any) -> HttpSettings:
@@ -237,9 +262,12 @@ async def make_world() -> AsyncIterator[WorldFactory]:
         settings: HttpSettings | None = None,
         *,
         rate_limit_store: RateLimitStore | None = None,
+        worker: WorkerSettings = NO_WORKER,
         **create_kwargs: Any,
     ) -> World:
         clock = FixedClock(NOW)
+        inbox = InMemoryEventInbox()
+        metrics = PrometheusMetrics()
         directory = InMemoryDirectory()
         appointments = InMemoryAppointments()
         devices = InMemoryDevices()
@@ -256,12 +284,17 @@ async def make_world() -> AsyncIterator[WorldFactory]:
             fingerprints=InMemoryFingerprints(),
             event_log=InMemoryEventLog(),
             clock=clock,
+            metrics=metrics,
         )
         app = create_app(
             service=service,
             settings=settings or default_settings(),
             probes={"directory": directory.ping, "chat": chat.ping},
             rate_limit_store=rate_limit_store,
+            inbox=inbox,
+            metrics=metrics,
+            clock=clock,
+            worker=worker,
             **create_kwargs,
         )
         client: AsyncTestClient[Litestar] = AsyncTestClient(app)
@@ -278,6 +311,9 @@ async def make_world() -> AsyncIterator[WorldFactory]:
             devices=devices,
             notifier=notifier,
             clock=clock,
+            inbox=inbox,
+            metrics=metrics,
+            worker=worker,
         )
 
     yield build

@@ -242,7 +242,7 @@ class ChatWorld(RuleBasedStateMachine):
     @rule(minutes=st.integers(min_value=1, max_value=240))
     def time_passes(self, minutes: int) -> None:
         self.world.clock.advance(timedelta(minutes=minutes))
-        self.run(self.world.service.activate_due_chats())
+        self.run(self.world.service.advance_lifecycle())
 
     # -- invariants ----------------------------------------------------------------------
 

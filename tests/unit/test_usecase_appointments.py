@@ -90,14 +90,14 @@ async def test_chat_is_pending_and_frozen_until_it_opens(world: World) -> None:
     assert channel.status is ChatStatus.PENDING
     assert channel.frozen
     world.clock.set(world.clock.now().replace(hour=14, minute=54))
-    assert await world.service.activate_due_chats() == 0
+    assert (await world.service.advance_lifecycle()).transitions == 0
     world.clock.advance(timedelta(minutes=1))  # 14:55, exactly five minutes before
-    assert await world.service.activate_due_chats() == 1
+    assert (await world.service.advance_lifecycle()).transitions == 1
     channel = await world.channel(ref.channel_id)
     assert channel.status is ChatStatus.ACTIVE
     assert not channel.frozen
     assert (await world.appointments.get(LATER)).chat_status is ChatStatus.ACTIVE  # type: ignore[union-attr]
-    assert await world.service.activate_due_chats() == 0
+    assert (await world.service.advance_lifecycle()).transitions == 0
 
 
 async def test_activation_is_also_lazy_on_access(world: World) -> None:
@@ -133,7 +133,7 @@ async def test_end_by_vet_freezes_for_good_with_one_system_message(world: World)
     world.clock.advance(timedelta(hours=1))
     again = await world.service.open_appointment_chat(caller=PET, appointment_id=SOON)
     assert again.channel_id == ref.channel_id
-    await world.service.activate_due_chats()
+    await world.service.advance_lifecycle()
     assert (await world.channel(ref.channel_id)).status is ChatStatus.ENDED
 
 

@@ -8,6 +8,7 @@ so Stream does not retry a payload we will never understand.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -99,3 +100,12 @@ def parse_stream_event(payload: Any) -> ChatEvent:
     parser = _PARSERS.get(event_type)
     event = parser(payload) if parser is not None else None
     return event if event is not None else OtherEvent(type=event_type)
+
+
+def decode_stream_event(raw: bytes) -> ChatEvent:
+    """The domain event for a raw webhook body; raises StreamEventError if it is not one."""
+    try:
+        payload = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise StreamEventError("a webhook body must be JSON") from exc
+    return parse_stream_event(payload)

@@ -53,3 +53,16 @@ def push_body(text: str) -> str:
     if not stripped:
         return MEDIA_PLACEHOLDER
     return stripped[:PUSH_BODY_LIMIT]
+
+
+def event_kind(event: ChatEvent) -> str:
+    """A small, fixed vocabulary naming the event (a metrics label: never the raw type)."""
+    match event:
+        case MessagePosted():
+            return "message_posted"
+        case ChannelDeleted():
+            return "channel_deleted"
+        case UserUpdated():
+            return "user_updated"
+        case OtherEvent():
+            return "other"

@@ -229,6 +229,15 @@ class Notification:
     data: dict[str, str] = attrs.field(factory=dict)
 
 
+class PushOutcome(enum.StrEnum):
+    """What became of one notification."""
+
+    SENT = "sent"  # delivered to at least one of the recipient's devices (or logged)
+    NO_DEVICE = "no_device"  # the recipient has no device that still accepts pushes
+    RETRY = "retry"  # reached no device, for a reason that may pass (network, rate limit)
+    REJECTED = "rejected"  # refused for good (bad payload, credentials): retrying won't help
+
+
 @attrs.frozen(kw_only=True)
 class UserToken:
     """A chat provider token for a user, with its expiry."""

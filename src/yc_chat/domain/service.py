@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -9,9 +10,10 @@ from typing import TYPE_CHECKING
 import attrs
 
 from yc_chat.domain.channel_ids import random_group_channel_id
+from yc_chat.domain.metrics import NO_METRICS
 from yc_chat.domain.model import ChannelId
 from yc_chat.domain.usecases import (
-    ActivateDueChats,
+    AdvanceChatLifecycle,
     ConnectUser,
     CreateGroup,
     EndChat,
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
         DeviceRegistry,
         Directory,
         EventLog,
+        Metrics,
         Notifier,
         ProfileFingerprints,
     )
@@ -60,7 +63,7 @@ class ChatService:
     list_org_members: ListOrgMembers
     list_org_groups: ListOrgGroups
     list_my_channels: ListMyChannels
-    activate_due_chats: ActivateDueChats
+    advance_lifecycle: AdvanceChatLifecycle
     handle_chat_event: HandleChatEvent
     register_device: RegisterDevice
     unregister_device: UnregisterDevice
@@ -79,9 +82,26 @@ class ChatService:
         clock: Clock,
         token_ttl: timedelta = DEFAULT_TOKEN_TTL,
         new_group_id: Callable[[], ChannelId] = random_group_channel_id,
+        metrics: Metrics = NO_METRICS,
+        auto_end_after: timedelta | None = None,
+        instance_id: str | None = None,
     ) -> ChatService:
-        """Wire every use case to the given ports."""
+        """Wire every use case to the given ports.
+
+        `auto_end_after`: end appointment chats this long after the appointment time (None:
+        never automatically). `instance_id` names this instance in lifecycle claims
+        (random when None).
+        """
         profiles = ProfileSync(chat=chat, fingerprints=fingerprints)
+        lifecycle = AdvanceChatLifecycle(
+            appointments=appointments,
+            chat=chat,
+            clock=clock,
+            profiles=profiles,
+            metrics=metrics,
+            auto_end_after=auto_end_after,
+            owner=instance_id or uuid.uuid4().hex,
+        )
         return cls(
             connect_user=ConnectUser(
                 directory=directory, chat=chat, profiles=profiles, clock=clock, token_ttl=token_ttl
@@ -107,9 +127,9 @@ class ChatService:
             list_org_members=ListOrgMembers(directory=directory),
             list_org_groups=ListOrgGroups(directory=directory, chat=chat),
             list_my_channels=ListMyChannels(
-                directory=directory, appointments=appointments, chat=chat, clock=clock
+                directory=directory, appointments=appointments, chat=chat, lifecycle=lifecycle
             ),
-            activate_due_chats=ActivateDueChats(appointments=appointments, chat=chat, clock=clock),
+            advance_lifecycle=lifecycle,
             handle_chat_event=HandleChatEvent(
                 directory=directory,
                 appointments=appointments,
@@ -117,6 +137,7 @@ class ChatService:
                 notifier=notifier,
                 fingerprints=fingerprints,
                 event_log=event_log,
+                metrics=metrics,
             ),
             register_device=RegisterDevice(directory=directory, devices=devices),
             unregister_device=UnregisterDevice(devices=devices),

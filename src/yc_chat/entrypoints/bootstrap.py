@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Protocol
@@ -23,13 +26,18 @@ from yc_chat.adapters.memory import (
     InMemoryAppointments,
     InMemoryDevices,
     InMemoryDirectory,
+    InMemoryEventInbox,
     InMemoryEventLog,
     InMemoryFingerprints,
     seed,
 )
+from yc_chat.adapters.metrics import PrometheusMetrics
 from yc_chat.adapters.push import LogNotifier
+from yc_chat.adapters.push.expo import EXPO_BASE_URL, ExpoNotifier
 from yc_chat.adapters.stream import StreamChatProvider, StreamConfig
 from yc_chat.domain.service import ChatService
+from yc_chat.domain.usecases import ProcessInboxEvents
+from yc_chat.entrypoints import background
 from yc_chat.entrypoints.http import create_app
 from yc_chat.entrypoints.http.ratelimit import RateLimitStore, RedisRateLimitStore
 from yc_chat.entrypoints.settings import Settings, SettingsError
@@ -45,7 +53,9 @@ from yc_chat.ports import (
     DeviceRegistry,
     Directory,
     DirectoryWriter,
+    EventInbox,
     EventLog,
+    Notifier,
     ProfileFingerprints,
 )
 
@@ -68,6 +78,7 @@ class Stores:
     appointments: AppointmentStore
     devices: DeviceRegistry
     event_log: EventLog
+    inbox: EventInbox
     fingerprints: ProfileFingerprints
     persistent: bool
     probe: Probe
@@ -82,6 +93,9 @@ class Runtime:
     directory: DirectoryStore
     appointments: AppointmentStore
     chat: ChatProvider
+    inbox: EventInbox
+    metrics: PrometheusMetrics
+    clock: Clock
     rate_limit_store: RateLimitStore | None
     persistent: bool
     emulator: RunningEmulator | None
@@ -107,6 +121,7 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
                 appointments=mongo.appointments,
                 devices=mongo.devices,
                 event_log=mongo.event_log,
+                inbox=mongo.inbox,
                 fingerprints=mongo.fingerprints,
                 persistent=True,
                 probe=mongo.ping,
@@ -115,8 +130,9 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
             await mongo.close()
         return
     logger.warning(
-        "IN-MEMORY STORES: directory, appointments, chats and devices are NOT persisted and "
-        "are lost when this process exits (set MONGODB_URI to keep them)"
+        "IN-MEMORY STORES: directory, appointments, chats, devices and received webhook "
+        "events are NOT persisted and are lost when this process exits (set MONGODB_URI to "
+        "keep them)"
     )
 
     async def always_ready() -> None:
@@ -127,6 +143,7 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
         appointments=InMemoryAppointments(),
         devices=InMemoryDevices(),
         event_log=InMemoryEventLog(),
+        inbox=InMemoryEventInbox(),
         fingerprints=InMemoryFingerprints(),
         persistent=False,
         probe=always_ready,
@@ -168,24 +185,76 @@ async def open_chat(
 
 
 @asynccontextmanager
+async def open_notifier(settings: Settings, devices: DeviceRegistry) -> AsyncIterator[Notifier]:
+    """The push provider PUSH_PROVIDER names: the log (default), FCM or Expo."""
+    push = settings.push
+    if push.provider == "fcm":
+        if push.fcm_credentials_file is None:
+            raise SettingsError("PUSH_PROVIDER=fcm needs FCM_CREDENTIALS_FILE")
+        try:
+            # Imported here: firebase-admin is the optional `push` extra, needed only for FCM.
+            from yc_chat.adapters.push.fcm import FcmConfigError, FcmNotifier
+        except ImportError as exc:
+            raise SettingsError(
+                "PUSH_PROVIDER=fcm needs firebase-admin: pip install 'yc-chat[push]'"
+            ) from exc
+        try:
+            fcm = FcmNotifier.open(
+                devices, credentials_file=push.fcm_credentials_file, base_url=push.fcm_base_url
+            )
+        except FcmConfigError as exc:
+            raise SettingsError(str(exc)) from exc
+        logger.info("push: FCM", extra={"base_url": push.fcm_base_url or "default"})
+        try:
+            yield fcm
+        finally:
+            await fcm.aclose()
+        return
+    if push.provider == "expo":
+        expo = ExpoNotifier(
+            devices,
+            base_url=push.expo_base_url or EXPO_BASE_URL,
+            access_token=push.expo_access_token,
+        )
+        logger.info("push: Expo", extra={"base_url": push.expo_base_url or EXPO_BASE_URL})
+        try:
+            yield expo
+        finally:
+            await expo.aclose()
+        return
+    logger.info("push: log only (set PUSH_PROVIDER=fcm or expo to reach devices)")
+    yield LogNotifier()
+
+
+def instance_name() -> str:
+    """This process among others: host, pid and a random suffix (lifecycle claim owner)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@asynccontextmanager
 async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Runtime]:
     """Open every adapter the settings describe; closes them all on exit."""
     clock = clock or SystemClock()
     async with AsyncExitStack() as stack:
         stores = await stack.enter_async_context(open_stores(settings))
         chat, secret, emulator = await stack.enter_async_context(open_chat(settings, clock))
+        notifier = await stack.enter_async_context(open_notifier(settings, stores.devices))
         # Webhooks are signed with the Stream API secret (the emulator's when built in).
         settings = attrs.evolve(settings, http=attrs.evolve(settings.http, webhook_secret=secret))
+        metrics = PrometheusMetrics()
         service = ChatService.build(
             directory=stores.directory,
             appointments=stores.appointments,
             chat=chat,
             devices=stores.devices,
-            notifier=LogNotifier(),
+            notifier=notifier,
             fingerprints=stores.fingerprints,
             event_log=stores.event_log,
             clock=clock,
             token_ttl=settings.chat_token_ttl,
+            metrics=metrics,
+            auto_end_after=settings.chat_auto_end,
+            instance_id=instance_name(),
         )
         rate_limits = RedisRateLimitStore(settings.redis_url) if settings.redis_url else None
         probes: dict[str, Probe] = {"stores": stores.probe, "chat": chat.ping}
@@ -200,6 +269,9 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Asy
             directory=stores.directory,
             appointments=stores.appointments,
             chat=chat,
+            inbox=stores.inbox,
+            metrics=metrics,
+            clock=clock,
             rate_limit_store=rate_limits,
             persistent=stores.persistent,
             emulator=emulator,
@@ -213,7 +285,7 @@ async def load(runtime: Runtime, fixture: Fixture) -> None:
 
 
 def build_app(runtime: Runtime) -> Litestar:
-    """The HTTP app over the runtime's service."""
+    """The HTTP app over the runtime's service (running the worker unless disabled)."""
     closers = [runtime.rate_limit_store.close] if runtime.rate_limit_store is not None else []
     return create_app(
         service=runtime.service,
@@ -221,4 +293,34 @@ def build_app(runtime: Runtime) -> Litestar:
         probes=runtime.probes,
         rate_limit_store=runtime.rate_limit_store,
         on_shutdown=closers,
+        inbox=runtime.inbox,
+        metrics=runtime.metrics,
+        clock=runtime.clock,
+        worker=runtime.settings.worker,
     )
+
+
+def build_processor(runtime: Runtime) -> ProcessInboxEvents:
+    """The worker's use case over the runtime's inbox and service."""
+    return background.build_processor(
+        service=runtime.service,
+        inbox=runtime.inbox,
+        clock=runtime.clock,
+        settings=runtime.settings.worker,
+        metrics=runtime.metrics,
+    )
+
+
+async def run_worker(runtime: Runtime, stop: asyncio.Event) -> None:
+    """The inbox worker and the lifecycle scheduler, without HTTP, until `stop` is set."""
+    loops = [background.inbox_worker(build_processor(runtime), runtime.settings.worker)]
+    interval = runtime.settings.http.activation_interval_seconds
+    if interval > 0:
+        loops.append(background.lifecycle_scheduler(runtime.service, runtime.clock, interval))
+    for loop in loops:
+        loop.start()
+    try:
+        await stop.wait()
+    finally:
+        for loop in loops:
+            await loop.stop(runtime.settings.worker.stop_grace_seconds)

@@ -1,4 +1,4 @@
-"""The `yc-chat` command: serve, dev-token, seed, emulator."""
+"""The `yc-chat` command: serve, worker, events, dev-token, seed, emulator."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import asyncio
 import logging
 import os
 import secrets
+import signal
 import socket
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
+import attrs
 import uvicorn
 
 from yc_chat.adapters.memory import Fixture, FixtureError, load_fixture, seed
@@ -44,6 +46,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="load the bundled demo clinic and print curl commands with valid tokens "
         "(generates a development JWT secret if none is set)",
     )
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not handle recorded webhook events in this process (run `yc-chat worker`)",
+    )
+
+    commands.add_parser(
+        "worker",
+        help="handle recorded webhook events and run the chat lifecycle, without HTTP",
+    )
+
+    events = commands.add_parser("events", help="list parked webhook events (or retry one)")
+    events.add_argument("--limit", type=int, default=50, help="how many to list (default 50)")
+    events_commands = events.add_subparsers(dest="events_command")
+    retry = events_commands.add_parser("retry", help="replay a parked event")
+    retry.add_argument("event_id", metavar="ID")
 
     token = commands.add_parser("dev-token", help="print a bearer JWT signed with JWT_SECRET")
     token.add_argument("user_id", metavar="USER_ID")
@@ -72,6 +90,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             return _dev_token(args, environment)
         if args.command == "emulator":
             return _emulator(args, environment)
+        if args.command == "worker":
+            return _worker(environment)
+        if args.command == "events":
+            return asyncio.run(_events(args, environment))
         return asyncio.run(_seed(args, environment))
     except (SettingsError, FixtureError) as exc:
         print(f"yc-chat: error: {exc}", file=sys.stderr)
@@ -86,6 +108,8 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     settings = Settings.from_env(env)
     if not 0 < args.port < 65536:
         raise SettingsError("--port must be between 1 and 65535")
+    if args.no_worker:
+        settings = attrs.evolve(settings, worker=attrs.evolve(settings.worker, enabled=False))
     generated_secret = args.demo and not settings.http.auth.configured
     if generated_secret:
         settings = with_jwt_secret(settings, secrets.token_urlsafe(48))
@@ -229,6 +253,61 @@ async def _seed(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     async with bootstrap.open_stores(settings) as stores:
         await seed(fixture, directory=stores.directory, appointments=stores.appointments)
     print("Loaded into MongoDB (upserts: loading the same file again changes nothing).")
+    return 0
+
+
+def _worker(env: Mapping[str, str]) -> int:
+    settings = Settings.from_env(env)
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    if settings.mongodb_uri is None:
+        logger.warning(
+            "worker without MONGODB_URI: its in-memory inbox receives nothing from a server; "
+            "run it against the MongoDB the servers use"
+        )
+    asyncio.run(_run_worker(settings))
+    return 0
+
+
+async def _run_worker(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with bootstrap.open_runtime(settings) as runtime:
+        logger.info("worker started")
+        await bootstrap.run_worker(runtime, stop)
+    logger.info("worker stopped")
+
+
+async def _events(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    settings = Settings.from_env(env)
+    if settings.mongodb_uri is None:
+        # Like `seed`: an in-memory inbox lives in the server process, not here.
+        print("MONGODB_URI is not set: the inbox is in the server's memory, nothing to show here.")
+        return 0
+    async with bootstrap.open_stores(settings) as stores:
+        if args.events_command == "retry":
+            if await stores.inbox.retry_parked(args.event_id, now=datetime.now(UTC)):
+                print(f"{args.event_id}: queued again; a worker will handle it shortly.")
+                return 0
+            print(f"yc-chat: error: no parked event {args.event_id!r}", file=sys.stderr)
+            return 1
+        if not 1 <= args.limit <= 1000:
+            raise SettingsError("--limit must be between 1 and 1000")
+        counts = await stores.inbox.counts()
+        parked = await stores.inbox.parked(limit=args.limit)
+    print("inbox: " + ", ".join(f"{state.value} {n}" for state, n in counts.items()))
+    if not parked:
+        print("no parked events")
+        return 0
+    print(f"{'id':<40} {'type':<20} {'attempts':>8}  {'parked at':<25} reason")
+    for event in parked:
+        when = event.finished_at.isoformat(timespec="seconds") if event.finished_at else "-"
+        print(
+            f"{event.id:<40} {event.type[:20]:<20} {event.attempts:>8}  {when:<25} "
+            f"{event.last_error or ''}"
+        )
+    print("replay one with: yc-chat events retry ID")
     return 0
 
 

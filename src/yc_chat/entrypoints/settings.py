@@ -36,6 +36,9 @@ _RATE_UNITS = {
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 LogFormat = Literal["json", "text"]
+PushProvider = Literal["log", "fcm", "expo"]
+PUSH_PROVIDERS: tuple[PushProvider, ...] = ("log", "fcm", "expo")
+MAX_AUTO_END_MINUTES = 7 * 24 * 60
 
 
 class SettingsError(ValueError):
@@ -107,10 +110,42 @@ class HttpSettings:
 
 
 @attrs.frozen(kw_only=True)
+class WorkerSettings:
+    """The webhook inbox worker: where it runs, how it leases, retries and gives up."""
+
+    # Whether `serve` runs the worker in-process (`serve --no-worker` turns it off).
+    enabled: bool = True
+    poll_seconds: float = 1.0
+    # Longer than any handling takes: a live worker never loses its lease mid-event.
+    lease_seconds: float = 60.0
+    batch_size: int = 16
+    max_attempts: int = 8
+    retry_base_seconds: float = 2.0
+    retry_max_seconds: float = 300.0
+    # How long shutdown waits for events being handled before cancelling them.
+    stop_grace_seconds: float = 10.0
+
+
+@attrs.frozen(kw_only=True)
+class PushSettings:
+    """Which push provider notifies devices, and how to reach it."""
+
+    provider: PushProvider = "log"
+    fcm_credentials_file: str | None = None
+    fcm_base_url: str | None = None
+    expo_base_url: str | None = None
+    expo_access_token: str | None = attrs.field(default=None, repr=False)
+
+
+@attrs.frozen(kw_only=True)
 class Settings:
     """The whole service configuration, read once from the environment."""
 
     http: HttpSettings = attrs.field(factory=HttpSettings)
+    worker: WorkerSettings = attrs.field(factory=WorkerSettings)
+    push: PushSettings = attrs.field(factory=PushSettings)
+    # End appointment chats this long after the appointment time; None: never automatically.
+    chat_auto_end: timedelta | None = None
     chat_token_ttl: timedelta = DEFAULT_TOKEN_TTL
     redis_url: str | None = attrs.field(default=None, repr=False)
     mongodb_uri: str | None = attrs.field(default=None, repr=False)
@@ -143,6 +178,25 @@ class Settings:
                     "ACTIVATION_INTERVAL_SECONDS", 15.0, high=3600.0
                 ),
             ),
+            worker=WorkerSettings(
+                poll_seconds=reader.number("WORKER_POLL_SECONDS", 1.0, high=60.0, low=0.01),
+                lease_seconds=reader.number("WORKER_LEASE_SECONDS", 60.0, high=3600.0, low=1.0),
+                max_attempts=reader.integer("WEBHOOK_MAX_ATTEMPTS", 8, low=1, high=100),
+                retry_base_seconds=reader.number(
+                    "WEBHOOK_RETRY_BASE_SECONDS", 2.0, high=3600.0, low=0.01
+                ),
+                retry_max_seconds=reader.number(
+                    "WEBHOOK_RETRY_MAX_SECONDS", 300.0, high=86400.0, low=0.01
+                ),
+            ),
+            push=PushSettings(
+                provider=reader.push_provider("PUSH_PROVIDER"),
+                fcm_credentials_file=reader.text("FCM_CREDENTIALS_FILE"),
+                fcm_base_url=reader.url("FCM_BASE_URL"),
+                expo_base_url=reader.url("EXPO_BASE_URL"),
+                expo_access_token=reader.text("EXPO_ACCESS_TOKEN"),
+            ),
+            chat_auto_end=reader.minutes_or_off("CHAT_AUTO_END_MINUTES", high=MAX_AUTO_END_MINUTES),
             chat_token_ttl=reader.duration("CHAT_TOKEN_TTL", DEFAULT_TOKEN_TTL),
             redis_url=reader.text("REDIS_URL"),
             mongodb_uri=reader.text("MONGODB_URI"),
@@ -161,6 +215,12 @@ class Settings:
                 len(auth.jwt_secret.encode("utf-8")) >= MIN_JWT_SECRET_BYTES,
                 f"JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes",
             )
+        push = settings.push
+        if push.provider == "fcm" and push.fcm_credentials_file is None:
+            reader.problem("PUSH_PROVIDER=fcm needs FCM_CREDENTIALS_FILE")
+        worker = settings.worker
+        if worker.retry_max_seconds < worker.retry_base_seconds:
+            reader.problem("WEBHOOK_RETRY_MAX_SECONDS must not be below WEBHOOK_RETRY_BASE_SECONDS")
         reader.raise_problems()
         return settings
 
@@ -216,7 +276,7 @@ class _EnvReader:
             return None
         return value
 
-    def number(self, name: str, default: float, *, high: float) -> float:
+    def number(self, name: str, default: float, *, high: float, low: float = 0.0) -> float:
         value = self.text(name)
         if value is None:
             return default
@@ -224,10 +284,36 @@ class _EnvReader:
             number = float(value)
         except ValueError:
             number = -1.0
-        if not 0 <= number <= high:
-            self.problem(f"{name} must be a number of seconds between 0 and {high:g}")
+        if not low <= number <= high:
+            self.problem(f"{name} must be a number of seconds between {low:g} and {high:g}")
             return default
         return number
+
+    def integer(self, name: str, default: int, *, low: int, high: int) -> int:
+        value = self.text(name)
+        if value is None:
+            return default
+        if not value.isdigit() or not low <= int(value) <= high:
+            self.problem(f"{name} must be a whole number between {low} and {high}")
+            return default
+        return int(value)
+
+    def minutes_or_off(self, name: str, *, high: int) -> timedelta | None:
+        value = self.text(name)
+        if value is None or value.lower() in ("off", "none", "disabled"):
+            return None
+        if not value.isdigit() or not 0 <= int(value) <= high:
+            self.problem(f"{name} must be a whole number of minutes between 0 and {high}, or off")
+            return None
+        return timedelta(minutes=int(value))
+
+    def push_provider(self, name: str) -> PushProvider:
+        value = (self.text(name) or "log").lower()
+        for provider in PUSH_PROVIDERS:
+            if value == provider:
+                return provider
+        self.problem(f"{name} must be one of " + ", ".join(PUSH_PROVIDERS))
+        return "log"
 
     def duration(self, name: str, default: timedelta) -> timedelta:
         value = self.text(name)

@@ -8,7 +8,9 @@ from yc_chat.ports.stores import (
     DeviceRegistry,
     Directory,
     DirectoryWriter,
+    EventInbox,
     EventLog,
+    Metrics,
     Notifier,
     ProfileFingerprints,
 )
@@ -22,8 +24,10 @@ __all__ = [
     "DeviceRegistry",
     "Directory",
     "DirectoryWriter",
+    "EventInbox",
     "EventLog",
     "MemberPage",
+    "Metrics",
     "Notifier",
     "ProfileFingerprints",
 ]

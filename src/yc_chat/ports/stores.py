@@ -1,11 +1,15 @@
-"""Stores and side-effect ports: directory, appointments, devices, idempotency, push, time."""
+"""Stores and side-effect ports: directory, appointments, devices, idempotency, inbox, push,
+metrics, time."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
+from yc_chat.domain.inbox import InboxEvent, InboxState
+from yc_chat.domain.metrics import Counted, Timed
 from yc_chat.domain.model import (
     Appointment,
     AppointmentId,
@@ -17,6 +21,7 @@ from yc_chat.domain.model import (
     Notification,
     Org,
     OrgId,
+    PushOutcome,
     User,
     UserId,
 )
@@ -103,6 +108,30 @@ class AppointmentStore(Protocol):
     async def due_for_activation(self, now: datetime, *, limit: int) -> Sequence[Appointment]:
         """Pending chats whose opening time is at or before `now`, soonest first."""
 
+    async def due_for_ending(
+        self, started_before: datetime, *, limit: int
+    ) -> Sequence[Appointment]:
+        """Linked chats not yet ended whose appointment started at or before the given time,
+        earliest start first."""
+
+    async def next_opening(self) -> datetime | None:
+        """The earliest opening time among pending linked chats, or None."""
+
+    async def claim_transition(
+        self,
+        appointment_id: AppointmentId,
+        *,
+        status: ChatStatus,
+        owner: str,
+        until: datetime,
+        now: datetime,
+    ) -> bool:
+        """Atomically take the right to move the chat on from `status`, until `until`.
+
+        False when the chat is no longer at `status` or someone else holds an unexpired
+        claim. `set_chat_status` ends the claim; an abandoned one lapses at `until`.
+        """
+
     async def ping(self) -> None:
         """Raise ProviderUnavailable when the store cannot be reached."""
 
@@ -124,13 +153,58 @@ class DeviceRegistry(Protocol):
 
 
 class EventLog(Protocol):
-    """Webhook event ids already taken, so Stream's retries are handled once."""
+    """Keys of side effects already taken (e.g. `push:{event id}:{recipient}`), so a
+    redelivered or retried event repeats none of them."""
 
-    async def claim(self, event_id: str) -> bool:
-        """Atomically take `event_id`; False if it was already taken."""
+    async def claim(self, key: str) -> bool:
+        """Atomically take `key`; False if it was already taken."""
 
-    async def release(self, event_id: str) -> None:
-        """Give a claim back after its handling failed, so a retry can take it."""
+    async def release(self, key: str) -> None:
+        """Give a claim back after its effect failed, so a retry can take it."""
+
+
+class EventInbox(Protocol):
+    """Received webhook events, kept until handled; leased to one worker at a time."""
+
+    async def record(
+        self, event_id: str, *, event_type: str, payload: bytes, received_at: datetime
+    ) -> bool:
+        """Store a new event, due at once; False (and nothing changes) if `event_id` exists."""
+
+    async def lease(
+        self, *, now: datetime, until: datetime, limit: int, lease_id: str
+    ) -> Sequence[InboxEvent]:
+        """Take up to `limit` due events for one worker until `until`, oldest due first.
+
+        Due: pending with `due_at <= now`, or processing whose lease ran out (its worker
+        died). Each taken event gets `lease_id`, state processing and one more attempt;
+        no event is ever leased to two callers at once.
+        """
+
+    async def complete(self, event: InboxEvent, *, now: datetime) -> bool:
+        """Mark a leased event done; False if the lease was lost (it lapsed and was retaken)."""
+
+    async def retry_later(self, event: InboxEvent, *, at: datetime, reason: str) -> bool:
+        """Put a leased event back, due at `at`, noting why; False if the lease was lost."""
+
+    async def park(self, event: InboxEvent, *, reason: str, now: datetime) -> bool:
+        """Give up on a leased event, keeping it with the reason; False if the lease was lost."""
+
+    async def get(self, event_id: str) -> InboxEvent | None:
+        """The event, or None."""
+
+    async def parked(self, *, limit: int) -> Sequence[InboxEvent]:
+        """Parked events, most recently parked first."""
+
+    async def retry_parked(self, event_id: str, *, now: datetime) -> bool:
+        """Make a parked event pending again, due now, with its attempts reset; False if it
+        is not parked."""
+
+    async def counts(self) -> Mapping[InboxState, int]:
+        """How many events are in each state."""
+
+    async def ping(self) -> None:
+        """Raise ProviderUnavailable when the store cannot be reached."""
 
 
 class ProfileFingerprints(Protocol):
@@ -149,8 +223,24 @@ class ProfileFingerprints(Protocol):
 class Notifier(Protocol):
     """Push notifications to users' devices."""
 
-    async def notify(self, notifications: Sequence[Notification]) -> None:
-        """Deliver each notification to its recipient's devices."""
+    async def notify(self, notifications: Sequence[Notification]) -> Sequence[PushOutcome]:
+        """Deliver each notification to its recipient's devices; one outcome per notification.
+
+        Raises only when nothing could be attempted at all (then every one may be retried).
+        """
+
+
+class Metrics(Protocol):
+    """Counters and durations for operators (exported as Prometheus text by an adapter)."""
+
+    def count(self, name: Counted, amount: float = 1, **labels: str) -> None:
+        """Add `amount` to a counter."""
+
+    def observe(self, name: Timed, seconds: float, **labels: str) -> None:
+        """Record one duration."""
+
+    def time(self, name: Timed, **labels: str) -> AbstractContextManager[None]:
+        """Record the duration of the `with` block (also when it raises)."""
 
 
 class Clock(Protocol):

@@ -16,9 +16,13 @@ keys, and the indexes created when the stores open:
 - `chat_users` (`_id` user id), `chat_orgs` (`_id` org id).
 - `chat_memberships`: unique (orgId, userId); (userId); (orgId, sortName, userId);
   (orgId, searchSpelled); (orgId, searchWords); (orgId, searchEmail).
-- `chat_appointments` (`_id` appointment id): (chatStatus, chatOpensAt); (chatChannelId).
+- `chat_appointments` (`_id` appointment id): (chatStatus, chatOpensAt);
+  (chatStatus, startsAt); (chatChannelId).
 - `chat_devices` (`_id` push token): (userId).
-- `chat_webhook_events` (`_id` event id): TTL on claimedAt (7 days).
+- `chat_webhook_events` (`_id` effect key, e.g. `push:{event}:{user}`): TTL on claimedAt
+  (7 days).
+- `chat_webhook_inbox` (`_id` webhook id): (state, dueAt) for leases; (state, finishedAt);
+  TTL on expireAt (done events, 7 days after finishing).
 - `chat_profile_fingerprints` (`_id` user id).
 
 Every operation is a single-document atomic write or a read; PyMongo errors surface as
@@ -30,6 +34,7 @@ is open per process at a time.
 
 from yc_chat.adapters.beanie.appointments import BeanieAppointments
 from yc_chat.adapters.beanie.directory import BeanieDirectory
+from yc_chat.adapters.beanie.inbox import BeanieEventInbox
 from yc_chat.adapters.beanie.settings import CollectionNames, MongoOptions
 from yc_chat.adapters.beanie.small_stores import BeanieDevices, BeanieEventLog, BeanieFingerprints
 from yc_chat.adapters.beanie.stores import MongoClient, MongoStores, open_mongo_stores
@@ -38,6 +43,7 @@ __all__ = [
     "BeanieAppointments",
     "BeanieDevices",
     "BeanieDirectory",
+    "BeanieEventInbox",
     "BeanieEventLog",
     "BeanieFingerprints",
     "CollectionNames",

@@ -134,7 +134,8 @@ class BeanieAppointments:
         key = literal(appointment_id)
         updated = await self._update(
             {"_id": key, "chatStatus": {"$in": _replaceable_by(status)}},
-            {"chatStatus": status.value},
+            # A status written ends any lifecycle claim on the chat.
+            {"chatStatus": status.value, "transitionOwner": None, "transitionUntil": None},
         )
         if updated is None:  # unknown, or already at a later status, which it keeps
             updated = await AppointmentDocument.find_one({"_id": key})
@@ -149,7 +150,14 @@ class BeanieAppointments:
     async def unlink_chat(self, appointment_id: AppointmentId) -> None:
         await AppointmentDocument.get_pymongo_collection().update_one(
             {"_id": literal(appointment_id)},
-            {"$set": {"chatChannelId": None, "chatStatus": ChatStatus.ENDED.value}},
+            {
+                "$set": {
+                    "chatChannelId": None,
+                    "chatStatus": ChatStatus.ENDED.value,
+                    "transitionOwner": None,
+                    "transitionUntil": None,
+                }
+            },
         )
 
     @store_errors
@@ -169,6 +177,62 @@ class BeanieAppointments:
             .to_list()
         )
         return [_appointment(doc) for doc in docs]
+
+    @store_errors
+    async def due_for_ending(
+        self, started_before: datetime, *, limit: int
+    ) -> Sequence[Appointment]:
+        if limit < 1:
+            return []
+        docs = (
+            await AppointmentDocument.find(
+                {
+                    "chatStatus": {"$in": [ChatStatus.PENDING.value, ChatStatus.ACTIVE.value]},
+                    "startsAt": {"$lte": to_millis(started_before)},
+                    "chatChannelId": {"$ne": None},
+                }
+            )
+            .sort([("startsAt", SortDirection.ASCENDING), ("_id", SortDirection.ASCENDING)])
+            .limit(limit)
+            .to_list()
+        )
+        return [_appointment(doc) for doc in docs]
+
+    @store_errors
+    async def next_opening(self) -> datetime | None:
+        docs = (
+            await AppointmentDocument.find(
+                {"chatStatus": ChatStatus.PENDING.value, "chatChannelId": {"$ne": None}}
+            )
+            .sort([("chatOpensAt", SortDirection.ASCENDING)])
+            .limit(1)
+            .to_list()
+        )
+        return from_mongo(docs[0].chat_opens_at) if docs else None
+
+    @store_errors
+    async def claim_transition(
+        self,
+        appointment_id: AppointmentId,
+        *,
+        status: ChatStatus,
+        owner: str,
+        until: datetime,
+        now: datetime,
+    ) -> bool:
+        """One conditional update: the status must still be `status`, and no claim live."""
+        result = await AppointmentDocument.get_pymongo_collection().update_one(
+            {
+                "_id": literal(appointment_id),
+                "chatStatus": status.value,
+                "$or": [
+                    {"transitionUntil": None},
+                    {"transitionUntil": {"$lte": to_millis(now)}},
+                ],
+            },
+            {"$set": {"transitionOwner": literal(owner), "transitionUntil": to_millis(until)}},
+        )
+        return bool(result.matched_count == 1)
 
     async def ping(self) -> None:
         await ping(AppointmentDocument)

@@ -17,8 +17,9 @@ from pymongo import ASCENDING, IndexModel
 
 from yc_chat.domain.model import UserKind
 
-# Stream retries a webhook for minutes, not days: claimed ids expire after this (a TTL
-# index; MongoDB removes them in the background), so the collection stays small.
+# Stream retries a webhook for minutes, not days: claimed keys and finished inbox events
+# expire after this (TTL indexes; MongoDB removes them in the background), so the
+# collections stay small while redeliveries are still recognised.
 WEBHOOK_EVENT_RETENTION_SECONDS = 7 * 24 * 3600
 
 
@@ -117,6 +118,9 @@ class AppointmentDocument(Document):
     chat_status: str | None = None
     chat_activation_minutes: int | None = None
     chat_opens_at: datetime
+    # A lifecycle transition in progress: who claimed it and until when (compare-and-set).
+    transition_owner: str | None = None
+    transition_until: datetime | None = None
 
     class Settings:
         name: ClassVar[str] = "chat_appointments"
@@ -124,6 +128,7 @@ class AppointmentDocument(Document):
             IndexModel(
                 [("chatStatus", ASCENDING), ("chatOpensAt", ASCENDING)], name="due_activation"
             ),
+            IndexModel([("chatStatus", ASCENDING), ("startsAt", ASCENDING)], name="due_ending"),
             IndexModel([("chatChannelId", ASCENDING)], name="chat_channel"),
         ]
 
@@ -143,7 +148,8 @@ class DeviceDocument(Document):
 
 
 class WebhookEventDocument(Document):
-    """A claimed webhook id; `_id` is the id, so claiming is one insert that can fail once."""
+    """A claimed effect key (`push:{event}:{user}`); `_id` is the key, so claiming is one
+    insert that can succeed once."""
 
     model_config = _CONFIG
 
@@ -158,6 +164,37 @@ class WebhookEventDocument(Document):
                 name="expire_claims",
                 expireAfterSeconds=WEBHOOK_EVENT_RETENTION_SECONDS,
             )
+        ]
+
+
+class InboxEventDocument(Document):
+    """A received webhook event; `_id` is Stream's webhook id, so recording is one insert.
+
+    `due_at` is when a pending event is next tried, or when a processing event's lease
+    runs out; `(state, dueAt)` is the worker's lease query. `expire_at` is set once the
+    event is done, for the TTL index; parked events never expire.
+    """
+
+    model_config = _CONFIG
+
+    id: str  # type: ignore[assignment]
+    type: str
+    payload: bytes
+    state: str
+    received_at: datetime
+    due_at: datetime
+    attempts: int = 0
+    lease_id: str | None = None
+    last_error: str | None = None
+    finished_at: datetime | None = None
+    expire_at: datetime | None = None
+
+    class Settings:
+        name: ClassVar[str] = "chat_webhook_inbox"
+        indexes: ClassVar[list[IndexModel]] = [
+            IndexModel([("state", ASCENDING), ("dueAt", ASCENDING)], name="due"),
+            IndexModel([("state", ASCENDING), ("finishedAt", ASCENDING)], name="finished"),
+            IndexModel([("expireAt", ASCENDING)], name="expire_done", expireAfterSeconds=0),
         ]
 
 
@@ -180,5 +217,6 @@ ALL_DOCUMENTS: tuple[type[Document], ...] = (
     AppointmentDocument,
     DeviceDocument,
     WebhookEventDocument,
+    InboxEventDocument,
     FingerprintDocument,
 )

@@ -30,6 +30,7 @@ class CollectionNames:
     appointments: str = attrs.field(default="chat_appointments", validator=_collection_name)
     devices: str = attrs.field(default="chat_devices", validator=_collection_name)
     webhook_events: str = attrs.field(default="chat_webhook_events", validator=_collection_name)
+    webhook_inbox: str = attrs.field(default="chat_webhook_inbox", validator=_collection_name)
     profile_fingerprints: str = attrs.field(
         default="chat_profile_fingerprints", validator=_collection_name
     )

@@ -17,12 +17,14 @@ from yc_chat.adapters.beanie.documents import (
     AppointmentDocument,
     DeviceDocument,
     FingerprintDocument,
+    InboxEventDocument,
     MembershipDocument,
     OrgDocument,
     UserDocument,
     WebhookEventDocument,
 )
 from yc_chat.adapters.beanie.errors import ping, unavailable
+from yc_chat.adapters.beanie.inbox import BeanieEventInbox
 from yc_chat.adapters.beanie.settings import CollectionNames, MongoOptions
 from yc_chat.adapters.beanie.small_stores import BeanieDevices, BeanieEventLog, BeanieFingerprints
 from yc_chat.domain.errors import ProviderUnavailable
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
         DeviceRegistry,
         Directory,
         DirectoryWriter,
+        EventInbox,
         EventLog,
         ProfileFingerprints,
     )
@@ -61,6 +64,7 @@ class MongoStores:
     appointments: BeanieAppointments
     devices: BeanieDevices
     event_log: BeanieEventLog
+    inbox: BeanieEventInbox
     fingerprints: BeanieFingerprints
     database: str
     collections: CollectionNames
@@ -120,6 +124,7 @@ def _bind_collection_names(names: CollectionNames) -> None:
         (AppointmentDocument, names.appointments),
         (DeviceDocument, names.devices),
         (WebhookEventDocument, names.webhook_events),
+        (InboxEventDocument, names.webhook_inbox),
         (FingerprintDocument, names.profile_fingerprints),
     ):
         document.Settings.name = name
@@ -186,6 +191,7 @@ async def _open(
         appointments=BeanieAppointments(),
         devices=BeanieDevices(),
         event_log=BeanieEventLog(),
+        inbox=BeanieEventInbox(),
         fingerprints=BeanieFingerprints(),
         database=database,
         collections=collections,
@@ -199,7 +205,13 @@ if TYPE_CHECKING:
     def _implements_the_ports(
         stores: MongoStores,
     ) -> tuple[
-        Directory, DirectoryWriter, AppointmentStore, DeviceRegistry, EventLog, ProfileFingerprints
+        Directory,
+        DirectoryWriter,
+        AppointmentStore,
+        DeviceRegistry,
+        EventLog,
+        EventInbox,
+        ProfileFingerprints,
     ]:
         """Never called: mypy checks here that each store satisfies its port Protocol."""
         return (
@@ -208,5 +220,6 @@ if TYPE_CHECKING:
             stores.appointments,
             stores.devices,
             stores.event_log,
+            stores.inbox,
             stores.fingerprints,
         )

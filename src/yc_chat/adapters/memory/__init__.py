@@ -5,6 +5,7 @@ from yc_chat.adapters.memory.directory import InMemoryDirectory
 from yc_chat.adapters.memory.fixture import Fixture, FixtureError, load_fixture, parse_fixture, seed
 from yc_chat.adapters.memory.misc import (
     InMemoryDevices,
+    InMemoryEventInbox,
     InMemoryEventLog,
     InMemoryFingerprints,
     RecordingNotifier,
@@ -16,6 +17,7 @@ __all__ = [
     "InMemoryAppointments",
     "InMemoryDevices",
     "InMemoryDirectory",
+    "InMemoryEventInbox",
     "InMemoryEventLog",
     "InMemoryFingerprints",
     "RecordingNotifier",

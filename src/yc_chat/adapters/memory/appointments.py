@@ -21,6 +21,8 @@ class InMemoryAppointments:
 
     def __init__(self) -> None:
         self._items: dict[AppointmentId, Appointment] = {}
+        # Lifecycle claims: appointment id -> (owner, until).
+        self._claims: dict[AppointmentId, tuple[str, datetime]] = {}
 
     async def get(self, appointment_id: AppointmentId) -> Appointment | None:
         return self._items.get(appointment_id)
@@ -54,6 +56,7 @@ class InMemoryAppointments:
             return None
         updated = attrs.evolve(current, chat_status=later_status(current.chat_status, status))
         self._items[appointment_id] = updated
+        self._claims.pop(appointment_id, None)
         return updated
 
     async def find_by_channel(self, channel_id: ChannelId) -> Appointment | None:
@@ -76,6 +79,48 @@ class InMemoryAppointments:
         ]
         due.sort(key=lambda a: (a.chat_opens_at, a.id))
         return due[:limit]
+
+    async def due_for_ending(
+        self, started_before: datetime, *, limit: int
+    ) -> Sequence[Appointment]:
+        due = [
+            a
+            for a in self._items.values()
+            if a.chat_status in (ChatStatus.PENDING, ChatStatus.ACTIVE)
+            and a.chat_channel_id is not None
+            and a.starts_at <= started_before
+        ]
+        due.sort(key=lambda a: (a.starts_at, a.id))
+        return due[:limit]
+
+    async def next_opening(self) -> datetime | None:
+        return min(
+            (
+                a.chat_opens_at
+                for a in self._items.values()
+                if a.chat_status is ChatStatus.PENDING and a.chat_channel_id is not None
+            ),
+            default=None,
+        )
+
+    async def claim_transition(
+        self,
+        appointment_id: AppointmentId,
+        *,
+        status: ChatStatus,
+        owner: str,
+        until: datetime,
+        now: datetime,
+    ) -> bool:
+        # No await between the checks and the write: atomic within one event loop.
+        current = self._items.get(appointment_id)
+        if current is None or current.chat_status is not status:
+            return False
+        held = self._claims.get(appointment_id)
+        if held is not None and held[1] > now:
+            return False
+        self._claims[appointment_id] = (owner, until)
+        return True
 
     async def ping(self) -> None:
         return None

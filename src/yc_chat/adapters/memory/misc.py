@@ -1,10 +1,16 @@
-"""Small in-memory stores: devices, processed webhook ids, profile fingerprints, outbox."""
+"""Small in-memory stores: devices, effect claims, the webhook inbox, profile fingerprints,
+outbox."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime, timedelta
 
-from yc_chat.domain.model import Device, Notification, UserId
+import attrs
+
+from yc_chat.domain.inbox import InboxEvent, InboxState
+from yc_chat.domain.model import Device, Notification, PushOutcome, UserId
 
 
 class InMemoryDevices:
@@ -32,20 +38,154 @@ class InMemoryDevices:
 
 
 class InMemoryEventLog:
-    """EventLog: the set of claimed webhook ids."""
+    """EventLog: the set of claimed keys."""
 
     def __init__(self) -> None:
         self._claimed: set[str] = set()
 
-    async def claim(self, event_id: str) -> bool:
+    async def claim(self, key: str) -> bool:
         # No await between test and set: atomic within one event loop.
-        if event_id in self._claimed:
+        if key in self._claimed:
             return False
-        self._claimed.add(event_id)
+        self._claimed.add(key)
         return True
 
-    async def release(self, event_id: str) -> None:
-        self._claimed.discard(event_id)
+    async def release(self, key: str) -> None:
+        self._claimed.discard(key)
+
+
+# Finished events are kept this long to recognise Stream's redeliveries, then dropped.
+INBOX_RETENTION = timedelta(days=7)
+_SWEEP_EVERY = 1000
+
+
+class InMemoryEventInbox:
+    """EventInbox over a dict. Lost on exit: only for tests, demos and embedded use."""
+
+    def __init__(self, retention: timedelta = INBOX_RETENTION) -> None:
+        self._events: dict[str, InboxEvent] = {}
+        # Ids of pending and processing events: a lease scans these, not every event kept.
+        self._open: set[str] = set()
+        self._retention = retention
+        self._recorded = 0
+
+    async def record(
+        self, event_id: str, *, event_type: str, payload: bytes, received_at: datetime
+    ) -> bool:
+        if event_id in self._events:
+            return False
+        self._events[event_id] = InboxEvent(
+            id=event_id,
+            type=event_type,
+            payload=payload,
+            state=InboxState.PENDING,
+            received_at=received_at,
+            due_at=received_at,
+        )
+        self._open.add(event_id)
+        self._recorded += 1
+        if self._recorded % _SWEEP_EVERY == 0:
+            self._sweep(received_at)
+        return True
+
+    async def lease(
+        self, *, now: datetime, until: datetime, limit: int, lease_id: str
+    ) -> Sequence[InboxEvent]:
+        due = sorted(
+            (e for e in map(self._events.__getitem__, self._open) if e.due_at <= now),
+            key=lambda e: (e.due_at, e.id),
+        )[: max(limit, 0)]
+        leased = []
+        for event in due:
+            taken = attrs.evolve(
+                event,
+                state=InboxState.PROCESSING,
+                due_at=until,
+                lease_id=lease_id,
+                attempts=event.attempts + 1,
+            )
+            self._events[event.id] = taken
+            leased.append(taken)
+        return leased
+
+    async def complete(self, event: InboxEvent, *, now: datetime) -> bool:
+        current = self._leased(event)
+        if current is None:
+            return False
+        self._events[event.id] = attrs.evolve(
+            current, state=InboxState.DONE, due_at=now, finished_at=now, lease_id=None
+        )
+        self._open.discard(event.id)
+        return True
+
+    async def retry_later(self, event: InboxEvent, *, at: datetime, reason: str) -> bool:
+        current = self._leased(event)
+        if current is None:
+            return False
+        self._events[event.id] = attrs.evolve(
+            current, state=InboxState.PENDING, due_at=at, last_error=reason, lease_id=None
+        )
+        return True
+
+    async def park(self, event: InboxEvent, *, reason: str, now: datetime) -> bool:
+        current = self._leased(event)
+        if current is None:
+            return False
+        self._events[event.id] = attrs.evolve(
+            current,
+            state=InboxState.PARKED,
+            due_at=now,
+            last_error=reason,
+            finished_at=now,
+            lease_id=None,
+        )
+        self._open.discard(event.id)
+        return True
+
+    async def get(self, event_id: str) -> InboxEvent | None:
+        return self._events.get(event_id)
+
+    async def parked(self, *, limit: int) -> Sequence[InboxEvent]:
+        found = [e for e in self._events.values() if e.state is InboxState.PARKED]
+        found.sort(key=lambda e: (e.finished_at or e.received_at, e.id), reverse=True)
+        return found[: max(limit, 0)]
+
+    async def retry_parked(self, event_id: str, *, now: datetime) -> bool:
+        event = self._events.get(event_id)
+        if event is None or event.state is not InboxState.PARKED:
+            return False
+        self._events[event_id] = attrs.evolve(
+            event, state=InboxState.PENDING, due_at=now, attempts=0, lease_id=None
+        )
+        self._open.add(event_id)
+        return True
+
+    async def counts(self) -> Mapping[InboxState, int]:
+        found = Counter(e.state for e in self._events.values())
+        return {state: found.get(state, 0) for state in InboxState}
+
+    async def ping(self) -> None:
+        return None
+
+    def _leased(self, event: InboxEvent) -> InboxEvent | None:
+        """The stored event if `event`'s lease still holds it (the lease is the fence)."""
+        current = self._events.get(event.id)
+        if (
+            current is None
+            or current.state is not InboxState.PROCESSING
+            or current.lease_id != event.lease_id
+        ):
+            return None
+        return current
+
+    def _sweep(self, now: datetime) -> None:
+        horizon = now - self._retention
+        for key in [
+            e.id
+            for e in self._events.values()
+            if e.state is InboxState.DONE and (e.finished_at or e.received_at) < horizon
+        ]:
+            del self._events[key]
 
 
 class InMemoryFingerprints:
@@ -70,8 +210,9 @@ class RecordingNotifier:
     def __init__(self) -> None:
         self.sent: list[Notification] = []
 
-    async def notify(self, notifications: Sequence[Notification]) -> None:
+    async def notify(self, notifications: Sequence[Notification]) -> Sequence[PushOutcome]:
         self.sent.extend(notifications)
+        return [PushOutcome.SENT] * len(notifications)
 
     def for_recipient(self, user_id: UserId) -> list[Notification]:
         return [n for n in self.sent if n.recipient_id == user_id]

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 
 from yc_chat.domain.events import PUSH_BODY_LIMIT
-from yc_chat.domain.model import Notification
+from yc_chat.domain.model import Notification, PushOutcome
 
 _logger = logging.getLogger("yc_chat.push")
 
@@ -17,7 +17,7 @@ class LogNotifier:
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self._logger = logger or _logger
 
-    async def notify(self, notifications: Sequence[Notification]) -> None:
+    async def notify(self, notifications: Sequence[Notification]) -> Sequence[PushOutcome]:
         for notification in notifications:
             # Message text is user content: never more of it than a push would show.
             self._logger.info(
@@ -29,3 +29,4 @@ class LogNotifier:
                     "body": notification.body[:PUSH_BODY_LIMIT],
                 },
             )
+        return [PushOutcome.SENT] * len(notifications)

@@ -1,7 +1,7 @@
 """Use cases: one small callable per action of the contract, each receiving its ports."""
 
 from yc_chat.domain.usecases._support import ProfileSync
-from yc_chat.domain.usecases.appointments import ActivateDueChats, OpenAppointmentChat
+from yc_chat.domain.usecases.appointments import OpenAppointmentChat
 from yc_chat.domain.usecases.channels import (
     ChannelsPage,
     ChannelSummary,
@@ -18,22 +18,27 @@ from yc_chat.domain.usecases.colleagues import (
 from yc_chat.domain.usecases.devices import RegisterDevice, UnregisterDevice
 from yc_chat.domain.usecases.events import HandleChatEvent
 from yc_chat.domain.usecases.groups import CreateGroup, UpdateGroupMembers
+from yc_chat.domain.usecases.inbox import ProcessInboxEvents, RecordChatEvent
+from yc_chat.domain.usecases.lifecycle import AdvanceChatLifecycle, LifecycleRun
 from yc_chat.domain.usecases.tokens import ConnectUser
 
 __all__ = [
-    "ActivateDueChats",
+    "AdvanceChatLifecycle",
     "ChannelSummary",
     "ChannelsPage",
     "ConnectUser",
     "CreateGroup",
     "EndChat",
     "HandleChatEvent",
+    "LifecycleRun",
     "ListMyChannels",
     "ListOrgGroups",
     "ListOrgMembers",
     "MembersPage",
     "OpenAppointmentChat",
+    "ProcessInboxEvents",
     "ProfileSync",
+    "RecordChatEvent",
     "RegisterDevice",
     "SearchColleagues",
     "StartColleagueDM",

@@ -1,4 +1,4 @@
-"""Appointment chats: OpenAppointmentChat and the lifecycle's ActivateDueChats."""
+"""Appointment chats: OpenAppointmentChat (the lifecycle scheduler is in lifecycle.py)."""
 
 from __future__ import annotations
 
@@ -146,32 +146,3 @@ class OpenAppointmentChat:
         if channel.status is ChatStatus.PENDING and record.status_at(now) is (ChatStatus.ACTIVE):
             channel = await self.chat.set_status(channel.id, ChatStatus.ACTIVE)
         return channel
-
-
-@attrs.frozen(kw_only=True)
-class ActivateDueChats:
-    """Pending appointment chats whose opening time has come become active."""
-
-    appointments: AppointmentStore
-    chat: ChatProvider
-    clock: Clock
-    batch_size: int = 100
-
-    async def __call__(self) -> int:
-        """Activate due chats; returns how many changed."""
-        now = self.clock.now()
-        changed = 0
-        for appointment in await self.appointments.due_for_activation(now, limit=self.batch_size):
-            if appointment.chat_channel_id is None:
-                continue
-            channel = await self.chat.get_channel(appointment.chat_channel_id)
-            if channel is None:
-                continue
-            if channel.status is ChatStatus.PENDING:
-                await self.chat.set_status(channel.id, ChatStatus.ACTIVE)
-                changed += 1
-            await self.appointments.set_chat_status(
-                appointment.id,
-                ChatStatus.ENDED if channel.is_ended else ChatStatus.ACTIVE,
-            )
-        return changed

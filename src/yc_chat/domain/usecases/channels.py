@@ -24,10 +24,11 @@ from yc_chat.domain.model import (
 from yc_chat.domain.queries import ChannelQuery
 from yc_chat.domain.usecases._support import ProfileSync, require_caller_membership, require_org
 from yc_chat.domain.usecases.appointments import client_chat_name
+from yc_chat.domain.usecases.lifecycle import AdvanceChatLifecycle
 from yc_chat.domain.validation import Problems
 
 if TYPE_CHECKING:
-    from yc_chat.ports import AppointmentStore, ChatProvider, Clock, Directory
+    from yc_chat.ports import AppointmentStore, ChatProvider, Directory
 
 CHANNELS_DEFAULT_LIMIT = 30
 CHANNELS_MAX_LIMIT = 100
@@ -143,7 +144,7 @@ class ListMyChannels:
     directory: Directory
     appointments: AppointmentStore
     chat: ChatProvider
-    clock: Clock
+    lifecycle: AdvanceChatLifecycle
 
     async def __call__(
         self,
@@ -201,15 +202,15 @@ class ListMyChannels:
         )
 
     async def _activate_if_due(self, channel: Channel) -> Channel:
-        """Lazy half of the lifecycle: a due pending chat opens when someone looks at it."""
-        if channel.status is not ChatStatus.PENDING or channel.appointment_id is None:
+        """Lazy half of the lifecycle: a due transition happens when someone looks at the chat."""
+        if channel.appointment_id is None or channel.is_ended:
             return channel
+        if channel.status is ChatStatus.ACTIVE and self.lifecycle.auto_end_after is None:
+            return channel  # nothing can be due: skip the store read
         appointment = await self.appointments.get(channel.appointment_id)
-        if appointment is None or appointment.status_at(self.clock.now()) is not ChatStatus.ACTIVE:
+        if appointment is None:
             return channel
-        activated = await self.chat.set_status(channel.id, ChatStatus.ACTIVE)
-        await self.appointments.set_chat_status(appointment.id, ChatStatus.ACTIVE)
-        return activated
+        return await self.lifecycle.settle(channel, appointment)
 
 
 @attrs.frozen(kw_only=True)

@@ -1,11 +1,21 @@
-"""HandleChatEvent: react to provider webhooks exactly once per event id."""
+"""HandleChatEvent: react to one provider webhook event; safe to run again for the same event.
+
+The inbox delivers an event at least once (a retry after a failure, a lease retaken from a
+crashed worker), so every effect is idempotent: unlinking and profile invalidation are by
+nature, and each push is claimed per recipient (`push:{event id}:{recipient}`) before it is
+sent and released only when it reached no device. A retry therefore pushes to the
+recipients still owed one, and nobody gets the same message twice; a crash between claim
+and send loses that one push rather than risking a duplicate.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import attrs
 
+from yc_chat.domain import errors
 from yc_chat.domain.events import (
     ChannelDeleted,
     ChatEvent,
@@ -14,7 +24,8 @@ from yc_chat.domain.events import (
     UserUpdated,
     push_body,
 )
-from yc_chat.domain.model import SYSTEM_USER_ID, Notification, UserProfile
+from yc_chat.domain.metrics import NO_METRICS, Counted, Timed
+from yc_chat.domain.model import SYSTEM_USER_ID, Notification, PushOutcome, UserId, UserProfile
 
 if TYPE_CHECKING:
     from yc_chat.ports import (
@@ -22,9 +33,22 @@ if TYPE_CHECKING:
         ChatProvider,
         Directory,
         EventLog,
+        Metrics,
         Notifier,
         ProfileFingerprints,
     )
+
+
+class PushesPending(errors.ProviderUnavailable):
+    """Some recipients could not be reached yet; handling the event again retries them."""
+
+    default_code = "push_pending"
+    default_message = "Some push notifications could not be delivered yet"
+
+
+def push_claim_key(event_id: str, recipient: UserId) -> str:
+    """The once-only key of one recipient's push for one event."""
+    return f"push:{event_id}:{recipient}"
 
 
 @attrs.frozen(kw_only=True)
@@ -35,23 +59,13 @@ class HandleChatEvent:
     notifier: Notifier
     fingerprints: ProfileFingerprints
     event_log: EventLog
+    metrics: Metrics = NO_METRICS
 
-    async def __call__(self, *, event_id: str, event: ChatEvent) -> bool:
-        """Handle the event unless its id was already handled; True when handled now."""
-        if not await self.event_log.claim(event_id):
-            return False
-        try:
-            await self._handle(event)
-        except BaseException:
-            # A failed handling must not swallow the event: the provider's retry gets it.
-            await self.event_log.release(event_id)
-            raise
-        return True
-
-    async def _handle(self, event: ChatEvent) -> None:
+    async def __call__(self, *, event_id: str, event: ChatEvent) -> None:
+        """Apply the event's effects not applied yet; raises when some must be retried."""
         match event:
             case MessagePosted():
-                await self._message_posted(event)
+                await self._message_posted(event_id, event)
             case ChannelDeleted(channel_id=channel_id):
                 appointment = await self.appointments.find_by_channel(channel_id)
                 if appointment is not None:
@@ -69,7 +83,7 @@ class HandleChatEvent:
                 return  # the echo of our own upsert
         await self.fingerprints.invalidate(event.user_id)
 
-    async def _message_posted(self, event: MessagePosted) -> None:
+    async def _message_posted(self, event_id: str, event: MessagePosted) -> None:
         if event.is_system or event.sender_id == SYSTEM_USER_ID:
             return
         channel = await self.chat.get_channel(event.channel_id)
@@ -84,9 +98,41 @@ class HandleChatEvent:
         if channel.appointment_id is not None:
             data["appointmentId"] = channel.appointment_id
         body = push_body(event.text)
-        await self.notifier.notify(
-            [
-                Notification(recipient_id=recipient, title=title, body=body, data=dict(data))
-                for recipient in recipients
-            ]
-        )
+        owed = [r for r in recipients if await self.event_log.claim(push_claim_key(event_id, r))]
+        if not owed:
+            return  # every recipient already had this event's push
+        notifications = [
+            Notification(recipient_id=recipient, title=title, body=body, data=dict(data))
+            for recipient in owed
+        ]
+        try:
+            with self.metrics.time(Timed.PUSH_SEND):
+                outcomes = await self.notifier.notify(notifications)
+        except BaseException:
+            await self._release(event_id, owed)
+            raise
+        await self._settle(event_id, notifications, outcomes)
+
+    async def _settle(
+        self,
+        event_id: str,
+        notifications: Sequence[Notification],
+        outcomes: Sequence[PushOutcome],
+    ) -> None:
+        """Count outcomes; give back the claims of pushes worth retrying, and ask for a retry."""
+        retry: list[UserId] = []
+        for notification, outcome in zip(notifications, outcomes, strict=True):
+            if outcome is PushOutcome.SENT:
+                self.metrics.count(Counted.PUSHES_SENT)
+            elif outcome is PushOutcome.RETRY:
+                self.metrics.count(Counted.PUSHES_FAILED, reason="retry")
+                retry.append(notification.recipient_id)
+            elif outcome is PushOutcome.REJECTED:
+                self.metrics.count(Counted.PUSHES_FAILED, reason="rejected")
+        if retry:
+            await self._release(event_id, retry)
+            raise PushesPending(f"{len(retry)} of {len(notifications)} pushes to retry")
+
+    async def _release(self, event_id: str, recipients: Sequence[UserId]) -> None:
+        for recipient in recipients:
+            await self.event_log.release(push_claim_key(event_id, recipient))

@@ -17,11 +17,22 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import Message, Scope
 
+from yc_chat.adapters.clock import SystemClock
+from yc_chat.adapters.memory import InMemoryEventInbox
+from yc_chat.adapters.metrics import Gauge, PrometheusMetrics
 from yc_chat.domain.service import ChatService
+from yc_chat.domain.usecases import RecordChatEvent
+from yc_chat.entrypoints.background import (
+    Loop,
+    build_processor,
+    inbox_worker,
+    lifecycle_scheduler,
+)
 from yc_chat.entrypoints.http.auth import Authenticator, build_authenticator
 from yc_chat.entrypoints.http.controllers.channels import ChannelController
 from yc_chat.entrypoints.http.controllers.devices import DeviceController
 from yc_chat.entrypoints.http.controllers.health import HealthController
+from yc_chat.entrypoints.http.controllers.metrics import MetricsController
 from yc_chat.entrypoints.http.controllers.orgs import OrgController
 from yc_chat.entrypoints.http.controllers.tokens import TokenController
 from yc_chat.entrypoints.http.controllers.webhooks import WebhookController
@@ -48,7 +59,8 @@ from yc_chat.entrypoints.http.ratelimit import (
     RateLimitStore,
     TokenRateLimiter,
 )
-from yc_chat.entrypoints.settings import HttpSettings
+from yc_chat.entrypoints.settings import HttpSettings, WorkerSettings
+from yc_chat.ports import Clock, EventInbox
 
 logger = logging.getLogger("yc_chat.http")
 access_logger = logging.getLogger("yc_chat.access")
@@ -84,17 +96,27 @@ def _before_send(message: Message, scope: Scope) -> None:
     )
 
 
-async def _activation_loop(service: ChatService, interval: float) -> None:
-    """Open pending appointment chats whose time has come, every `interval` seconds."""
-    while True:
-        await asyncio.sleep(interval)
+def _inbox_gauges(inbox: EventInbox, timeout: float) -> Callable[[], Awaitable[list[Gauge]]]:
+    async def gauges() -> list[Gauge]:
         try:
-            changed = await service.activate_due_chats()
-        except Exception:
-            logger.exception("activating due chats failed")
-            continue
-        if changed:
-            logger.info("activated due chats", extra={"count": changed})
+            counts = await asyncio.wait_for(inbox.counts(), timeout=timeout)
+        except Exception as exc:
+            # A scrape must not fail with the store: the counters are still worth having.
+            logger.warning("inbox counts unavailable", extra={"error_type": type(exc).__name__})
+            return []
+        return [
+            Gauge(
+                name="inbox_events",
+                help="Webhook events in the inbox, by state (done ones expire after 7 days).",
+                samples={(("state", state.value),): float(n) for state, n in counts.items()},
+            )
+        ]
+
+    return gauges
+
+
+def _nothing() -> None:
+    return None
 
 
 def _token_limiter(settings: HttpSettings, store: RateLimitStore | None) -> TokenRateLimiter | None:
@@ -116,37 +138,55 @@ def create_app(
     rate_limit_store: RateLimitStore | None = None,
     authenticator: Authenticator | None = None,
     on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+    inbox: EventInbox | None = None,
+    metrics: PrometheusMetrics | None = None,
+    clock: Clock | None = None,
+    worker: WorkerSettings | None = None,
 ) -> Litestar:
     """Build the HTTP app around a ready ChatService.
 
     `probes` are the readiness checks (name to async ping); `rate_limit_store` shares the
     token budget across instances (in-process when None); `authenticator` defaults to the
-    one `settings.auth` describes; `on_shutdown` closes what the caller opened.
+    one `settings.auth` describes; `on_shutdown` closes what the caller opened. Webhook
+    events are recorded in `inbox` (in memory when None) and, unless `worker.enabled` is
+    false, handled by a worker the app runs while it is up; the lifecycle scheduler runs
+    when `settings.activation_interval_seconds` is positive. `metrics` is what `/metrics`
+    exports (pass the service's, so its counters show).
     """
     auth = authenticator or build_authenticator(settings.auth)
+    inbox = inbox if inbox is not None else InMemoryEventInbox()
+    metrics = metrics if metrics is not None else PrometheusMetrics()
+    clock = clock if clock is not None else SystemClock()
+    worker = worker if worker is not None else WorkerSettings()
+    loops: list[Loop] = []
+    if worker.enabled:
+        process = build_processor(
+            service=service, inbox=inbox, clock=clock, settings=worker, metrics=metrics
+        )
+        loops.append(inbox_worker(process, worker))
+    if settings.activation_interval_seconds > 0:
+        loops.append(lifecycle_scheduler(service, clock, settings.activation_interval_seconds))
     runtime = HttpRuntime(
         service=service,
         token_limiter=_token_limiter(settings, rate_limit_store),
         webhook_secret=settings.webhook_secret.encode() if settings.webhook_secret else None,
         probes=dict(probes or {}),
         readiness_timeout=settings.readiness_timeout_seconds,
+        record_event=RecordChatEvent(inbox=inbox, clock=clock, metrics=metrics),
+        wake_worker=loops[0].wake if worker.enabled else _nothing,
+        metrics=metrics,
+        gauges=_inbox_gauges(inbox, settings.readiness_timeout_seconds),
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        task = None
-        if settings.activation_interval_seconds > 0:
-            task = asyncio.create_task(
-                _activation_loop(service, settings.activation_interval_seconds),
-                name="yc-chat-activation",
-            )
+        for loop in loops:
+            loop.start()
         try:
             yield
         finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            for loop in loops:
+                await loop.stop(worker.stop_grace_seconds)
             for close in (auth.close, *on_shutdown):
                 try:
                     await close()
@@ -170,7 +210,7 @@ def create_app(
         else None
     )
     return Litestar(
-        route_handlers=[api, WebhookController, HealthController],
+        route_handlers=[api, WebhookController, HealthController, MetricsController],
         dependencies={
             "service": Provide(provide_service, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=False),

@@ -14,9 +14,11 @@ from litestar.handlers import BaseRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.params import SkipValidationMarker
 
+from yc_chat.adapters.metrics import Gauge, PrometheusMetrics
 from yc_chat.domain.errors import Unauthenticated
 from yc_chat.domain.model import UserId
 from yc_chat.domain.service import ChatService
+from yc_chat.domain.usecases import RecordChatEvent
 from yc_chat.entrypoints.http.middleware import STATE_CLIENT, state_of
 from yc_chat.entrypoints.http.ratelimit import TokenRateLimiter
 from yc_chat.entrypoints.http.schemas import ErrorBody
@@ -38,6 +40,12 @@ class HttpRuntime:
     webhook_secret: bytes | None = attrs.field(repr=False)
     probes: Mapping[str, Probe]
     readiness_timeout: float
+    record_event: RecordChatEvent
+    # Starts the in-process worker's next pass now (a no-op when no worker runs here).
+    wake_worker: Callable[[], None]
+    metrics: PrometheusMetrics
+    # Scrape-time figures beyond the counters (inbox size by state).
+    gauges: Callable[[], Awaitable[list[Gauge]]]
 
 
 STATE_KEY = "yc_runtime"

@@ -1,4 +1,9 @@
-"""POST /api/webhooks/stream: signed Stream events, acknowledged first, handled after."""
+"""POST /api/webhooks/stream: signed Stream events, recorded durably, then acknowledged.
+
+The answer comes once the event is in the inbox; a worker handles it afterwards from the
+record (retried with backoff, parked after the retry limit). A repeat of a recorded id is
+acknowledged and not recorded again.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,11 @@ import logging
 import re
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, post
-from litestar.background_tasks import BackgroundTask
+from litestar import Controller, Request, post
 from litestar.params import HeaderParameter
 
 from yc_chat.adapters.stream_events import StreamEventError, parse_stream_event
 from yc_chat.domain.errors import InvalidInput, Unauthenticated
-from yc_chat.domain.events import ChatEvent
-from yc_chat.domain.service import ChatService
 from yc_chat.entrypoints.http.deps import error_docs, runtime_of
 from yc_chat.entrypoints.http.middleware import BODY_LIMIT_WEBHOOK, OPT_BODY_LIMIT, OPT_PUBLIC
 from yc_chat.entrypoints.http.schemas import OkResponse
@@ -43,18 +45,15 @@ def event_id_for(header_value: str | None, body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-async def _handle(service: ChatService, event_id: str, event: ChatEvent) -> None:
+def _event_type(body: bytes) -> str:
+    """The event's `type`, checked to be a Stream event (400 otherwise)."""
     try:
-        handled = await service.handle_chat_event(event_id=event_id, event=event)
-    except Exception:
-        # The response is already sent, so Stream will not retry: log it. The durable inbox
-        # of a later release records events first and retries them.
-        logger.exception("webhook event handling failed", extra={"event_id": event_id})
-        return
-    logger.info(
-        "webhook event",
-        extra={"event_id": event_id, "event_type": type(event).__name__, "handled": handled},
-    )
+        payload = json.loads(body)
+        parse_stream_event(payload)
+    except (ValueError, RecursionError, StreamEventError) as exc:
+        raise InvalidInput("The webhook body is not a Stream event", code="invalid_event") from exc
+    event_type: str = payload["type"]
+    return event_type
 
 
 class WebhookController(Controller):
@@ -68,13 +67,13 @@ class WebhookController(Controller):
         operation_id="streamWebhook",
         summary="Receive a signed Stream event",
         description="`X-Signature` is the lowercase hex HMAC-SHA256 of the raw body under the "
-        "Stream API secret. Deduplicated by `X-Webhook-Id`. Unknown event types are "
-        "acknowledged. For now the event is handled in-process right after the response (a "
-        "background task): an event whose handling fails is logged, not retried. A durable "
-        "inbox, recording the event before acknowledging it, comes in a later release.",
+        "Stream API secret. The event is recorded durably (keyed by `X-Webhook-Id`, or a "
+        "digest of the body without one) before the answer; a repeat of a recorded id is "
+        "acknowledged and not recorded again. Handling runs afterwards, from the record, "
+        "with retries. Unknown event types are acknowledged and ignored.",
         status_code=200,
         opt={OPT_PUBLIC: True, OPT_BODY_LIMIT: BODY_LIMIT_WEBHOOK},
-        responses=error_docs(400, 401, 413),
+        responses=error_docs(400, 401, 413, 503),
     )
     async def stream(
         self,
@@ -89,20 +88,21 @@ class WebhookController(Controller):
             str | None,
             HeaderParameter(name="X-Webhook-Id", description="Stream's event id, for dedupe."),
         ] = None,
-    ) -> Response[OkResponse]:
-        """Verify, parse, acknowledge; handle in the background."""
+    ) -> OkResponse:
+        """Verify, record, acknowledge; the worker handles it."""
         runtime = runtime_of(request)
         body = await request.body()
         if not signature_valid(runtime.webhook_secret, body, signature):
             raise Unauthenticated("Webhook signature missing or wrong", code="invalid_signature")
-        try:
-            event = parse_stream_event(json.loads(body))
-        except (ValueError, RecursionError, StreamEventError) as exc:
-            raise InvalidInput(
-                "The webhook body is not a Stream event", code="invalid_event"
-            ) from exc
+        event_type = _event_type(body)
         event_id = event_id_for(webhook_id, body)
-        return Response(
-            OkResponse(ok=True),
-            background=BackgroundTask(_handle, runtime.service, event_id, event),
+        recorded = await runtime.record_event(
+            event_id=event_id, event_type=event_type, payload=body
         )
+        if recorded:
+            runtime.wake_worker()
+        logger.info(
+            "webhook received",
+            extra={"event_id": event_id, "event_type": event_type, "duplicate": not recorded},
+        )
+        return OkResponse(ok=True)

@@ -1,0 +1,46 @@
+"""What push adapters share: finding each recipient's devices, and folding per-device results
+into one outcome per notification."""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+from yc_chat.domain.model import Device, Notification, PushOutcome, UserId
+from yc_chat.ports import DeviceRegistry
+
+
+class DeviceResult(enum.Enum):
+    """What the provider said about one message to one device."""
+
+    DELIVERED = "delivered"
+    UNREGISTERED = "unregistered"  # the token is dead: forget it
+    RETRY = "retry"
+    REJECTED = "rejected"
+
+
+async def devices_by_recipient(
+    devices: DeviceRegistry, notifications: Sequence[Notification]
+) -> Mapping[UserId, list[Device]]:
+    """Every registered device of the notifications' recipients, in one registry read."""
+    recipients = {n.recipient_id for n in notifications}
+    found: dict[UserId, list[Device]] = defaultdict(list)
+    for device in await devices.devices_of(recipients):
+        found[device.user_id].append(device)
+    return found
+
+
+def outcome(results: Sequence[DeviceResult]) -> PushOutcome:
+    """One notification's outcome from its devices' results.
+
+    Reaching one device notifies the person, so any delivery is SENT (no retry, which
+    would repeat it on the others); otherwise a passing failure is worth a retry.
+    """
+    if DeviceResult.DELIVERED in results:
+        return PushOutcome.SENT
+    if DeviceResult.RETRY in results:
+        return PushOutcome.RETRY
+    if DeviceResult.REJECTED in results:
+        return PushOutcome.REJECTED
+    return PushOutcome.NO_DEVICE

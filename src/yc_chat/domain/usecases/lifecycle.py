@@ -1,0 +1,129 @@
+"""The appointment chat lifecycle: pending chats open at their time; optionally, chats end a
+set time after the appointment.
+
+Due times live in the store (the opening time beside each appointment, the start for
+auto-end), so a restarted or second instance finds the same work. A transition is a
+compare-and-set on the record first (`claim_transition`: only one instance at a time may
+move a chat on from its current status), then the provider write, then the record's new
+status. An instance that dies after the provider write leaves a claim that lapses; the next
+one finds the channel already moved, writes nothing to the provider and repairs the record.
+So no transition is skipped, and none is applied twice (no second "closed" notice).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import attrs
+
+from yc_chat.domain.metrics import NO_METRICS, Counted
+from yc_chat.domain.model import SYSTEM_PROFILE, Appointment, Channel, ChatStatus
+from yc_chat.domain.usecases._support import ProfileSync
+
+if TYPE_CHECKING:
+    from yc_chat.ports import AppointmentStore, ChatProvider, Clock, Metrics
+
+AUTO_END_NOTICE = "This chat was closed automatically after the appointment."
+DEFAULT_CLAIM = timedelta(seconds=60)
+
+
+@attrs.frozen(kw_only=True)
+class LifecycleRun:
+    """What one scheduler pass did, and when the next opening is due (None: none known)."""
+
+    transitions: int
+    next_opening: datetime | None
+
+
+@attrs.frozen(kw_only=True)
+class AdvanceChatLifecycle:
+    """Open due pending chats; end chats past the auto-end time (when configured)."""
+
+    appointments: AppointmentStore
+    chat: ChatProvider
+    clock: Clock
+    profiles: ProfileSync
+    metrics: Metrics = NO_METRICS
+    auto_end_after: timedelta | None = None
+    # Who holds a transition claim: unique per instance, so claims never look like ours.
+    owner: str = attrs.field(factory=lambda: uuid.uuid4().hex)
+    # Longer than any provider call: a live holder finishes well before its claim lapses.
+    claim_for: timedelta = DEFAULT_CLAIM
+    batch_size: int = 100
+
+    async def __call__(self) -> LifecycleRun:
+        """One pass over every due transition; raises the first failure after trying all."""
+        now = self.clock.now()
+        due: list[tuple[Appointment, ChatStatus]] = [
+            (a, ChatStatus.ACTIVE)
+            for a in await self.appointments.due_for_activation(now, limit=self.batch_size)
+        ]
+        if self.auto_end_after is not None:
+            ending = await self.appointments.due_for_ending(
+                now - self.auto_end_after, limit=self.batch_size
+            )
+            due.extend((a, ChatStatus.ENDED) for a in ending)
+        changed, failure = 0, None
+        for appointment, target in due:
+            try:
+                changed += await self._move(appointment, target, now)
+            except Exception as exc:  # one broken chat must not hold up the others
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+        next_opening = await self.appointments.next_opening()
+        return LifecycleRun(transitions=changed, next_opening=next_opening)
+
+    def target_at(self, appointment: Appointment, now: datetime) -> ChatStatus:
+        """The status the chat should have at `now` by the lifecycle's rules alone."""
+        if self.auto_end_after is not None and now >= appointment.starts_at + self.auto_end_after:
+            return ChatStatus.ENDED
+        return appointment.status_at(now)
+
+    async def settle(self, channel: Channel, appointment: Appointment) -> Channel:
+        """The lazy half: a touched chat whose transition is due gets it now."""
+        if channel.is_ended or appointment.chat_status is None:
+            return channel
+        now = self.clock.now()
+        target = self.target_at(appointment, now)
+        if target is channel.status or target is ChatStatus.PENDING:
+            return channel
+        if await self._move(appointment, target, now):
+            moved = await self.chat.get_channel(channel.id)
+            return moved if moved is not None else channel
+        return channel
+
+    async def _move(self, appointment: Appointment, target: ChatStatus, now: datetime) -> bool:
+        """Claim, write the provider if it still needs it, record; True if this call moved it."""
+        current = appointment.chat_status
+        if current is None or current is ChatStatus.ENDED or appointment.chat_channel_id is None:
+            return False
+        claimed = await self.appointments.claim_transition(
+            appointment.id, status=current, owner=self.owner, until=now + self.claim_for, now=now
+        )
+        if not claimed:
+            return False  # another instance is on it, or it already moved
+        channel = await self.chat.get_channel(appointment.chat_channel_id)
+        if channel is None:
+            # Deleted at the provider (the channel.deleted webhook may still be on its way).
+            await self.appointments.unlink_chat(appointment.id)
+            return False
+        moved = await self._write(channel, target)
+        await self.appointments.set_chat_status(
+            appointment.id, ChatStatus.ENDED if channel.is_ended else target
+        )
+        if moved:
+            self.metrics.count(Counted.LIFECYCLE_TRANSITIONS, to=target.value)
+        return moved
+
+    async def _write(self, channel: Channel, target: ChatStatus) -> bool:
+        if channel.is_ended or channel.status is target:
+            return False  # already done, by us before a crash or by a lazy path: repair only
+        if target is ChatStatus.ENDED:
+            await self.profiles.sync([SYSTEM_PROFILE])
+            await self.chat.set_status(channel.id, ChatStatus.ENDED, notice=AUTO_END_NOTICE)
+        else:
+            await self.chat.set_status(channel.id, target)
+        return True

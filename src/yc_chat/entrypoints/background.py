@@ -1,0 +1,151 @@
+"""Background jobs of a process: the inbox worker and the lifecycle scheduler.
+
+Both are loops of passes of a domain use case. The same jobs run inside `yc-chat serve`
+(started and stopped by the HTTP app's lifespan) and alone in `yc-chat worker`; several
+processes may run them at once (inbox leases and lifecycle claims keep their work apart).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from yc_chat.adapters.stream_events import decode_stream_event
+from yc_chat.domain.inbox import RetryPolicy
+from yc_chat.domain.metrics import NO_METRICS
+from yc_chat.domain.service import ChatService
+from yc_chat.domain.usecases import ProcessInboxEvents
+from yc_chat.domain.usecases.inbox import PassOutcome
+from yc_chat.entrypoints.settings import WorkerSettings
+from yc_chat.ports import Clock, EventInbox, Metrics
+
+logger = logging.getLogger("yc_chat.worker")
+
+# After a failed pass (a store outage), wait before the next, whatever the job's cadence.
+ERROR_DELAY_SECONDS = 5.0
+
+
+class Loop:
+    """Runs `step` again and again; `step` returns how many seconds to wait before the next.
+
+    `wake()` cuts a wait short (a webhook was just recorded here); `stop()` lets the pass in
+    progress finish (up to a grace period) and then cancels it.
+    """
+
+    def __init__(self, name: str, step: Callable[[], Awaitable[float]]) -> None:
+        self.name = name
+        self._step = step
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Run the loop in a task of the current event loop."""
+        if self._task is None:
+            self._task = asyncio.create_task(self.run(), name=f"yc-chat-{self.name}")
+
+    def wake(self) -> None:
+        """Start the next pass now rather than after the wait."""
+        self._wakeup.set()
+
+    def stopping(self) -> bool:
+        """Whether `stop()` was called (a call: its answer changes across awaits)."""
+        return self._stopping
+
+    async def run(self) -> None:
+        """Passes until stopped."""
+        while not self.stopping():
+            try:
+                delay = await self._step()
+            except Exception:
+                logger.exception("background pass failed", extra={"job": self.name})
+                delay = ERROR_DELAY_SECONDS
+            if self.stopping():
+                break
+            if delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=delay)
+            self._wakeup.clear()
+
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Finish the current pass (at most `grace_seconds`), then end the loop."""
+        self._stopping = True
+        self._wakeup.set()
+        task, self._task = self._task, None
+        if task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=grace_seconds)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def build_processor(
+    *,
+    service: ChatService,
+    inbox: EventInbox,
+    clock: Clock,
+    settings: WorkerSettings,
+    metrics: Metrics = NO_METRICS,
+) -> ProcessInboxEvents:
+    """The worker's use case over this service's event handler."""
+    return ProcessInboxEvents(
+        inbox=inbox,
+        handle=service.handle_chat_event,
+        decode=decode_stream_event,
+        clock=clock,
+        lease_for=timedelta(seconds=settings.lease_seconds),
+        policy=RetryPolicy(
+            max_attempts=settings.max_attempts,
+            base_delay=timedelta(seconds=settings.retry_base_seconds),
+            max_delay=timedelta(seconds=settings.retry_max_seconds),
+        ),
+        metrics=metrics,
+        batch_size=settings.batch_size,
+    )
+
+
+def inbox_worker(process: ProcessInboxEvents, settings: WorkerSettings) -> Loop:
+    """The worker loop: passes back to back while events are due, else every poll interval."""
+
+    async def step() -> float:
+        handled = await process()
+        for item in handled:
+            _log(item)
+        return 0.0 if handled else settings.poll_seconds
+
+    return Loop("inbox-worker", step)
+
+
+def _log(item: PassOutcome) -> None:
+    extra = {"event_id": item.event_id, "kind": item.kind, "attempts": item.attempts}
+    if item.result == "processed":
+        logger.info("webhook event handled", extra=extra)
+    elif item.result == "retry":
+        logger.warning("webhook event failed, will retry", extra={**extra, "reason": item.reason})
+    elif item.result == "parked":
+        logger.error("webhook event parked", extra={**extra, "reason": item.reason})
+    else:
+        logger.warning("webhook event lease lost to another worker", extra=extra)
+
+
+def lifecycle_scheduler(service: ChatService, clock: Clock, interval_seconds: float) -> Loop:
+    """The lifecycle loop: every interval, and exactly at the next known opening time."""
+
+    async def step() -> float:
+        run = await service.advance_lifecycle()
+        if run.transitions:
+            logger.info("chat lifecycle transitions", extra={"count": run.transitions})
+        delay = interval_seconds
+        if run.next_opening is not None:
+            until = (run.next_opening - clock.now()).total_seconds()
+            if until > 0:  # in the past: a claim held elsewhere; the interval will do
+                delay = min(delay, until)
+        return delay
+
+    return Loop("lifecycle", step)

@@ -1,0 +1,242 @@
+"""The worker's pass (ProcessInboxEvents): at least once, retried with backoff, parked after
+the limit; and HandleChatEvent's once-per-recipient pushes across retries."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.mongo_double.stores import mongo_stores
+from tests.unit.world import World, build_world
+from yc_chat.adapters.memory import InMemoryEventInbox
+from yc_chat.adapters.metrics import PrometheusMetrics
+from yc_chat.adapters.stream_events import decode_stream_event
+from yc_chat.domain.events import ChatEvent
+from yc_chat.domain.inbox import InboxState, RetryPolicy
+from yc_chat.domain.metrics import Counted
+from yc_chat.domain.model import Notification, OrgId, PushOutcome, UserId
+from yc_chat.domain.usecases import ProcessInboxEvents
+
+NURSE, VET, VET2 = UserId("nurse-1"), UserId("vet-1"), UserId("vet-2")
+POLICY = RetryPolicy(
+    max_attempts=3, base_delay=timedelta(seconds=2), max_delay=timedelta(seconds=30)
+)
+
+
+def message(channel_id: str, sender: str = "nurse-1", text: str = "hello") -> bytes:
+    return json.dumps(
+        {"type": "message.new", "channel_id": channel_id,
+         "message": {"text": text, "user": {"id": sender}}}
+    ).encode()  # fmt: skip
+
+
+class Flaky:
+    """A handler that fails its first `failures` calls, then hands over to the real one."""
+
+    def __init__(self, world: World, failures: int) -> None:
+        self.world = world
+        self.failures = failures
+        self.calls = 0
+
+    async def __call__(self, *, event_id: str, event: ChatEvent) -> None:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise ConnectionError(f"provider down (call {self.calls})")
+        await self.world.service.handle_chat_event(event_id=event_id, event=event)
+
+
+def processor(
+    world: World, inbox: Any, handle: Any, metrics: PrometheusMetrics | None = None
+) -> ProcessInboxEvents:
+    return ProcessInboxEvents(
+        inbox=inbox,
+        handle=handle,
+        decode=decode_stream_event,
+        clock=world.clock,
+        lease_for=timedelta(seconds=60),
+        policy=POLICY,
+        metrics=metrics or PrometheusMetrics(),
+        jitter=lambda: 1.0,
+    )
+
+
+async def group(world: World) -> str:
+    ref = await world.service.create_group(
+        caller=NURSE, created_by=NURSE, org_id=OrgId("org-1"), name="G", member_ids=[VET, VET2]
+    )
+    return ref.channel_id
+
+
+async def record(world: World, inbox: Any, event_id: str, body: bytes) -> None:
+    assert await inbox.record(
+        event_id, event_type="message.new", payload=body, received_at=world.clock.now()
+    )
+
+
+@pytest.fixture
+async def world() -> World:
+    return await build_world()
+
+
+async def test_a_handler_that_fails_twice_then_succeeds_ends_processed(world: World) -> None:
+    inbox, metrics = InMemoryEventInbox(), PrometheusMetrics()
+    handler = Flaky(world, failures=2)
+    work = processor(world, inbox, handler, metrics)
+    await record(world, inbox, "e1", message(await group(world)))
+
+    [first] = await work()
+    assert (first.result, first.attempts) == ("retry", 1)
+    event = await inbox.get("e1")
+    assert event is not None and event.state is InboxState.PENDING
+    assert event.due_at == world.clock.now() + timedelta(seconds=2)  # base delay, full jitter
+    assert event.last_error == "ConnectionError: provider down (call 1)"
+    assert await work() == []  # not due yet
+
+    world.clock.advance(timedelta(seconds=2))
+    [second] = await work()
+    assert second.result == "retry"
+    assert (await inbox.get("e1")).due_at == world.clock.now() + timedelta(seconds=4)  # type: ignore[union-attr]
+
+    world.clock.advance(timedelta(seconds=4))
+    [third] = await work()
+    assert (third.result, third.attempts) == ("processed", 3)
+    assert (await inbox.get("e1")).state is InboxState.DONE  # type: ignore[union-attr]
+    assert sorted(n.recipient_id for n in world.notifier.sent) == [VET, VET2]
+    assert metrics.total(Counted.EVENTS_FAILED) == 2
+    assert metrics.value(Counted.EVENTS_PROCESSED, kind="message_posted") == 1
+
+
+async def test_a_handler_that_always_fails_ends_parked_with_its_reason(world: World) -> None:
+    inbox, metrics = InMemoryEventInbox(), PrometheusMetrics()
+    handler = Flaky(world, failures=10**6)
+    work = processor(world, inbox, handler, metrics)
+    await record(world, inbox, "doomed", message(await group(world)))
+    results = []
+    for _ in range(10):
+        results.extend(item.result for item in await work())
+        world.clock.advance(timedelta(minutes=5))
+    assert results == ["retry", "retry", "parked"]
+    [parked] = await inbox.parked(limit=10)
+    assert (parked.id, parked.attempts) == ("doomed", 3)
+    assert parked.last_error == "ConnectionError: provider down (call 3)"
+    assert metrics.value(Counted.EVENTS_PARKED, kind="message_posted") == 1
+    assert world.notifier.sent == []
+
+    # `yc-chat events retry` replays it; once the provider is back it goes through.
+    handler.failures = 0
+    assert await inbox.retry_parked("doomed", now=world.clock.now())
+    [replayed] = await work()
+    assert replayed.result == "processed"
+    assert len(world.notifier.sent) == 2
+
+
+async def test_an_undecodable_record_is_parked_at_once(world: World) -> None:
+    inbox = InMemoryEventInbox()
+    work = processor(world, inbox, Flaky(world, failures=0))
+    await record(world, inbox, "junk", b"not json")
+    [outcome] = await work()
+    assert (outcome.result, outcome.attempts) == ("parked", 1)
+    assert "cannot decode" in (outcome.reason or "")
+
+
+async def test_an_event_whose_workers_keep_dying_is_parked(world: World) -> None:
+    inbox = InMemoryEventInbox()
+    work = processor(world, inbox, Flaky(world, failures=0))
+    await record(world, inbox, "killer", message(await group(world)))
+    for n in range(POLICY.max_attempts):  # each lease lapses: its worker died mid-handling
+        now = world.clock.now()
+        assert len(await inbox.lease(now=now, until=now, limit=1, lease_id=f"dead-{n}")) == 1
+    [outcome] = await work()
+    assert (outcome.result, outcome.kind) == ("parked", "unfinished")
+    assert world.notifier.sent == []
+
+
+@asynccontextmanager
+async def memory_inbox() -> AsyncIterator[Any]:
+    yield InMemoryEventInbox()
+
+
+@asynccontextmanager
+async def beanie_inbox() -> AsyncIterator[Any]:
+    async with mongo_stores() as stores:
+        yield stores.inbox
+
+
+@pytest.mark.parametrize("open_inbox", [memory_inbox, beanie_inbox], ids=["memory", "beanie"])
+async def test_concurrent_workers_handle_each_event_once(world: World, open_inbox: Any) -> None:
+    async with open_inbox() as inbox:
+        handled: list[str] = []
+
+        async def handle(*, event_id: str, event: ChatEvent) -> None:
+            handled.append(event_id)
+            await asyncio.sleep(0)
+
+        for i in range(40):
+            await record(world, inbox, f"e{i:02d}", message("ch"))
+        workers = [processor(world, inbox, handle) for _ in range(4)]
+        await asyncio.gather(*(w.drain() for w in workers))
+        assert sorted(handled) == [f"e{i:02d}" for i in range(40)]
+        assert (await inbox.counts())[InboxState.DONE] == 40
+
+
+class PartlyDown:
+    """A notifier whose provider cannot reach `down` yet: RETRY for them, SENT for others."""
+
+    def __init__(self, down: set[UserId]) -> None:
+        self.down = down
+        self.sent: list[Notification] = []
+
+    async def notify(self, notifications: Sequence[Notification]) -> Sequence[PushOutcome]:
+        outcomes = []
+        for notification in notifications:
+            if notification.recipient_id in self.down:
+                outcomes.append(PushOutcome.RETRY)
+            else:
+                self.sent.append(notification)
+                outcomes.append(PushOutcome.SENT)
+        return outcomes
+
+
+async def test_a_retry_pushes_only_to_recipients_still_owed(world: World) -> None:
+    notifier = PartlyDown({VET2})
+    service = world.service
+    handler = type(service.handle_chat_event)(
+        directory=world.directory,
+        appointments=world.appointments,
+        chat=world.chat,  # type: ignore[arg-type]
+        notifier=notifier,
+        fingerprints=world.fingerprints,
+        event_log=service.handle_chat_event.event_log,
+    )
+    inbox = InMemoryEventInbox()
+    work = processor(world, inbox, handler)
+    await record(world, inbox, "e1", message(await group(world)))
+    [first] = await work()
+    assert first.result == "retry" and "1 of 2 pushes" in (first.reason or "")
+    assert [n.recipient_id for n in notifier.sent] == [VET]
+    notifier.down.clear()
+    for _ in range(3):  # redeliveries and retries alike
+        world.clock.advance(timedelta(minutes=1))
+        await work()
+    assert sorted(n.recipient_id for n in notifier.sent) == [VET, VET2]
+
+
+@given(
+    attempt=st.integers(min_value=1, max_value=60),
+    jitter=st.floats(min_value=0, max_value=1, exclude_max=True),
+)
+def test_backoff_is_exponential_capped_and_jittered_into_its_upper_half(
+    attempt: int, jitter: float
+) -> None:
+    delay = POLICY.delay(attempt, jitter)
+    nominal = min(POLICY.base_delay * 2 ** min(attempt - 1, 30), POLICY.max_delay)
+    assert nominal / 2 <= delay <= nominal
+    assert delay <= POLICY.max_delay
