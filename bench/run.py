@@ -8,11 +8,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import directory_bench, webhook_bench
+from bench import beanie_typeahead, directory_bench, webhook_bench
 
 
 async def collect() -> str:
-    sections = [await directory_bench.run(), await webhook_bench.run()]
+    sections = [
+        await directory_bench.run(),
+        await beanie_typeahead.run(),
+        await webhook_bench.run(),
+    ]
     return "\n\n".join(sections)
 
 
