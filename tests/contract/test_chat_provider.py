@@ -626,3 +626,32 @@ async def test_open_rooms_let_every_member_write(
     channel = await chat_provider.get_channel(spec.id)
     assert channel is not None
     assert channel.last_message_text == "hello"
+
+
+async def test_update_details_rewrites_descriptive_data_only(
+    chat_provider: ChatProvider,
+) -> None:
+    spec = client_spec("apt_details")
+    await chat_provider.open_channel(spec)
+    ended = await chat_provider.set_status(spec.id, ChatStatus.ENDED, notice="closed")
+    renamed = attrs.evolve(
+        spec,
+        name="Chat with Someone Else",
+        pet_owner_name="Someone Else",
+        vet_id=VET_2,
+        status=ChatStatus.ACTIVE,  # must not reopen anything
+        org_id=ORG_B,  # nor move the channel to another org
+    )
+    updated = await chat_provider.update_details(spec.id, renamed)
+    assert (updated.name, updated.pet_owner_name, updated.vet_id) == (
+        "Chat with Someone Else",
+        "Someone Else",
+        VET_2,
+    )
+    assert (updated.status, updated.frozen, updated.org_id) == (
+        ChatStatus.ENDED,
+        True,
+        spec.org_id,
+    )
+    assert updated.members == ended.members
+    assert updated.last_message_text == "closed"

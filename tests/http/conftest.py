@@ -143,6 +143,10 @@ class SpyChat:
         self.writes.append(("set_status", (channel_id, status)))
         return await self.inner.set_status(channel_id, status, notice=notice)
 
+    async def update_details(self, channel_id: ChannelId, spec: ChannelSpec) -> Channel:
+        self.writes.append(("update_details", channel_id))
+        return await self.inner.update_details(channel_id, spec)
+
     async def change_members(
         self,
         channel_id: ChannelId,

@@ -195,3 +195,41 @@ async def test_repeated_tokens_cost_no_profile_write_until_the_profile_changes(
     await world.service.connect_user(caller=PET, user_id=PET)
     assert world.chat.calls["upsert_profiles"] == 2
     assert world.chat.upserted[-1][0].name == "Samuel Lee"
+
+
+async def test_reassigned_and_renamed_appointment_updates_the_chat_data(world: World) -> None:
+    import attrs
+
+    ref = await world.service.open_appointment_chat(caller=PET, appointment_id=SOON)
+    record = await world.appointments.get(SOON)
+    assert record is not None
+    moved = attrs.evolve(
+        record,
+        vet_id=UserId("vet-2"),
+        pet_owner_name="Samantha Lee",
+        starts_at=record.starts_at + timedelta(hours=2),
+    )
+    await world.appointments.put(moved)
+    await world.service.open_appointment_chat(caller=UserId("vet-2"), appointment_id=SOON)
+    channel = await world.channel(ref.channel_id)
+    assert (channel.vet_id, channel.pet_owner_name) == ("vet-2", "Samantha Lee")
+    assert channel.appointment_time == moved.starts_at
+    assert channel.name == "Chat with Samantha Lee"
+    mine = await world.service.list_my_channels(caller=UserId("vet-2"), role="vet")
+    assert [c.id for c in mine.channels] == [ref.channel_id]
+    assert mine.channels[0].name == "Chat with Samantha Lee"
+    assert (await world.service.list_my_channels(caller=VET, role="vet")).channels == ()
+
+
+async def test_an_ended_chat_is_not_handed_to_a_new_vet(world: World) -> None:
+    import attrs
+
+    ref = await world.service.open_appointment_chat(caller=PET, appointment_id=SOON)
+    await world.service.end_chat(caller=VET, channel_id=ref.channel_id)
+    record = await world.appointments.get(SOON)
+    assert record is not None
+    await world.appointments.put(attrs.evolve(record, vet_id=UserId("vet-2")))
+    await world.service.open_appointment_chat(caller=PET, appointment_id=SOON)
+    channel = await world.channel(ref.channel_id)
+    assert channel.members == {PET, VET}
+    assert channel.is_ended

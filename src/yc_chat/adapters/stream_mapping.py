@@ -156,6 +156,15 @@ def channel_data(spec: ChannelSpec) -> dict[str, object]:
     return data
 
 
+# What a channel is (and its lifecycle) never changes through a details update.
+_IDENTITY_FIELDS: Final = frozenset({CATEGORY, ORG_ID, IS_GROUP, STATUS, READ_ONLY, FROZEN})
+
+
+def details_data(spec: ChannelSpec) -> dict[str, object]:
+    """The descriptive custom fields of `spec`, for a partial update of an existing channel."""
+    return {k: v for k, v in channel_data(spec).items() if k not in _IDENTITY_FIELDS}
+
+
 def custom_data(channel: Mapping[str, object]) -> dict[str, object]:
     """The custom data of a Stream channel object (what a full update must send back)."""
     return {key: value for key, value in channel.items() if key not in STREAM_CHANNEL_FIELDS}

@@ -50,6 +50,12 @@ class ChatProvider(Protocol):
         The notice is posted before the channel freezes, in the same provider call.
         """
 
+    async def update_details(self, channel_id: ChannelId, spec: ChannelSpec) -> Channel:
+        """Rewrite the descriptive data (name, appointment and people fields) from `spec`.
+
+        Category, org, status, frozen and members are left as they are.
+        """
+
     async def change_members(
         self,
         channel_id: ChannelId,

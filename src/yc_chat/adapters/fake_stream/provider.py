@@ -139,6 +139,14 @@ class FakeStreamChatProvider:
             )
             return self._to_domain(updated)
 
+    async def update_details(self, channel_id: ChannelId, spec: ChannelSpec) -> Channel:
+        """Rewrite the descriptive custom data from `spec` in one partial update."""
+        with _translated_errors():
+            updated = self._state.update_channel_partial(
+                mapping.CHANNEL_TYPE, channel_id, set_fields=mapping.details_data(spec)
+            )
+            return self._to_domain(updated)
+
     async def change_members(
         self,
         channel_id: ChannelId,

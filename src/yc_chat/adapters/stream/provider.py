@@ -235,6 +235,20 @@ class StreamChatProvider:
         )
         return await self._require(channel_id)
 
+    async def update_details(self, channel_id: ChannelId, spec: ChannelSpec) -> Channel:
+        """Rewrite the descriptive custom data from `spec` in one partial update."""
+        if not is_valid_channel_id(channel_id):
+            raise _channel_not_found()
+        details = mapping.details_data(spec)
+        await self._call(
+            "UpdateChannelPartial",
+            lambda: self._client.channel(mapping.CHANNEL_TYPE, channel_id).update_partial(
+                copy.deepcopy(details)
+            ),
+            idempotent=True,  # setting the same fields twice is harmless
+        )
+        return await self._require(channel_id)
+
     async def change_members(
         self,
         channel_id: ChannelId,

@@ -14,6 +14,7 @@ from yc_chat.domain.model import (
     Appointment,
     AppointmentId,
     Channel,
+    ChannelData,
     ChannelRef,
     ChannelSpec,
     ChatCategory,
@@ -48,6 +49,20 @@ def appointment_spec(appointment: Appointment, status: ChatStatus) -> ChannelSpe
         pet_owner_name=appointment.pet_owner_name,
         pet_name=appointment.pet_name,
         vet_id=appointment.vet_id,
+    )
+
+
+def _details(channel: ChannelData) -> tuple[object, ...]:
+    """The descriptive data an appointment chat copies from its record."""
+    time = channel.appointment_time
+    return (
+        channel.name,
+        # Providers keep milliseconds; finer digits must not count as a reschedule.
+        time.replace(microsecond=time.microsecond // 1000 * 1000) if time else None,
+        channel.pet_owner_id,
+        channel.pet_owner_name,
+        channel.pet_name,
+        channel.vet_id,
     )
 
 
@@ -135,14 +150,20 @@ class OpenAppointmentChat:
                 "A different channel already uses this appointment's id",
                 code=errors.CODE_CHANNEL_EXISTS,
             )
-        wanted = frozenset({record.pet_owner_id, record.vet_id})
-        if channel.members != wanted:
+        if channel.is_ended:
+            # Closed for good: a later reassignment must not hand its history to anyone.
+            return channel
+        wanted = appointment_spec(record, channel.status)
+        if channel.members != wanted.members:
             # The host reassigned the appointment: the chat follows the record.
             channel = await self.chat.change_members(
-                channel.id, add=wanted - channel.members, remove=channel.members - wanted
+                channel.id,
+                add=wanted.members - channel.members,
+                remove=channel.members - wanted.members,
             )
-        if channel.is_ended:
-            return channel
+        if _details(channel) != _details(wanted):
+            # Rescheduled or renamed: frontends read names, times and role ids from the data.
+            channel = await self.chat.update_details(channel.id, wanted)
         if channel.status is ChatStatus.PENDING and record.status_at(now) is (ChatStatus.ACTIVE):
             channel = await self.chat.set_status(channel.id, ChatStatus.ACTIVE)
         return channel
