@@ -55,9 +55,8 @@ QUERY_CHANNELS_MAX_OFFSET: Final = 1000
 # Stream's batch limit for upserting users.
 UPSERT_USERS_BATCH: Final = 100
 
-# Fields of Stream's channel object that are Stream's, not custom data: a full update must
-# not send them back (Stream maintains them or they are set through other calls).
-STREAM_CHANNEL_FIELDS: Final = frozenset(
+# Channel fields Stream maintains itself: custom data may not use these names.
+STREAM_MAINTAINED_CHANNEL_FIELDS: Final = frozenset(
     {
         "id",
         "type",
@@ -72,6 +71,12 @@ STREAM_CHANNEL_FIELDS: Final = frozenset(
         "members",
         "config",
         "own_capabilities",
+    }
+)
+# Fields of Stream's channel object that are Stream's, not custom data: a full update must
+# not send them back (Stream maintains them or they are set through other calls).
+STREAM_CHANNEL_FIELDS: Final = STREAM_MAINTAINED_CHANNEL_FIELDS | frozenset(
+    {
         "frozen",
         "disabled",
         "hidden",

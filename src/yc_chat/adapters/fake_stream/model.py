@@ -43,6 +43,7 @@ from yc_chat.adapters.fake_stream.errors import (
     message_too_long,
     not_allowed,
 )
+from yc_chat.adapters.stream_mapping import STREAM_MAINTAINED_CHANNEL_FIELDS
 
 Clock = Callable[[], datetime]
 Event = dict[str, object]
@@ -108,23 +109,7 @@ CONFIG_OVERRIDE_KEYS: Final = frozenset(
 _GRANT_PATTERN: Final = re.compile(r"^!?[a-z][a-z0-9-]{0,99}\Z")
 
 # Channel fields Stream maintains itself; custom data may not use these names.
-READ_ONLY_CHANNEL_FIELDS: Final = frozenset(
-    {
-        "id",
-        "type",
-        "cid",
-        "created_at",
-        "updated_at",
-        "deleted_at",
-        "last_message_at",
-        "created_by",
-        "created_by_id",
-        "member_count",
-        "members",
-        "config",
-        "own_capabilities",
-    }
-)
+READ_ONLY_CHANNEL_FIELDS: Final = STREAM_MAINTAINED_CHANNEL_FIELDS
 READ_ONLY_USER_FIELDS: Final = frozenset(
     {"created_at", "updated_at", "last_active", "online", "deactivated_at", "deleted_at"}
 )
