@@ -15,6 +15,7 @@ from tests.mongo_double.stores import mongo_stores
 from yc_chat.adapters.beanie import MongoStores
 from yc_chat.adapters.memory import (
     InMemoryAppointments,
+    InMemoryChannelLocks,
     InMemoryDevices,
     InMemoryDirectory,
     InMemoryEventInbox,
@@ -67,4 +68,8 @@ FINGERPRINT_STORES: dict[str, Factory] = {
 EVENT_INBOXES: dict[str, Factory] = {
     "memory": _memory(InMemoryEventInbox),
     "beanie": _beanie(lambda stores: stores.inbox),
+}
+CHANNEL_LOCKS: dict[str, Factory] = {
+    "memory": _memory(InMemoryChannelLocks),
+    "beanie": _beanie(lambda stores: stores.locks),
 }

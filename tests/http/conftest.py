@@ -17,6 +17,7 @@ from yc_chat.adapters.clock import FixedClock
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
 from yc_chat.adapters.memory import (
     InMemoryAppointments,
+    InMemoryChannelLocks,
     InMemoryDevices,
     InMemoryDirectory,
     InMemoryEventInbox,
@@ -287,6 +288,7 @@ async def make_world() -> AsyncIterator[WorldFactory]:
             notifier=notifier,
             fingerprints=InMemoryFingerprints(),
             event_log=InMemoryEventLog(),
+            locks=InMemoryChannelLocks(),
             clock=clock,
             metrics=metrics,
         )

@@ -31,6 +31,7 @@ from yc_chat.adapters.clock import FixedClock
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
 from yc_chat.adapters.memory import (
     InMemoryAppointments,
+    InMemoryChannelLocks,
     InMemoryDevices,
     InMemoryDirectory,
     InMemoryEventLog,
@@ -133,6 +134,7 @@ def _build_app() -> Litestar:
         notifier=RecordingNotifier(),
         fingerprints=InMemoryFingerprints(),
         event_log=InMemoryEventLog(),
+        locks=InMemoryChannelLocks(),
         clock=clock,
     )
     return create_app(service=service, settings=default_settings())

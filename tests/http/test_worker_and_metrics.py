@@ -124,6 +124,7 @@ def double_mongo(monkeypatch: pytest.MonkeyPatch) -> DoubleClient:
                 event_log=mongo.event_log,
                 inbox=mongo.inbox,
                 fingerprints=mongo.fingerprints,
+                locks=mongo.locks,
                 persistent=True,
                 probe=mongo.ping,
             )

@@ -49,6 +49,7 @@ class Instance:
             notifier=self.notifier,
             fingerprints=stores.fingerprints,
             event_log=stores.event_log,
+            locks=stores.locks,
             clock=clock,
         )
         self.app = create_app(

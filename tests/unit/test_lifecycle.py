@@ -18,6 +18,7 @@ from yc_chat.adapters.fake_stream import FakeStreamChatProvider
 from yc_chat.adapters.fake_stream.model import StreamState
 from yc_chat.adapters.memory import (
     InMemoryAppointments,
+    InMemoryChannelLocks,
     InMemoryDevices,
     InMemoryDirectory,
     InMemoryEventLog,
@@ -83,6 +84,7 @@ async def memory_stores() -> AsyncIterator[dict[str, Any]]:
         "devices": InMemoryDevices(),
         "fingerprints": InMemoryFingerprints(),
         "event_log": InMemoryEventLog(),
+        "locks": InMemoryChannelLocks(),
     }
 
 
@@ -95,6 +97,7 @@ async def beanie_stores() -> AsyncIterator[dict[str, Any]]:
             "devices": stores.devices,
             "fingerprints": stores.fingerprints,
             "event_log": stores.event_log,
+            "locks": stores.locks,
         }
 
 

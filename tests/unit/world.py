@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from yc_chat.adapters.fake_stream import FakeStreamChatProvider
 from yc_chat.adapters.fake_stream.model import StreamState
 from yc_chat.adapters.memory import (
     InMemoryAppointments,
+    InMemoryChannelLocks,
     InMemoryDevices,
     InMemoryDirectory,
     InMemoryEventLog,
@@ -92,12 +94,17 @@ FIXTURE: dict[str, Any] = {
 
 
 class CountingChat:
-    """Wraps a ChatProvider and counts calls per method, to check write budgets."""
+    """Wraps a ChatProvider and counts calls per method, to check write budgets.
+
+    `latency` (seconds) makes every call wait first, so that concurrent use cases
+    interleave between their reads and their writes, as over a network.
+    """
 
     def __init__(self, inner: FakeStreamChatProvider) -> None:
         self.inner = inner
         self.calls: Counter[str] = Counter()
         self.upserted: list[Sequence[UserProfile]] = []
+        self.latency = 0.0
 
     def __getattr__(self, name: str) -> Any:
         target = getattr(self.inner, name)
@@ -108,6 +115,8 @@ class CountingChat:
             self.calls[name] += 1
             if name == "upsert_profiles":
                 self.upserted.append(args[0])
+            if self.latency:
+                await asyncio.sleep(self.latency)
             return await target(*args, **kwargs)
 
         return counted
@@ -124,6 +133,7 @@ class World:
     state: StreamState
     chat: CountingChat
     clock: FixedClock
+    locks: InMemoryChannelLocks
 
     def messages(self, channel_id: str) -> list[tuple[str, str, str]]:
         """(user id, type, text) of every message in the channel, in order."""
@@ -144,6 +154,7 @@ async def build_world(now: datetime = NOW) -> World:
     devices = InMemoryDevices()
     notifier = RecordingNotifier()
     fingerprints = InMemoryFingerprints()
+    locks = InMemoryChannelLocks()
     counter = iter(range(1, 10_000))
     service = ChatService.build(
         directory=directory,
@@ -153,6 +164,7 @@ async def build_world(now: datetime = NOW) -> World:
         notifier=notifier,
         fingerprints=fingerprints,
         event_log=InMemoryEventLog(),
+        locks=locks,
         clock=clock,
         token_ttl=timedelta(hours=24),
         new_group_id=lambda: ChannelId(f"grp_test{next(counter)}"),
@@ -167,4 +179,5 @@ async def build_world(now: datetime = NOW) -> World:
         state=state,
         chat=chat,
         clock=clock,
+        locks=locks,
     )

@@ -34,6 +34,7 @@ from yc_chat.domain.usecases.tokens import DEFAULT_TOKEN_TTL
 if TYPE_CHECKING:
     from yc_chat.ports import (
         AppointmentStore,
+        ChannelLocks,
         ChatProvider,
         Clock,
         DeviceRegistry,
@@ -79,6 +80,7 @@ class ChatService:
         notifier: Notifier,
         fingerprints: ProfileFingerprints,
         event_log: EventLog,
+        locks: ChannelLocks,
         clock: Clock,
         token_ttl: timedelta = DEFAULT_TOKEN_TTL,
         new_group_id: Callable[[], ChannelId] = random_group_channel_id,
@@ -88,6 +90,9 @@ class ChatService:
     ) -> ChatService:
         """Wire every use case to the given ports.
 
+        `locks` must be shared by every instance serving the same chats (the memory one
+        serves a single process only): ending a chat and changing a group's members hold
+        it briefly, so concurrent requests post one system message per change.
         `auto_end_after`: end appointment chats this long after the appointment time (None:
         never automatically). `instance_id` names this instance in lifecycle claims
         (random when None).
@@ -118,10 +123,15 @@ class ChatService:
                 directory=directory, chat=chat, profiles=profiles, new_channel_id=new_group_id
             ),
             update_group_members=UpdateGroupMembers(
-                directory=directory, chat=chat, profiles=profiles
+                directory=directory, chat=chat, profiles=profiles, locks=locks, clock=clock
             ),
             end_chat=EndChat(
-                directory=directory, appointments=appointments, chat=chat, profiles=profiles
+                directory=directory,
+                appointments=appointments,
+                chat=chat,
+                profiles=profiles,
+                locks=locks,
+                clock=clock,
             ),
             search_colleagues=SearchColleagues(directory=directory),
             list_org_members=ListOrgMembers(directory=directory),

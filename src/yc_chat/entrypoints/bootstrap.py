@@ -24,6 +24,7 @@ from yc_chat.adapters.fake_stream import StreamState
 from yc_chat.adapters.memory import (
     Fixture,
     InMemoryAppointments,
+    InMemoryChannelLocks,
     InMemoryDevices,
     InMemoryDirectory,
     InMemoryEventInbox,
@@ -48,6 +49,7 @@ from yc_chat.entrypoints.stream_emulator import (
 )
 from yc_chat.ports import (
     AppointmentStore,
+    ChannelLocks,
     ChatProvider,
     Clock,
     DeviceRegistry,
@@ -80,6 +82,7 @@ class Stores:
     event_log: EventLog
     inbox: EventInbox
     fingerprints: ProfileFingerprints
+    locks: ChannelLocks
     persistent: bool
     probe: Probe
 
@@ -123,6 +126,7 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
                 event_log=mongo.event_log,
                 inbox=mongo.inbox,
                 fingerprints=mongo.fingerprints,
+                locks=mongo.locks,
                 persistent=True,
                 probe=mongo.ping,
             )
@@ -145,6 +149,7 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
         event_log=InMemoryEventLog(),
         inbox=InMemoryEventInbox(),
         fingerprints=InMemoryFingerprints(),
+        locks=InMemoryChannelLocks(),
         persistent=False,
         probe=always_ready,
     )
@@ -250,6 +255,7 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Asy
             notifier=notifier,
             fingerprints=stores.fingerprints,
             event_log=stores.event_log,
+            locks=stores.locks,
             clock=clock,
             token_ttl=settings.chat_token_ttl,
             metrics=metrics,

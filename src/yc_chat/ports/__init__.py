@@ -4,6 +4,7 @@ from yc_chat.domain.queries import ChannelPage, ChannelQuery, MemberPage
 from yc_chat.ports.chat import ChatProvider
 from yc_chat.ports.stores import (
     AppointmentStore,
+    ChannelLocks,
     Clock,
     DeviceRegistry,
     Directory,
@@ -17,6 +18,7 @@ from yc_chat.ports.stores import (
 
 __all__ = [
     "AppointmentStore",
+    "ChannelLocks",
     "ChannelPage",
     "ChannelQuery",
     "ChatProvider",

@@ -5,7 +5,7 @@ stores = await open_mongo_stores("mongodb://db:27017", "yc_chat")
 try:
     service = ChatService.build(directory=stores.directory, appointments=stores.appointments,
                                 devices=stores.devices, event_log=stores.event_log,
-                                fingerprints=stores.fingerprints, ...)
+                                fingerprints=stores.fingerprints, locks=stores.locks, ...)
 finally:
     await stores.close()
 ```
@@ -24,6 +24,8 @@ keys, and the indexes created when the stores open:
 - `chat_webhook_inbox` (`_id` webhook id): (state, dueAt) for leases; (state, finishedAt);
   TTL on expireAt (done events, 7 days after finishing).
 - `chat_profile_fingerprints` (`_id` user id).
+- `chat_locks` (`_id` lock key, e.g. `end:{channel}`): TTL on until (1 hour after it
+  lapses).
 
 Every operation is a single-document atomic write or a read; PyMongo errors surface as
 `ProviderUnavailable` (503). Typeahead queries are anchored, escaped prefixes on the
@@ -36,11 +38,17 @@ from yc_chat.adapters.beanie.appointments import BeanieAppointments
 from yc_chat.adapters.beanie.directory import BeanieDirectory
 from yc_chat.adapters.beanie.inbox import BeanieEventInbox
 from yc_chat.adapters.beanie.settings import CollectionNames, MongoOptions
-from yc_chat.adapters.beanie.small_stores import BeanieDevices, BeanieEventLog, BeanieFingerprints
+from yc_chat.adapters.beanie.small_stores import (
+    BeanieChannelLocks,
+    BeanieDevices,
+    BeanieEventLog,
+    BeanieFingerprints,
+)
 from yc_chat.adapters.beanie.stores import MongoClient, MongoStores, open_mongo_stores
 
 __all__ = [
     "BeanieAppointments",
+    "BeanieChannelLocks",
     "BeanieDevices",
     "BeanieDirectory",
     "BeanieEventInbox",

@@ -2,7 +2,7 @@
 
 Stored field names are camelCase (`orgId`, `chatOpensAt`), like the contract's JSON; the
 Python attributes are snake_case. Natural keys are the `_id` where one exists (user, org,
-appointment, device token, webhook event id, user of a fingerprint), so uniqueness there
+appointment, device token, webhook event id, user of a fingerprint, lock key), so uniqueness there
 is MongoDB's own. Collection names are set by `open_mongo_stores` from `CollectionNames`.
 """
 
@@ -21,6 +21,10 @@ from yc_chat.domain.model import UserKind
 # expire after this (TTL indexes; MongoDB removes them in the background), so the
 # collections stay small while redeliveries are still recognised.
 WEBHOOK_EVENT_RETENTION_SECONDS = 7 * 24 * 3600
+# Lapsed channel locks are removed this long after their `until` (by MongoDB's clock; lock
+# decisions use the caller's clock). Any lapsed lock may be taken over anyway: this only
+# keeps crashed holders' locks from piling up, with a margin for clocks that disagree.
+CHANNEL_LOCK_RETENTION_SECONDS = 3600
 
 
 def _mongo_alias(name: str) -> str:
@@ -167,6 +171,27 @@ class WebhookEventDocument(Document):
         ]
 
 
+class ChannelLockDocument(Document):
+    """A short-lived lock (`end:{channel}`, `members:{channel}`); `_id` is the key, so at most
+    one owner holds it. It lapses at `until`; the TTL index later removes it."""
+
+    model_config = _CONFIG
+
+    id: str  # type: ignore[assignment]
+    owner: str
+    until: datetime
+
+    class Settings:
+        name: ClassVar[str] = "chat_locks"
+        indexes: ClassVar[list[IndexModel]] = [
+            IndexModel(
+                [("until", ASCENDING)],
+                name="expire_locks",
+                expireAfterSeconds=CHANNEL_LOCK_RETENTION_SECONDS,
+            )
+        ]
+
+
 class InboxEventDocument(Document):
     """A received webhook event; `_id` is Stream's webhook id, so recording is one insert.
 
@@ -219,4 +244,5 @@ ALL_DOCUMENTS: tuple[type[Document], ...] = (
     WebhookEventDocument,
     InboxEventDocument,
     FingerprintDocument,
+    ChannelLockDocument,
 )

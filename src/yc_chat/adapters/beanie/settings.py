@@ -34,6 +34,7 @@ class CollectionNames:
     profile_fingerprints: str = attrs.field(
         default="chat_profile_fingerprints", validator=_collection_name
     )
+    channel_locks: str = attrs.field(default="chat_locks", validator=_collection_name)
 
     def __attrs_post_init__(self) -> None:
         names = attrs.astuple(self)

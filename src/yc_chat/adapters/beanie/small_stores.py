@@ -1,4 +1,5 @@
-"""Devices, processed webhook ids and profile fingerprints on MongoDB: one document per key."""
+"""Devices, processed webhook ids, channel locks and profile fingerprints on MongoDB: one
+document per key."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from datetime import UTC, datetime
 from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
-from yc_chat.adapters.beanie._queries import literal, literals, upsert_one
+from yc_chat.adapters.beanie._queries import literal, literals, to_millis, upsert_one
 from yc_chat.adapters.beanie.documents import (
+    ChannelLockDocument,
     DeviceDocument,
     FingerprintDocument,
     WebhookEventDocument,
@@ -65,6 +67,36 @@ class BeanieEventLog:
     @store_errors
     async def release(self, event_id: str) -> None:
         await WebhookEventDocument.get_pymongo_collection().delete_one({"_id": literal(event_id)})
+
+
+class BeanieChannelLocks:
+    """ChannelLocks: one document per key; acquiring is one conditional upsert.
+
+    The filter matches the key's document only when its lock has lapsed or is the caller's
+    own; otherwise the upsert tries to insert a second document with the same `_id` and
+    fails with DuplicateKeyError: someone else holds it. So two callers never both win.
+    """
+
+    @store_errors
+    async def acquire(self, key: str, *, owner: str, until: datetime, now: datetime) -> bool:
+        try:
+            await ChannelLockDocument.get_pymongo_collection().update_one(
+                {
+                    "_id": literal(key),
+                    "$or": [{"until": {"$lte": to_millis(now)}}, {"owner": literal(owner)}],
+                },
+                {"$set": {"owner": literal(owner), "until": to_millis(until)}},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
+    @store_errors
+    async def release(self, key: str, *, owner: str) -> None:
+        await ChannelLockDocument.get_pymongo_collection().delete_one(
+            {"_id": literal(key), "owner": literal(owner)}
+        )
 
 
 class BeanieFingerprints:

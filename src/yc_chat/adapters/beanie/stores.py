@@ -15,6 +15,7 @@ from yc_chat.adapters.beanie.directory import BeanieDirectory
 from yc_chat.adapters.beanie.documents import (
     ALL_DOCUMENTS,
     AppointmentDocument,
+    ChannelLockDocument,
     DeviceDocument,
     FingerprintDocument,
     InboxEventDocument,
@@ -26,12 +27,18 @@ from yc_chat.adapters.beanie.documents import (
 from yc_chat.adapters.beanie.errors import ping, unavailable
 from yc_chat.adapters.beanie.inbox import BeanieEventInbox
 from yc_chat.adapters.beanie.settings import CollectionNames, MongoOptions
-from yc_chat.adapters.beanie.small_stores import BeanieDevices, BeanieEventLog, BeanieFingerprints
+from yc_chat.adapters.beanie.small_stores import (
+    BeanieChannelLocks,
+    BeanieDevices,
+    BeanieEventLog,
+    BeanieFingerprints,
+)
 from yc_chat.domain.errors import ProviderUnavailable
 
 if TYPE_CHECKING:
     from yc_chat.ports import (
         AppointmentStore,
+        ChannelLocks,
         DeviceRegistry,
         Directory,
         DirectoryWriter,
@@ -66,6 +73,7 @@ class MongoStores:
     event_log: BeanieEventLog
     inbox: BeanieEventInbox
     fingerprints: BeanieFingerprints
+    locks: BeanieChannelLocks
     database: str
     collections: CollectionNames
     _client: MongoClient = attrs.field(alias="client", repr=False)
@@ -126,6 +134,7 @@ def _bind_collection_names(names: CollectionNames) -> None:
         (WebhookEventDocument, names.webhook_events),
         (InboxEventDocument, names.webhook_inbox),
         (FingerprintDocument, names.profile_fingerprints),
+        (ChannelLockDocument, names.channel_locks),
     ):
         document.Settings.name = name
 
@@ -193,6 +202,7 @@ async def _open(
         event_log=BeanieEventLog(),
         inbox=BeanieEventInbox(),
         fingerprints=BeanieFingerprints(),
+        locks=BeanieChannelLocks(),
         database=database,
         collections=collections,
         client=client,
@@ -212,6 +222,7 @@ if TYPE_CHECKING:
         EventLog,
         EventInbox,
         ProfileFingerprints,
+        ChannelLocks,
     ]:
         """Never called: mypy checks here that each store satisfies its port Protocol."""
         return (
@@ -222,4 +233,5 @@ if TYPE_CHECKING:
             stores.event_log,
             stores.inbox,
             stores.fingerprints,
+            stores.locks,
         )

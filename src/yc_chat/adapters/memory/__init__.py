@@ -4,6 +4,7 @@ from yc_chat.adapters.memory.appointments import InMemoryAppointments
 from yc_chat.adapters.memory.directory import InMemoryDirectory
 from yc_chat.adapters.memory.fixture import Fixture, FixtureError, load_fixture, parse_fixture, seed
 from yc_chat.adapters.memory.misc import (
+    InMemoryChannelLocks,
     InMemoryDevices,
     InMemoryEventInbox,
     InMemoryEventLog,
@@ -15,6 +16,7 @@ __all__ = [
     "Fixture",
     "FixtureError",
     "InMemoryAppointments",
+    "InMemoryChannelLocks",
     "InMemoryDevices",
     "InMemoryDirectory",
     "InMemoryEventInbox",

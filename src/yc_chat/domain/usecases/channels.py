@@ -22,13 +22,14 @@ from yc_chat.domain.model import (
     UserId,
 )
 from yc_chat.domain.queries import ChannelQuery
+from yc_chat.domain.usecases._locks import channel_lock
 from yc_chat.domain.usecases._support import ProfileSync, require_caller_membership, require_org
 from yc_chat.domain.usecases.appointments import client_chat_name
 from yc_chat.domain.usecases.lifecycle import AdvanceChatLifecycle
 from yc_chat.domain.validation import Problems
 
 if TYPE_CHECKING:
-    from yc_chat.ports import AppointmentStore, ChatProvider, Directory
+    from yc_chat.ports import AppointmentStore, ChannelLocks, ChatProvider, Clock, Directory
 
 CHANNELS_DEFAULT_LIMIT = 30
 CHANNELS_MAX_LIMIT = 100
@@ -47,6 +48,8 @@ class EndChat:
     appointments: AppointmentStore
     chat: ChatProvider
     profiles: ProfileSync
+    locks: ChannelLocks
+    clock: Clock
 
     async def __call__(self, *, caller: UserId, channel_id: ChannelId) -> Channel:
         problems = Problems()
@@ -75,17 +78,32 @@ class EndChat:
             )
 
         if not channel.is_ended:
-            actor = await self.directory.get_user(caller)
-            await self.profiles.sync([SYSTEM_PROFILE])
-            channel = await self.chat.set_status(
-                channel.id,
-                ChatStatus.ENDED,
-                notice=end_notice(actor.name if actor is not None else caller),
-            )
-        if appointment is not None:
+            channel = await self._end(channel, caller)
+        if appointment is not None and channel.is_ended:
             # Also repairs a record left behind by an earlier, interrupted end.
             await self.appointments.set_chat_status(appointment.id, ChatStatus.ENDED)
         return channel
+
+    async def _end(self, channel: Channel, caller: UserId) -> Channel:
+        """End it unless a concurrent end got there first: one closing notice, ever.
+
+        Whoever holds `end:{channel}` re-reads the channel and posts only if it is still
+        not ended. A caller that finds the lock held posts nothing and returns the channel
+        as it is now: the holder is ending it (or its lock lapses and a retry does).
+        """
+        async with channel_lock(self.locks, f"end:{channel.id}", clock=self.clock) as held:
+            fresh = await self.chat.get_channel(channel.id)
+            if fresh is None:
+                raise errors.NotFound("Channel not found", code=errors.CODE_CHANNEL_NOT_FOUND)
+            if not held or fresh.is_ended:
+                return fresh
+            actor = await self.directory.get_user(caller)
+            await self.profiles.sync([SYSTEM_PROFILE])
+            return await self.chat.set_status(
+                fresh.id,
+                ChatStatus.ENDED,
+                notice=end_notice(actor.name if actor is not None else caller),
+            )
 
 
 @attrs.frozen(kw_only=True)

@@ -23,6 +23,7 @@ from yc_chat.domain.model import (
     UserId,
     UserProfile,
 )
+from yc_chat.domain.usecases._locks import channel_lock
 from yc_chat.domain.usecases._support import (
     ProfileSync,
     dedupe,
@@ -34,7 +35,7 @@ from yc_chat.domain.usecases._support import (
 from yc_chat.domain.validation import Problems
 
 if TYPE_CHECKING:
-    from yc_chat.ports import ChatProvider, Directory
+    from yc_chat.ports import ChannelLocks, ChatProvider, Clock, Directory
 
 MAX_GROUP_NAME = 100
 # Stream returns at most 100 members with a channel's state, so larger groups could not be
@@ -145,9 +146,18 @@ def _channel_exists() -> errors.Conflict:
 
 @attrs.frozen(kw_only=True)
 class UpdateGroupMembers:
+    """Add and remove group members, announcing each real change in one system message.
+
+    Concurrent changes to one group are serialised by the `members:{group}` lock, so each
+    is decided on the state the previous one left: a repeated request changes nothing and
+    posts nothing. A request that finds the lock held is a 409 `change_in_progress`.
+    """
+
     directory: Directory
     chat: ChatProvider
     profiles: ProfileSync
+    locks: ChannelLocks
+    clock: Clock
 
     async def __call__(
         self,
@@ -189,13 +199,33 @@ class UpdateGroupMembers:
                 "The group's creator cannot be removed", code=errors.CODE_CANNOT_REMOVE_CREATOR
             )
 
-        to_add = frozenset(add) - group.members
-        to_remove = frozenset(remove) & group.members
-        if len((group.members | to_add) - to_remove) > MAX_GROUP_MEMBERS:
-            raise errors.Conflict(
-                f"A group has at most {MAX_GROUP_MEMBERS} members", code=errors.CODE_GROUP_FULL
-            )
-        if not to_add and not to_remove:
+        if not _has_change(group, *_effective_change(group, add, remove)):
+            return group  # nothing to do: no lock, no message
+        async with channel_lock(self.locks, f"members:{group.id}", clock=self.clock) as held:
+            if not held:
+                raise errors.Conflict(
+                    "Another change to this group is in progress, try again",
+                    code=errors.CODE_CHANGE_IN_PROGRESS,
+                )
+            # Decide on the state as it is now that no one else is changing it: a change
+            # that another caller made meanwhile is not made (nor announced) twice.
+            fresh = await self.chat.get_channel(group.id)
+            if fresh is None or fresh.category is not ChatCategory.GROUP:
+                raise errors.NotFound("Group not found", code=errors.CODE_GROUP_NOT_FOUND)
+            if fresh.is_ended:
+                raise errors.Conflict("This group has ended", code=errors.CODE_CHAT_ENDED)
+            return await self._apply(fresh, caller, add, remove, added)
+
+    async def _apply(
+        self,
+        group: Channel,
+        caller: UserId,
+        add: Sequence[UserId],
+        remove: Sequence[UserId],
+        added: Mapping[UserId, Membership],
+    ) -> Channel:
+        to_add, to_remove = _effective_change(group, add, remove)
+        if not _has_change(group, to_add, to_remove):
             return group
         users = dict(await self.directory.get_users({caller, *to_add, *to_remove}))
         await self.profiles.sync(
@@ -210,3 +240,19 @@ class UpdateGroupMembers:
         return await self.chat.change_members(
             group.id, add=to_add, remove=to_remove, notice=notice, posters=posters
         )
+
+
+def _effective_change(
+    group: Channel, add: Sequence[UserId], remove: Sequence[UserId]
+) -> tuple[frozenset[UserId], frozenset[UserId]]:
+    """Who would really join and leave: ids already in (for add) or out (for remove) drop."""
+    return frozenset(add) - group.members, frozenset(remove) & group.members
+
+
+def _has_change(group: Channel, to_add: frozenset[UserId], to_remove: frozenset[UserId]) -> bool:
+    """Whether there is a change to make; 409 group_full if it would overfill the group."""
+    if len((group.members | to_add) - to_remove) > MAX_GROUP_MEMBERS:
+        raise errors.Conflict(
+            f"A group has at most {MAX_GROUP_MEMBERS} members", code=errors.CODE_GROUP_FULL
+        )
+    return bool(to_add or to_remove)
