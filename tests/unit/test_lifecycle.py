@@ -202,3 +202,28 @@ async def test_without_auto_end_chats_stay_open(deployment: Deployment) -> None:
     await service.list_my_channels(caller=VET)
     assert await deployment.channel_status() is ChatStatus.ACTIVE
     assert deployment.system_messages() == []
+
+
+async def test_auto_end_racing_a_manual_end_posts_one_notice(deployment: Deployment) -> None:
+    # The double expires lock documents by the wall clock (MongoDB's TTL monitor), while
+    # this deployment's clock sits in January: locks here come from the memory adapter
+    # (the Beanie locks have their own contract suite, on real time).
+    deployment.stores["locks"] = InMemoryChannelLocks()
+    after = timedelta(minutes=30)
+    scheduler = deployment.instance("scheduler", auto_end=after)
+    clinic = deployment.instance("clinic")
+    deployment.clock.set(datetime(2026, 1, 15, 15, 0, tzinfo=UTC))
+    await scheduler.advance_lifecycle()  # opened
+    deployment.clock.set(datetime(2026, 1, 15, 15, 30, tzinfo=UTC))
+    deployment.chat.latency = 0.01  # every provider call yields, so the two interleave
+    await asyncio.gather(
+        scheduler.advance_lifecycle(), clinic.end_chat(caller=VET, channel_id=ChannelId(CHANNEL))
+    )
+    deployment.chat.latency = 0.0
+    assert len(deployment.system_messages()) == 1
+    assert await deployment.channel_status() is ChatStatus.ENDED
+    # Whichever lost the race, a later pass leaves the record ended and posts nothing more.
+    deployment.clock.set(datetime(2026, 1, 15, 15, 32, tzinfo=UTC))
+    await scheduler.advance_lifecycle()
+    assert await deployment.record_status() is ChatStatus.ENDED
+    assert len(deployment.system_messages()) == 1

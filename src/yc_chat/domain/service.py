@@ -103,6 +103,7 @@ class ChatService:
             chat=chat,
             clock=clock,
             profiles=profiles,
+            locks=locks,
             metrics=metrics,
             auto_end_after=auto_end_after,
             owner=instance_id or uuid.uuid4().hex,

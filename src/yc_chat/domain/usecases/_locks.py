@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 CHANNEL_LOCK_FOR = timedelta(seconds=30)
 
 
+def end_lock_key(channel_id: str) -> str:
+    """The lock every path that ends a chat takes (manual end, scheduled auto-end)."""
+    return f"end:{channel_id}"
+
+
 def new_lock_owner() -> str:
     """A random owner id: one per call, so no two callers ever look like the same owner."""
     return secrets.token_hex(8)

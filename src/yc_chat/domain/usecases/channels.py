@@ -22,7 +22,7 @@ from yc_chat.domain.model import (
     UserId,
 )
 from yc_chat.domain.queries import ChannelQuery
-from yc_chat.domain.usecases._locks import channel_lock
+from yc_chat.domain.usecases._locks import channel_lock, end_lock_key
 from yc_chat.domain.usecases._support import ProfileSync, require_caller_membership, require_org
 from yc_chat.domain.usecases.appointments import client_chat_name
 from yc_chat.domain.usecases.lifecycle import AdvanceChatLifecycle
@@ -91,7 +91,7 @@ class EndChat:
         not ended. A caller that finds the lock held posts nothing and returns the channel
         as it is now: the holder is ending it (or its lock lapses and a retry does).
         """
-        async with channel_lock(self.locks, f"end:{channel.id}", clock=self.clock) as held:
+        async with channel_lock(self.locks, end_lock_key(channel.id), clock=self.clock) as held:
             fresh = await self.chat.get_channel(channel.id)
             if fresh is None:
                 raise errors.NotFound("Channel not found", code=errors.CODE_CHANNEL_NOT_FOUND)

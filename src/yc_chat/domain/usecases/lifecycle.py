@@ -20,10 +20,11 @@ import attrs
 
 from yc_chat.domain.metrics import NO_METRICS, Counted
 from yc_chat.domain.model import SYSTEM_PROFILE, Appointment, Channel, ChatStatus
+from yc_chat.domain.usecases._locks import channel_lock, end_lock_key
 from yc_chat.domain.usecases._support import ProfileSync
 
 if TYPE_CHECKING:
-    from yc_chat.ports import AppointmentStore, ChatProvider, Clock, Metrics
+    from yc_chat.ports import AppointmentStore, ChannelLocks, ChatProvider, Clock, Metrics
 
 AUTO_END_NOTICE = "This chat was closed automatically after the appointment."
 DEFAULT_CLAIM = timedelta(seconds=60)
@@ -45,6 +46,7 @@ class AdvanceChatLifecycle:
     chat: ChatProvider
     clock: Clock
     profiles: ProfileSync
+    locks: ChannelLocks
     metrics: Metrics = NO_METRICS
     auto_end_after: timedelta | None = None
     # Who holds a transition claim: unique per instance, so claims never look like ours.
@@ -111,6 +113,8 @@ class AdvanceChatLifecycle:
             await self.appointments.unlink_chat(appointment.id)
             return False
         moved = await self._write(channel, target)
+        if moved is None:
+            return False  # a manual end holds the chat: the claim lapses, a later pass repairs
         await self.appointments.set_chat_status(
             appointment.id, ChatStatus.ENDED if channel.is_ended else target
         )
@@ -118,12 +122,20 @@ class AdvanceChatLifecycle:
             self.metrics.count(Counted.LIFECYCLE_TRANSITIONS, to=target.value)
         return moved
 
-    async def _write(self, channel: Channel, target: ChatStatus) -> bool:
+    async def _write(self, channel: Channel, target: ChatStatus) -> bool | None:
+        """True if this call moved the channel, False if it needed nothing, None if busy."""
         if channel.is_ended or channel.status is target:
             return False  # already done, by us before a crash or by a lazy path: repair only
         if target is ChatStatus.ENDED:
-            await self.profiles.sync([SYSTEM_PROFILE])
-            await self.chat.set_status(channel.id, ChatStatus.ENDED, notice=AUTO_END_NOTICE)
+            # The same lock as a manual end: of the two, only one posts a "closed" notice.
+            async with channel_lock(self.locks, end_lock_key(channel.id), clock=self.clock) as held:
+                if not held:
+                    return None
+                fresh = await self.chat.get_channel(channel.id)
+                if fresh is None or fresh.is_ended:
+                    return False
+                await self.profiles.sync([SYSTEM_PROFILE])
+                await self.chat.set_status(channel.id, ChatStatus.ENDED, notice=AUTO_END_NOTICE)
         else:
             await self.chat.set_status(channel.id, target)
         return True
