@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from tests.support.chat_spy import SpyChat
 from yc_chat.adapters.clock import FixedClock
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
 from yc_chat.adapters.memory import (
@@ -32,16 +33,9 @@ from yc_chat.domain.inbox import InboxState
 from yc_chat.domain.model import (
     Appointment,
     AppointmentId,
-    Channel,
-    ChannelId,
-    ChannelSpec,
-    ChatStatus,
     Device,
-    OpenedChannel,
     UserId,
-    UserProfile,
 )
-from yc_chat.domain.queries import ChannelPage, ChannelQuery
 from yc_chat.domain.service import ChatService
 from yc_chat.entrypoints.background import build_processor
 from yc_chat.entrypoints.http import create_app
@@ -109,64 +103,6 @@ def make_token(
 def bearer(user_id: str, **kwargs: Any) -> dict[str, str]:
     """Authorization headers for `user_id`."""
     return {"Authorization": f"Bearer {make_token(user_id, **kwargs)}"}
-
-
-class SpyChat:
-    """The Stream fake behind the ChatProvider port, recording every write through it."""
-
-    def __init__(self, inner: FakeStreamChatProvider) -> None:
-        self.inner = inner
-        self.writes: list[tuple[str, Any]] = []
-
-    async def upsert_profiles(self, profiles: Sequence[UserProfile]) -> None:
-        self.writes.append(("upsert_profiles", tuple(p.id for p in profiles)))
-        await self.inner.upsert_profiles(profiles)
-
-    async def issue_user_token(
-        self, user_id: UserId, *, issued_at: datetime, expires_at: datetime
-    ) -> str:
-        return await self.inner.issue_user_token(
-            user_id, issued_at=issued_at, expires_at=expires_at
-        )
-
-    async def open_channel(self, spec: ChannelSpec) -> OpenedChannel:
-        opened = await self.inner.open_channel(spec)
-        if opened.created:
-            self.writes.append(("open_channel", spec.id))
-        return opened
-
-    async def get_channel(self, channel_id: ChannelId) -> Channel | None:
-        return await self.inner.get_channel(channel_id)
-
-    async def set_status(
-        self, channel_id: ChannelId, status: ChatStatus, *, notice: str | None = None
-    ) -> Channel:
-        self.writes.append(("set_status", (channel_id, status)))
-        return await self.inner.set_status(channel_id, status, notice=notice)
-
-    async def update_details(self, channel_id: ChannelId, spec: ChannelSpec) -> Channel:
-        self.writes.append(("update_details", channel_id))
-        return await self.inner.update_details(channel_id, spec)
-
-    async def change_members(
-        self,
-        channel_id: ChannelId,
-        *,
-        add: frozenset[UserId] = frozenset(),
-        remove: frozenset[UserId] = frozenset(),
-        notice: str | None = None,
-        posters: frozenset[UserId] = frozenset(),
-    ) -> Channel:
-        self.writes.append(("change_members", (channel_id, add, remove)))
-        return await self.inner.change_members(
-            channel_id, add=add, remove=remove, notice=notice, posters=posters
-        )
-
-    async def query_channels(self, query: ChannelQuery, *, limit: int, offset: int) -> ChannelPage:
-        return await self.inner.query_channels(query, limit=limit, offset=offset)
-
-    async def ping(self) -> None:
-        await self.inner.ping()
 
 
 @attrs.frozen

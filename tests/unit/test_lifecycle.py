@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from tests.mongo_double.stores import mongo_stores
-from tests.unit.world import FIXTURE, NOW, CountingChat
+from tests.support.chat_spy import SpyChat
+from tests.unit.world import FIXTURE, NOW
 from yc_chat.adapters.clock import FixedClock
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider
 from yc_chat.adapters.fake_stream.model import StreamState
@@ -47,7 +48,7 @@ class Deployment:
         self.stores = stores
         self.state = state
         self.clock = clock
-        self.chat = CountingChat(FakeStreamChatProvider(state=state, api_secret="s" * 40))
+        self.chat = SpyChat(FakeStreamChatProvider(state=state, api_secret="s" * 40))
 
     def instance(
         self, name: str, *, auto_end: timedelta | None = None, metrics: Any = None

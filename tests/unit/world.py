@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections import Counter
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
 
+from tests.support.chat_spy import SpyChat
 from yc_chat import ChatService
 from yc_chat.adapters.clock import FixedClock
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider
@@ -25,7 +23,7 @@ from yc_chat.adapters.memory import (
     parse_fixture,
     seed,
 )
-from yc_chat.domain.model import ChannelId, UserProfile
+from yc_chat.domain.model import ChannelId
 
 TEST_SECRET = "test-secret-0123456789abcdef-0123456789"
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -93,35 +91,6 @@ FIXTURE: dict[str, Any] = {
 }
 
 
-class CountingChat:
-    """Wraps a ChatProvider and counts calls per method, to check write budgets.
-
-    `latency` (seconds) makes every call wait first, so that concurrent use cases
-    interleave between their reads and their writes, as over a network.
-    """
-
-    def __init__(self, inner: FakeStreamChatProvider) -> None:
-        self.inner = inner
-        self.calls: Counter[str] = Counter()
-        self.upserted: list[Sequence[UserProfile]] = []
-        self.latency = 0.0
-
-    def __getattr__(self, name: str) -> Any:
-        target = getattr(self.inner, name)
-        if not callable(target):
-            return target
-
-        async def counted(*args: Any, **kwargs: Any) -> Any:
-            self.calls[name] += 1
-            if name == "upsert_profiles":
-                self.upserted.append(args[0])
-            if self.latency:
-                await asyncio.sleep(self.latency)
-            return await target(*args, **kwargs)
-
-        return counted
-
-
 @attrs.define
 class World:
     service: ChatService
@@ -131,7 +100,7 @@ class World:
     notifier: RecordingNotifier
     fingerprints: InMemoryFingerprints
     state: StreamState
-    chat: CountingChat
+    chat: SpyChat
     clock: FixedClock
     locks: InMemoryChannelLocks
 
@@ -147,7 +116,7 @@ async def build_world(now: datetime = NOW) -> World:
     clock = FixedClock(now)
     state = StreamState(clock=clock.now)
     provider = FakeStreamChatProvider(state=state, api_secret=TEST_SECRET)
-    chat = CountingChat(provider)
+    chat = SpyChat(provider)
     directory = InMemoryDirectory()
     appointments = InMemoryAppointments()
     await seed(parse_fixture(FIXTURE), directory=directory, appointments=appointments)
