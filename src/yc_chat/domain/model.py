@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timedelta
-from typing import NewType
+from typing import Literal, NewType
 
 import attrs
 
@@ -252,4 +252,4 @@ class ChannelRef:
 
     channel_id: ChannelId
     members: tuple[UserId, ...]
-    channel_type: str = "messaging"
+    channel_type: Literal["messaging"] = "messaging"

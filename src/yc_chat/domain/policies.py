@@ -52,11 +52,6 @@ def may_edit_group(caller: UserId, group: Channel, membership: Membership | None
     return membership.is_admin or group.created_by == caller
 
 
-def may_view_channel(caller: UserId, channel: Channel) -> bool:
-    """Only members see a channel."""
-    return caller in channel.members
-
-
 class EndDecision(enum.Enum):
     ALLOW = "allow"
     DENY = "deny"
@@ -78,5 +73,5 @@ def end_chat_decision(
     if channel.category is ChatCategory.CLIENT:
         allowed = is_admin or (appointment_vet_id is not None and caller == appointment_vet_id)
     else:
-        allowed = is_admin or (in_org and channel.created_by == caller)
+        allowed = may_edit_group(caller, channel, membership)
     return EndDecision.ALLOW if allowed else EndDecision.DENY

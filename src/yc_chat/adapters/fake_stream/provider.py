@@ -19,6 +19,8 @@ from yc_chat.adapters.fake_stream.errors import StreamAPIError
 from yc_chat.adapters.fake_stream.model import StreamChannel, StreamState
 from yc_chat.domain import errors
 from yc_chat.domain.model import (
+    SYSTEM_PROFILE,
+    SYSTEM_USER_ID,
     Channel,
     ChannelId,
     ChannelSpec,
@@ -135,7 +137,7 @@ class FakeStreamChatProvider:
                 mapping.CHANNEL_TYPE,
                 channel_id,
                 mapping.status_update_data(current, status),
-                message=mapping.notice_message(notice) if notice is not None else None,
+                message=self._notice(notice),
             )
             return self._to_domain(updated)
 
@@ -163,7 +165,7 @@ class FakeStreamChatProvider:
                 channel_id,
                 add=sorted(add),
                 remove=sorted(remove),
-                message=mapping.notice_message(notice) if notice is not None else None,
+                message=self._notice(notice),
                 add_roles=mapping.poster_roles(bool(posters), posters, add),
             )
             return self._to_domain(updated)
@@ -203,6 +205,14 @@ class FakeStreamChatProvider:
         """Raise ProviderUnavailable when the (fake) provider is switched off."""
         with _translated_errors():
             self._state.app_settings()
+
+    def _notice(self, notice: str | None) -> dict[str, object] | None:
+        """The notice as a message from `system`, who must exist before speaking (as on Stream)."""
+        if notice is None:
+            return None
+        if self._state.user(SYSTEM_USER_ID) is None:
+            self._state.upsert_users([mapping.user_data(SYSTEM_PROFILE)])
+        return mapping.notice_message(notice)
 
     def _find(self, channel_id: ChannelId) -> Mapping[str, object] | None:
         # The real adapter can only look a channel up by querying for it; so does the fake.

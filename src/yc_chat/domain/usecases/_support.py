@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from yc_chat.domain import errors
+from yc_chat.domain import errors, policies
 from yc_chat.domain.model import Membership, Org, OrgId, UserId, UserProfile
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ async def require_caller_membership(
     directory: Directory, org_id: OrgId, caller: UserId
 ) -> Membership:
     membership = await directory.get_membership(org_id, caller)
-    if membership is None:
+    if membership is None or not policies.may_view_org(membership):
         raise deny_not_in_org()
     return membership
 

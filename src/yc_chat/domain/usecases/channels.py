@@ -11,7 +11,6 @@ import attrs
 from yc_chat.domain import errors, policies
 from yc_chat.domain.cursors import decode_offset, encode_offset
 from yc_chat.domain.model import (
-    SYSTEM_PROFILE,
     AppointmentId,
     Channel,
     ChannelId,
@@ -98,7 +97,6 @@ class EndChat:
             if not held or fresh.is_ended:
                 return fresh
             actor = await self.directory.get_user(caller)
-            await self.profiles.sync([SYSTEM_PROFILE])
             return await self.chat.set_status(
                 fresh.id,
                 ChatStatus.ENDED,

@@ -24,7 +24,6 @@ from yc_chat.domain.text import SearchQuery
 from yc_chat.domain.usecases._support import (
     ProfileSync,
     deny_not_caller,
-    deny_not_in_org,
     require_caller_membership,
     require_org,
     require_org_members,
@@ -66,9 +65,7 @@ class StartColleagueDM:
         await require_org(self.directory, org_id)
         if created_by != caller:
             raise deny_not_caller("createdBy")
-        membership = await self.directory.get_membership(org_id, caller)
-        if membership is None:
-            raise deny_not_in_org()
+        membership = await require_caller_membership(self.directory, org_id, caller)
         if not policies.may_start_dm(caller, pair, membership):
             raise errors.Forbidden(
                 "You can only start a conversation you take part in",

@@ -10,7 +10,6 @@ import attrs
 from yc_chat.domain import errors, policies
 from yc_chat.domain.channel_ids import random_group_channel_id
 from yc_chat.domain.model import (
-    SYSTEM_PROFILE,
     Channel,
     ChannelId,
     ChannelRef,
@@ -28,7 +27,7 @@ from yc_chat.domain.usecases._support import (
     ProfileSync,
     dedupe,
     deny_not_caller,
-    deny_not_in_org,
+    require_caller_membership,
     require_org,
     require_org_members,
 )
@@ -102,9 +101,7 @@ class CreateGroup:
         await require_org(self.directory, org_id)
         if created_by != caller:
             raise deny_not_caller("createdBy")
-        membership = await self.directory.get_membership(org_id, caller)
-        if membership is None:
-            raise deny_not_in_org()
+        membership = await require_caller_membership(self.directory, org_id, caller)
         if not policies.may_create_group(membership, read_only=is_read_only):
             raise errors.Forbidden(
                 "Only org admins can create read-only groups", code=errors.CODE_ADMIN_ONLY
@@ -228,9 +225,7 @@ class UpdateGroupMembers:
         if not _has_change(group, to_add, to_remove):
             return group
         users = dict(await self.directory.get_users({caller, *to_add, *to_remove}))
-        await self.profiles.sync(
-            [SYSTEM_PROFILE, *(UserProfile.of(users[uid]) for uid in to_add if uid in users)]
-        )
+        await self.profiles.sync([UserProfile.of(users[uid]) for uid in to_add if uid in users])
         notice = membership_notice(
             _display_name(users, caller),
             [_display_name(users, uid) for uid in to_add],

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from yc_chat.domain.metrics import NO_METRICS, Counted
-from yc_chat.domain.model import SYSTEM_PROFILE, Appointment, Channel, ChatStatus
+from yc_chat.domain.model import Appointment, Channel, ChatStatus
 from yc_chat.domain.usecases._locks import channel_lock, end_lock_key
 from yc_chat.domain.usecases._support import ProfileSync
 
@@ -134,7 +134,6 @@ class AdvanceChatLifecycle:
                 fresh = await self.chat.get_channel(channel.id)
                 if fresh is None or fresh.is_ended:
                     return False
-                await self.profiles.sync([SYSTEM_PROFILE])
                 await self.chat.set_status(channel.id, ChatStatus.ENDED, notice=AUTO_END_NOTICE)
         else:
             await self.chat.set_status(channel.id, target)

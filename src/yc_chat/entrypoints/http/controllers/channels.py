@@ -35,7 +35,7 @@ from yc_chat.entrypoints.http.schemas import (
 def channel_ref(ref: ChannelRef) -> ChannelRefResponse:
     """The response for a channel-creating call."""
     return ChannelRefResponse(
-        channel_id=ref.channel_id, channel_type="messaging", members=list(ref.members)
+        channel_id=ref.channel_id, channel_type=ref.channel_type, members=list(ref.members)
     )
 
 
