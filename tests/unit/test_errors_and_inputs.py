@@ -111,3 +111,14 @@ def test_fixture_parses_enums_as_enums_and_rejects_unknown_kinds() -> None:
     assert fixture.users[0].kind is UserKind.PET_OWNER
     with pytest.raises(FixtureError, match="kind"):
         parse_fixture({"users": [{"id": "p", "name": "P", "kind": "alien"}]})
+
+
+def test_statuses_a_status_may_replace_never_include_a_later_one() -> None:
+    from yc_chat.domain.model import statuses_up_to
+
+    assert statuses_up_to(ChatStatus.PENDING) == (ChatStatus.PENDING,)
+    assert statuses_up_to(ChatStatus.ACTIVE) == (ChatStatus.PENDING, ChatStatus.ACTIVE)
+    assert ChatStatus.ENDED in statuses_up_to(ChatStatus.ENDED)
+    for status in ChatStatus:
+        for earlier in statuses_up_to(status):
+            assert later_status(earlier, status) is status

@@ -40,6 +40,17 @@ class ChatStatus(enum.StrEnum):
 _STATUS_ORDER = {ChatStatus.PENDING: 1, ChatStatus.ACTIVE: 2, ChatStatus.ENDED: 3}
 
 
+def statuses_up_to(status: ChatStatus) -> tuple[ChatStatus, ...]:
+    """The statuses `status` may replace: itself and the earlier ones (never a later one)."""
+    return tuple(s for s, rank in _STATUS_ORDER.items() if rank <= _STATUS_ORDER[status])
+
+
+def opens_at(starts_at: datetime, activation_minutes: int | None) -> datetime:
+    """When an appointment's chat opens: `activation_minutes` (default 5) before it starts."""
+    minutes = DEFAULT_ACTIVATION_MINUTES if activation_minutes is None else activation_minutes
+    return starts_at - timedelta(minutes=minutes)
+
+
 def later_status(current: ChatStatus | None, new: ChatStatus) -> ChatStatus:
     """Chat status only moves forward (pending, active, ended): the later of the two."""
     if current is None or _STATUS_ORDER[new] >= _STATUS_ORDER[current]:
@@ -115,7 +126,7 @@ class Appointment:
 
     @property
     def chat_opens_at(self) -> datetime:
-        return self.starts_at - timedelta(minutes=self.activation_minutes)
+        return opens_at(self.starts_at, self.chat_activation_minutes)
 
     def status_at(self, now: datetime) -> ChatStatus:
         """The chat status this appointment should have at `now`."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from beanie import SortDirection, UpdateResponse
@@ -13,16 +13,16 @@ from yc_chat.adapters.beanie.documents import AppointmentDocument
 from yc_chat.adapters.beanie.errors import STORE_UNAVAILABLE_MESSAGE, ping, store_errors
 from yc_chat.domain import errors
 from yc_chat.domain.model import (
-    DEFAULT_ACTIVATION_MINUTES,
     Appointment,
     AppointmentId,
     ChannelId,
     ChatStatus,
     OrgId,
     UserId,
+    opens_at,
+    statuses_up_to,
 )
 
-_ORDER = (ChatStatus.PENDING, ChatStatus.ACTIVE, ChatStatus.ENDED)
 # link_chat re-reads when the start time changed under it; a record rewritten this many
 # times in a row is not settling, and the caller gets a 503 to retry later.
 _LINK_ATTEMPTS = 3
@@ -34,12 +34,7 @@ def _replaceable_by(status: ChatStatus) -> list[str | None]:
     The filter of a conditional update: this is `later_status` done by the database, so
     two concurrent writers can never move a chat backwards (ended stays ended).
     """
-    return [None, *(s.value for s in _ORDER[: _ORDER.index(status) + 1])]
-
-
-def _opens_at(starts_at: datetime, activation_minutes: int | None) -> datetime:
-    minutes = DEFAULT_ACTIVATION_MINUTES if activation_minutes is None else activation_minutes
-    return starts_at - timedelta(minutes=minutes)
+    return [None, *(s.value for s in statuses_up_to(status))]
 
 
 def _appointment(doc: AppointmentDocument) -> Appointment:
@@ -84,7 +79,7 @@ class BeanieAppointments:
             chat_channel_id=appointment.chat_channel_id,
             chat_status=appointment.chat_status.value if appointment.chat_status else None,
             chat_activation_minutes=appointment.chat_activation_minutes,
-            chat_opens_at=_opens_at(starts_at, appointment.chat_activation_minutes),
+            chat_opens_at=opens_at(starts_at, appointment.chat_activation_minutes),
         )
         # One find_one_and_update($set every field, upsert): the whole record, atomically.
         await document.save()
@@ -114,7 +109,7 @@ class BeanieAppointments:
             fields = {
                 "chatChannelId": literal(channel_id),
                 "chatActivationMinutes": activation_minutes,
-                "chatOpensAt": _opens_at(current.starts_at, activation_minutes),
+                "chatOpensAt": opens_at(current.starts_at, activation_minutes),
             }
             updated = await self._update(
                 {**same_start, "chatStatus": {"$in": _replaceable_by(status)}},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -203,7 +204,8 @@ class ListMyChannels:
         )
         page_size = limit or CHANNELS_DEFAULT_LIMIT
         page = await self.chat.query_channels(query, limit=page_size, offset=offset)
-        channels = [await self._activate_if_due(channel) for channel in page.channels]
+        # Concurrently: with auto-end on, every client chat on the page needs its record.
+        channels = await asyncio.gather(*map(self._activate_if_due, page.channels))
         others = {
             member
             for channel in channels

@@ -10,6 +10,7 @@ and send loses that one push rather than risking a duplicate.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -98,7 +99,11 @@ class HandleChatEvent:
         if channel.appointment_id is not None:
             data["appointmentId"] = channel.appointment_id
         body = push_body(event.text)
-        owed = [r for r in recipients if await self.event_log.claim(push_claim_key(event_id, r))]
+        # One claim per recipient, concurrently: a large group is not N serial round trips.
+        claimed = await asyncio.gather(
+            *(self.event_log.claim(push_claim_key(event_id, r)) for r in recipients)
+        )
+        owed = [r for r, took in zip(recipients, claimed, strict=True) if took]
         if not owed:
             return  # every recipient already had this event's push
         notifications = [
@@ -134,5 +139,6 @@ class HandleChatEvent:
             raise PushesPending(f"{len(retry)} of {len(notifications)} pushes to retry")
 
     async def _release(self, event_id: str, recipients: Sequence[UserId]) -> None:
-        for recipient in recipients:
-            await self.event_log.release(push_claim_key(event_id, recipient))
+        await asyncio.gather(
+            *(self.event_log.release(push_claim_key(event_id, r)) for r in recipients)
+        )
