@@ -7,9 +7,9 @@ to Stream or to its emulator, so the custom-field names the frontends read live 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Final
+from typing import Final, TypeVar
 
 from yc_chat.domain import errors
 from yc_chat.domain.channel_ids import is_valid_channel_id
@@ -100,6 +100,7 @@ STREAM_CHANNEL_FIELDS: Final = STREAM_MAINTAINED_CHANNEL_FIELDS | frozenset(
 )
 
 logger = logging.getLogger("yc_chat.stream")
+T = TypeVar("T")
 
 
 class StreamDataError(ValueError):
@@ -163,6 +164,19 @@ def channel_data(spec: ChannelSpec) -> dict[str, object]:
 
 # What a channel is (and its lifecycle) never changes through a details update.
 _IDENTITY_FIELDS: Final = frozenset({CATEGORY, ORG_ID, IS_GROUP, STATUS, READ_ONLY, FROZEN})
+
+
+def creation_data(spec: ChannelSpec) -> dict[str, object]:
+    """Channel data for creating `spec`, with the read-only room's grant override."""
+    data = channel_data(spec)
+    if spec.read_only:
+        data["config_overrides"] = read_only_overrides()
+    return data
+
+
+def creation_roles(spec: ChannelSpec) -> dict[str, str]:
+    """Channel roles of the members who may post when `spec` is a read-only room."""
+    return poster_roles(spec.read_only, spec.posters | {spec.created_by}, spec.members)
 
 
 def details_data(spec: ChannelSpec) -> dict[str, object]:
@@ -249,6 +263,33 @@ def check_channel_id(channel_id: str) -> None:
     """Refuse, before any call, a channel id Stream would refuse."""
     if not is_valid_channel_id(channel_id):
         raise errors.InvalidInput("Channel ids are 1 to 64 characters of a-z, 0-9, '_' and '-'")
+
+
+async def read_page(
+    fetch: Callable[[int, int], Awaitable[Sequence[T]]], *, limit: int, offset: int
+) -> tuple[list[T], bool]:
+    """`limit` items from `offset`, read in Stream-sized chunks; and whether more exist.
+
+    Stream answers at most 30 channels per call (so a larger page takes a few calls, never
+    one per channel) and pages no deeper than offset 1000; one item more than `limit` is
+    read to learn whether a next page exists. `fetch(size, offset)` makes one call.
+    """
+    if limit < 1 or offset < 0:
+        raise errors.InvalidInput("limit must be at least 1 and offset at least 0")
+    if offset > QUERY_CHANNELS_MAX_OFFSET:
+        raise errors.InvalidInput(f"Channel lists end after {QUERY_CHANNELS_MAX_OFFSET} channels")
+    wanted = limit + 1
+    found: list[T] = []
+    while len(found) < wanted:
+        at = offset + len(found)
+        if at > QUERY_CHANNELS_MAX_OFFSET:
+            break  # Stream pages no deeper: what lies beyond is unreachable, not "more"
+        size = min(QUERY_CHANNELS_MAX_LIMIT, wanted - len(found))
+        chunk = await fetch(size, at)
+        found.extend(chunk)
+        if len(chunk) < size:
+            break
+    return found[:limit], len(found) > limit
 
 
 def domain_error(status_code: int, message: str) -> errors.ChatError:

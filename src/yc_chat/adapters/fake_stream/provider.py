@@ -104,11 +104,9 @@ class FakeStreamChatProvider:
                 mapping.CHANNEL_TYPE,
                 spec.id,
                 created_by_id=spec.created_by,
-                data=_creation_data(spec),
+                data=mapping.creation_data(spec),
                 members=sorted(spec.members),
-                member_roles=mapping.poster_roles(
-                    spec.read_only, spec.posters | {spec.created_by}, spec.members
-                ),
+                member_roles=mapping.creation_roles(spec),
             )
             return OpenedChannel(channel=self._to_domain(channel), created=created)
 
@@ -176,30 +174,16 @@ class FakeStreamChatProvider:
         Stream answers at most 30 channels per call, so a larger page is read in chunks;
         one more than `limit` is read to learn whether a next page exists.
         """
-        if limit < 1 or offset < 0:
-            raise errors.InvalidInput("limit must be at least 1 and offset at least 0")
-        if offset > mapping.QUERY_CHANNELS_MAX_OFFSET:
-            raise errors.InvalidInput(
-                f"Channel lists end after {mapping.QUERY_CHANNELS_MAX_OFFSET} channels"
-            )
-        wanted = limit + 1
         conditions = mapping.channel_filter(query)
-        found: list[StreamChannel] = []
+        sort = list(mapping.LAST_ACTIVITY_SORT)
+
+        async def fetch(size: int, at: int) -> Sequence[StreamChannel]:
+            return self._state.query_channels(conditions, sort, limit=size, offset=at)
+
         with _translated_errors():
-            while len(found) < wanted:
-                at = offset + len(found)
-                if at > mapping.QUERY_CHANNELS_MAX_OFFSET:
-                    # Stream pages no deeper: what lies beyond is unreachable, not "more".
-                    break
-                size = min(mapping.QUERY_CHANNELS_MAX_LIMIT, wanted - len(found))
-                chunk = self._state.query_channels(
-                    conditions, list(mapping.LAST_ACTIVITY_SORT), limit=size, offset=at
-                )
-                found.extend(chunk)
-                if len(chunk) < size:
-                    break
-            channels = tuple(self._to_domain(channel) for channel in found[:limit])
-        return ChannelPage(channels=channels, has_more=len(found) > limit)
+            found, has_more = await mapping.read_page(fetch, limit=limit, offset=offset)
+            channels = tuple(self._to_domain(channel) for channel in found)
+        return ChannelPage(channels=channels, has_more=has_more)
 
     async def ping(self) -> None:
         """Raise ProviderUnavailable when the (fake) provider is switched off."""
@@ -225,10 +209,3 @@ class FakeStreamChatProvider:
 
     def _to_domain(self, channel: StreamChannel) -> Channel:
         return mapping.channel_from_state(self._state_of(channel))
-
-
-def _creation_data(spec: ChannelSpec) -> dict[str, object]:
-    data = mapping.channel_data(spec)
-    if spec.read_only:
-        data["config_overrides"] = mapping.read_only_overrides()
-    return data

@@ -74,15 +74,10 @@ def _list_options() -> dict[str, Any]:
 
 
 def _creation_data(spec: ChannelSpec, nonce: str) -> dict[str, object]:
-    data = mapping.channel_data(spec)
+    data = mapping.creation_data(spec)
     data[CREATION_NONCE] = nonce
     data["created_by"] = {"id": spec.created_by}
-    data["members"] = _member_entries(
-        spec.members,
-        mapping.poster_roles(spec.read_only, spec.posters | {spec.created_by}, spec.members),
-    )
-    if spec.read_only:
-        data["config_overrides"] = mapping.read_only_overrides()
+    data["members"] = _member_entries(spec.members, mapping.creation_roles(spec))
     return data
 
 
@@ -298,28 +293,15 @@ class StreamChatProvider:
         (one call per 30 channels, never one per channel); one more than `limit` is read
         to learn whether a next page exists.
         """
-        if limit < 1 or offset < 0:
-            raise errors.InvalidInput("limit must be at least 1 and offset at least 0")
-        if offset > mapping.QUERY_CHANNELS_MAX_OFFSET:
-            raise errors.InvalidInput(
-                f"Channel lists end after {mapping.QUERY_CHANNELS_MAX_OFFSET} channels"
-            )
-        wanted = limit + 1
         conditions = mapping.channel_filter(query)
-        found: list[Mapping[str, object]] = []
-        while len(found) < wanted:
-            at = offset + len(found)
-            if at > mapping.QUERY_CHANNELS_MAX_OFFSET:
-                # Stream pages no deeper: what lies beyond is unreachable, not "more".
-                break
-            size = min(mapping.QUERY_CHANNELS_MAX_LIMIT, wanted - len(found))
-            chunk = await self._query(conditions, list(mapping.LAST_ACTIVITY_SORT), size, at)
-            found.extend(chunk)
-            if len(chunk) < size:
-                break
+        sort = list(mapping.LAST_ACTIVITY_SORT)
+
+        async def fetch(size: int, at: int) -> list[Mapping[str, object]]:
+            return await self._query(conditions, sort, size, at)
+
+        found, has_more = await mapping.read_page(fetch, limit=limit, offset=offset)
         # Members come with each channel (up to 100, the most a group may have).
-        channels = tuple(_to_domain(state) for state in found[:limit])
-        return ChannelPage(channels=channels, has_more=len(found) > limit)
+        return ChannelPage(channels=tuple(_to_domain(s) for s in found), has_more=has_more)
 
     async def ping(self) -> None:
         """Raise ProviderUnavailable when Stream cannot be reached (one try, no retries)."""
