@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from yc_chat.domain.model import Device, Notification, PushOutcome, UserId
 from yc_chat.ports import DeviceRegistry
@@ -44,3 +44,35 @@ def outcome(results: Sequence[DeviceResult]) -> PushOutcome:
     if DeviceResult.REJECTED in results:
         return PushOutcome.REJECTED
     return PushOutcome.NO_DEVICE
+
+
+async def deliver(
+    devices: DeviceRegistry,
+    notifications: Sequence[Notification],
+    *,
+    batch: int,
+    send: Callable[[list[tuple[Notification, Device]]], Awaitable[Sequence[DeviceResult]]],
+    before_first_send: Callable[[], Awaitable[None]] | None = None,
+) -> list[PushOutcome]:
+    """Send every notification to each device of its recipient, `batch` messages a call.
+
+    `send` answers one result per (notification, device), in order; dead tokens are
+    forgotten; the results fold into one outcome per notification.
+    """
+    by_recipient = await devices_by_recipient(devices, notifications)
+    targets = [
+        (index, device)
+        for index, notification in enumerate(notifications)
+        for device in by_recipient.get(notification.recipient_id, [])
+    ]
+    results: list[list[DeviceResult]] = [[] for _ in notifications]
+    if targets and before_first_send is not None:
+        await before_first_send()
+    for start in range(0, len(targets), batch):
+        chunk = targets[start : start + batch]
+        answers = await send([(notifications[i], device) for i, device in chunk])
+        for (index, device), result in zip(chunk, answers, strict=True):
+            if result is DeviceResult.UNREGISTERED:
+                await devices.forget_token(device.token)
+            results[index].append(result)
+    return [outcome(found) for found in results]

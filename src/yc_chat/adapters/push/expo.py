@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from yc_chat.adapters.push._delivery import DeviceResult, devices_by_recipient, outcome
+from yc_chat.adapters.push._delivery import DeviceResult, deliver
 from yc_chat.domain.model import Device, Notification, PushOutcome
 from yc_chat.ports import DeviceRegistry
 
@@ -50,21 +50,11 @@ class ExpoNotifier:
 
     async def notify(self, notifications: Sequence[Notification]) -> Sequence[PushOutcome]:
         """Send each notification to every Expo token of its recipient."""
-        by_recipient = await devices_by_recipient(self._devices, notifications)
-        targets = [
-            (index, device)
-            for index, notification in enumerate(notifications)
-            for device in by_recipient.get(notification.recipient_id, [])
-        ]
-        results: list[list[DeviceResult]] = [[] for _ in notifications]
-        for start in range(0, len(targets), BATCH_LIMIT):
-            chunk = targets[start : start + BATCH_LIMIT]
-            answers = await self._send([_message(notifications[i], d) for i, d in chunk])
-            for (index, device), result in zip(chunk, answers, strict=True):
-                if result is DeviceResult.UNREGISTERED:
-                    await self._devices.forget_token(device.token)
-                results[index].append(result)
-        return [outcome(found) for found in results]
+
+        async def send(pairs: list[tuple[Notification, Device]]) -> Sequence[DeviceResult]:
+            return await self._send([_message(n, d) for n, d in pairs])
+
+        return await deliver(self._devices, notifications, batch=BATCH_LIMIT, send=send)
 
     async def aclose(self) -> None:
         """Close the HTTP client if this notifier created it."""

@@ -29,8 +29,8 @@ import firebase_admin
 from firebase_admin import credentials, exceptions, messaging
 from google.auth.transport.requests import Request as GoogleAuthRequest
 
-from yc_chat.adapters.push._delivery import DeviceResult, devices_by_recipient, outcome
-from yc_chat.domain.model import Notification, PushOutcome
+from yc_chat.adapters.push._delivery import DeviceResult, deliver
+from yc_chat.domain.model import Device, Notification, PushOutcome
 from yc_chat.ports import DeviceRegistry
 
 SEND_LIMIT = 500  # the SDK's limit of messages per send_each call
@@ -103,23 +103,17 @@ class FcmNotifier:
 
     async def notify(self, notifications: Sequence[Notification]) -> Sequence[PushOutcome]:
         """Send each notification to every FCM token of its recipient."""
-        by_recipient = await devices_by_recipient(self._devices, notifications)
-        targets = [
-            (index, device.token)
-            for index, notification in enumerate(notifications)
-            for device in by_recipient.get(notification.recipient_id, [])
-        ]
-        results: list[list[DeviceResult]] = [[] for _ in notifications]
-        if targets:
-            await self._fresh_token()
-        for start in range(0, len(targets), SEND_LIMIT):
-            chunk = targets[start : start + SEND_LIMIT]
-            answers = await self._send([_message(notifications[i], token) for i, token in chunk])
-            for (index, token), result in zip(chunk, answers, strict=True):
-                if result is DeviceResult.UNREGISTERED:
-                    await self._devices.forget_token(token)
-                results[index].append(result)
-        return [outcome(found) for found in results]
+
+        async def send(pairs: list[tuple[Notification, Device]]) -> Sequence[DeviceResult]:
+            return await self._send([_message(n, d.token) for n, d in pairs])
+
+        return await deliver(
+            self._devices,
+            notifications,
+            batch=SEND_LIMIT,
+            send=send,
+            before_first_send=self._fresh_token,
+        )
 
     async def aclose(self) -> None:
         """Close the SDK's HTTP client and delete this notifier's Firebase app."""
