@@ -11,7 +11,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Protocol
 
@@ -40,6 +40,7 @@ from yc_chat.domain.service import ChatService
 from yc_chat.domain.usecases import ProcessInboxEvents
 from yc_chat.entrypoints import background
 from yc_chat.entrypoints.http import create_app
+from yc_chat.entrypoints.http.deps import Probe
 from yc_chat.entrypoints.http.ratelimit import RateLimitStore, RedisRateLimitStore
 from yc_chat.entrypoints.settings import Settings, SettingsError
 from yc_chat.entrypoints.stream_emulator import (
@@ -63,7 +64,6 @@ from yc_chat.ports import (
 
 logger = logging.getLogger("yc_chat.bootstrap")
 
-Probe = Callable[[], Awaitable[None]]
 DEFAULT_DATABASE = "yc_chat"
 WEBHOOK_PATH = "/api/webhooks/stream"
 
