@@ -149,3 +149,24 @@ def lifecycle_scheduler(service: ChatService, clock: Clock, interval_seconds: fl
         return delay
 
     return Loop("lifecycle", step)
+
+
+def background_loops(
+    *,
+    service: ChatService,
+    inbox: EventInbox,
+    clock: Clock,
+    worker: WorkerSettings,
+    metrics: Metrics,
+    activation_interval_seconds: float,
+) -> list[Loop]:
+    """What runs beside the requests: the inbox worker (unless disabled) and the scheduler."""
+    loops: list[Loop] = []
+    if worker.enabled:
+        process = build_processor(
+            service=service, inbox=inbox, clock=clock, settings=worker, metrics=metrics
+        )
+        loops.append(inbox_worker(process, worker))
+    if activation_interval_seconds > 0:
+        loops.append(lifecycle_scheduler(service, clock, activation_interval_seconds))
+    return loops

@@ -37,7 +37,6 @@ from yc_chat.adapters.push import LogNotifier
 from yc_chat.adapters.push.expo import EXPO_BASE_URL, ExpoNotifier
 from yc_chat.adapters.stream import StreamChatProvider, StreamConfig
 from yc_chat.domain.service import ChatService
-from yc_chat.domain.usecases import ProcessInboxEvents
 from yc_chat.entrypoints import background
 from yc_chat.entrypoints.http import create_app
 from yc_chat.entrypoints.http.deps import Probe
@@ -306,23 +305,17 @@ def build_app(runtime: Runtime) -> Litestar:
     )
 
 
-def build_processor(runtime: Runtime) -> ProcessInboxEvents:
-    """The worker's use case over the runtime's inbox and service."""
-    return background.build_processor(
+async def run_worker(runtime: Runtime, stop: asyncio.Event) -> None:
+    """The inbox worker and the lifecycle scheduler, without HTTP, until `stop` is set."""
+    # Without HTTP this process exists to work: the worker runs even if serve disables it.
+    loops = background.background_loops(
         service=runtime.service,
         inbox=runtime.inbox,
         clock=runtime.clock,
-        settings=runtime.settings.worker,
+        worker=attrs.evolve(runtime.settings.worker, enabled=True),
         metrics=runtime.metrics,
+        activation_interval_seconds=runtime.settings.http.activation_interval_seconds,
     )
-
-
-async def run_worker(runtime: Runtime, stop: asyncio.Event) -> None:
-    """The inbox worker and the lifecycle scheduler, without HTTP, until `stop` is set."""
-    loops = [background.inbox_worker(build_processor(runtime), runtime.settings.worker)]
-    interval = runtime.settings.http.activation_interval_seconds
-    if interval > 0:
-        loops.append(background.lifecycle_scheduler(runtime.service, runtime.clock, interval))
     for loop in loops:
         loop.start()
     try:

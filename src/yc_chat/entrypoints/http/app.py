@@ -22,12 +22,7 @@ from yc_chat.adapters.memory import InMemoryEventInbox
 from yc_chat.adapters.metrics import Gauge, PrometheusMetrics
 from yc_chat.domain.service import ChatService
 from yc_chat.domain.usecases import RecordChatEvent
-from yc_chat.entrypoints.background import (
-    Loop,
-    build_processor,
-    inbox_worker,
-    lifecycle_scheduler,
-)
+from yc_chat.entrypoints.background import background_loops
 from yc_chat.entrypoints.http.auth import Authenticator, build_authenticator
 from yc_chat.entrypoints.http.controllers.channels import ChannelController
 from yc_chat.entrypoints.http.controllers.devices import DeviceController
@@ -158,14 +153,14 @@ def create_app(
     metrics = metrics if metrics is not None else PrometheusMetrics()
     clock = clock if clock is not None else SystemClock()
     worker = worker if worker is not None else WorkerSettings()
-    loops: list[Loop] = []
-    if worker.enabled:
-        process = build_processor(
-            service=service, inbox=inbox, clock=clock, settings=worker, metrics=metrics
-        )
-        loops.append(inbox_worker(process, worker))
-    if settings.activation_interval_seconds > 0:
-        loops.append(lifecycle_scheduler(service, clock, settings.activation_interval_seconds))
+    loops = background_loops(
+        service=service,
+        inbox=inbox,
+        clock=clock,
+        worker=worker,
+        metrics=metrics,
+        activation_interval_seconds=settings.activation_interval_seconds,
+    )
     runtime = HttpRuntime(
         service=service,
         token_limiter=_token_limiter(settings, rate_limit_store),
