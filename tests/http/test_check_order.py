@@ -161,3 +161,13 @@ async def test_membership_of_named_ids_is_checked_before_conflicts(world: World)
     second = {**first, "memberIds": ["owner-1"]}
     response = await world.post("/api/chat/channels/group", "vet-1", second)
     assert_error(response, 400, "not_org_member")
+
+
+async def test_malformed_content_length_does_not_jump_ahead_of_credentials(world: World) -> None:
+    # Servers usually refuse such a header; if one lets it through, 401 still comes first.
+    forged = {"Content-Length": "abc", "Authorization": "Bearer not-a-jwt"}
+    status, body = await _raw_asgi(world, [b'{"appointmentId": "apt-1"}'], forged)
+    assert status == 401
+    assert json.loads(body)["code"] == "invalid_token"
+    status, _ = await _raw_asgi(world, [b"x" * 8192] * 40, {"Content-Length": "abc"})
+    assert status == 413

@@ -16,7 +16,7 @@ from typing import Any
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
-from yc_chat.domain.errors import InvalidInput, PayloadTooLarge
+from yc_chat.domain.errors import PayloadTooLarge
 from yc_chat.entrypoints.http.auth import Authenticator
 from yc_chat.entrypoints.logs import request_id_var
 from yc_chat.entrypoints.settings import IpNetwork
@@ -123,15 +123,14 @@ class BodyLimitMiddleware:
         is_webhook = scope["route_handler"].opt.get(OPT_BODY_LIMIT) == BODY_LIMIT_WEBHOOK
         limit = self._webhook if is_webhook else self._default
         length = header(scope, b"content-length")
-        if length is not None:
-            if not length.strip().isdigit():
-                raise InvalidInput("Content-Length is not a number", code="bad_content_length")
+        if length is not None and length.strip().isdigit():
             if int(length) > limit:
                 raise _too_large(limit)
             await self.app(scope, receive, send)
             return
-        # No declared length (chunked): read up to the limit now, so an oversized body is
-        # a 413 before authentication runs, then replay what was read.
+        # No usable declared length (chunked, or a malformed header that the server let
+        # through): read up to the limit now, so an oversized body is a 413 before
+        # authentication runs, and anything else is judged in the contract's order.
         chunks: list[bytes] = []
         message: ReceiveMessage
         size = 0
