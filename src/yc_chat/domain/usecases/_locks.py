@@ -23,6 +23,11 @@ def end_lock_key(channel_id: str) -> str:
     return f"end:{channel_id}"
 
 
+def members_lock_key(channel_id: str) -> str:
+    """The lock a group membership change takes."""
+    return f"members:{channel_id}"
+
+
 def new_lock_owner() -> str:
     """A random owner id: one per call, so no two callers ever look like the same owner."""
     return secrets.token_hex(8)

@@ -22,7 +22,7 @@ from yc_chat.domain.model import (
     UserId,
     UserProfile,
 )
-from yc_chat.domain.usecases._locks import channel_lock
+from yc_chat.domain.usecases._locks import channel_lock, members_lock_key
 from yc_chat.domain.usecases._support import (
     ProfileSync,
     dedupe,
@@ -177,9 +177,7 @@ class UpdateGroupMembers:
             problems.add("remove", "must not repeat ids from add: " + ", ".join(overlap))
         problems.check()
 
-        group = await self.chat.get_channel(channel_id)
-        if group is None or group.category is not ChatCategory.GROUP:
-            raise errors.NotFound("Group not found", code=errors.CODE_GROUP_NOT_FOUND)
+        group = _require_group(await self.chat.get_channel(channel_id))
         if added_by != caller:
             raise deny_not_caller("addedBy")
         membership = await self.directory.get_membership(group.org_id, caller)
@@ -189,8 +187,7 @@ class UpdateGroupMembers:
                 code=errors.CODE_NOT_PARTICIPANT,
             )
         added = await require_org_members(self.directory, group.org_id, dedupe(add))
-        if group.is_ended:
-            raise errors.Conflict("This group has ended", code=errors.CODE_CHAT_ENDED)
+        _require_open(group)
         if group.created_by is not None and group.created_by in remove:
             raise errors.Conflict(
                 "The group's creator cannot be removed", code=errors.CODE_CANNOT_REMOVE_CREATOR
@@ -198,7 +195,7 @@ class UpdateGroupMembers:
 
         if not _has_change(group, *_effective_change(group, add, remove)):
             return group  # nothing to do: no lock, no message
-        async with channel_lock(self.locks, f"members:{group.id}", clock=self.clock) as held:
+        async with channel_lock(self.locks, members_lock_key(group.id), clock=self.clock) as held:
             if not held:
                 raise errors.Conflict(
                     "Another change to this group is in progress, try again",
@@ -206,11 +203,7 @@ class UpdateGroupMembers:
                 )
             # Decide on the state as it is now that no one else is changing it: a change
             # that another caller made meanwhile is not made (nor announced) twice.
-            fresh = await self.chat.get_channel(group.id)
-            if fresh is None or fresh.category is not ChatCategory.GROUP:
-                raise errors.NotFound("Group not found", code=errors.CODE_GROUP_NOT_FOUND)
-            if fresh.is_ended:
-                raise errors.Conflict("This group has ended", code=errors.CODE_CHAT_ENDED)
+            fresh = _require_open(_require_group(await self.chat.get_channel(group.id)))
             return await self._apply(fresh, caller, add, remove, added)
 
     async def _apply(
@@ -235,6 +228,20 @@ class UpdateGroupMembers:
         return await self.chat.change_members(
             group.id, add=to_add, remove=to_remove, notice=notice, posters=posters
         )
+
+
+def _require_group(channel: Channel | None) -> Channel:
+    """The channel if it is a group; 404 otherwise (a DM looks like no group at all)."""
+    if channel is None or channel.category is not ChatCategory.GROUP:
+        raise errors.NotFound("Group not found", code=errors.CODE_GROUP_NOT_FOUND)
+    return channel
+
+
+def _require_open(group: Channel) -> Channel:
+    """The group unless it has ended (409: ended groups cannot be edited)."""
+    if group.is_ended:
+        raise errors.Conflict("This group has ended", code=errors.CODE_CHAT_ENDED)
+    return group
 
 
 def _effective_change(
