@@ -24,6 +24,7 @@ from tests.emulator_support import stream_emulator as stream_emulator  # the fix
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamAPIError, StreamState
 from yc_chat.adapters.stream import StreamChatProvider
 from yc_chat.domain import errors
+from yc_chat.domain.limits import MAX_LIST_OFFSET
 from yc_chat.domain.model import (
     SYSTEM_PROFILE,
     AppointmentId,
@@ -268,8 +269,10 @@ async def test_open_channel_returns_an_existing_channel_unchanged(
 async def test_open_channel_rejects_invalid_ids(
     chat_provider: ChatProvider, channel_id: str
 ) -> None:
-    with pytest.raises(errors.InvalidInput):
+    # The use cases validate ids first: an invalid one reaching the adapter is our bug (502).
+    with pytest.raises(errors.ProviderFailed) as refused:
         await chat_provider.open_channel(dm_spec(channel_id))
+    assert refused.value.status == 502
 
 
 async def test_open_channel_accepts_a_64_character_id(chat_provider: ChatProvider) -> None:
@@ -554,6 +557,20 @@ async def test_query_channels_exact_last_page_has_no_more(chat_provider: ChatPro
     assert (first.has_more, last.has_more) == (True, False)
     assert beyond.channels == ()
     assert not beyond.has_more
+
+
+async def test_query_channels_past_the_providers_depth_is_a_provider_failure(
+    chat_provider: ChatProvider,
+) -> None:
+    await chat_provider.open_channel(group_spec("grp_1"))
+    query = ChannelQuery(member=NURSE)
+
+    # The product's cursor never goes past MAX_LIST_OFFSET: deeper is the adapter's refusal.
+    with pytest.raises(errors.ProviderFailed) as refused:
+        await chat_provider.query_channels(query, limit=2, offset=MAX_LIST_OFFSET + 1)
+    assert refused.value.status == 502
+    at_the_limit = await chat_provider.query_channels(query, limit=2, offset=MAX_LIST_OFFSET)
+    assert at_the_limit.channels == ()
 
 
 async def test_query_channels_returns_pages_of_up_to_100(chat_provider: ChatProvider) -> None:

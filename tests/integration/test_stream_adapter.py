@@ -219,7 +219,7 @@ async def test_stream_errors_become_domain_errors(
     with pytest.raises(errors.NotFound):
         await provider.change_members(ChannelId("apt_missing"), add=frozenset({BEN}))
     before = sum(emulator.control.requests().values())
-    with pytest.raises(errors.InvalidInput):
+    with pytest.raises(errors.ProviderFailed):
         await provider.open_channel(client_spec("../app"))
     assert sum(emulator.control.requests().values()) == before
 

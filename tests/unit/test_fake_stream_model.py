@@ -740,9 +740,10 @@ async def test_provider_stops_at_streams_offset_ceiling(state: StreamState) -> N
     query = ChannelQuery(member=UserId("ana"))
 
     assert (await provider.query_channels(query, limit=5, offset=1000)).channels == ()
-    with pytest.raises(errors.InvalidInput):
+    # Past Stream's capacity is the adapter refusing (502), never the caller's 400.
+    with pytest.raises(errors.ProviderFailed):
         await provider.query_channels(query, limit=5, offset=1001)
-    with pytest.raises(errors.InvalidInput):
+    with pytest.raises(errors.ProviderFailed):
         await provider.query_channels(query, limit=0, offset=0)
 
 

@@ -349,8 +349,8 @@ async def test_read_only_room_lets_org_admins_post_and_others_read(world: World)
 
 
 async def test_groups_stay_within_streams_member_limit(world: World) -> None:
+    from yc_chat.domain.limits import MAX_GROUP_MEMBERS
     from yc_chat.domain.model import Membership, User
-    from yc_chat.domain.usecases.groups import MAX_GROUP_MEMBERS
 
     crowd = [UserId(f"staff-{n:03d}") for n in range(MAX_GROUP_MEMBERS + 1)]
     for uid in crowd:

@@ -19,7 +19,7 @@ from yc_chat.domain.events import (
     OtherEvent,
     UserUpdated,
 )
-from yc_chat.domain.model import SYSTEM_USER_ID, ChannelId, UserId
+from yc_chat.domain.model import ChannelId, UserId
 
 MAX_TYPE_LENGTH = 100
 
@@ -63,7 +63,7 @@ def _message_posted(payload: Mapping[str, Any]) -> ChatEvent | None:
         sender_name=_text(sender.get("name")),
         text=text if isinstance(text, str) else "",
         has_attachments=isinstance(attachments, list) and len(attachments) > 0,
-        is_system=message.get("type") == "system" or sender_id == SYSTEM_USER_ID,
+        is_system=message.get("type") == "system",
     )
 
 

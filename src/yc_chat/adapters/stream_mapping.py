@@ -260,9 +260,13 @@ def channel_from_state(state: Mapping[str, object]) -> Channel:
 
 
 def check_channel_id(channel_id: str) -> None:
-    """Refuse, before any call, a channel id Stream would refuse."""
+    """Refuse, before any call, a channel id Stream would refuse.
+
+    The use cases only pass ids they validated or derived, so this is our failure, not the
+    caller's input: 502, never 400.
+    """
     if not is_valid_channel_id(channel_id):
-        raise errors.InvalidInput("Channel ids are 1 to 64 characters of a-z, 0-9, '_' and '-'")
+        raise errors.ProviderFailed("The chat provider does not accept this channel id")
 
 
 async def read_page(
@@ -274,10 +278,12 @@ async def read_page(
     one per channel) and pages no deeper than offset 1000; one item more than `limit` is
     read to learn whether a next page exists. `fetch(size, offset)` makes one call.
     """
+    # The use cases keep pages within the product's limits; beyond Stream's capacity is a
+    # provider failure, never the caller's 400.
     if limit < 1 or offset < 0:
-        raise errors.InvalidInput("limit must be at least 1 and offset at least 0")
+        raise errors.ProviderFailed("Channel pages need a limit of at least 1 and an offset")
     if offset > QUERY_CHANNELS_MAX_OFFSET:
-        raise errors.InvalidInput(f"Channel lists end after {QUERY_CHANNELS_MAX_OFFSET} channels")
+        raise errors.ProviderFailed(f"Stream lists no channels past {QUERY_CHANNELS_MAX_OFFSET}")
     wanted = limit + 1
     found: list[T] = []
     while len(found) < wanted:

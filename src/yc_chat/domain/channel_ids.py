@@ -1,15 +1,14 @@
-"""Channel id rules: Stream accepts `^[a-z0-9_-]{1,64}$`; ours are derived or random."""
+"""Channel id rules: valid ids match `limits.CHANNEL_ID_RULE`; ours are derived or random."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 import secrets
 
+from yc_chat.domain.limits import CHANNEL_ID_PATTERN
 from yc_chat.domain.model import AppointmentId, ChannelId, OrgId, UserId
 
-CHANNEL_ID_PATTERN = re.compile(r"^[a-z0-9_-]{1,64}\Z")
 APPOINTMENT_PREFIX = "apt_"
 DM_PREFIX = "dm_"
 GROUP_PREFIX = "grp_"

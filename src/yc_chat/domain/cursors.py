@@ -7,10 +7,7 @@ import binascii
 import json
 
 from yc_chat.domain.errors import FieldProblem, InvalidInput
-
-MAX_CURSOR_LENGTH = 1024
-# Stream's query_channels pages no deeper than offset 1000.
-MAX_OFFSET = 1000
+from yc_chat.domain.limits import MAX_CURSOR_LENGTH, MAX_LIST_OFFSET
 
 
 def _bad_cursor() -> InvalidInput:
@@ -45,7 +42,9 @@ def decode_offset(cursor: str | None) -> int:
         return 0
     payload = _decode(cursor)
     offset = payload.get("o") if isinstance(payload, dict) else None
-    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_OFFSET:
+    if not isinstance(offset, int) or isinstance(offset, bool):
+        raise _bad_cursor()
+    if not 0 <= offset <= MAX_LIST_OFFSET:
         raise _bad_cursor()
     return offset
 

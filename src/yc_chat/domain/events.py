@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import attrs
 
-from yc_chat.domain.model import ChannelId, UserId
+from yc_chat.domain.limits import PUSH_BODY_LIMIT
+from yc_chat.domain.model import SYSTEM_USER_ID, ChannelId, UserId
 
-PUSH_BODY_LIMIT = 100
 MEDIA_PLACEHOLDER = "[Media Message]"
 
 
@@ -17,7 +17,13 @@ class MessagePosted:
     sender_name: str | None
     text: str
     has_attachments: bool
+    # The provider marked it as a system message (Stream: `type: system`).
     is_system: bool
+
+    @property
+    def from_system(self) -> bool:
+        """Whether the service wrote it (no push): marked as such, or sent as the system user."""
+        return self.is_system or self.sender_id == SYSTEM_USER_ID
 
 
 @attrs.frozen(kw_only=True)

@@ -8,6 +8,8 @@ from typing import Literal, NewType
 
 import attrs
 
+from yc_chat.domain.limits import DEFAULT_ACTIVATION_MINUTES
+
 UserId = NewType("UserId", str)
 OrgId = NewType("OrgId", str)
 AppointmentId = NewType("AppointmentId", str)
@@ -16,8 +18,6 @@ ChannelId = NewType("ChannelId", str)
 SYSTEM_USER_ID = UserId("system")
 SYSTEM_USER_NAME = "Yosemite Crew"
 ADMIN_ROLES = frozenset({"owner", "admin"})
-DEFAULT_ACTIVATION_MINUTES = 5
-MAX_ACTIVATION_MINUTES = 1440
 
 
 class UserKind(enum.StrEnum):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from yc_chat.domain.channel_ids import random_group_channel_id
+from yc_chat.domain.limits import DEFAULT_TOKEN_TTL
 from yc_chat.domain.metrics import NO_METRICS
 from yc_chat.domain.model import ChannelId
 from yc_chat.domain.usecases import (
@@ -29,7 +30,6 @@ from yc_chat.domain.usecases import (
     UnregisterDevice,
     UpdateGroupMembers,
 )
-from yc_chat.domain.usecases.tokens import DEFAULT_TOKEN_TTL
 
 if TYPE_CHECKING:
     from yc_chat.ports import (

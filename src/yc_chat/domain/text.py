@@ -6,10 +6,10 @@ import unicodedata
 
 import attrs
 
+from yc_chat.domain.limits import MAX_QUERY_LENGTH, MIN_QUERY_LENGTH
+
 # Typographic and ASCII apostrophes: O'Brien, O’Brien and Oʼbrien all fold to "obrien".
 _APOSTROPHES = frozenset("'\u2019\u02bc\u2018`\u00b4")
-MIN_QUERY_LENGTH = 2
-MAX_QUERY_LENGTH = 100
 
 
 def _takes_accents(base: str) -> bool:

@@ -7,9 +7,7 @@ from urllib.parse import urlsplit
 
 from yc_chat.domain.channel_ids import is_reserved_channel_id, is_valid_channel_id
 from yc_chat.domain.errors import FieldProblem, InvalidInput
-
-MAX_ID_LENGTH = 256
-MAX_URL_LENGTH = 2048
+from yc_chat.domain.limits import CHANNEL_ID_RULE, MAX_ID_LENGTH, MAX_URL_LENGTH
 
 
 class Problems:
@@ -27,7 +25,7 @@ class Problems:
             raise InvalidInput(f"{first.field}: {first.message}", details=self._items)
 
     def identifier(self, field: str, value: str | None, *, required: bool = True) -> None:
-        """An id: non-blank, at most 256 characters, no control characters."""
+        """An id: non-blank, at most MAX_ID_LENGTH characters, no control characters."""
         if value is None:
             if required:
                 self.add(field, "is required")
@@ -58,7 +56,7 @@ class Problems:
         if value is None:
             return
         if not is_valid_channel_id(value):
-            self.add(field, "must match ^[a-z0-9_-]{1,64}$")
+            self.add(field, f"must match {CHANNEL_ID_RULE}")
         elif client_chosen and is_reserved_channel_id(value):
             self.add(field, "uses a prefix reserved for appointment and colleague chats")
 

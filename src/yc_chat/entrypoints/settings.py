@@ -11,11 +11,17 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from yc_chat.domain.limits import (
+    DEFAULT_TOKEN_TTL,
+    MAX_AUTO_END_MINUTES,
+    MAX_TOKEN_TTL,
+    MIN_TOKEN_TTL,
+)
+
 KIB = 1024
 MIB = 1024 * KIB
 DEFAULT_MAX_BODY_BYTES = 256 * KIB
 DEFAULT_WEBHOOK_MAX_BODY_BYTES = 1 * MIB
-DEFAULT_TOKEN_TTL = timedelta(hours=24)
 # HS256 keys shorter than the hash output are brute-forceable offline from one token.
 MIN_JWT_SECRET_BYTES = 32
 # Signature algorithms accepted from a JWKS. Pinned: never HS* (key confusion), never none.
@@ -38,7 +44,16 @@ IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 LogFormat = Literal["json", "text"]
 PushProvider = Literal["log", "fcm", "expo"]
 PUSH_PROVIDERS: tuple[PushProvider, ...] = ("log", "fcm", "expo")
-MAX_AUTO_END_MINUTES = 7 * 24 * 60
+
+
+def _spoken(span: timedelta) -> str:
+    """A whole number of days, hours, minutes or seconds, as a person says it."""
+    seconds = int(span.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}" + ("" if count == 1 else "s")
+    return f"{seconds} seconds"
 
 
 class SettingsError(ValueError):
@@ -197,7 +212,9 @@ class Settings:
                 expo_access_token=reader.text("EXPO_ACCESS_TOKEN"),
             ),
             chat_auto_end=reader.minutes_or_off("CHAT_AUTO_END_MINUTES", high=MAX_AUTO_END_MINUTES),
-            chat_token_ttl=reader.duration("CHAT_TOKEN_TTL", DEFAULT_TOKEN_TTL),
+            chat_token_ttl=reader.duration(
+                "CHAT_TOKEN_TTL", DEFAULT_TOKEN_TTL, low=MIN_TOKEN_TTL, high=MAX_TOKEN_TTL
+            ),
             redis_url=reader.text("REDIS_URL"),
             mongodb_uri=reader.text("MONGODB_URI"),
             database_name=reader.text("DATABASE_NAME"),
@@ -315,7 +332,9 @@ class _EnvReader:
         self.problem(f"{name} must be one of " + ", ".join(PUSH_PROVIDERS))
         return "log"
 
-    def duration(self, name: str, default: timedelta) -> timedelta:
+    def duration(
+        self, name: str, default: timedelta, *, low: timedelta, high: timedelta
+    ) -> timedelta:
         value = self.text(name)
         if value is None:
             return default
@@ -325,8 +344,8 @@ class _EnvReader:
             return default
         unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
         seconds = int(match.group(1)) * unit
-        if not 60 <= seconds <= 30 * 86400:
-            self.problem(f"{name} must be between 1 minute and 30 days")
+        if not low <= timedelta(seconds=seconds) <= high:
+            self.problem(f"{name} must be between {_spoken(low)} and {_spoken(high)}")
             return default
         return timedelta(seconds=seconds)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from yc_chat.domain.events import PUSH_BODY_LIMIT
+from yc_chat.domain.limits import PUSH_BODY_LIMIT
 from yc_chat.domain.model import Notification, PushOutcome
 
 _logger = logging.getLogger("yc_chat.push")

@@ -9,8 +9,8 @@ import attrs
 
 from yc_chat.domain import errors, policies
 from yc_chat.domain.channel_ids import appointment_channel_id
+from yc_chat.domain.limits import MAX_ACTIVATION_MINUTES
 from yc_chat.domain.model import (
-    MAX_ACTIVATION_MINUTES,
     Appointment,
     AppointmentId,
     Channel,

@@ -11,6 +11,12 @@ import attrs
 
 from yc_chat.domain import errors, policies
 from yc_chat.domain.cursors import decode_offset, encode_offset
+from yc_chat.domain.limits import (
+    CHANNELS_DEFAULT_LIMIT,
+    CHANNELS_MAX_LIMIT,
+    MAX_ORG_GROUPS,
+    ORG_GROUPS_PAGE,
+)
 from yc_chat.domain.model import (
     AppointmentId,
     Channel,
@@ -31,11 +37,7 @@ from yc_chat.domain.validation import Problems
 if TYPE_CHECKING:
     from yc_chat.ports import AppointmentStore, ChannelLocks, ChatProvider, Clock, Directory
 
-CHANNELS_DEFAULT_LIMIT = 30
-CHANNELS_MAX_LIMIT = 100
 ROLES = ("pet-owner", "vet")
-GROUPS_PAGE = 100
-GROUPS_MAX = 1000
 
 
 def end_notice(actor_name: str) -> str:
@@ -246,9 +248,9 @@ class ListOrgGroups:
         await require_caller_membership(self.directory, org_id, caller)
         query = ChannelQuery(member=caller, category=ChatCategory.GROUP, org_id=org_id)
         groups: list[Channel] = []
-        while len(groups) < GROUPS_MAX:
-            page = await self.chat.query_channels(query, limit=GROUPS_PAGE, offset=len(groups))
+        while len(groups) < MAX_ORG_GROUPS:
+            page = await self.chat.query_channels(query, limit=ORG_GROUPS_PAGE, offset=len(groups))
             groups.extend(page.channels)
             if not page.has_more or not page.channels:
                 break
-        return groups[:GROUPS_MAX]
+        return groups[:MAX_ORG_GROUPS]

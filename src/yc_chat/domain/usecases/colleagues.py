@@ -10,6 +10,13 @@ import attrs
 from yc_chat.domain import errors, policies
 from yc_chat.domain.channel_ids import colleague_dm_channel_id
 from yc_chat.domain.cursors import decode_key, encode_key
+from yc_chat.domain.limits import (
+    DM_MEMBERS,
+    MEMBERS_DEFAULT_LIMIT,
+    MEMBERS_MAX_LIMIT,
+    SEARCH_DEFAULT_LIMIT,
+    SEARCH_MAX_LIMIT,
+)
 from yc_chat.domain.model import (
     ChannelRef,
     ChannelSpec,
@@ -33,11 +40,6 @@ from yc_chat.domain.validation import Problems
 if TYPE_CHECKING:
     from yc_chat.ports import ChatProvider, Directory
 
-SEARCH_DEFAULT_LIMIT = 10
-SEARCH_MAX_LIMIT = 50
-MEMBERS_DEFAULT_LIMIT = 100
-MEMBERS_MAX_LIMIT = 500
-
 
 @attrs.frozen(kw_only=True)
 class StartColleagueDM:
@@ -55,9 +57,9 @@ class StartColleagueDM:
     ) -> ChannelRef:
         problems = Problems()
         problems.identifier("orgId", org_id)
-        problems.identifiers("memberIds", member_ids, min_items=2, max_items=2)
+        problems.identifiers("memberIds", member_ids, min_items=DM_MEMBERS, max_items=DM_MEMBERS)
         problems.identifier("createdBy", created_by)
-        if len(member_ids) == 2 and member_ids[0] == member_ids[1]:
+        if len(member_ids) == DM_MEMBERS and member_ids[0] == member_ids[1]:
             problems.add("memberIds", "must name two different users")
         problems.check()
         pair = (member_ids[0], member_ids[1])

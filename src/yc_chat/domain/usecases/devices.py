@@ -7,21 +7,19 @@ from typing import TYPE_CHECKING
 import attrs
 
 from yc_chat.domain import errors
+from yc_chat.domain.limits import DEVICE_PLATFORMS, MAX_DEVICE_TOKEN_LENGTH
 from yc_chat.domain.model import Device, UserId
 from yc_chat.domain.validation import Problems
 
 if TYPE_CHECKING:
     from yc_chat.ports import DeviceRegistry, Directory
 
-PLATFORMS = ("ios", "android", "web")
-MAX_TOKEN_LENGTH = 4096
-
 
 def _check_token(problems: Problems, token: str) -> None:
     if not token.strip():
         problems.add("token", "must not be blank")
-    elif len(token) > MAX_TOKEN_LENGTH:
-        problems.add("token", f"must be at most {MAX_TOKEN_LENGTH} characters")
+    elif len(token) > MAX_DEVICE_TOKEN_LENGTH:
+        problems.add("token", f"must be at most {MAX_DEVICE_TOKEN_LENGTH} characters")
     elif not token.isprintable():
         problems.add("token", "must be printable text")
 
@@ -34,8 +32,8 @@ class RegisterDevice:
     async def __call__(self, *, caller: UserId, token: str, platform: str) -> Device:
         problems = Problems()
         _check_token(problems, token)
-        if platform not in PLATFORMS:
-            problems.add("platform", "must be one of " + ", ".join(PLATFORMS))
+        if platform not in DEVICE_PLATFORMS:
+            problems.add("platform", "must be one of " + ", ".join(DEVICE_PLATFORMS))
         problems.check()
         if await self.directory.get_user(caller) is None:
             raise errors.NotFound("User not found", code=errors.CODE_USER_NOT_FOUND)

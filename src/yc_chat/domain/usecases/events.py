@@ -26,7 +26,7 @@ from yc_chat.domain.events import (
     push_body,
 )
 from yc_chat.domain.metrics import NO_METRICS, Counted, Timed
-from yc_chat.domain.model import SYSTEM_USER_ID, Notification, PushOutcome, UserId, UserProfile
+from yc_chat.domain.model import Notification, PushOutcome, UserId, UserProfile
 
 if TYPE_CHECKING:
     from yc_chat.ports import (
@@ -85,7 +85,7 @@ class HandleChatEvent:
         await self.fingerprints.invalidate(event.user_id)
 
     async def _message_posted(self, event_id: str, event: MessagePosted) -> None:
-        if event.is_system or event.sender_id == SYSTEM_USER_ID:
+        if event.from_system:
             return
         channel = await self.chat.get_channel(event.channel_id)
         if channel is None:

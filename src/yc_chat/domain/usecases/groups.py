@@ -9,6 +9,7 @@ import attrs
 
 from yc_chat.domain import errors, policies
 from yc_chat.domain.channel_ids import random_group_channel_id
+from yc_chat.domain.limits import MAX_GROUP_MEMBERS, MAX_GROUP_NAME
 from yc_chat.domain.model import (
     Channel,
     ChannelId,
@@ -35,11 +36,6 @@ from yc_chat.domain.validation import Problems
 
 if TYPE_CHECKING:
     from yc_chat.ports import ChannelLocks, ChatProvider, Clock, Directory
-
-MAX_GROUP_NAME = 100
-# Stream returns at most 100 members with a channel's state, so larger groups could not be
-# shown (or checked) completely from one query.
-MAX_GROUP_MEMBERS = 100
 
 
 def _join_names(names: Sequence[str]) -> str:

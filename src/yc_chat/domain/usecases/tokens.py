@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING
 import attrs
 
 from yc_chat.domain import errors, policies
+from yc_chat.domain.limits import DEFAULT_TOKEN_TTL
 from yc_chat.domain.model import UserId, UserProfile, UserToken
 from yc_chat.domain.usecases._support import ProfileSync, deny_not_caller
 from yc_chat.domain.validation import Problems
 
 if TYPE_CHECKING:
     from yc_chat.ports import ChatProvider, Clock, Directory
-
-DEFAULT_TOKEN_TTL = timedelta(hours=24)
 
 
 @attrs.frozen(kw_only=True)

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import jwt
 
 from yc_chat.domain.errors import ProviderUnavailable, Unauthenticated
+from yc_chat.domain.limits import MAX_ID_LENGTH
 from yc_chat.domain.model import UserId
 from yc_chat.entrypoints.settings import JWKS_ALGORITHMS, AuthSettings, SettingsError
 
@@ -24,7 +25,6 @@ logger = logging.getLogger("yc_chat.auth")
 
 HS_ALGORITHMS = ("HS256",)
 MAX_TOKEN_LENGTH = 8192
-MAX_USER_ID_LENGTH = 256
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
@@ -90,7 +90,7 @@ class _Verifier:
         if (
             not isinstance(value, str)
             or not value.strip()
-            or len(value) > MAX_USER_ID_LENGTH
+            or len(value) > MAX_ID_LENGTH
             or not value.isprintable()
         ):
             raise _denied("Token has no usable user id")

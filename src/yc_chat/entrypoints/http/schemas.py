@@ -11,6 +11,10 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from yc_chat.domain.limits import CHANNEL_ID_RULE, MAX_GROUP_NAME
+
+GROUP_NAME_DOC = f"1 to {MAX_GROUP_NAME} characters after trimming."
+
 Id = Annotated[str, msgspec.Meta(description="An id from the host platform's directory.")]
 UserIdField = Annotated[str, msgspec.Meta(description="A user id; must be the caller's own.")]
 EpochMs = Annotated[int, msgspec.Meta(description="Unix epoch milliseconds.")]
@@ -104,7 +108,7 @@ class GroupRequest(_In):
     """POST /api/chat/channels/group."""
 
     org_id: Id
-    name: Annotated[str, msgspec.Meta(description="1 to 100 characters after trimming.")]
+    name: Annotated[str, msgspec.Meta(description=GROUP_NAME_DOC)]
     member_ids: Annotated[list[str], msgspec.Meta(description="Org members to add.")]
     created_by: UserIdField
     is_read_only: (
@@ -112,7 +116,7 @@ class GroupRequest(_In):
     ) = None
     image: Annotated[str, msgspec.Meta(description="An https URL.")] | None = None
     channel_id: (
-        Annotated[str, msgspec.Meta(description="Optional id matching ^[a-z0-9_-]{1,64}$.")] | None
+        Annotated[str, msgspec.Meta(description=f"Optional id matching {CHANNEL_ID_RULE}.")] | None
     ) = None
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from yc_chat.domain.limits import CHANNELS_DEFAULT_LIMIT, CHANNELS_MAX_LIMIT
 from yc_chat.domain.model import (
     AppointmentId,
     Channel,
@@ -30,6 +31,8 @@ from yc_chat.entrypoints.http.schemas import (
     GroupsResponse,
     SuccessResponse,
 )
+
+CHANNELS_LIMIT_DOC = f"1..{CHANNELS_MAX_LIMIT}, {CHANNELS_DEFAULT_LIMIT}."
 
 
 def channel_ref(ref: ChannelRef) -> ChannelRefResponse:
@@ -241,7 +244,7 @@ class ChannelController(Controller):
             str | None, QueryParameter(name="role", description="pet-owner or vet.")
         ] = None,
         limit: Annotated[
-            int | None, QueryParameter(name="limit", description="1..100, 30.")
+            int | None, QueryParameter(name="limit", description=CHANNELS_LIMIT_DOC)
         ] = None,
         cursor: Annotated[str | None, QueryParameter(name="cursor")] = None,
     ) -> ChannelsResponse:

@@ -7,9 +7,21 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 
+from yc_chat.domain.limits import (
+    MAX_QUERY_LENGTH,
+    MEMBERS_DEFAULT_LIMIT,
+    MEMBERS_MAX_LIMIT,
+    MIN_QUERY_LENGTH,
+    SEARCH_DEFAULT_LIMIT,
+    SEARCH_MAX_LIMIT,
+)
 from yc_chat.domain.model import Member, OrgId
 from yc_chat.entrypoints.http.deps import AUTHED, Caller, Service, error_docs
 from yc_chat.entrypoints.http.schemas import MemberOut, MembersResponse, SearchResponse
+
+QUERY_DOC = f"{MIN_QUERY_LENGTH}..{MAX_QUERY_LENGTH} characters after trimming."
+SEARCH_LIMIT_DOC = f"1..{SEARCH_MAX_LIMIT}, {SEARCH_DEFAULT_LIMIT}."
+MEMBERS_LIMIT_DOC = f"1..{MEMBERS_MAX_LIMIT}, {MEMBERS_DEFAULT_LIMIT}."
 
 
 def member_out(member: Member) -> MemberOut:
@@ -42,9 +54,11 @@ class OrgController(Controller):
         service: Service,
         text: Annotated[
             str | None,
-            QueryParameter(name="query", description="2..100 characters after trimming."),
+            QueryParameter(name="query", description=QUERY_DOC),
         ] = None,
-        limit: Annotated[int | None, QueryParameter(name="limit", description="1..50, 10.")] = None,
+        limit: Annotated[
+            int | None, QueryParameter(name="limit", description=SEARCH_LIMIT_DOC)
+        ] = None,
     ) -> SearchResponse:
         """Search the org's members."""
         members = await service.search_colleagues(
@@ -64,7 +78,7 @@ class OrgController(Controller):
         caller: Caller,
         service: Service,
         limit: Annotated[
-            int | None, QueryParameter(name="limit", description="1..500, 100.")
+            int | None, QueryParameter(name="limit", description=MEMBERS_LIMIT_DOC)
         ] = None,
         cursor: Annotated[str | None, QueryParameter(name="cursor")] = None,
     ) -> MembersResponse:
