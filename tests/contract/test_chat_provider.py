@@ -32,6 +32,7 @@ from yc_chat.domain.model import (
     ChannelSpec,
     ChatCategory,
     ChatStatus,
+    ClientAccess,
     OrgId,
     UserId,
     UserProfile,
@@ -66,6 +67,8 @@ class MessageRejected(Exception):
 class Harness:
     provider: ChatProvider
     api_secret: str
+    # What a client app must be told to use the provider's tokens.
+    access: ClientAccess
     post_as_user: Callable[[ChannelId, UserId, str], Awaitable[None]]
 
 
@@ -94,7 +97,12 @@ async def make_fake(_: pytest.FixtureRequest) -> AsyncIterator[Harness]:
         except StreamAPIError as exc:
             raise MessageRejected(exc.message) from exc
 
-    yield Harness(provider=provider, api_secret=provider.api_secret, post_as_user=post_as_user)
+    yield Harness(
+        provider=provider,
+        api_secret=provider.api_secret,
+        access=ClientAccess(api_key=provider.api_key, base_url=None),
+        post_as_user=post_as_user,
+    )
 
 
 @asynccontextmanager
@@ -114,7 +122,12 @@ async def make_stream_emulator(request: pytest.FixtureRequest) -> AsyncIterator[
             raise MessageRejected(str(exc)) from exc
 
     try:
-        yield Harness(provider=provider, api_secret=API_SECRET, post_as_user=post_as_user)
+        yield Harness(
+            provider=provider,
+            api_secret=API_SECRET,
+            access=ClientAccess(api_key=emulator.api_key, base_url=emulator.base_url),
+            post_as_user=post_as_user,
+        )
     finally:
         await client.close()
         await provider.aclose()
@@ -608,6 +621,14 @@ async def test_user_tokens_carry_user_id_iat_and_exp(harness: Harness) -> None:
     issued = int(issued_at.timestamp())
     assert issued - 30 <= claims["iat"] <= issued
     assert claims["exp"] == int(expires_at.timestamp())
+
+
+async def test_client_access_names_the_key_and_address_tokens_work_with(
+    harness: Harness,
+) -> None:
+    access = await harness.provider.client_access()
+
+    assert access == harness.access
 
 
 async def test_ping_succeeds_when_reachable(chat_provider: ChatProvider) -> None:

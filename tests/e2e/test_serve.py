@@ -98,6 +98,23 @@ class Server:
             return error.code, json.loads(error.read())
 
 
+def assert_stream_accepts(token: dict[str, Any]) -> None:
+    """The user's own channel query on the Stream API the token response points at."""
+    request = urllib.request.Request(  # noqa: S310 - the emulator on 127.0.0.1
+        f"{token['baseUrl']}/channels?api_key={token['apiKey']}",
+        data=json.dumps({"filter_conditions": {}}).encode(),
+        method="POST",
+        headers={
+            "Authorization": token["token"],
+            "Stream-Auth-Type": "jwt",
+            "Content-Type": "application/json",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        assert response.status == 201
+        assert json.loads(response.read())["channels"] == []
+
+
 def token_for(user: str) -> str:
     now = int(time.time())
     return jwt.encode({"sub": user, "iat": now, "exp": now + 600}, JWT_SECRET, algorithm="HS256")
@@ -163,9 +180,12 @@ def test_frontend_flow_over_http(server: Server) -> None:
     # 1. Stream tokens for the vet and the pet owner.
     for user in ("vet-1", "owner-1"):
         status, token = server.call("POST", "/api/chat/token", user, {"userId": user})
-        assert status == 200 and set(token) == {"token", "expiresAt"}
+        assert status == 200 and set(token) == {"token", "expiresAt", "apiKey", "baseUrl"}
         claims = jwt.decode(token["token"], STREAM_SECRET, algorithms=["HS256"])
         assert claims["user_id"] == user and claims["exp"] * 1000 == token["expiresAt"]
+        # Key and address lead a client to the built-in emulator, which takes the token.
+        assert token["baseUrl"].startswith("http://127.0.0.1:")
+        assert_stream_accepts(token)
 
     # 2. The appointment chat, opened by the pet owner, the same for the vet.
     status, chat = server.call("POST", "/api/chat/channels", "owner-1", {"appointmentId": "apt-1"})

@@ -260,8 +260,13 @@ async def test_demo_instructions_work_against_the_demo_app() -> None:
 
 async def _walk_demo(runtime: bootstrap.Runtime) -> None:
     await bootstrap.load(runtime, demo.demo_fixture(datetime.now(UTC)))
-    text = cli._demo_text(runtime.settings, "0.0.0.0", 3000)  # noqa: S104
+    text = cli._demo_text(runtime.settings, "0.0.0.0", 3000, emulator=runtime.emulator)  # noqa: S104
     assert "http://127.0.0.1:3000/api/chat/token" in text
+    # Where a frontend finds the built-in Stream: its address and (public) key.
+    assert runtime.emulator is not None
+    assert (
+        f"Stream emulator: {runtime.emulator.base_url}  api key: {runtime.emulator.api_key}" in text
+    )
     tokens = re.findall(r"Bearer ([\w.-]+)", text)
     assert len(set(tokens)) == 3
     # In this loop (not a test portal's thread): the Stream SDK client is bound to it.

@@ -15,7 +15,12 @@ async def test_token_shape_and_expiry(world: World) -> None:
     response = await world.post("/api/chat/token", "vet-1", {"userId": "vet-1"})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"token", "expiresAt"}
+    assert set(body) == {"token", "expiresAt", "apiKey", "baseUrl"}
+    # The HTTP world's chat provider is the in-process fake: its key, no address of its own.
+    assert body["apiKey"] == world.stream.api_key
+    assert body["baseUrl"] is None
+    # A bearer credential: no cache may keep the answer.
+    assert response.headers["cache-control"] == "no-store"
     expected = world.clock.now() + timedelta(hours=24)
     assert body["expiresAt"] == int(expected.timestamp()) * 1000
     # The fixed clock lies in the past: check the claims, not expiry against the wall clock.

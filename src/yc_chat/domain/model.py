@@ -250,11 +250,21 @@ class PushOutcome(enum.StrEnum):
 
 
 @attrs.frozen(kw_only=True)
+class ClientAccess:
+    """What a client app needs besides its token to reach the chat provider."""
+
+    api_key: str
+    # None: the provider's default address (Stream's own API).
+    base_url: str | None = None
+
+
+@attrs.frozen(kw_only=True)
 class UserToken:
-    """A chat provider token for a user, with its expiry."""
+    """A chat provider token for a user, with its expiry and where to use it."""
 
     token: str = attrs.field(repr=False)
     expires_at: datetime
+    access: ClientAccess
 
 
 @attrs.frozen(kw_only=True)

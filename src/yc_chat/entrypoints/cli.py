@@ -22,7 +22,12 @@ from yc_chat.entrypoints import bootstrap, demo
 from yc_chat.entrypoints.http.auth import issue_dev_token
 from yc_chat.entrypoints.logs import configure_logging
 from yc_chat.entrypoints.settings import Settings, SettingsError, require_auth, with_jwt_secret
-from yc_chat.entrypoints.stream_emulator import new_credentials, run_emulator
+from yc_chat.entrypoints.stream_emulator import (
+    DEFAULT_PORT,
+    RunningEmulator,
+    new_credentials,
+    run_emulator,
+)
 
 logger = logging.getLogger("yc_chat.cli")
 
@@ -72,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     emulator = commands.add_parser("emulator", help="run the Stream API emulator on its own")
     emulator.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    emulator.add_argument("--port", type=int, default=3030, help="port to bind (default 3030)")
+    emulator.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port to bind (default {DEFAULT_PORT})"
+    )
     emulator.add_argument(
         "--webhook-url", metavar="URL", help="where to deliver signed webhooks (optional)"
     )
@@ -169,7 +176,9 @@ async def _load_and_serve(
         lifespan="on",
         server_header=False,
     )
-    announce = _demo_text(runtime.settings, host, port) if demo_mode else None
+    announce = (
+        _demo_text(runtime.settings, host, port, emulator=runtime.emulator) if demo_mode else None
+    )
     server = _Server(config, announce=announce)
     await server.serve()
     if not server.started:
@@ -191,22 +200,36 @@ class _Server(uvicorn.Server):
                 print(self._announce, flush=True)
 
 
-def _demo_text(settings: Settings, host: str, port: int) -> str:
+def _demo_text(
+    settings: Settings, host: str, port: int, *, emulator: RunningEmulator | None = None
+) -> str:
     auth = settings.http.auth
     base_url = _base_url(host, port)
     secret = auth.jwt_secret
+    # The key is public (Stream's is too); a frontend pointed here needs both.
+    stream = (
+        f"\nStream emulator: {emulator.base_url}  api key: {emulator.api_key}"
+        if emulator is not None
+        else ""
+    )
     if secret is None:
-        return f"\nyc-chat demo is up at {base_url}; JWT_JWKS_URL is set: bring your own tokens."
-    return demo.demo_instructions(
-        base_url,
-        lambda user_id: issue_dev_token(
-            secret,
-            user_id,
-            ttl_seconds=DEMO_TOKEN_TTL,
-            claim=auth.user_id_claim,
-            audience=auth.audience,
-            issuer=auth.issuer,
-        ),
+        return (
+            f"\nyc-chat demo is up at {base_url}; JWT_JWKS_URL is set: bring your own tokens."
+            + stream
+        )
+    return (
+        demo.demo_instructions(
+            base_url,
+            lambda user_id: issue_dev_token(
+                secret,
+                user_id,
+                ttl_seconds=DEMO_TOKEN_TTL,
+                claim=auth.user_id_claim,
+                audience=auth.audience,
+                issuer=auth.issuer,
+            ),
+        )
+        + stream
     )
 
 

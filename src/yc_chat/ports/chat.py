@@ -11,6 +11,7 @@ from yc_chat.domain.model import (
     ChannelId,
     ChannelSpec,
     ChatStatus,
+    ClientAccess,
     OpenedChannel,
     UserId,
     UserProfile,
@@ -28,6 +29,9 @@ class ChatProvider(Protocol):
         self, user_id: UserId, *, issued_at: datetime, expires_at: datetime
     ) -> str:
         """A client token for `user_id` whose `exp` is `expires_at`."""
+
+    async def client_access(self) -> ClientAccess:
+        """The API key and address a client app uses with the tokens issued here."""
 
     async def open_channel(self, spec: ChannelSpec) -> OpenedChannel:
         """Get the channel with `spec.id`, creating it from `spec` if it does not exist.

@@ -25,6 +25,7 @@ from yc_chat.domain.model import (
     ChannelId,
     ChannelSpec,
     ChatStatus,
+    ClientAccess,
     OpenedChannel,
     UserId,
     UserProfile,
@@ -54,9 +55,12 @@ class FakeStreamChatProvider:
         *,
         api_key: str = DEFAULT_API_KEY,
         api_secret: str | None = None,
+        base_url: str | None = None,
     ) -> None:
         self._state = state if state is not None else StreamState()
         self._api_key = api_key
+        # Where clients reach this state over Stream's API (an emulator serving it), if anywhere.
+        self._base_url = base_url
         self._api_secret = api_secret if api_secret is not None else secrets.token_urlsafe(32)
 
     def __repr__(self) -> str:
@@ -95,6 +99,10 @@ class FakeStreamChatProvider:
             "exp": int(expires_at.timestamp()),
         }
         return jwt.encode(claims, self._api_secret, algorithm="HS256")
+
+    async def client_access(self) -> ClientAccess:
+        """The fake app's key and the address of an emulator serving it (None: none)."""
+        return ClientAccess(api_key=self._api_key, base_url=self._base_url)
 
     async def open_channel(self, spec: ChannelSpec) -> OpenedChannel:
         """Get the channel with `spec.id`, creating it from `spec` if it does not exist."""

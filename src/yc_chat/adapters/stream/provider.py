@@ -37,6 +37,7 @@ from yc_chat.domain.model import (
     ChannelId,
     ChannelSpec,
     ChatStatus,
+    ClientAccess,
     OpenedChannel,
     UserId,
     UserProfile,
@@ -176,6 +177,10 @@ class StreamChatProvider:
             exp=int(expires_at.timestamp()),
             iat=int(issued_at.timestamp()) - backdate,
         )
+
+    async def client_access(self) -> ClientAccess:
+        """The app's API key and the configured base URL (None: Stream's default)."""
+        return ClientAccess(api_key=self._config.api_key, base_url=self._config.base_url)
 
     async def open_channel(self, spec: ChannelSpec) -> OpenedChannel:
         """Get the channel with `spec.id`, creating it from `spec` if it does not exist."""

@@ -41,4 +41,5 @@ class ConnectUser:
         token = await self.chat.issue_user_token(
             user.id, issued_at=issued_at, expires_at=expires_at
         )
-        return UserToken(token=token, expires_at=expires_at)
+        access = await self.chat.client_access()
+        return UserToken(token=token, expires_at=expires_at, access=access)

@@ -143,6 +143,11 @@ class TokenResponse(_Out):
 
     token: str
     expires_at: EpochMs
+    api_key: Annotated[str, msgspec.Meta(description="The Stream API key to use the token with.")]
+    base_url: Annotated[
+        str | None,
+        msgspec.Meta(description="The Stream API base URL to use; null for Stream's default."),
+    ]
 
 
 class ChannelRefResponse(_Out):

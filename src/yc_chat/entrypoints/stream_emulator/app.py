@@ -33,6 +33,7 @@ from typing import Any, Final
 
 import attrs
 from litestar import Litestar, Request, Response, delete, get, patch, post
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath
@@ -789,6 +790,16 @@ def _on_crash(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     return _error_response(request, StreamAPIError(500, -1, "internal error"))
 
 
+# A local tool: any web app (served from anywhere) may call it, as browsers call Stream.
+# Preflights are answered by the CORS middleware before authentication, so never 401.
+CORS: Final = CORSConfig(
+    allow_origins=["*"],
+    allow_methods=["*"],
+    allow_headers=["*"],
+    expose_headers=["X-Ratelimit-Limit", "X-Ratelimit-Remaining", "X-Ratelimit-Reset"],
+    max_age=86400,
+)
+
 ROUTES: Final = [
     get_app,
     update_app,
@@ -832,6 +843,7 @@ def create_emulator_app(
     )
     return Litestar(
         route_handlers=ROUTES,
+        cors_config=CORS,
         before_request=_before_request,
         exception_handlers={
             StreamAPIError: _on_stream_error,

@@ -19,7 +19,9 @@ from yc_chat.entrypoints.stream_emulator.control import EmulatorControl
 from yc_chat.entrypoints.stream_emulator.webhooks import WebhookSettings
 
 DEFAULT_HOST: Final = "127.0.0.1"
-DEFAULT_PORT: Final = 3030
+# Not 3030: stream-chat-js rewrites a base URL on :3030 to :8800 for its websocket (its own
+# local setup), so an emulator there would be unreachable live. 8800 survives the rewrite.
+DEFAULT_PORT: Final = 8800
 
 
 def new_credentials() -> tuple[str, str]:

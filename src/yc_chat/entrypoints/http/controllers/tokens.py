@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, post
+from litestar.datastructures import CacheControlHeader
 from litestar.params import JSONBody
 
 from yc_chat.domain.model import UserId
@@ -34,6 +35,8 @@ class TokenController(Controller):
         dto=StrictBody[TokenRequest],
         return_dto=None,
         guards=[token_rate_limit],
+        # A bearer credential: no browser or proxy cache may keep it.
+        cache_control=CacheControlHeader(no_store=True),
         responses=error_docs(*WRITES, 403, 404, 429),
     )
     async def issue_token(
@@ -41,4 +44,9 @@ class TokenController(Controller):
     ) -> TokenResponse:
         """Mint a Stream token for the caller."""
         token = await service.connect_user(caller=caller, user_id=UserId(data.user_id))
-        return TokenResponse(token=token.token, expires_at=epoch_ms(token.expires_at))
+        return TokenResponse(
+            token=token.token,
+            expires_at=epoch_ms(token.expires_at),
+            api_key=token.access.api_key,
+            base_url=token.access.base_url,
+        )
