@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from tests.contract.adapters import DEVICE_REGISTRIES, EVENT_LOGS, FINGERPRINT_STORES
+from tests.support.notifier import RecordingNotifier
 from yc_chat.adapters.clock import FixedClock, SystemClock
-from yc_chat.adapters.memory import RecordingNotifier
 from yc_chat.domain.model import Device, Notification, UserId
 
 ANA, BOB = UserId("ana"), UserId("bob")

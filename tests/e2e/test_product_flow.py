@@ -23,8 +23,8 @@ import pytest
 import uvicorn
 from stream_chat.async_chat.client import StreamChatAsync
 
-from yc_chat.adapters.memory import parse_fixture
 from yc_chat.entrypoints import bootstrap
+from yc_chat.entrypoints.fixture import parse_fixture
 from yc_chat.entrypoints.settings import Settings
 
 JWT_SECRET = "product-flow-secret-" + "p" * 40

@@ -14,6 +14,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.support.chat_spy import SpyChat
+from tests.support.notifier import RecordingNotifier
 from yc_chat.adapters.clock import FixedClock
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
 from yc_chat.adapters.memory import (
@@ -24,9 +25,6 @@ from yc_chat.adapters.memory import (
     InMemoryEventInbox,
     InMemoryEventLog,
     InMemoryFingerprints,
-    RecordingNotifier,
-    parse_fixture,
-    seed,
 )
 from yc_chat.adapters.metrics import PrometheusMetrics
 from yc_chat.domain.inbox import InboxState
@@ -38,9 +36,10 @@ from yc_chat.domain.model import (
 )
 from yc_chat.domain.service import ChatService
 from yc_chat.entrypoints.background import build_processor
+from yc_chat.entrypoints.fixture import parse_fixture, seed
 from yc_chat.entrypoints.http import create_app
-from yc_chat.entrypoints.http.ratelimit import RateLimitStore
 from yc_chat.entrypoints.settings import AuthSettings, HttpSettings, WorkerSettings
+from yc_chat.ports import RateLimitStore
 
 JWT_SECRET = "test-secret-" + "x" * 60
 WEBHOOK_SECRET = "stream-secret-" + "y" * 30

@@ -14,6 +14,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from tests.http.conftest import FIXTURE, NOW, bearer, default_settings
+from tests.support.notifier import RecordingNotifier
 from yc_chat.adapters.clock import FixedClock
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
 from yc_chat.adapters.memory import (
@@ -23,11 +24,9 @@ from yc_chat.adapters.memory import (
     InMemoryDirectory,
     InMemoryEventLog,
     InMemoryFingerprints,
-    RecordingNotifier,
-    parse_fixture,
-    seed,
 )
 from yc_chat.domain.service import ChatService
+from yc_chat.entrypoints.fixture import parse_fixture, seed
 from yc_chat.entrypoints.http import create_app
 
 IDS = st.sampled_from(

@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.http.conftest import FIXTURE, NOW, WEBHOOK_SECRET, default_settings, make_token
+from tests.support.notifier import RecordingNotifier
 from yc_chat.adapters.clock import FixedClock
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
 from yc_chat.adapters.memory import (
@@ -36,11 +37,9 @@ from yc_chat.adapters.memory import (
     InMemoryDirectory,
     InMemoryEventLog,
     InMemoryFingerprints,
-    RecordingNotifier,
-    parse_fixture,
-    seed,
 )
 from yc_chat.domain.service import ChatService
+from yc_chat.entrypoints.fixture import parse_fixture, seed
 from yc_chat.entrypoints.http import create_app
 
 OPENAPI_URL = "/schema/openapi.json"

@@ -11,8 +11,9 @@ import pytest
 from redis import asyncio as aioredis
 
 from tests.http.conftest import World, WorldFactory, assert_error, default_settings
+from yc_chat.adapters.memory import MemoryRateLimitStore
+from yc_chat.adapters.redis import RedisRateLimitStore
 from yc_chat.entrypoints.http.middleware import client_address
-from yc_chat.entrypoints.http.ratelimit import MemoryRateLimitStore, RedisRateLimitStore
 from yc_chat.entrypoints.settings import RateLimit
 
 # The machine's Redis; `.ci/run` starts one if none is listening.

@@ -16,12 +16,13 @@ from litestar.testing import AsyncTestClient
 
 from tests.http.conftest import FIXTURE, NOW, WEBHOOK_SECRET, bearer, default_settings
 from tests.mongo_double.stores import mongo_stores
+from tests.support.notifier import RecordingNotifier
 from yc_chat.adapters.beanie import MongoStores
 from yc_chat.adapters.clock import FixedClock
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
-from yc_chat.adapters.memory import RecordingNotifier, parse_fixture, seed
 from yc_chat.domain.inbox import InboxState
 from yc_chat.domain.service import ChatService
+from yc_chat.entrypoints.fixture import parse_fixture, seed
 from yc_chat.entrypoints.http import create_app
 from yc_chat.entrypoints.settings import WorkerSettings
 

@@ -104,8 +104,8 @@ def test_chat_status_only_moves_forward() -> None:
 
 
 def test_fixture_parses_enums_as_enums_and_rejects_unknown_kinds() -> None:
-    from yc_chat.adapters.memory import FixtureError, parse_fixture
     from yc_chat.domain.model import UserKind
+    from yc_chat.entrypoints.fixture import FixtureError, parse_fixture
 
     fixture = parse_fixture({"users": [{"id": "p", "name": "P", "kind": "pet_owner"}]})
     assert fixture.users[0].kind is UserKind.PET_OWNER

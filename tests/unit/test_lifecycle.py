@@ -13,6 +13,7 @@ import pytest
 
 from tests.mongo_double.stores import mongo_stores
 from tests.support.chat_spy import SpyChat
+from tests.support.notifier import RecordingNotifier
 from tests.unit.world import FIXTURE, NOW
 from yc_chat.adapters.clock import FixedClock
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider
@@ -24,9 +25,6 @@ from yc_chat.adapters.memory import (
     InMemoryDirectory,
     InMemoryEventLog,
     InMemoryFingerprints,
-    RecordingNotifier,
-    parse_fixture,
-    seed,
 )
 from yc_chat.adapters.metrics import PrometheusMetrics
 from yc_chat.domain.channel_ids import appointment_channel_id
@@ -34,6 +32,7 @@ from yc_chat.domain.metrics import Counted
 from yc_chat.domain.model import AppointmentId, ChannelId, ChatStatus, UserId
 from yc_chat.domain.service import ChatService
 from yc_chat.domain.usecases.lifecycle import AUTO_END_NOTICE
+from yc_chat.entrypoints.fixture import parse_fixture, seed
 
 LATER = AppointmentId("apt-later")  # starts 15:00, opens 14:55
 CHANNEL = appointment_channel_id(LATER)

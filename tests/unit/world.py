@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from tests.support.chat_spy import SpyChat
+from tests.support.notifier import RecordingNotifier
 from yc_chat import ChatService
 from yc_chat.adapters.clock import FixedClock
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider
@@ -19,11 +20,9 @@ from yc_chat.adapters.memory import (
     InMemoryDirectory,
     InMemoryEventLog,
     InMemoryFingerprints,
-    RecordingNotifier,
-    parse_fixture,
-    seed,
 )
 from yc_chat.domain.model import ChannelId
+from yc_chat.entrypoints.fixture import parse_fixture, seed
 
 TEST_SECRET = "test-secret-0123456789abcdef-0123456789"
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)

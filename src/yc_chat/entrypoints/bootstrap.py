@@ -22,7 +22,6 @@ from yc_chat.adapters.beanie import open_mongo_stores
 from yc_chat.adapters.clock import SystemClock
 from yc_chat.adapters.fake_stream import StreamState
 from yc_chat.adapters.memory import (
-    Fixture,
     InMemoryAppointments,
     InMemoryChannelLocks,
     InMemoryDevices,
@@ -30,17 +29,17 @@ from yc_chat.adapters.memory import (
     InMemoryEventInbox,
     InMemoryEventLog,
     InMemoryFingerprints,
-    seed,
 )
 from yc_chat.adapters.metrics import PrometheusMetrics
 from yc_chat.adapters.push import LogNotifier
 from yc_chat.adapters.push.expo import EXPO_BASE_URL, ExpoNotifier
+from yc_chat.adapters.redis import RedisRateLimitStore
 from yc_chat.adapters.stream import StreamChatProvider, StreamConfig
 from yc_chat.domain.service import ChatService
 from yc_chat.entrypoints import background
+from yc_chat.entrypoints.fixture import Fixture, seed
 from yc_chat.entrypoints.http import create_app
 from yc_chat.entrypoints.http.deps import Probe
-from yc_chat.entrypoints.http.ratelimit import RateLimitStore, RedisRateLimitStore
 from yc_chat.entrypoints.settings import Settings, SettingsError
 from yc_chat.entrypoints.stream_emulator import (
     RunningEmulator,
@@ -59,6 +58,7 @@ from yc_chat.ports import (
     EventLog,
     Notifier,
     ProfileFingerprints,
+    RateLimitStore,
 )
 
 logger = logging.getLogger("yc_chat.bootstrap")

@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 import attrs
 import uvicorn
 
-from yc_chat.adapters.memory import Fixture, FixtureError, load_fixture, seed
 from yc_chat.domain.errors import ProviderUnavailable
 from yc_chat.entrypoints import bootstrap, demo
+from yc_chat.entrypoints.fixture import Fixture, FixtureError, load_fixture, seed
 from yc_chat.entrypoints.http.auth import issue_dev_token
 from yc_chat.entrypoints.logs import configure_logging
 from yc_chat.entrypoints.settings import Settings, SettingsError, require_auth, with_jwt_secret

@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from yc_chat.adapters.memory import Fixture, parse_fixture
+from yc_chat.entrypoints.fixture import Fixture, parse_fixture
 
 HAPPY_PAWS = "org-happypaws"
 RIVERSIDE = "org-riverside"

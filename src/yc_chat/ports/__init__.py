@@ -2,6 +2,7 @@
 
 from yc_chat.domain.queries import ChannelPage, ChannelQuery, MemberPage
 from yc_chat.ports.chat import ChatProvider
+from yc_chat.ports.ratelimit import RateLimitStore
 from yc_chat.ports.stores import (
     AppointmentStore,
     ChannelLocks,
@@ -32,4 +33,5 @@ __all__ = [
     "Metrics",
     "Notifier",
     "ProfileFingerprints",
+    "RateLimitStore",
 ]

@@ -1,20 +1,15 @@
-"""Every store port in memory, plus the JSON fixture loader."""
+"""Every store port in memory (one process; lost on exit)."""
 
 from yc_chat.adapters.memory.appointments import InMemoryAppointments
+from yc_chat.adapters.memory.channel_locks import InMemoryChannelLocks
+from yc_chat.adapters.memory.devices import InMemoryDevices
 from yc_chat.adapters.memory.directory import InMemoryDirectory
-from yc_chat.adapters.memory.fixture import Fixture, FixtureError, load_fixture, parse_fixture, seed
-from yc_chat.adapters.memory.misc import (
-    InMemoryChannelLocks,
-    InMemoryDevices,
-    InMemoryEventInbox,
-    InMemoryEventLog,
-    InMemoryFingerprints,
-    RecordingNotifier,
-)
+from yc_chat.adapters.memory.event_log import InMemoryEventLog
+from yc_chat.adapters.memory.fingerprints import InMemoryFingerprints
+from yc_chat.adapters.memory.inbox import InMemoryEventInbox
+from yc_chat.adapters.memory.rate_limits import MemoryRateLimitStore
 
 __all__ = [
-    "Fixture",
-    "FixtureError",
     "InMemoryAppointments",
     "InMemoryChannelLocks",
     "InMemoryDevices",
@@ -22,8 +17,5 @@ __all__ = [
     "InMemoryEventInbox",
     "InMemoryEventLog",
     "InMemoryFingerprints",
-    "RecordingNotifier",
-    "load_fixture",
-    "parse_fixture",
-    "seed",
+    "MemoryRateLimitStore",
 ]

@@ -18,7 +18,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import Message, Scope
 
 from yc_chat.adapters.clock import SystemClock
-from yc_chat.adapters.memory import InMemoryEventInbox
+from yc_chat.adapters.memory import InMemoryEventInbox, MemoryRateLimitStore
 from yc_chat.adapters.metrics import Gauge, PrometheusMetrics
 from yc_chat.domain.service import ChatService
 from yc_chat.domain.usecases import RecordChatEvent
@@ -49,13 +49,9 @@ from yc_chat.entrypoints.http.middleware import (
     new_request_id,
     state_of,
 )
-from yc_chat.entrypoints.http.ratelimit import (
-    MemoryRateLimitStore,
-    RateLimitStore,
-    TokenRateLimiter,
-)
+from yc_chat.entrypoints.http.ratelimit import TokenRateLimiter
 from yc_chat.entrypoints.settings import HttpSettings, WorkerSettings
-from yc_chat.ports import Clock, EventInbox
+from yc_chat.ports import Clock, EventInbox, RateLimitStore
 
 logger = logging.getLogger("yc_chat.http")
 access_logger = logging.getLogger("yc_chat.access")
@@ -122,6 +118,7 @@ def _token_limiter(settings: HttpSettings, store: RateLimitStore | None) -> Toke
         store or MemoryRateLimitStore(),
         per_user=per_user,
         per_address=per_user.times(settings.address_limit_factor),
+        fallback=MemoryRateLimitStore(),
     )
 
 

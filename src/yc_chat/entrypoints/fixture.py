@@ -1,4 +1,8 @@
-"""The contract's JSON directory fixture: parsing (strict, with clear errors) and seeding."""
+"""The contract's JSON directory fixture: parsing (strict, with clear errors) and seeding.
+
+Read by `yc-chat serve --seed`, `yc-chat seed` and the demo; `seed` writes through the
+store ports, so the same fixture loads into memory or MongoDB alike.
+"""
 
 from __future__ import annotations
 

@@ -1,78 +1,14 @@
-"""Small in-memory stores: devices, effect claims, channel locks, the webhook inbox, profile
-fingerprints, outbox."""
+"""EventInbox in memory: the webhook inbox of one process."""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import attrs
 
 from yc_chat.domain.inbox import InboxEvent, InboxState
-from yc_chat.domain.model import Device, Notification, PushOutcome, UserId
-
-
-class InMemoryDevices:
-    """DeviceRegistry: token -> device; one owner per token."""
-
-    def __init__(self) -> None:
-        self._by_token: dict[str, Device] = {}
-
-    async def register(self, device: Device) -> None:
-        self._by_token[device.token] = device
-
-    async def unregister(self, user_id: UserId, token: str) -> bool:
-        device = self._by_token.get(token)
-        if device is None or device.user_id != user_id:
-            return False
-        del self._by_token[token]
-        return True
-
-    async def devices_of(self, user_ids: Collection[UserId]) -> Sequence[Device]:
-        wanted = set(user_ids)
-        return [d for d in self._by_token.values() if d.user_id in wanted]
-
-    async def forget_token(self, token: str) -> None:
-        self._by_token.pop(token, None)
-
-
-class InMemoryEventLog:
-    """EventLog: the set of claimed keys."""
-
-    def __init__(self) -> None:
-        self._claimed: set[str] = set()
-
-    async def claim(self, key: str) -> bool:
-        # No await between test and set: atomic within one event loop.
-        if key in self._claimed:
-            return False
-        self._claimed.add(key)
-        return True
-
-    async def release(self, key: str) -> None:
-        self._claimed.discard(key)
-
-
-class InMemoryChannelLocks:
-    """ChannelLocks over a dict: key -> (owner, until). One process only."""
-
-    def __init__(self) -> None:
-        self._held: dict[str, tuple[str, datetime]] = {}
-
-    async def acquire(self, key: str, *, owner: str, until: datetime, now: datetime) -> bool:
-        # No await between test and set: atomic within one event loop.
-        held = self._held.get(key)
-        if held is not None and held[0] != owner and held[1] > now:
-            return False
-        self._held[key] = (owner, until)
-        return True
-
-    async def release(self, key: str, *, owner: str) -> None:
-        held = self._held.get(key)
-        if held is not None and held[0] == owner:
-            del self._held[key]
-
 
 # Finished events are kept this long to recognise Stream's redeliveries, then dropped.
 INBOX_RETENTION = timedelta(days=7)
@@ -206,33 +142,3 @@ class InMemoryEventInbox:
             if e.state is InboxState.DONE and (e.finished_at or e.received_at) < horizon
         ]:
             del self._events[key]
-
-
-class InMemoryFingerprints:
-    """ProfileFingerprints over a dict."""
-
-    def __init__(self) -> None:
-        self._items: dict[UserId, str] = {}
-
-    async def get_many(self, user_ids: Collection[UserId]) -> Mapping[UserId, str]:
-        return {uid: self._items[uid] for uid in user_ids if uid in self._items}
-
-    async def put_many(self, fingerprints: Mapping[UserId, str]) -> None:
-        self._items.update(fingerprints)
-
-    async def invalidate(self, user_id: UserId) -> None:
-        self._items.pop(user_id, None)
-
-
-class RecordingNotifier:
-    """A Notifier that keeps every notification in order: the in-memory push outbox."""
-
-    def __init__(self) -> None:
-        self.sent: list[Notification] = []
-
-    async def notify(self, notifications: Sequence[Notification]) -> Sequence[PushOutcome]:
-        self.sent.extend(notifications)
-        return [PushOutcome.SENT] * len(notifications)
-
-    def for_recipient(self, user_id: UserId) -> list[Notification]:
-        return [n for n in self.sent if n.recipient_id == user_id]

@@ -1,0 +1,5 @@
+"""Redis adapters: rate-limit counters shared by every instance."""
+
+from yc_chat.adapters.redis.rate_limits import RedisRateLimitStore
+
+__all__ = ["RedisRateLimitStore"]
