@@ -15,7 +15,7 @@ import pytest
 
 from tests.http.conftest import FIXTURE, World, WorldFactory, default_settings
 from yc_chat.adapters.push import LogNotifier
-from yc_chat.adapters.stream_events import StreamEventError, parse_stream_event
+from yc_chat.adapters.stream.events import StreamEventError, parse_stream_event
 from yc_chat.domain.channel_ids import appointment_channel_id
 from yc_chat.domain.events import ChannelDeleted, MessagePosted, OtherEvent, UserUpdated
 from yc_chat.domain.model import AppointmentId, ChatStatus, Notification, UserId

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
-from yc_chat.adapters import stream_mapping
 from yc_chat.adapters.fake_stream import (
     FakeStreamChatProvider,
     StreamAPIError,
     StreamChannel,
     StreamState,
 )
+from yc_chat.adapters.stream import mapping as stream_mapping
 from yc_chat.domain import errors
 from yc_chat.domain.model import (
     SYSTEM_PROFILE,
@@ -853,6 +853,30 @@ def test_legacy_channels_without_our_fields_still_read() -> None:
         "ana",
     )
     assert (client.category, client.status) == (ChatCategory.CLIENT, ChatStatus.ACTIVE)
+
+
+def test_the_mapping_knows_every_field_stream_keeps_on_a_channel(state: StreamState) -> None:
+    # The simulation keeps its own list of the fields Stream maintains (it does not import
+    # the adapter's), so a field missing from the adapter's list shows up here: the adapter
+    # would take it for custom data and send it back in a full update.
+    state.upsert_users([{"id": "ana"}])
+    channel, _ = state.get_or_create_channel(
+        "messaging",
+        "c1",
+        created_by_id="ana",
+        data={"kind": "x", "config_overrides": {"grants": {"channel_member": []}}},
+        members=["ana"],
+    )
+    state.send_message("messaging", "c1", text="hi", user_id="ana")
+    sent = state.channel("messaging", "c1")
+    assert sent is not None
+    body = state.channel_state(sent)["channel"]
+    assert isinstance(body, dict)
+    assert "last_message_at" in body
+    assert "config" in body
+
+    assert set(body) - set(channel.data) <= stream_mapping.STREAM_CHANNEL_FIELDS
+    assert stream_mapping.custom_data(body) == {"kind": "x"}
 
 
 def test_unreadable_channel_state_is_an_error() -> None:

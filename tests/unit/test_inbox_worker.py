@@ -18,7 +18,7 @@ from tests.mongo_double.stores import mongo_stores
 from tests.unit.world import World, build_world
 from yc_chat.adapters.memory import InMemoryEventInbox
 from yc_chat.adapters.metrics import PrometheusMetrics
-from yc_chat.adapters.stream_events import decode_stream_event
+from yc_chat.adapters.stream.events import decode_stream_event
 from yc_chat.domain.events import ChatEvent
 from yc_chat.domain.inbox import InboxState, RetryPolicy
 from yc_chat.domain.metrics import Counted

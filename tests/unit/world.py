@@ -11,8 +11,7 @@ from tests.support.chat_spy import SpyChat
 from tests.support.notifier import RecordingNotifier
 from yc_chat import ChatService
 from yc_chat.adapters.clock import FixedClock
-from yc_chat.adapters.fake_stream import FakeStreamChatProvider
-from yc_chat.adapters.fake_stream.model import StreamState
+from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
 from yc_chat.adapters.memory import (
     InMemoryAppointments,
     InMemoryChannelLocks,

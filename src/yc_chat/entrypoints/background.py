@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from yc_chat.adapters.stream_events import decode_stream_event
+from yc_chat.adapters.stream.events import decode_stream_event
 from yc_chat.domain.inbox import RetryPolicy
 from yc_chat.domain.metrics import NO_METRICS
 from yc_chat.domain.service import ChatService

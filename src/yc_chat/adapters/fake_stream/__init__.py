@@ -1,16 +1,16 @@
-"""An in-memory Stream Chat: the app state in Stream's terms, and a ChatProvider on top of it."""
+"""An in-memory Stream Chat: the simulation (`sim`), and a ChatProvider on top of it."""
 
-from yc_chat.adapters.fake_stream.errors import StreamAPIError
-from yc_chat.adapters.fake_stream.model import (
+from yc_chat.adapters.fake_stream.provider import FakeStreamChatProvider
+from yc_chat.adapters.fake_stream.sim import (
     Clock,
     EventListener,
+    StreamAPIError,
     StreamChannel,
     StreamMember,
     StreamMessage,
     StreamState,
     StreamUser,
 )
-from yc_chat.adapters.fake_stream.provider import FakeStreamChatProvider
 
 __all__ = [
     "Clock",

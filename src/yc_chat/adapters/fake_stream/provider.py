@@ -1,8 +1,8 @@
-"""FakeStreamChatProvider: the ChatProvider port on the in-memory Stream model.
+"""FakeStreamChatProvider: the ChatProvider port on the Stream simulation (`sim`).
 
-It talks to the model as the real adapter talks to Stream: Stream-shaped data in, Stream's
-JSON shapes out, both through `stream_mapping`, so the mapping the real adapter relies on is
-exercised by every test that uses the fake.
+A thin adapter: it talks to the simulation as the real adapter talks to Stream, Stream-shaped
+data in, Stream's JSON shapes out, both through the real adapter's `stream.mapping`, so the
+mapping the real adapter relies on is exercised by every test that uses the fake.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from datetime import datetime
 
 import jwt
 
-from yc_chat.adapters import stream_mapping as mapping
-from yc_chat.adapters.fake_stream.errors import StreamAPIError
-from yc_chat.adapters.fake_stream.model import StreamChannel, StreamState
+from yc_chat.adapters.fake_stream.sim import StreamAPIError, StreamChannel, StreamState
+from yc_chat.adapters.stream import mapping
 from yc_chat.domain import errors
 from yc_chat.domain.model import (
     SYSTEM_PROFILE,

@@ -13,7 +13,7 @@ import aiohttp
 import attrs
 from stream_chat.base.exceptions import StreamAPIException
 
-from yc_chat.adapters import stream_mapping as mapping
+from yc_chat.adapters.stream import mapping
 from yc_chat.domain import errors
 
 Headers = Mapping[str, str]

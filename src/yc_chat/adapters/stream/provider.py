@@ -24,8 +24,7 @@ import attrs
 from stream_chat.async_chat.client import StreamChatAsync
 from stream_chat.base.exceptions import StreamAPIException
 
-from yc_chat.adapters import stream_mapping as mapping
-from yc_chat.adapters.stream import failures
+from yc_chat.adapters.stream import failures, mapping
 from yc_chat.adapters.stream.client import last_headers, open_client, reset_last_headers
 from yc_chat.adapters.stream.config import StreamConfig
 from yc_chat.domain import errors

@@ -16,8 +16,8 @@ from typing import Final
 import attrs
 import jwt
 
-from yc_chat.adapters.fake_stream import errors as stream_errors
-from yc_chat.adapters.fake_stream.errors import StreamAPIError
+from yc_chat.adapters.fake_stream.sim import errors as stream_errors
+from yc_chat.adapters.fake_stream.sim.errors import StreamAPIError
 
 ALGORITHM: Final = "HS256"
 

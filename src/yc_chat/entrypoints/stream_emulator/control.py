@@ -9,8 +9,7 @@ from datetime import datetime
 
 import attrs
 
-from yc_chat.adapters.fake_stream import StreamAPIError, StreamState
-from yc_chat.adapters.fake_stream.model import system_clock
+from yc_chat.adapters.fake_stream.sim import StreamAPIError, StreamState, system_clock
 from yc_chat.entrypoints.stream_emulator.auth import Authenticator
 from yc_chat.entrypoints.stream_emulator.webhooks import (
     DeliveryStats,

@@ -12,8 +12,7 @@ from typing import Final
 
 import uvicorn
 
-from yc_chat.adapters.fake_stream import StreamState
-from yc_chat.adapters.fake_stream.model import system_clock
+from yc_chat.adapters.fake_stream.sim import StreamState, system_clock
 from yc_chat.entrypoints.stream_emulator.app import create_emulator_app, emulator_control
 from yc_chat.entrypoints.stream_emulator.control import EmulatorControl
 from yc_chat.entrypoints.stream_emulator.webhooks import WebhookSettings

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, post
 from litestar.params import HeaderParameter
 
-from yc_chat.adapters.stream_events import StreamEventError, parse_stream_event
+from yc_chat.adapters.stream.events import StreamEventError, parse_stream_event
 from yc_chat.domain.errors import InvalidInput, Unauthenticated
 from yc_chat.entrypoints.http.deps import error_docs, runtime_of
 from yc_chat.entrypoints.http.middleware import BODY_LIMIT_WEBHOOK, OPT_BODY_LIMIT, OPT_PUBLIC

@@ -1,20 +1,22 @@
-"""The model's records as Stream's REST API spells them in responses and events."""
+"""The simulation's records as Stream's REST API spells them in responses and events.
+
+The one place that writes Stream's JSON for users, members, messages and channels: the
+ChatProvider over the simulation and the emulator's routes both answer with these.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from yc_chat.adapters.fake_stream.model import (
-        StreamChannel,
-        StreamMember,
-        StreamMessage,
-        StreamUser,
-    )
+from yc_chat.adapters.fake_stream.sim.records import (
+    StreamChannel,
+    StreamMember,
+    StreamMessage,
+    StreamUser,
+)
 
-UserLookup = Callable[[str], "StreamUser | None"]
+UserLookup = Callable[[str], StreamUser | None]
 
 
 def format_time(value: datetime) -> str:
@@ -139,6 +141,16 @@ def channel(record: StreamChannel, lookup: UserLookup) -> dict[str, object]:
     return body
 
 
+def members(record: StreamChannel, lookup: UserLookup) -> list[dict[str, object]]:
+    """Every member object of the channel, in joining order."""
+    return [member(item, lookup) for item in record.members]
+
+
+def channel_with_members(record: StreamChannel, lookup: UserLookup) -> dict[str, object]:
+    """The channel and all its members, as the channel update endpoints answer."""
+    return {"channel": channel(record, lookup), "members": members(record, lookup)}
+
+
 def channel_state(
     record: StreamChannel,
     messages: Sequence[StreamMessage],
@@ -146,12 +158,23 @@ def channel_state(
     *,
     message_limit: int = 25,
     member_limit: int | None = 100,
+    member_offset: int = 0,
 ) -> dict[str, object]:
-    """One entry of query results: the channel, its members and its newest messages."""
-    members = record.members if member_limit is None else record.members[:member_limit]
+    """`ChannelStateResponseFields`: the channel, a page of members, the newest messages.
+
+    `member_limit` None means every member from `member_offset` on.
+    """
+    end = None if member_limit is None else member_offset + member_limit
+    page = record.members[member_offset:end]
     newest = messages[-message_limit:] if message_limit > 0 else ()
     return {
         "channel": channel(record, lookup),
-        "members": [member(item, lookup) for item in members],
+        "members": [member(item, lookup) for item in page],
         "messages": [message(item, lookup) for item in newest],
+        # The simulation has no pins, threads, read state or watchers: their empty values.
+        "pinned_messages": [],
+        "threads": [],
+        "read": [],
+        "watcher_count": 0,
+        "watchers": [],
     }

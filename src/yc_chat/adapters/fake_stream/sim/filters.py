@@ -1,24 +1,22 @@
-"""The subset of Stream's query filters and sorts the fake understands; the rest is refused.
+"""The subset of Stream's query filters and sorts the simulation understands; the rest is refused.
 
 Supported channel filters: `type`, `id`, `cid`, `created_by_id` and custom fields with
 `$eq` / `$in` or a plain value (implicit `$eq`); `frozen` with a boolean; `members` with
 `$in`; `$and` / `$or` of such filters. Anything else is an input error, never ignored, so a
-query the fake cannot answer faithfully fails loudly instead of returning too much.
+query the simulation cannot answer faithfully fails loudly instead of returning too much.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
-from yc_chat.adapters.fake_stream.errors import input_error
+from yc_chat.adapters.fake_stream.sim.errors import input_error
+from yc_chat.adapters.fake_stream.sim.records import StreamChannel
 
-if TYPE_CHECKING:
-    from yc_chat.adapters.fake_stream.model import StreamChannel
-
-ChannelPredicate = Callable[["StreamChannel"], bool]
-SortKey = Callable[["StreamChannel"], datetime | int]
+ChannelPredicate = Callable[[StreamChannel], bool]
+SortKey = Callable[[StreamChannel], datetime | int]
 
 _RESERVED_FIELDS: Final[dict[str, Callable[[StreamChannel], object]]] = {
     "type": lambda channel: channel.type,

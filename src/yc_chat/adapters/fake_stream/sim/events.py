@@ -1,0 +1,70 @@
+"""Events: what the simulated Stream announces, in Stream's webhook/websocket shapes.
+
+`EventBus` hands each event to its listeners synchronously, on the thread that changed the
+state; the emulator's webhook dispatcher (and any realtime layer) subscribes to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from yc_chat.adapters.fake_stream.sim import payloads
+from yc_chat.adapters.fake_stream.sim.records import StreamChannel, StreamMessage, StreamUser
+
+Event = dict[str, object]
+EventListener = Callable[[Event], None]
+
+
+class EventBus:
+    """Listeners of the simulation's events."""
+
+    def __init__(self) -> None:
+        self._listeners: list[EventListener] = []
+
+    def subscribe(self, listener: EventListener) -> Callable[[], None]:
+        """Call `listener` with each event; returns the unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def emit(self, event: Event) -> None:
+        """Hand `event` to every listener, in subscription order."""
+        for listener in list(self._listeners):
+            listener(event)
+
+
+def user_updated(user: StreamUser, now: datetime) -> Event:
+    """`user.updated`: an existing user was replaced or partly updated."""
+    return {
+        "type": "user.updated",
+        "user": payloads.user(user),
+        "created_at": payloads.format_time(now),
+    }
+
+
+def message_new(
+    channel: StreamChannel, message: StreamMessage, lookup: payloads.UserLookup, now: datetime
+) -> Event:
+    """`message.new`: a message was posted in `channel`."""
+    return {
+        "type": "message.new",
+        "cid": channel.cid,
+        "channel_id": channel.id,
+        "channel_type": channel.type,
+        "message": payloads.message(message, lookup),
+        "user": payloads.user_or_id(message.user_id, lookup),
+        "watcher_count": 0,
+        "created_at": payloads.format_time(now),
+    }
+
+
+def channel_deleted(channel: StreamChannel, lookup: payloads.UserLookup, now: datetime) -> Event:
+    """`channel.deleted`: `channel` (as it was) was hard-deleted."""
+    return {
+        "type": "channel.deleted",
+        "cid": channel.cid,
+        "channel_id": channel.id,
+        "channel_type": channel.type,
+        "channel": payloads.channel(channel, lookup),
+        "created_at": payloads.format_time(now),
+    }

@@ -1,0 +1,104 @@
+"""The simulation's records: users, channels, members and messages, in Stream's own terms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Final
+
+import attrs
+
+Clock = Callable[[], datetime]
+
+OWNER_ROLE: Final = "owner"
+MEMBER_ROLE: Final = "channel_member"
+MODERATOR_ROLE: Final = "channel_moderator"
+DEFAULT_USER_ROLE: Final = "user"
+
+
+def system_clock() -> datetime:
+    """The current time in UTC."""
+    return datetime.now(UTC)
+
+
+@attrs.frozen(kw_only=True)
+class StreamUser:
+    """A Stream user: id, role, the well-known `name`/`image` and any custom fields."""
+
+    id: str
+    role: str = DEFAULT_USER_ROLE
+    name: str | None = None
+    image: str | None = None
+    custom: Mapping[str, object] = attrs.field(factory=dict)
+    created_at: datetime
+    updated_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class StreamMember:
+    """A channel member: the user and when and with which channel role they joined."""
+
+    user_id: str
+    channel_role: str = MEMBER_ROLE
+    created_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class StreamMessage:
+    """A message in a channel; `type` is `regular` or `system`."""
+
+    id: str
+    cid: str
+    text: str
+    user_id: str
+    type: str = "regular"
+    attachments: tuple[Mapping[str, object], ...] = ()
+    created_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class StreamChannel:
+    """A channel: reserved fields Stream maintains plus the custom `data` dict."""
+
+    type: str
+    id: str
+    data: Mapping[str, object] = attrs.field(factory=dict)
+    created_by_id: str
+    frozen: bool = False
+    created_at: datetime
+    updated_at: datetime
+    last_message_at: datetime | None = None
+    # An ordered set: insertion order, no repeats (the operations keep it so).
+    members: tuple[StreamMember, ...] = ()
+    # Channel-level settings (`grants` modifiers among them); never part of custom data.
+    config_overrides: Mapping[str, object] = attrs.field(factory=dict)
+
+    @property
+    def cid(self) -> str:
+        """Stream's full channel id, `type:id`."""
+        return f"{self.type}:{self.id}"
+
+    @property
+    def member_count(self) -> int:
+        """Derived, as Stream derives it: never stored, never settable."""
+        return len(self.members)
+
+    @property
+    def member_ids(self) -> tuple[str, ...]:
+        """Member user ids in joining order."""
+        return tuple(member.user_id for member in self.members)
+
+    def member(self, user_id: str) -> StreamMember | None:
+        """The member record of `user_id`, or None."""
+        return next((m for m in self.members if m.user_id == user_id), None)
+
+
+@attrs.frozen(kw_only=True)
+class Draft:
+    """A message about to be posted, validated before any state changes."""
+
+    text: str
+    user_id: str
+    type: str
+    attachments: tuple[Mapping[str, object], ...] = ()
+    id: str | None = None
