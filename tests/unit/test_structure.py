@@ -132,7 +132,7 @@ def test_the_fake_provider_and_stream_mapping_load_without_the_stream_sdk() -> N
         "import yc_chat.adapters.fake_stream, yc_chat.adapters.stream.events\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in {'stream_chat', 'aiohttp'}))\n"
     )
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]"
