@@ -1,11 +1,14 @@
-"""AppointmentStore port contract."""
+"""Contract of the appointment ports (`yc_chat.ports.appointments`), per narrow port.
+
+One record per appointment carries all of them, so each adapter implements them all
+(`AppointmentStore`); the writer seeds records for the others.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -18,6 +21,7 @@ from yc_chat.domain.model import (
     OrgId,
     UserId,
 )
+from yc_chat.ports import AppointmentStore
 
 T0 = datetime(2026, 1, 15, 14, 0, tzinfo=UTC)
 
@@ -35,19 +39,25 @@ def appointment(aid: str, starts_at: datetime = T0) -> Appointment:
 
 
 @pytest.fixture(params=sorted(APPOINTMENT_STORES))
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[AppointmentStore]:
     async with APPOINTMENT_STORES[request.param]() as built:
         yield built
 
 
-async def test_put_and_get_round_trip(store: Any) -> None:
+# -- AppointmentRecords and AppointmentWriter ------------------------------------------
+
+
+async def test_put_and_get_round_trip(store: AppointmentStore) -> None:
     await store.put(appointment("apt-1"))
     got = await store.get(AppointmentId("apt-1"))
     assert got == appointment("apt-1")
     assert await store.get(AppointmentId("apt-2")) is None
 
 
-async def test_link_chat_records_channel_status_and_minutes(store: Any) -> None:
+# -- AppointmentChatLinks --------------------------------------------------------------
+
+
+async def test_link_chat_records_channel_status_and_minutes(store: AppointmentStore) -> None:
     await store.put(appointment("apt-1"))
     linked = await store.link_chat(
         AppointmentId("apt-1"),
@@ -63,7 +73,7 @@ async def test_link_chat_records_channel_status_and_minutes(store: Any) -> None:
     assert await store.find_by_channel(ChannelId("apt_y")) is None
 
 
-async def test_status_only_moves_forward(store: Any) -> None:
+async def test_status_only_moves_forward(store: AppointmentStore) -> None:
     await store.put(appointment("apt-1"))
     aid = AppointmentId("apt-1")
     await store.link_chat(
@@ -78,7 +88,7 @@ async def test_status_only_moves_forward(store: Any) -> None:
     assert await store.set_chat_status(AppointmentId("ghost"), ChatStatus.ENDED) is None
 
 
-async def test_unlink_marks_ended_and_forgets_channel(store: Any) -> None:
+async def test_unlink_marks_ended_and_forgets_channel(store: AppointmentStore) -> None:
     await store.put(appointment("apt-1"))
     aid = AppointmentId("apt-1")
     await store.link_chat(
@@ -92,7 +102,12 @@ async def test_unlink_marks_ended_and_forgets_channel(store: Any) -> None:
     await store.unlink_chat(AppointmentId("ghost"))  # unknown ids are a no-op
 
 
-async def test_due_for_activation_lists_pending_chats_whose_time_came(store: Any) -> None:
+# -- ChatSchedule ----------------------------------------------------------------------
+
+
+async def test_due_for_activation_lists_pending_chats_whose_time_came(
+    store: AppointmentStore,
+) -> None:
     for aid, offset, minutes in [("a", 0, 5), ("b", 60, 5), ("c", 10, 30), ("d", -5, 0)]:
         await store.put(appointment(aid, T0 + timedelta(minutes=offset)))
         await store.link_chat(
@@ -111,14 +126,18 @@ async def test_due_for_activation_lists_pending_chats_whose_time_came(store: Any
     assert [a.id for a in await store.due_for_activation(now, limit=10)] == ["a", "d"]
 
 
-async def _linked(store: Any, aid: str, starts_at: datetime, status: ChatStatus) -> None:
+async def _linked(
+    store: AppointmentStore, aid: str, starts_at: datetime, status: ChatStatus
+) -> None:
     await store.put(appointment(aid, starts_at))
     await store.link_chat(
         AppointmentId(aid), channel_id=ChannelId(f"ch-{aid}"), status=status, activation_minutes=5
     )
 
 
-async def test_due_for_ending_lists_linked_chats_not_ended_by_start(store: Any) -> None:
+async def test_due_for_ending_lists_linked_chats_not_ended_by_start(
+    store: AppointmentStore,
+) -> None:
     await _linked(store, "early", T0 - timedelta(hours=2), ChatStatus.ACTIVE)
     await _linked(store, "pending", T0 - timedelta(hours=1), ChatStatus.PENDING)
     await _linked(store, "ended", T0 - timedelta(hours=3), ChatStatus.ENDED)
@@ -129,7 +148,7 @@ async def test_due_for_ending_lists_linked_chats_not_ended_by_start(store: Any) 
     assert [a.id for a in await store.due_for_ending(T0, limit=1)] == ["early"]
 
 
-async def test_next_opening_is_the_earliest_pending_linked_chat(store: Any) -> None:
+async def test_next_opening_is_the_earliest_pending_linked_chat(store: AppointmentStore) -> None:
     assert await store.next_opening() is None
     await _linked(store, "b", T0 + timedelta(hours=2), ChatStatus.PENDING)
     await _linked(store, "a", T0 + timedelta(hours=1), ChatStatus.PENDING)
@@ -137,7 +156,10 @@ async def test_next_opening_is_the_earliest_pending_linked_chat(store: Any) -> N
     assert await store.next_opening() == T0 + timedelta(hours=1) - timedelta(minutes=5)
 
 
-async def test_a_transition_claim_is_a_compare_and_set(store: Any) -> None:
+# -- TransitionClaims ------------------------------------------------------------------
+
+
+async def test_a_transition_claim_is_a_compare_and_set(store: AppointmentStore) -> None:
     await _linked(store, "a", T0, ChatStatus.PENDING)
     key = AppointmentId("a")
     until = T0 + timedelta(seconds=60)
@@ -162,7 +184,7 @@ async def test_a_transition_claim_is_a_compare_and_set(store: Any) -> None:
     )
 
 
-async def test_concurrent_claims_have_one_winner(store: Any) -> None:
+async def test_concurrent_claims_have_one_winner(store: AppointmentStore) -> None:
     await _linked(store, "a", T0, ChatStatus.PENDING)
     results = await asyncio.gather(
         *(

@@ -210,7 +210,7 @@ async def test_a_retry_pushes_only_to_recipients_still_owed(world: World) -> Non
     service = world.service
     handler = type(service.handle_chat_event)(
         directory=world.directory,
-        appointments=world.appointments,
+        chat_links=world.appointments,
         chat=world.chat,  # type: ignore[arg-type]
         notifier=notifier,
         fingerprints=world.fingerprints,

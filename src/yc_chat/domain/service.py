@@ -99,7 +99,9 @@ class ChatService:
         """
         profiles = ProfileSync(chat=chat, fingerprints=fingerprints)
         lifecycle = AdvanceChatLifecycle(
-            appointments=appointments,
+            schedule=appointments,
+            claims=appointments,
+            chat_links=appointments,
             chat=chat,
             clock=clock,
             profiles=profiles,
@@ -115,6 +117,7 @@ class ChatService:
             open_appointment_chat=OpenAppointmentChat(
                 directory=directory,
                 appointments=appointments,
+                chat_links=appointments,
                 chat=chat,
                 profiles=profiles,
                 clock=clock,
@@ -129,6 +132,7 @@ class ChatService:
             end_chat=EndChat(
                 directory=directory,
                 appointments=appointments,
+                chat_links=appointments,
                 chat=chat,
                 profiles=profiles,
                 locks=locks,
@@ -143,7 +147,7 @@ class ChatService:
             advance_lifecycle=lifecycle,
             handle_chat_event=HandleChatEvent(
                 directory=directory,
-                appointments=appointments,
+                chat_links=appointments,
                 chat=chat,
                 notifier=notifier,
                 fingerprints=fingerprints,

@@ -27,7 +27,7 @@ from yc_chat.domain.model import (
     UserId,
     UserKind,
 )
-from yc_chat.ports import AppointmentStore, DirectoryWriter
+from yc_chat.ports import AppointmentWriter, DirectoryWriter
 
 
 class FixtureError(ValueError):
@@ -195,7 +195,7 @@ def load_fixture(path: str | Path) -> Fixture:
 
 
 async def seed(
-    fixture: Fixture, *, directory: DirectoryWriter, appointments: AppointmentStore
+    fixture: Fixture, *, directory: DirectoryWriter, appointments: AppointmentWriter
 ) -> None:
     """Write the fixture into the stores (upserts: seeding twice is harmless)."""
     for org in fixture.orgs:

@@ -26,7 +26,13 @@ from yc_chat.domain.usecases._support import ProfileSync
 from yc_chat.domain.validation import Problems
 
 if TYPE_CHECKING:
-    from yc_chat.ports import AppointmentStore, ChatProvider, Clock, Directory
+    from yc_chat.ports import (
+        AppointmentChatLinks,
+        AppointmentRecords,
+        ChatProvider,
+        Clock,
+        Directory,
+    )
 
 
 def client_chat_name(pet_owner_name: str) -> str:
@@ -69,7 +75,8 @@ def _details(channel: ChannelData) -> tuple[object, ...]:
 @attrs.frozen(kw_only=True)
 class OpenAppointmentChat:
     directory: Directory
-    appointments: AppointmentStore
+    appointments: AppointmentRecords
+    chat_links: AppointmentChatLinks
     chat: ChatProvider
     profiles: ProfileSync
     clock: Clock
@@ -135,7 +142,7 @@ class OpenAppointmentChat:
         now = self.clock.now()
         opened = await self.chat.open_channel(appointment_spec(record, record.status_at(now)))
         channel = await self._reconcile(opened.channel, record, now)
-        await self.appointments.link_chat(
+        await self.chat_links.link_chat(
             record.id,
             channel_id=channel.id,
             status=channel.status,

@@ -35,7 +35,14 @@ from yc_chat.domain.usecases.lifecycle import AdvanceChatLifecycle
 from yc_chat.domain.validation import Problems
 
 if TYPE_CHECKING:
-    from yc_chat.ports import AppointmentStore, ChannelLocks, ChatProvider, Clock, Directory
+    from yc_chat.ports import (
+        AppointmentChatLinks,
+        AppointmentRecords,
+        ChannelLocks,
+        ChatProvider,
+        Clock,
+        Directory,
+    )
 
 ROLES = ("pet-owner", "vet")
 
@@ -47,7 +54,8 @@ def end_notice(actor_name: str) -> str:
 @attrs.frozen(kw_only=True)
 class EndChat:
     directory: Directory
-    appointments: AppointmentStore
+    appointments: AppointmentRecords
+    chat_links: AppointmentChatLinks
     chat: ChatProvider
     profiles: ProfileSync
     locks: ChannelLocks
@@ -83,7 +91,7 @@ class EndChat:
             channel = await self._end(channel, caller)
         if appointment is not None and channel.is_ended:
             # Also repairs a record left behind by an earlier, interrupted end.
-            await self.appointments.set_chat_status(appointment.id, ChatStatus.ENDED)
+            await self.chat_links.set_chat_status(appointment.id, ChatStatus.ENDED)
         return channel
 
     async def _end(self, channel: Channel, caller: UserId) -> Channel:
@@ -161,7 +169,7 @@ def summarize(channel: Channel, caller: UserId, users: dict[UserId, User]) -> Ch
 @attrs.frozen(kw_only=True)
 class ListMyChannels:
     directory: Directory
-    appointments: AppointmentStore
+    appointments: AppointmentRecords
     chat: ChatProvider
     lifecycle: AdvanceChatLifecycle
 

@@ -30,7 +30,7 @@ from yc_chat.domain.model import Notification, PushOutcome, UserId, UserProfile
 
 if TYPE_CHECKING:
     from yc_chat.ports import (
-        AppointmentStore,
+        AppointmentChatLinks,
         ChatProvider,
         Directory,
         EventLog,
@@ -55,7 +55,7 @@ def push_claim_key(event_id: str, recipient: UserId) -> str:
 @attrs.frozen(kw_only=True)
 class HandleChatEvent:
     directory: Directory
-    appointments: AppointmentStore
+    chat_links: AppointmentChatLinks
     chat: ChatProvider
     notifier: Notifier
     fingerprints: ProfileFingerprints
@@ -68,9 +68,9 @@ class HandleChatEvent:
             case MessagePosted():
                 await self._message_posted(event_id, event)
             case ChannelDeleted(channel_id=channel_id):
-                appointment = await self.appointments.find_by_channel(channel_id)
+                appointment = await self.chat_links.find_by_channel(channel_id)
                 if appointment is not None:
-                    await self.appointments.unlink_chat(appointment.id)
+                    await self.chat_links.unlink_chat(appointment.id)
             case UserUpdated():
                 await self._user_updated(event)
             case OtherEvent():

@@ -24,7 +24,15 @@ from yc_chat.domain.usecases._locks import channel_lock, end_lock_key
 from yc_chat.domain.usecases._support import ProfileSync
 
 if TYPE_CHECKING:
-    from yc_chat.ports import AppointmentStore, ChannelLocks, ChatProvider, Clock, Metrics
+    from yc_chat.ports import (
+        AppointmentChatLinks,
+        ChannelLocks,
+        ChatProvider,
+        ChatSchedule,
+        Clock,
+        Metrics,
+        TransitionClaims,
+    )
 
 AUTO_END_NOTICE = "This chat was closed automatically after the appointment."
 DEFAULT_CLAIM = timedelta(seconds=60)
@@ -42,7 +50,9 @@ class LifecycleRun:
 class AdvanceChatLifecycle:
     """Open due pending chats; end chats past the auto-end time (when configured)."""
 
-    appointments: AppointmentStore
+    schedule: ChatSchedule
+    claims: TransitionClaims
+    chat_links: AppointmentChatLinks
     chat: ChatProvider
     clock: Clock
     profiles: ProfileSync
@@ -60,10 +70,10 @@ class AdvanceChatLifecycle:
         now = self.clock.now()
         due: list[tuple[Appointment, ChatStatus]] = [
             (a, ChatStatus.ACTIVE)
-            for a in await self.appointments.due_for_activation(now, limit=self.batch_size)
+            for a in await self.schedule.due_for_activation(now, limit=self.batch_size)
         ]
         if self.auto_end_after is not None:
-            ending = await self.appointments.due_for_ending(
+            ending = await self.schedule.due_for_ending(
                 now - self.auto_end_after, limit=self.batch_size
             )
             due.extend((a, ChatStatus.ENDED) for a in ending)
@@ -75,7 +85,7 @@ class AdvanceChatLifecycle:
                 failure = failure or exc
         if failure is not None:
             raise failure
-        next_opening = await self.appointments.next_opening()
+        next_opening = await self.schedule.next_opening()
         return LifecycleRun(transitions=changed, next_opening=next_opening)
 
     def target_at(self, appointment: Appointment, now: datetime) -> ChatStatus:
@@ -102,7 +112,7 @@ class AdvanceChatLifecycle:
         current = appointment.chat_status
         if current is None or current is ChatStatus.ENDED or appointment.chat_channel_id is None:
             return False
-        claimed = await self.appointments.claim_transition(
+        claimed = await self.claims.claim_transition(
             appointment.id, status=current, owner=self.owner, until=now + self.claim_for, now=now
         )
         if not claimed:
@@ -110,12 +120,12 @@ class AdvanceChatLifecycle:
         channel = await self.chat.get_channel(appointment.chat_channel_id)
         if channel is None:
             # Deleted at the provider (the channel.deleted webhook may still be on its way).
-            await self.appointments.unlink_chat(appointment.id)
+            await self.chat_links.unlink_chat(appointment.id)
             return False
         moved = await self._write(channel, target)
         if moved is None:
             return False  # a manual end holds the chat: the claim lapses, a later pass repairs
-        await self.appointments.set_chat_status(
+        await self.chat_links.set_chat_status(
             appointment.id, ChatStatus.ENDED if channel.is_ended else target
         )
         if moved:
