@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import logging
 import os
 import secrets
 import signal
 import socket
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import attrs
 import uvicorn
@@ -131,8 +133,19 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     if generated_secret:
         logger.warning("demo: generated a development JWT secret for this run only")
-    asyncio.run(_run(settings, fixtures, host=args.host, port=args.port, demo_mode=args.demo))
+    serve_forever(_run(settings, fixtures, host=args.host, port=args.port, demo_mode=args.demo))
     return 0
+
+
+def serve_forever(main: Coroutine[Any, Any, None]) -> None:
+    """Run the server coroutine on uvloop when installed (the `http` extra), else asyncio."""
+    if _has("uvloop"):
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(main)
+        return
+    asyncio.run(main)
 
 
 async def _run(
@@ -167,15 +180,7 @@ async def _load_and_serve(
                 "appointments": len(fixture.appointments),
             },
         )
-    config = uvicorn.Config(
-        bootstrap.build_app(runtime),
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        server_header=False,
-    )
+    config = server_config(bootstrap.build_app(runtime), host=host, port=port)
     announce = (
         _demo_text(runtime.settings, host, port, emulator=runtime.emulator) if demo_mode else None
     )
@@ -183,6 +188,25 @@ async def _load_and_serve(
     await server.serve()
     if not server.started:
         raise SettingsError(f"could not start the server on {host}:{port}")
+
+
+def server_config(app: Any, *, host: str, port: int) -> uvicorn.Config:
+    """Uvicorn on uvloop and httptools (the `http` extra installs both); our access log only."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        loop="none",  # `serve_forever` runs the loop
+        http="httptools" if _has("httptools") else "h11",
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        server_header=False,
+    )
+
+
+def _has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
 
 
 class _Server(uvicorn.Server):

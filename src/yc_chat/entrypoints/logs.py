@@ -6,7 +6,8 @@ import contextvars
 import json
 import logging
 import sys
-from datetime import UTC, datetime
+import time
+from collections.abc import Mapping
 from typing import Any
 
 from yc_chat.entrypoints.settings import LogFormat
@@ -16,35 +17,77 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "yc_chat_request_id", default=None
 )
 
-# Attributes every LogRecord has; anything else on a record came from `extra=` and is data.
-_STANDARD_ATTRS = frozenset(
-    vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()
-    | {"message", "asctime", "color_message"}
-)
+# The attribute where StructuredLogger keeps a record's `extra=` mapping, so formatters
+# read the extras directly instead of reflecting over every attribute of every record.
+FIELDS_ATTR = "yc_fields"
+# Extras some libraries add that carry nothing a JSON line needs.
+_SKIPPED_FIELDS = frozenset({"color_message"})
+_NO_FIELDS: Mapping[str, Any] = {}
 
 
-class RequestIdFilter(logging.Filter):
-    """Copies the current request id onto every record."""
+class StructuredLogger(logging.Logger):
+    """A Logger that also keeps the `extra=` mapping whole on the record."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not hasattr(record, "request_id"):
-            record.request_id = request_id_var.get()
-        return True
+    def makeRecord(
+        self,
+        name: str,
+        level: int,
+        fn: str,
+        lno: int,
+        msg: object,
+        args: Any,
+        exc_info: Any,
+        func: str | None = None,
+        extra: Mapping[str, object] | None = None,
+        sinfo: str | None = None,
+    ) -> logging.LogRecord:
+        record = super().makeRecord(name, level, fn, lno, msg, args, exc_info, func, extra, sinfo)
+        if extra:
+            setattr(record, FIELDS_ATTR, extra)
+        return record
+
+
+def fields_of(record: logging.LogRecord) -> Mapping[str, Any]:
+    """The record's `extra=` fields (empty for records from loggers of another class)."""
+    fields: Mapping[str, Any] = getattr(record, FIELDS_ATTR, _NO_FIELDS)
+    return fields
+
+
+class _Clock:
+    """ISO-8601 UTC timestamps, formatted once per second (the millisecond part per record)."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._prefix = ""
+
+    def iso(self, created: float) -> str:
+        second = int(created)
+        if second != self._second:
+            self._second = second
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._prefix}.{int((created - second) * 1000):03d}+00:00"
 
 
 class JsonFormatter(logging.Formatter):
     """Formats a record as one JSON line: time, level, logger, message, request id, extras."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._clock = _Clock()
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": self._clock.iso(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            "request_id": request_id_var.get(),
         }
-        for key, value in vars(record).items():
-            if key not in _STANDARD_ATTRS and value is not None:
+        for key, value in fields_of(record).items():
+            if value is not None and key not in _SKIPPED_FIELDS:
                 entry[key] = value
+        if entry["request_id"] is None:
+            del entry["request_id"]
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str, ensure_ascii=False)
@@ -54,10 +97,12 @@ class TextFormatter(logging.Formatter):
     """Human-readable lines for local runs, still carrying the extras."""
 
     def format(self, record: logging.LogRecord) -> str:
+        fields = dict(fields_of(record))
+        fields.setdefault("request_id", request_id_var.get())
         extras = " ".join(
             f"{key}={value}"
-            for key, value in vars(record).items()
-            if key not in _STANDARD_ATTRS and value is not None
+            for key, value in fields.items()
+            if value is not None and key not in _SKIPPED_FIELDS
         )
         line = f"{record.levelname:<7} {record.name}: {record.getMessage()}"
         if extras:
@@ -67,11 +112,28 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+def use_structured_loggers() -> None:
+    """Make every logger, existing or future, a StructuredLogger."""
+    logging.setLoggerClass(StructuredLogger)
+    for existing in list(logging.Logger.manager.loggerDict.values()):
+        # Plain loggers created at import time (ours and libraries') get the subclass; it
+        # adds behaviour only, no state, so swapping the class of a live logger is safe.
+        if type(existing) is logging.Logger:
+            existing.__class__ = StructuredLogger
+    root = logging.getLogger()
+    if type(root) is logging.RootLogger:
+        root.__class__ = _StructuredRoot
+
+
+class _StructuredRoot(logging.RootLogger):
+    makeRecord = StructuredLogger.makeRecord
+
+
 def configure_logging(*, level: str = "INFO", fmt: LogFormat = "json") -> None:
     """Send every log record to stderr in the chosen format (the process entry point calls this)."""
+    use_structured_loggers()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
-    handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -60,8 +60,12 @@ OPENAPI_PATH = "/schema"
 BEARER_SCHEME = "BearerAuth"
 
 
-def _before_send(message: Message, scope: Scope) -> None:
-    """Echo X-Request-ID on every response (404s included) and write the access log line."""
+async def _before_send(message: Message, scope: Scope) -> None:
+    """Echo X-Request-ID on every response (404s included) and write the access log line.
+
+    Async on purpose: Litestar runs a sync hook in a worker thread, a thread hop on every
+    response.
+    """
     if message["type"] != "http.response.start":
         return
     state = state_of(scope)
@@ -69,6 +73,8 @@ def _before_send(message: Message, scope: Scope) -> None:
     if request_id is None:
         request_id = state[STATE_REQUEST_ID] = new_request_id(None)
     MutableScopeHeaders.from_message(message)["X-Request-ID"] = request_id
+    if not access_logger.isEnabledFor(logging.INFO):
+        return
     started = state.get(STATE_STARTED)
     # Path only: query strings carry search terms and cursors, never worth logging.
     access_logger.info(

@@ -1,0 +1,123 @@
+"""The request path stays on the event loop, and the access log line is still written."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.http.conftest import World
+from yc_chat.entrypoints.logs import FIELDS_ATTR, JsonFormatter, use_structured_loggers
+
+
+@pytest.fixture
+def access_lines() -> Iterator[io.StringIO]:
+    """The JSON lines the access logger writes during the test."""
+    use_structured_loggers()
+    sink = io.StringIO()
+    handler = logging.StreamHandler(sink)
+    handler.setFormatter(JsonFormatter())
+    access = logging.getLogger("yc_chat.access")
+    previous = access.level
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    try:
+        yield sink
+    finally:
+        access.removeHandler(handler)
+        access.setLevel(previous)
+
+
+def _entries(sink: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in sink.getvalue().splitlines()]
+
+
+async def test_access_line_has_request_id_status_and_duration(
+    world: World, access_lines: io.StringIO
+) -> None:
+    response = await world.post(
+        "/api/chat/token", "vet-1", {"userId": "vet-1"}, headers={"X-Request-ID": "req-abc.1"}
+    )
+    assert response.status_code == 200
+    assert response.headers["x-request-id"] == "req-abc.1"
+    (entry,) = _entries(access_lines)
+    assert entry["logger"] == "yc_chat.access"
+    assert entry["request_id"] == "req-abc.1"
+    assert entry["status"] == 200
+    assert entry["method"] == "POST"
+    assert entry["path"] == "/api/chat/token"
+    assert entry["user_id"] == "vet-1"
+    assert isinstance(entry["duration_ms"], float | int)
+    assert entry["duration_ms"] >= 0
+    # Never the bearer token or the minted one.
+    assert "Bearer" not in access_lines.getvalue()
+    assert response.json()["token"] not in access_lines.getvalue()
+
+
+async def test_unknown_route_still_gets_a_request_id_and_a_line(
+    world: World, access_lines: io.StringIO
+) -> None:
+    response = await world.get("/nowhere?query=secret-term", None)
+    assert response.status_code == 404
+    (entry,) = _entries(access_lines)
+    assert entry["status"] == 404
+    assert entry["request_id"] == response.headers["x-request-id"]
+    assert entry["path"] == "/nowhere"
+    assert "secret-term" not in access_lines.getvalue()
+
+
+async def test_no_request_leaves_the_event_loop(
+    world: World, access_lines: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No hook, dependency, guard or handler runs in a worker thread (a hop per request)."""
+    # On the class: the test client may serve the app from an event loop of its own.
+    hops: list[object] = []
+    original = asyncio.BaseEventLoop.run_in_executor
+
+    def counting(loop: asyncio.BaseEventLoop, executor: Any, func: Any, *args: Any) -> Any:
+        hops.append(func)
+        return original(loop, executor, func, *args)
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "run_in_executor", counting)
+    responses = [
+        await world.get("/healthz", None),
+        await world.post("/api/chat/token", "vet-1", {"userId": "vet-1"}),
+        await world.get("/api/orgs/org-1/search", "vet-1", params={"query": "pri"}),
+        await world.get("/api/orgs/org-1/members", "vet-1"),
+        await world.post("/api/chat/channels", "vet-2", {"appointmentId": "apt-2"}),
+        await world.get("/api/chat/channels", "vet-1"),
+        await world.get("/nowhere", None),
+        await world.post("/api/chat/token", None, {"userId": "vet-1"}),
+    ]
+    assert [r.status_code for r in responses] == [200, 200, 200, 200, 200, 200, 404, 401]
+    assert hops == []
+    assert len(_entries(access_lines)) == len(responses)
+
+
+def test_json_lines_carry_the_extras_given_and_nothing_else() -> None:
+    use_structured_loggers()
+    logger = logging.getLogger("yc_chat.test_formatter")
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    keep = Keep()
+    logger.addHandler(keep)
+    try:
+        logger.warning("hello %s", "there", extra={"org_id": "org-1", "empty": None})
+    finally:
+        logger.removeHandler(keep)
+    (record,) = records
+    assert getattr(record, FIELDS_ATTR) == {"org_id": "org-1", "empty": None}
+    entry = json.loads(JsonFormatter().format(record))
+    assert set(entry) == {"time", "level", "logger", "message", "org_id"}
+    assert entry["message"] == "hello there"
+    assert entry["level"] == "WARNING"
+    assert entry["time"].endswith("+00:00")
