@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Collection, Mapping, Sequence
 
+from yc_chat.adapters.memory.typeahead import TypeaheadIndex
 from yc_chat.domain.model import Member, Membership, Org, OrgId, User, UserId
 from yc_chat.domain.queries import MemberPage
 from yc_chat.domain.text import SearchKeys, SearchQuery, folded_name
@@ -19,8 +20,8 @@ class InMemoryDirectory:
         self._orgs: dict[OrgId, Org] = {}
         self._members: dict[OrgId, dict[UserId, Membership]] = {}
         self._sorted: dict[OrgId, list[tuple[str, str]]] = {}
-        # Per org, every folded key form of every member, sorted: a prefix is one bisect.
-        self._prefixes: dict[OrgId, list[tuple[str, UserId]]] = {}
+        # Per org, built on first search after a change.
+        self._prefixes: dict[OrgId, TypeaheadIndex] = {}
 
     # -- writer -------------------------------------------------------------------------
 
@@ -72,17 +73,11 @@ class InMemoryDirectory:
     async def search_members(
         self, org_id: OrgId, query: SearchQuery, *, limit: int, exclude: UserId | None
     ) -> Sequence[Member]:
-        index = self._prefix_index(org_id)
-        matched: set[UserId] = set()
-        position = bisect.bisect_left(index, (query.folded, UserId("")))
-        while position < len(index) and index[position][0].startswith(query.folded):
-            matched.add(index[position][1])
-            position += 1
-        if exclude is not None:
-            matched.discard(exclude)
-        members = self._members[org_id] if matched else {}
-        ranked = sorted(matched, key=lambda uid: self._keys[uid].rank(query, uid))
-        return [self._member(members[uid]) for uid in ranked[:limit]]
+        members = self._members.get(org_id)
+        if not members or limit < 1:
+            return []
+        found = self._typeahead(org_id).search(query, limit=limit, keep=lambda uid: uid != exclude)
+        return [self._member(members[uid]) for uid in found]
 
     async def list_members(
         self, org_id: OrgId, *, limit: int, after: tuple[str, str] | None
@@ -102,21 +97,12 @@ class InMemoryDirectory:
         self._sorted.pop(org_id, None)
         self._prefixes.pop(org_id, None)
 
-    def _prefix_index(self, org_id: OrgId) -> list[tuple[str, UserId]]:
+    def _typeahead(self, org_id: OrgId) -> TypeaheadIndex:
         index = self._prefixes.get(org_id)
         if index is None:
-            index = sorted(
-                (form, uid)
-                for uid in self._members.get(org_id, {})
-                for form in self._key_forms(self._keys[uid])
-            )
+            index = TypeaheadIndex({uid: self._keys[uid] for uid in self._members[org_id]})
             self._prefixes[org_id] = index
         return index
-
-    @staticmethod
-    def _key_forms(keys: SearchKeys) -> set[str]:
-        """Every string the matching rule compares a query's start with."""
-        return {*keys.words, keys.joined, keys.spelled, *([keys.email] if keys.email else [])}
 
     def _order(self, org_id: OrgId) -> list[tuple[str, str]]:
         order = self._sorted.get(org_id)
