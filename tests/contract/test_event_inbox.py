@@ -44,6 +44,40 @@ async def test_an_event_id_is_recorded_once_with_its_exact_bytes(inbox: Any) -> 
     assert await inbox.get("nope") is None
 
 
+async def test_an_event_identity_is_recorded_once_whatever_the_delivery_id(inbox: Any) -> None:
+    """A captured event replayed under new delivery ids is the same event."""
+
+    async def record(event_id: str, identity: str | None) -> bool:
+        result: bool = await inbox.record(
+            event_id, event_type="message.new", payload=b"{}", received_at=T0, identity=identity
+        )
+        return result
+
+    assert await record("d1", "message:m1")
+    assert not await record("d2", "message:m1")
+    assert not await record("d1", "message:m2")  # the delivery id alone still dedupes
+    assert await inbox.get("d2") is None
+    assert await record("d3", "message:m2")
+    # Events without an identity dedupe by delivery id only, and never collide with each other.
+    assert await record("d4", None)
+    assert await record("d5", None)
+    assert not await record("d5", None)
+    assert (await inbox.counts())[InboxState.PENDING] == 4
+
+
+async def test_concurrent_records_of_one_identity_have_one_winner(inbox: Any) -> None:
+    results = await asyncio.gather(
+        *(
+            inbox.record(
+                f"d{i}", event_type="message.new", payload=b"{}", received_at=T0, identity="same"
+            )
+            for i in range(20)
+        )
+    )
+    assert results.count(True) == 1
+    assert (await inbox.counts())[InboxState.PENDING] == 1
+
+
 async def test_concurrent_records_of_one_id_have_one_winner(inbox: Any) -> None:
     results = await asyncio.gather(*(_record(inbox, "same") for _ in range(20)))
     assert results.count(True) == 1

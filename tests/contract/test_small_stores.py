@@ -55,6 +55,20 @@ async def test_device_token_moves_to_its_new_owner(devices: Any) -> None:
     assert await devices.devices_of([BOB]) == []
 
 
+async def test_devices_keep_only_the_newest_when_capped(devices: Any) -> None:
+    """Issue 13: one user registered 2,000 tokens; with `keep` the oldest are dropped."""
+    for n in range(15):
+        await devices.register(Device(user_id=ANA, token=f"t{n:02}", platform="ios"), keep=10)
+    await devices.register(Device(user_id=BOB, token="bob", platform="ios"), keep=10)
+    assert {d.token for d in await devices.devices_of([ANA])} == {f"t{n:02}" for n in range(5, 15)}
+    # Re-registering an old token makes it the newest: the next one drops t06, not t05.
+    await devices.register(Device(user_id=ANA, token="t05", platform="ios"), keep=10)
+    await devices.register(Device(user_id=ANA, token="new", platform="ios"), keep=10)
+    mine = {d.token for d in await devices.devices_of([ANA])}
+    assert len(mine) == 10 and "t05" in mine and "new" in mine and "t06" not in mine
+    assert [d.token for d in await devices.devices_of([BOB])] == ["bob"]
+
+
 async def test_event_ids_are_claimed_once(event_log: Any) -> None:
     assert await event_log.claim("evt-1")
     assert not await event_log.claim("evt-1")

@@ -233,22 +233,27 @@ def test_stream_events_parse_to_domain_events() -> None:
             parse_stream_event(bad)
 
 
-async def test_log_notifier_logs_one_line_per_notification(
+async def test_log_notifier_logs_recipient_channel_and_length_never_the_text(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """Issue 13: the default push provider wrote medical message text into the log."""
     caplog.set_level(logging.INFO, logger="yc_chat.push")
+    secret_text = "CONFIDENTIAL diagnosis: " + "b" * 500
     await LogNotifier().notify(
         [
             Notification(
-                recipient_id=UserId(uid), title="Sam", body="b" * 500, data={"channelId": "c1"}
+                recipient_id=UserId(uid), title="Sam", body=secret_text, data={"channelId": "c1"}
             )
             for uid in ("a", "b")
         ]
     )
     records = [r for r in caplog.records if r.name == "yc_chat.push"]
     assert [r.__dict__["recipient"] for r in records] == ["a", "b"]
-    assert all(r.__dict__["channel"] == "c1" and r.__dict__["title"] == "Sam" for r in records)
-    assert all(len(r.__dict__["body"]) == 100 for r in records)
+    assert all(r.__dict__["channel"] == "c1" for r in records)
+    assert all(r.__dict__["text_length"] == len(secret_text) for r in records)
+    for record in records:
+        rendered = logging.Formatter().format(record) + repr(record.__dict__)
+        assert "CONFIDENTIAL" not in rendered and "bbbb" not in rendered
 
 
 async def test_demo_instructions_work_against_the_demo_app() -> None:

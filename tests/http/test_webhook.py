@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -30,13 +31,26 @@ def _digest_id(body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-def message_new(channel_id: str, sender: str, text: str = "Is Rex OK?", **extra: Any) -> bytes:
+def message_new(
+    channel_id: str,
+    sender: str,
+    text: str = "Is Rex OK?",
+    *,
+    message_id: str | None = None,
+    **extra: Any,
+) -> bytes:
+    """A signed-to-be `message.new` body; each call is a new message unless `message_id`."""
     event = {
         "type": "message.new",
         "cid": f"messaging:{channel_id}",
         "channel_id": channel_id,
         "channel_type": "messaging",
-        "message": {"id": "m1", "text": text, "type": "regular", "user": {"id": sender}},
+        "message": {
+            "id": message_id or uuid.uuid4().hex,
+            "text": text,
+            "type": "regular",
+            "user": {"id": sender},
+        },
         "user": {"id": sender},
         **extra,
     }
@@ -151,8 +165,38 @@ async def test_duplicate_webhook_id_pushes_once(chat: World) -> None:
     for _ in range(3):
         assert (await _deliver(chat, body, webhook_id="retry-me")).json() == {"ok": True}
     assert len(chat.notifier.sent) == 1
-    await _deliver(chat, body, webhook_id="another-event")
+    await _deliver(chat, message_new(APT2, "owner-2", "another"), webhook_id="another-event")
     assert len(chat.notifier.sent) == 2
+
+
+async def test_a_captured_event_replayed_under_new_webhook_ids_pushes_once(chat: World) -> None:
+    """Issue 13: one signed message.new replayed under five new X-Webhook-Ids pushed five
+    times. The event's identity (type and message id) now dedupes it."""
+    body = message_new(APT2, "owner-2", "captured")
+    await _deliver(chat, body, webhook_id="original")
+    for n in range(5):
+        response = await _deliver(chat, body, webhook_id=f"replay-{n}")
+        assert response.json() == {"ok": True}
+        assert await chat.inbox.get(f"replay-{n}") is None
+    assert [n.recipient_id for n in chat.notifier.sent] == ["vet-2"]
+    assert chat.metrics.value(Counted.WEBHOOKS_DUPLICATE) == 5
+
+
+async def test_events_without_a_message_dedupe_by_type_channel_and_time(chat: World) -> None:
+    """channel.deleted has no message: type, channel and created_at identify it."""
+    event = {
+        "type": "channel.deleted",
+        "cid": f"messaging:{APT2}",
+        "created_at": "2026-01-15T14:00:00Z",
+    }
+    body = json.dumps(event).encode()
+    await _deliver(chat, body, webhook_id="del-1")
+    await _deliver(chat, body, webhook_id="del-2")
+    assert await chat.inbox.get("del-1") is not None
+    assert await chat.inbox.get("del-2") is None
+    later = json.dumps({**event, "created_at": "2026-01-15T14:00:01Z"}).encode()
+    await _deliver(chat, later, webhook_id="del-3")
+    assert await chat.inbox.get("del-3") is not None
 
 
 async def _group(world: World) -> str:

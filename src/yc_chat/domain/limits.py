@@ -58,6 +58,9 @@ MAX_TOKEN_TTL: Final = timedelta(days=30)
 
 # Push devices.
 DEVICE_PLATFORMS: Final = ("ios", "android", "web")
-MAX_DEVICE_TOKEN_LENGTH: Final = 4096
+# 4 KB of UTF-8: FCM tokens are ~160 bytes, Expo's ~50; more is not a push token.
+MAX_DEVICE_TOKEN_BYTES: Final = 4096
+# Registering an 11th drops the oldest, so one user cannot fan a message out to thousands.
+MAX_DEVICES_PER_USER: Final = 10
 # A push notification's body: the message text cut to this many characters.
 PUSH_BODY_LIMIT: Final = 100

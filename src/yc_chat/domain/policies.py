@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 
 from yc_chat.domain.model import Appointment, Channel, ChatCategory, Membership, UserId
 
@@ -50,6 +51,13 @@ def may_edit_group(caller: UserId, group: Channel, membership: Membership | None
     if membership is None or membership.org_id != group.org_id:
         return False
     return membership.is_admin or group.created_by == caller
+
+
+def is_leaving(
+    caller: UserId, group: Channel, add: Collection[UserId], remove: Collection[UserId]
+) -> bool:
+    """Whether the change is the caller leaving a group they are in: removing only themselves."""
+    return not add and set(remove) == {caller} and caller in group.members
 
 
 class EndDecision(enum.Enum):

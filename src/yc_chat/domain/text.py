@@ -88,7 +88,7 @@ class SearchQuery:
 
     @classmethod
     def parse(cls, raw: str) -> SearchQuery:
-        """Trim and fold; raises ValueError when the trimmed length is out of range."""
+        """Trim and fold; raises ValueError when the trimmed or folded length is out of range."""
         trimmed = raw.strip()
         if not MIN_QUERY_LENGTH <= len(trimmed) <= MAX_QUERY_LENGTH:
             raise ValueError(
@@ -98,6 +98,9 @@ class SearchQuery:
         # "O'" is O'Brien half typed: an apostrophe ending a word is inside it, so dropped.
         if len(folded) > 1 and folded[-1] in _APOSTROPHES and _is_word_char(folded[-2]):
             folded = folded[:-1]
+        # A query of marks or symbols folds to (almost) nothing and would match everyone.
+        if len(folded) < MIN_QUERY_LENGTH:
+            raise ValueError(f"query must be at least {MIN_QUERY_LENGTH} characters after folding")
         return cls(raw=trimmed, folded=folded)
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from yc_chat.domain.channel_ids import is_reserved_channel_id, is_valid_channel_id
 from yc_chat.domain.errors import FieldProblem, InvalidInput
 from yc_chat.domain.limits import CHANNEL_ID_RULE, MAX_ID_LENGTH, MAX_URL_LENGTH
+# Cc: controls; Cf: format characters (bidi overrides and isolates, zero-width spaces and
+# joiners); Cs: lone surrogates; Zl/Zp: line and paragraph separators, which break lines.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# Letters, numbers, punctuation and symbols show something; marks and separators alone do not.
+_VISIBLE_CLASSES = frozenset("LNPS")
 
 
 class Problems:
@@ -36,6 +42,18 @@ class Problems:
             self.add(field, f"must be at most {MAX_ID_LENGTH} characters")
         elif any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
             self.add(field, "must not contain control characters")
+
+    def display_name(self, field: str, value: str, *, max_length: int) -> None:
+        """A name shown to people: 1..max_length characters after trimming, at least one
+        visible, and no control or format characters (bidi overrides, zero-width ones),
+        which would disguise or reorder what others see."""
+        trimmed = value.strip()
+        if not 1 <= len(trimmed) <= max_length:
+            self.add(field, f"must be 1 to {max_length} characters after trimming")
+        elif any(unicodedata.category(ch) in _HIDDEN_CATEGORIES for ch in trimmed):
+            self.add(field, "must not contain control, bidirectional-override or format characters")
+        elif not any(unicodedata.category(ch)[0] in _VISIBLE_CLASSES for ch in trimmed):
+            self.add(field, "must contain at least one visible character")
 
     def identifiers(
         self, field: str, values: Sequence[str], *, max_items: int, min_items: int = 0

@@ -13,9 +13,17 @@ class EventInbox(Protocol):
     """Received webhook events, kept until handled; leased to one worker at a time."""
 
     async def record(
-        self, event_id: str, *, event_type: str, payload: bytes, received_at: datetime
+        self,
+        event_id: str,
+        *,
+        event_type: str,
+        payload: bytes,
+        received_at: datetime,
+        identity: str | None = None,
     ) -> bool:
-        """Store a new event, due at once; False (and nothing changes) if `event_id` exists."""
+        """Store a new event, due at once; False (and nothing changes) if `event_id` exists,
+        or if an event with the same `identity` (what the event is, whatever delivery
+        brought it) was recorded and is still kept."""
 
     async def lease(
         self, *, now: datetime, until: datetime, limit: int, lease_id: str

@@ -11,8 +11,12 @@ from yc_chat.domain.model import Device, Notification, PushOutcome, UserId
 class DeviceRegistry(Protocol):
     """Push tokens per user. A token belongs to one user at a time."""
 
-    async def register(self, device: Device) -> None:
-        """Store the token for its user (moving it from any previous owner)."""
+    async def register(self, device: Device, *, keep: int | None = None) -> None:
+        """Store the token for its user (moving it from any previous owner) as their newest.
+
+        With `keep`, the user then has at most that many tokens: the least recently
+        registered beyond it are dropped.
+        """
 
     async def unregister(self, user_id: UserId, token: str) -> bool:
         """Forget the user's token; False when that user had no such token."""

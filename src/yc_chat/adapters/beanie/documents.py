@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from beanie import Document
 from pydantic import ConfigDict
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from yc_chat.domain.model import UserKind
 
@@ -145,10 +145,13 @@ class DeviceDocument(Document):
     id: str  # type: ignore[assignment]
     user_id: str
     platform: str
+    registered_at: int = 0  # time.time_ns() of the latest registration
 
     class Settings:
         name: ClassVar[str] = "chat_devices"
-        indexes: ClassVar[list[IndexModel]] = [IndexModel([("userId", ASCENDING)], name="user")]
+        indexes: ClassVar[list[IndexModel]] = [
+            IndexModel([("userId", ASCENDING), ("registeredAt", DESCENDING)], name="user_newest")
+        ]
 
 
 class WebhookEventDocument(Document):
@@ -203,6 +206,7 @@ class InboxEventDocument(Document):
     model_config = _CONFIG
 
     id: str  # type: ignore[assignment]
+    identity: str | None = None
     type: str
     payload: bytes
     state: str
@@ -218,6 +222,8 @@ class InboxEventDocument(Document):
         name: ClassVar[str] = "chat_webhook_inbox"
         indexes: ClassVar[list[IndexModel]] = [
             IndexModel([("state", ASCENDING), ("dueAt", ASCENDING)], name="due"),
+            # Sparse: events recorded before identities existed have none.
+            IndexModel([("identity", ASCENDING)], name="identity", unique=True, sparse=True),
             IndexModel([("state", ASCENDING), ("finishedAt", ASCENDING)], name="finished"),
             IndexModel([("expireAt", ASCENDING)], name="expire_done", expireAfterSeconds=0),
         ]

@@ -55,13 +55,22 @@ class BeanieEventInbox:
 
     @store_errors
     async def record(
-        self, event_id: str, *, event_type: str, payload: bytes, received_at: datetime
+        self,
+        event_id: str,
+        *,
+        event_type: str,
+        payload: bytes,
+        received_at: datetime,
+        identity: str | None = None,
     ) -> bool:
         at = to_millis(received_at)
         try:
+            # One insert checks both unique keys: the delivery id and the event identity
+            # (an event without one is its own identity, so the index never holds nulls).
             await self._collection().insert_one(
                 {
                     "_id": literal(event_id),
+                    "identity": literal(identity) if identity is not None else "id:" + event_id,
                     "type": event_type,
                     "payload": payload,
                     "state": InboxState.PENDING.value,

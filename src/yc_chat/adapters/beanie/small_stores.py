@@ -3,6 +3,7 @@ document per key."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 
@@ -24,12 +25,25 @@ class BeanieDevices:
     """DeviceRegistry: the token is the `_id`, so registering moves it to its new owner."""
 
     @store_errors
-    async def register(self, device: Device) -> None:
+    async def register(self, device: Device, *, keep: int | None = None) -> None:
+        user_id = literal(device.user_id)
         await upsert_one(
             DeviceDocument,
             {"_id": literal(device.token)},
-            {"userId": literal(device.user_id), "platform": device.platform},
+            # Nanoseconds order registrations; ties (same instant) fall back to the token.
+            {"userId": user_id, "platform": device.platform, "registeredAt": time.time_ns()},
         )
+        if keep is None:
+            return
+        collection = DeviceDocument.get_pymongo_collection()
+        stale = (
+            await collection.find({"userId": user_id}, {"_id": 1})
+            .sort([("registeredAt", -1), ("_id", -1)])
+            .skip(keep)
+            .to_list(None)
+        )
+        if stale:
+            await collection.delete_many({"_id": {"$in": [doc["_id"] for doc in stale]}})
 
     @store_errors
     async def unregister(self, user_id: UserId, token: str) -> bool:

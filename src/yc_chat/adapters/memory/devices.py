@@ -13,8 +13,14 @@ class InMemoryDevices:
     def __init__(self) -> None:
         self._by_token: dict[str, Device] = {}
 
-    async def register(self, device: Device) -> None:
+    async def register(self, device: Device, *, keep: int | None = None) -> None:
+        # Dicts keep insertion order: re-inserting makes the token the newest.
+        self._by_token.pop(device.token, None)
         self._by_token[device.token] = device
+        if keep is not None:
+            mine = [t for t, d in self._by_token.items() if d.user_id == device.user_id]
+            for token in mine[: max(len(mine) - keep, 0)]:
+                del self._by_token[token]
 
     async def unregister(self, user_id: UserId, token: str) -> bool:
         device = self._by_token.get(token)

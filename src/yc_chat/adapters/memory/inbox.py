@@ -24,12 +24,22 @@ class InMemoryEventInbox:
         self._open: set[str] = set()
         self._retention = retention
         self._recorded = 0
+        # Event identity -> the id it was recorded under (see EventInbox.record).
+        self._identities: dict[str, str] = {}
 
     async def record(
-        self, event_id: str, *, event_type: str, payload: bytes, received_at: datetime
+        self,
+        event_id: str,
+        *,
+        event_type: str,
+        payload: bytes,
+        received_at: datetime,
+        identity: str | None = None,
     ) -> bool:
-        if event_id in self._events:
+        if event_id in self._events or (identity is not None and identity in self._identities):
             return False
+        if identity is not None:
+            self._identities[identity] = event_id
         self._events[event_id] = InboxEvent(
             id=event_id,
             type=event_type,

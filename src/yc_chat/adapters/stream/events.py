@@ -8,6 +8,7 @@ so Stream does not retry a payload we will never understand.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -100,6 +101,38 @@ def parse_stream_event(payload: Any) -> ChatEvent:
     parser = _PARSERS.get(event_type)
     event = parser(payload) if parser is not None else None
     return event if event is not None else OtherEvent(type=event_type)
+
+
+def stream_event_identity(payload: Any) -> str | None:
+    """What the event is, whoever delivered it: type and message id, else type, channel (or
+    user) and `created_at`. None when the payload carries neither.
+
+    Stream gives each delivery its own `X-Webhook-Id`; a captured signed body replayed
+    under new ids is still the same event by this identity, so it is recorded once.
+    """
+    if not isinstance(payload, Mapping):
+        return None
+    event_type = _text(payload.get("type"))
+    if event_type is None:
+        return None
+    message_id = _text(_mapping(payload.get("message")).get("id"))
+    if message_id is not None:
+        return _digest("message", event_type, message_id)
+    created_at = _text(payload.get("created_at"))
+    if created_at is None:
+        return None
+    channel_id = _channel_id(payload)
+    if channel_id is not None:
+        return _digest("channel", event_type, channel_id, created_at)
+    user_id = _text(_mapping(payload.get("user")).get("id"))
+    if user_id is not None:
+        return _digest("user", event_type, user_id, created_at)
+    return None
+
+
+def _digest(*parts: str) -> str:
+    # JSON keeps the parts apart whatever they contain; the digest bounds the key's size.
+    return "sha256:" + hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
 def decode_stream_event(raw: bytes) -> ChatEvent:

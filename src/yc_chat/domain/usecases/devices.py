@@ -7,7 +7,11 @@ from typing import TYPE_CHECKING
 import attrs
 
 from yc_chat.domain import errors
-from yc_chat.domain.limits import DEVICE_PLATFORMS, MAX_DEVICE_TOKEN_LENGTH
+from yc_chat.domain.limits import (
+    DEVICE_PLATFORMS,
+    MAX_DEVICE_TOKEN_BYTES,
+    MAX_DEVICES_PER_USER,
+)
 from yc_chat.domain.model import Device, UserId
 from yc_chat.domain.validation import Problems
 
@@ -18,10 +22,10 @@ if TYPE_CHECKING:
 def _check_token(problems: Problems, token: str) -> None:
     if not token.strip():
         problems.add("token", "must not be blank")
-    elif len(token) > MAX_DEVICE_TOKEN_LENGTH:
-        problems.add("token", f"must be at most {MAX_DEVICE_TOKEN_LENGTH} characters")
     elif not token.isprintable():
         problems.add("token", "must be printable text")
+    elif len(token.encode("utf-8")) > MAX_DEVICE_TOKEN_BYTES:
+        problems.add("token", f"must be at most {MAX_DEVICE_TOKEN_BYTES} bytes")
 
 
 @attrs.frozen(kw_only=True)
@@ -38,7 +42,7 @@ class RegisterDevice:
         if await self.directory.get_user(caller) is None:
             raise errors.NotFound("User not found", code=errors.CODE_USER_NOT_FOUND)
         device = Device(user_id=caller, token=token, platform=platform)
-        await self.devices.register(device)
+        await self.devices.register(device, keep=MAX_DEVICES_PER_USER)
         return device
 
 

@@ -82,8 +82,7 @@ class CreateGroup:
         problems.identifier("orgId", org_id)
         problems.identifier("createdBy", created_by)
         trimmed = name.strip()
-        if not 1 <= len(trimmed) <= MAX_GROUP_NAME:
-            problems.add("name", f"must be 1 to {MAX_GROUP_NAME} characters after trimming")
+        problems.display_name("name", name, max_length=MAX_GROUP_NAME)
         problems.identifiers("memberIds", member_ids, max_items=MAX_GROUP_MEMBERS)
         problems.https_url("image", image)
         problems.channel_id("channelId", channel_id, client_chosen=True)
@@ -177,9 +176,13 @@ class UpdateGroupMembers:
         if added_by != caller:
             raise deny_not_caller("addedBy")
         membership = await self.directory.get_membership(group.org_id, caller)
-        if not policies.may_edit_group(caller, group, membership):
+        if not (
+            policies.may_edit_group(caller, group, membership)
+            or policies.is_leaving(caller, group, add, remove)
+        ):
             raise errors.Forbidden(
-                "Only the group's creator or an org admin can change its members",
+                "Only the group's creator or an org admin can change its members; "
+                "others may only leave",
                 code=errors.CODE_NOT_PARTICIPANT,
             )
         added = await require_org_members(self.directory, group.org_id, dedupe(add))
@@ -215,11 +218,14 @@ class UpdateGroupMembers:
             return group
         users = dict(await self.directory.get_users({caller, *to_add, *to_remove}))
         await self.profiles.sync([UserProfile.of(users[uid]) for uid in to_add if uid in users])
-        notice = membership_notice(
-            _display_name(users, caller),
-            [_display_name(users, uid) for uid in to_add],
-            [_display_name(users, uid) for uid in to_remove],
-        )
+        if not to_add and to_remove == {caller}:
+            notice = f"{_display_name(users, caller)} left the group."
+        else:
+            notice = membership_notice(
+                _display_name(users, caller),
+                [_display_name(users, uid) for uid in to_add],
+                [_display_name(users, uid) for uid in to_remove],
+            )
         posters = _admins(added) & to_add if group.read_only else frozenset()
         return await self.chat.change_members(
             group.id, add=to_add, remove=to_remove, notice=notice, posters=posters

@@ -48,11 +48,18 @@ class RecordChatEvent:
     clock: Clock
     metrics: Metrics = NO_METRICS
 
-    async def __call__(self, *, event_id: str, event_type: str, payload: bytes) -> bool:
-        """Record the raw event (the exact bytes Stream signed) for the worker."""
+    async def __call__(
+        self, *, event_id: str, event_type: str, payload: bytes, identity: str | None = None
+    ) -> bool:
+        """Record the raw event (the exact bytes Stream signed) for the worker; False when
+        its delivery id or its identity (the same event replayed under a new id) was seen."""
         with self.metrics.time(Timed.WEBHOOK_RECORD):
             recorded = await self.inbox.record(
-                event_id, event_type=event_type, payload=payload, received_at=self.clock.now()
+                event_id,
+                event_type=event_type,
+                payload=payload,
+                received_at=self.clock.now(),
+                identity=identity,
             )
         self.metrics.count(Counted.WEBHOOKS_RECEIVED if recorded else Counted.WEBHOOKS_DUPLICATE)
         return recorded

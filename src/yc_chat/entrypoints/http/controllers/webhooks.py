@@ -17,7 +17,11 @@ from typing import Annotated, Any
 from litestar import Controller, Request, post
 from litestar.params import HeaderParameter
 
-from yc_chat.adapters.stream.events import StreamEventError, parse_stream_event
+from yc_chat.adapters.stream.events import (
+    StreamEventError,
+    parse_stream_event,
+    stream_event_identity,
+)
 from yc_chat.domain.errors import InvalidInput, Unauthenticated
 from yc_chat.entrypoints.http.deps import error_docs, runtime_of
 from yc_chat.entrypoints.http.middleware import BODY_LIMIT_WEBHOOK, OPT_BODY_LIMIT, OPT_PUBLIC
@@ -45,15 +49,15 @@ def event_id_for(header_value: str | None, body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-def _event_type(body: bytes) -> str:
-    """The event's `type`, checked to be a Stream event (400 otherwise)."""
+def _event_type_and_identity(body: bytes) -> tuple[str, str | None]:
+    """The event's `type` and identity, checked to be a Stream event (400 otherwise)."""
     try:
         payload = json.loads(body)
         parse_stream_event(payload)
     except (ValueError, RecursionError, StreamEventError) as exc:
         raise InvalidInput("The webhook body is not a Stream event", code="invalid_event") from exc
     event_type: str = payload["type"]
-    return event_type
+    return event_type, stream_event_identity(payload)
 
 
 class WebhookController(Controller):
@@ -94,10 +98,10 @@ class WebhookController(Controller):
         body = await request.body()
         if not signature_valid(runtime.webhook_secret, body, signature):
             raise Unauthenticated("Webhook signature missing or wrong", code="invalid_signature")
-        event_type = _event_type(body)
+        event_type, identity = _event_type_and_identity(body)
         event_id = event_id_for(webhook_id, body)
         recorded = await runtime.record_event(
-            event_id=event_id, event_type=event_type, payload=body
+            event_id=event_id, event_type=event_type, payload=body, identity=identity
         )
         if recorded:
             runtime.wake_worker()
