@@ -94,13 +94,14 @@ class SearchQuery:
             raise ValueError(
                 f"query must be {MIN_QUERY_LENGTH} to {MAX_QUERY_LENGTH} characters after trimming"
             )
-        folded = _collapse_spaces(_drop_inner_apostrophes(fold(trimmed)))
+        spelled = _collapse_spaces(fold(trimmed))
+        # A query of marks or symbols folds to (almost) nothing and would match everyone.
+        if len(spelled) < MIN_QUERY_LENGTH:
+            raise ValueError(f"query must be at least {MIN_QUERY_LENGTH} characters after folding")
+        folded = _collapse_spaces(_drop_inner_apostrophes(spelled))
         # "O'" is O'Brien half typed: an apostrophe ending a word is inside it, so dropped.
         if len(folded) > 1 and folded[-1] in _APOSTROPHES and _is_word_char(folded[-2]):
             folded = folded[:-1]
-        # A query of marks or symbols folds to (almost) nothing and would match everyone.
-        if len(folded) < MIN_QUERY_LENGTH:
-            raise ValueError(f"query must be at least {MIN_QUERY_LENGTH} characters after folding")
         return cls(raw=trimmed, folded=folded)
 
 

@@ -150,7 +150,9 @@ class DeviceDocument(Document):
     class Settings:
         name: ClassVar[str] = "chat_devices"
         indexes: ClassVar[list[IndexModel]] = [
-            IndexModel([("userId", ASCENDING), ("registeredAt", DESCENDING)], name="user_newest")
+            IndexModel([("userId", ASCENDING)], name="user"),
+            # Finding a user's oldest tokens beyond the cap.
+            IndexModel([("userId", ASCENDING), ("registeredAt", DESCENDING)], name="user_newest"),
         ]
 
 
