@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from yc_chat.domain.channel_ids import is_reserved_channel_id, is_valid_channel_id
 from yc_chat.domain.errors import FieldProblem, InvalidInput
 from yc_chat.domain.limits import CHANNEL_ID_RULE, MAX_ID_LENGTH, MAX_URL_LENGTH
+
 # Cc: controls; Cf: format characters (bidi overrides and isolates, zero-width spaces and
 # joiners); Cs: lone surrogates; Zl/Zp: line and paragraph separators, which break lines.
 _HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
