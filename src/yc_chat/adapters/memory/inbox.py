@@ -152,3 +152,5 @@ class InMemoryEventInbox:
             if e.state is InboxState.DONE and (e.finished_at or e.received_at) < horizon
         ]:
             del self._events[key]
+        kept = self._events.keys()
+        self._identities = {k: v for k, v in self._identities.items() if v in kept}
