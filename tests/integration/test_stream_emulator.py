@@ -30,6 +30,7 @@ from tests.emulator_support import (
 from tests.emulator_support import stream_emulator as stream_emulator  # the fixture
 from tests.integration.stream_openapi import OPERATIONS, problems
 from yc_chat.adapters.fake_stream import StreamState
+from yc_chat.adapters.fake_stream.sim import payloads
 from yc_chat.entrypoints.stream_emulator import (
     RunningEmulator,
     WebhookSettings,
@@ -124,6 +125,31 @@ def test_channel_lifecycle_with_the_sync_sdk(client: StreamChat) -> None:
     assert_conforms("DeleteChannel", deleted)
     assert deleted["channel"]["deleted_at"]
     assert client.query_channels({"id": "grp_1"})["channels"] == []
+
+
+def test_the_emulator_answers_with_the_simulations_channel_json(
+    emulator: RunningEmulator, client: StreamChat
+) -> None:
+    # One writer of channel JSON: what the emulator serves is what the simulation (and so
+    # the fake provider) produces for the same channel.
+    channel = client.channel("messaging", "grp_json", {"members": ["ana", "ben"], "topic": "x"})
+    channel.create("ana")
+    channel.send_message({"text": "hello"}, "ben")
+    state = emulator.control.state
+    stored = state.channel("messaging", "grp_json")
+    assert stored is not None
+
+    fetched = dict(channel.query())
+    queried = dict(client.query_channels({"id": "grp_json"}))
+    partial = dict(channel.update_partial({"color": "red"}))
+
+    fetched.pop("duration")
+    assert fetched == state.channel_state(stored)
+    assert queried["channels"] == [state.channel_state(stored)]
+    updated = state.channel("messaging", "grp_json")
+    assert updated is not None
+    partial.pop("duration")
+    assert partial == payloads.channel_with_members(updated, state.user)
 
 
 def test_query_channels_filters_sorts_and_pages(client: StreamChat) -> None:
