@@ -454,6 +454,26 @@ def test_webhooks_are_signed_over_the_exact_body(
     assert message["user"]["id"] == "ben"
 
 
+def test_event_listeners_of_the_emulator_outlive_a_reset(
+    emulator: RunningEmulator, client: StreamChat
+) -> None:
+    received: list[dict[str, Any]] = []
+    unsubscribe = emulator.control.events.subscribe(received.append)
+    try:
+        client.upsert_users([{"id": "ana", "name": "Ana Again"}])
+        emulator.control.reset(StreamState())
+        client.upsert_users([{"id": "ben"}])
+        client.upsert_users([{"id": "ben", "name": "Ben Again"}])
+    finally:
+        unsubscribe()
+    client.upsert_users([{"id": "ben", "name": "Unheard"}])
+
+    assert [(event["type"], event["user"]["name"]) for event in received] == [
+        ("user.updated", "Ana Again"),
+        ("user.updated", "Ben Again"),
+    ]
+
+
 def test_webhooks_are_retried_with_the_same_id(
     emulator: RunningEmulator, client: StreamChat
 ) -> None:

@@ -1,4 +1,4 @@
-"""A local Stream Chat: the fake Stream model served over (a subset of) Stream's REST API."""
+"""A local Stream Chat: the Stream simulation (`fake_stream.sim`) over Stream's REST API."""
 
 from yc_chat.entrypoints.stream_emulator.app import create_emulator_app, emulator_control
 from yc_chat.entrypoints.stream_emulator.auth import Principal

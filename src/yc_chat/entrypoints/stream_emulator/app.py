@@ -1,8 +1,8 @@
 """The Stream REST API emulator: the subset of Stream's API our adapter uses, over `StreamState`.
 
 This module builds the app (authentication hook, Stream-shaped errors); the endpoints live
-in `routes/`, one module per resource, and the events the simulation emits reach webhooks
-through `control` and `webhooks`.
+in `routes/`, one module per resource. The events the simulation emits go to
+`EmulatorControl.events` (which outlives state resets), where webhook delivery listens.
 
 Endpoints (paths as Stream's; mounted at `/`, because the async SDK drops path prefixes):
 

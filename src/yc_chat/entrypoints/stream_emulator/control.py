@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 
 import attrs
 
 from yc_chat.adapters.fake_stream.sim import StreamAPIError, StreamState, system_clock
+from yc_chat.adapters.fake_stream.sim.events import EventBus
 from yc_chat.entrypoints.stream_emulator.auth import Authenticator
 from yc_chat.entrypoints.stream_emulator.webhooks import (
     DeliveryStats,
@@ -57,7 +58,11 @@ class EmulatorControl:
             target=lambda: self.webhook_url,
             settings=webhook or WebhookSettings(),
         )
-        self._unsubscribe = state.subscribe(self._on_event)
+        # Consumers of the simulation's events (webhook delivery; any realtime layer)
+        # subscribe here, not to the state, so that `reset` does not cut them off.
+        self.events = EventBus()
+        self.events.subscribe(self.dispatcher.submit)
+        self._unsubscribe = state.subscribe(self.events.emit)
 
     def __repr__(self) -> str:
         return f"EmulatorControl(api_key={self.api_key!r}, webhook_url={self.webhook_url!r})"
@@ -79,7 +84,7 @@ class EmulatorControl:
         with self._lock:
             self._unsubscribe()
             self._state = fresh
-            self._unsubscribe = fresh.subscribe(self._on_event)
+            self._unsubscribe = fresh.subscribe(self.events.emit)
             self._faults = Faults()
             self._requests.clear()
         return fresh
@@ -178,6 +183,3 @@ class EmulatorControl:
     async def stop(self) -> None:
         """Stop webhook delivery (the app's shutdown hook)."""
         await self.dispatcher.stop()
-
-    def _on_event(self, event: Mapping[str, object]) -> None:
-        self.dispatcher.submit(event)
