@@ -5,13 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 EXTRAS := dev,http,stream,mongo,push
 HYPOTHESIS_PROFILE ?= ci
-PORT ?= 3000
-HOST ?= 127.0.0.1
 
-.PHONY: help install serve dev test lint types imports unit bench nightly clean
+.PHONY: install serve test lint types imports unit bench nightly clean ferretdb servers
 
-help: ## list the targets (make serve PORT=8080 picks another port)
-	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z][a-z-]*:[^#]*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+# FerretDB 1.x (MongoDB's wire protocol over SQLite): the real server the Beanie suites run
+# on. Built once from the Go module proxy into .build/ (like the venv, a stamp keeps it).
+FERRETDB_VERSION := v1.24.2
+FERRETDB_STAMP := .build/ferretdb-$(FERRETDB_VERSION).stamp
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,40 +19,54 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install yc-chat with every extra
+install: $(STAMP)
 
-serve: install ## run the demo service on PORT (default 3000), in-memory, with curl examples
-	$(BIN)/yc-chat serve --demo --host $(HOST) --port $(PORT)
+$(FERRETDB_STAMP): tools/build-ferretdb
+	tools/build-ferretdb $(FERRETDB_VERSION) .build
+	touch $(FERRETDB_STAMP)
 
-dev: install ## like serve, restarting when a source file changes
-	$(BIN)/yc-chat serve --demo --reload --host $(HOST) --port $(PORT)
+ferretdb: $(FERRETDB_STAMP)
 
-lint: install ## ruff check and ruff format --check
+# The real servers the suites start (tests/servers.py): FerretDB where Go can build it;
+# redis-server comes from the system. Without them, those suites skip with one line each.
+servers:
+	@if command -v go >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory ferretdb; \
+	else \
+		echo "make test: Go is not installed, so FerretDB cannot be built: the real-server MongoDB suites will skip (install Go 1.22+ to run them)"; \
+	fi
+	@command -v redis-server >/dev/null 2>&1 || \
+		echo "make test: redis-server is not installed: the Redis suites will skip (apt-get install redis-server)"
+
+serve: install
+	$(BIN)/yc-chat serve --demo
+
+lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-types: install ## mypy --strict on src/
+types: install
 	$(BIN)/mypy src
 
-imports: install ## import-linter contracts (the layers)
+imports: install
 	$(BIN)/lint-imports
 
 # The OpenAPI property run goes alone: schemathesis' pytest plugin patches Hypothesis for
 # the whole session (its reporting and buffer size), which the other suites must not get.
 SCHEMATHESIS_TESTS := tests/http/test_openapi_property.py
 
-unit: install ## pytest: every test suite
+unit: install
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(BIN)/python -m pytest -q $(SCHEMATHESIS_TESTS)
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(BIN)/python -m pytest -q -p no:schemathesis \
 		--ignore=$(SCHEMATHESIS_TESTS)
 
-test: lint types imports unit ## everything CI runs: lint, types, imports, tests
+test: lint types imports servers unit
 
 nightly: HYPOTHESIS_PROFILE := nightly
-nightly: unit ## the tests with the long Hypothesis profile
+nightly: unit
 
-bench: install ## benchmarks (127.0.0.1 only), written to .bench/latest.md
+bench: install
 	$(BIN)/python bench/run.py
 
-clean: ## remove .venv and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+clean:
+	rm -rf $(VENV) .build .pytest_cache .mypy_cache .ruff_cache .hypothesis

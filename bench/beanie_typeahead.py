@@ -9,6 +9,7 @@ the org. Run: `python bench/beanie_typeahead.py [SIZE ...]`.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import string
 import sys
@@ -19,7 +20,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.mongo_double import DoubleClient
-from tests.mongo_double.stores import backend_name, double_stores, mongo_stores
+from tests.mongo_double.stores import double_stores, mongo_stores
 
 from bench.directory_bench import FIRST, ORG
 from bench.harness import Figure, measure, report
@@ -95,7 +96,7 @@ async def _figures(stores: MongoStores, size: int, label: str) -> list[Figure]:
 
 async def run(sizes: tuple[int, ...] | None = None) -> str:
     """Measure Beanie typeahead and paging at each size; throughput ratios to the smallest."""
-    backend = backend_name()
+    backend = "mongodb" if os.environ.get("MONGODB_URI") else "double"
     sizes = sizes or (MONGODB_SIZES if backend == "mongodb" else DOUBLE_SIZES)
     kinds = ("typeahead", "selective typeahead", "members page")
     figures: dict[str, list[Figure]] = {kind: [] for kind in kinds}
@@ -103,7 +104,7 @@ async def run(sizes: tuple[int, ...] | None = None) -> str:
     for size in sizes:
         started = time.perf_counter()
         if backend == "mongodb":
-            async with mongo_stores() as stores:
+            async with mongo_stores(backend="server") as stores:
                 await _load(stores, None, size)
                 loaded = time.perf_counter() - started
                 measured = await _figures(stores, size, "beanie/mongodb")

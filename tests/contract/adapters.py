@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from tests.mongo_double.stores import mongo_stores
+from tests.mongo_double.stores import MONGO_BACKENDS, Backend, mongo_stores
 from yc_chat.adapters.beanie import MongoStores
 from yc_chat.adapters.memory import (
     InMemoryAppointments,
@@ -34,42 +34,33 @@ def _memory(build: Callable[[], Any]) -> Factory:
     return factory
 
 
-def _beanie(pick: Callable[[MongoStores], Any]) -> Factory:
-    """The store `pick` chooses among freshly opened Beanie stores (see tests/mongo_double)."""
+def _beanie(pick: Callable[[MongoStores], Any], backend: Backend) -> Factory:
+    """The store `pick` chooses among freshly opened Beanie stores on `backend`: the
+    in-process double, or a real server (see tests/mongo_double/stores.py)."""
 
     @asynccontextmanager
     async def factory() -> AsyncIterator[Any]:
-        async with mongo_stores() as stores:
+        async with mongo_stores(backend=backend) as stores:
             yield pick(stores)
 
     return factory
 
 
-DIRECTORIES: dict[str, Factory] = {
-    "memory": _memory(InMemoryDirectory),
-    "beanie": _beanie(lambda stores: stores.directory),
-}
-APPOINTMENT_STORES: dict[str, Factory] = {
-    "memory": _memory(InMemoryAppointments),
-    "beanie": _beanie(lambda stores: stores.appointments),
-}
-DEVICE_REGISTRIES: dict[str, Factory] = {
-    "memory": _memory(InMemoryDevices),
-    "beanie": _beanie(lambda stores: stores.devices),
-}
-EVENT_LOGS: dict[str, Factory] = {
-    "memory": _memory(InMemoryEventLog),
-    "beanie": _beanie(lambda stores: stores.event_log),
-}
-FINGERPRINT_STORES: dict[str, Factory] = {
-    "memory": _memory(InMemoryFingerprints),
-    "beanie": _beanie(lambda stores: stores.fingerprints),
-}
-EVENT_INBOXES: dict[str, Factory] = {
-    "memory": _memory(InMemoryEventInbox),
-    "beanie": _beanie(lambda stores: stores.inbox),
-}
-CHANNEL_LOCKS: dict[str, Factory] = {
-    "memory": _memory(InMemoryChannelLocks),
-    "beanie": _beanie(lambda stores: stores.locks),
-}
+def _adapters(build: Callable[[], Any], pick: Callable[[MongoStores], Any]) -> dict[str, Factory]:
+    return {
+        "memory": _memory(build),
+        **{f"beanie-{backend}": _beanie(pick, backend) for backend in MONGO_BACKENDS},
+    }
+
+
+DIRECTORIES: dict[str, Factory] = _adapters(InMemoryDirectory, lambda stores: stores.directory)
+APPOINTMENT_STORES: dict[str, Factory] = _adapters(
+    InMemoryAppointments, lambda stores: stores.appointments
+)
+DEVICE_REGISTRIES: dict[str, Factory] = _adapters(InMemoryDevices, lambda stores: stores.devices)
+EVENT_LOGS: dict[str, Factory] = _adapters(InMemoryEventLog, lambda stores: stores.event_log)
+FINGERPRINT_STORES: dict[str, Factory] = _adapters(
+    InMemoryFingerprints, lambda stores: stores.fingerprints
+)
+EVENT_INBOXES: dict[str, Factory] = _adapters(InMemoryEventInbox, lambda stores: stores.inbox)
+CHANNEL_LOCKS: dict[str, Factory] = _adapters(InMemoryChannelLocks, lambda stores: stores.locks)

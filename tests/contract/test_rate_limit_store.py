@@ -1,4 +1,5 @@
-"""RateLimitStore contract, run against every adapter: in memory and on the local Redis."""
+"""RateLimitStore contract, run against every adapter: in memory and on a real Redis server
+(the session's own, started by tests/servers.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,10 @@ from typing import Any
 
 import pytest
 
+from tests import servers
 from yc_chat.adapters.memory import MemoryRateLimitStore
 from yc_chat.adapters.redis import RedisRateLimitStore
 from yc_chat.domain.errors import ProviderUnavailable
-
-# The machine's Redis; `.ci/run` starts one if none is listening.
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -22,7 +21,7 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
     if request.param == "memory":
         yield MemoryRateLimitStore()
         return
-    redis = RedisRateLimitStore(REDIS_URL, prefix=f"yc-chat-test:{uuid.uuid4().hex}:")
+    redis = RedisRateLimitStore(servers.redis_url(), prefix=f"yc-chat-test:{uuid.uuid4().hex}:")
     yield redis
     await redis.close()
 

@@ -10,14 +10,12 @@ from typing import Any
 import pytest
 from redis import asyncio as aioredis
 
+from tests import servers
 from tests.http.conftest import World, WorldFactory, assert_error, default_settings
 from yc_chat.adapters.memory import MemoryRateLimitStore
 from yc_chat.adapters.redis import RedisRateLimitStore
 from yc_chat.entrypoints.http.middleware import client_address
 from yc_chat.entrypoints.settings import RateLimit
-
-# The machine's Redis; `.ci/run` starts one if none is listening.
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def _limited(limit: int, factor: int = 4) -> Any:
@@ -73,10 +71,16 @@ async def test_memory_store_windows_reset_and_sweep() -> None:
 
 
 @pytest.fixture
-async def redis_prefix() -> AsyncIterator[str]:
+def redis_url() -> str:
+    """The session's own Redis server (tests/servers.py): started here, or skipped."""
+    return servers.redis_url()
+
+
+@pytest.fixture
+async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
     prefix = f"yc-chat-test:{uuid.uuid4().hex}:"
     yield prefix
-    client: Any = aioredis.Redis.from_url(REDIS_URL)
+    client: Any = aioredis.Redis.from_url(redis_url)
     keys = [key async for key in client.scan_iter(match=prefix + "*")]
     if keys:
         await client.delete(*keys)
@@ -84,11 +88,11 @@ async def redis_prefix() -> AsyncIterator[str]:
 
 
 async def test_redis_budget_is_shared_by_two_instances(
-    make_world: WorldFactory, redis_prefix: str
+    make_world: WorldFactory, redis_url: str, redis_prefix: str
 ) -> None:
     # Each app runs on its own event loop; each store is used and closed on that loop.
-    first_store = RedisRateLimitStore(REDIS_URL, prefix=redis_prefix)
-    second_store = RedisRateLimitStore(REDIS_URL, prefix=redis_prefix)
+    first_store = RedisRateLimitStore(redis_url, prefix=redis_prefix)
+    second_store = RedisRateLimitStore(redis_url, prefix=redis_prefix)
     first: World = await make_world(
         _limited(2), rate_limit_store=first_store, on_shutdown=[first_store.close]
     )
@@ -102,7 +106,7 @@ async def test_redis_budget_is_shared_by_two_instances(
     assert 1 <= int(response.headers["retry-after"]) <= 60
     assert_error(await _token(second, "vet-1"), 429)
     # The counter carries its expiry: a crash can never leave a budget spent forever.
-    client: Any = aioredis.Redis.from_url(REDIS_URL)
+    client: Any = aioredis.Redis.from_url(redis_url)
     ttl = await client.pttl(f"{redis_prefix}tok:u:vet-1")
     await client.aclose()
     assert 0 < ttl <= 60_000

@@ -15,7 +15,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from tests.mongo_double import DoubleClient
-from tests.mongo_double.stores import double_stores, mongo_stores
+from tests.mongo_double.stores import MONGO_BACKENDS, double_stores, mongo_stores
 from yc_chat.adapters.beanie import (
     CollectionNames,
     MongoClient,
@@ -23,12 +23,18 @@ from yc_chat.adapters.beanie import (
     MongoStores,
     open_mongo_stores,
 )
+from yc_chat.adapters.beanie._queries import to_millis
 from yc_chat.adapters.beanie.documents import (
     AppointmentDocument,
     DeviceDocument,
+    InboxEventDocument,
     MembershipDocument,
+    UserDocument,
     WebhookEventDocument,
 )
+from yc_chat.adapters.beanie.inbox import BeanieEventInbox
+from yc_chat.adapters.beanie.server import ATOMIC_WRITES
+from yc_chat.adapters.beanie.stores import expiry_sweeper
 from yc_chat.domain import errors
 from yc_chat.domain.model import (
     Appointment,
@@ -49,9 +55,9 @@ ANA = UserId("u-ana")
 T0 = datetime(2026, 1, 15, 14, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-async def stores() -> AsyncIterator[MongoStores]:
-    async with mongo_stores() as opened:
+@pytest.fixture(params=MONGO_BACKENDS)
+async def stores(request: pytest.FixtureRequest) -> AsyncIterator[MongoStores]:
+    async with mongo_stores(backend=request.param) as opened:
         yield opened
 
 
@@ -91,8 +97,44 @@ async def test_declared_indexes_exist_with_uniqueness_where_idempotency_needs_it
     ]
     assert "chat_channel" in appointments
     events = await WebhookEventDocument.get_pymongo_collection().index_information()
-    assert events["expire_claims"]["expireAfterSeconds"] > 0
+    inbox = await InboxEventDocument.get_pymongo_collection().index_information()
+    if stores.server.ttl_indexes:
+        assert events["expire_claims"]["expireAfterSeconds"] > 0
+        assert inbox["expire_done"]["expireAfterSeconds"] == 0
+    else:  # FerretDB 1.x: plain indexes on the same fields, for the worker's sweep
+        assert "expireAfterSeconds" not in events["expire_claims"]
+        assert [tuple(k) for k in inbox["expire_done"]["key"]] == [("expireAt", 1)]
     assert "user" in await DeviceDocument.get_pymongo_collection().index_information()
+
+
+async def test_server_is_detected_and_only_ferretdb_loses_ttl_and_atomic_updates(
+    stores: MongoStores,
+) -> None:
+    info = await UserDocument.get_pymongo_collection().database.command("buildInfo")
+    ferretdb = "ferretdbVersion" in info
+    assert stores.server.name == ("FerretDB" if ferretdb else "MongoDB")
+    assert stores.server.ttl_indexes is not ferretdb
+    assert stores.server.atomic_updates is not ferretdb
+
+
+async def test_done_events_expire_by_ttl_or_else_by_the_workers_sweep(stores: MongoStores) -> None:
+    assert stores.sweeper.enabled is not stores.server.ttl_indexes
+    # The sweep FerretDB gets, forced on here (and due at every call) to see what it removes.
+    inbox = BeanieEventInbox(sweeper=expiry_sweeper(enabled=True), serial=ATOMIC_WRITES)
+    inbox._sweeper.every = timedelta(0)  # type: ignore[union-attr]
+    now = datetime.now(UTC)
+    until = now + timedelta(minutes=1)
+    for event_id in ("old", "fresh"):
+        await inbox.record(event_id, event_type="message.new", payload=b"{}", received_at=now)
+    for event in await inbox.lease(now=now, until=until, limit=2, lease_id="w"):
+        assert await inbox.complete(event, now=now)
+    expired = to_millis(now - timedelta(seconds=1))
+    await InboxEventDocument.get_pymongo_collection().update_one(
+        {"_id": "old"}, {"$set": {"expireAt": expired}}
+    )
+    await inbox.lease(now=now - timedelta(hours=1), until=until, limit=1, lease_id="w")
+    assert await inbox.get("old") is None
+    assert await inbox.get("fresh") is not None
 
 
 async def test_collection_names_come_from_the_settings() -> None:

@@ -1,29 +1,37 @@
-"""Beanie stores for tests: on a real MongoDB when MONGODB_URI is set, else on the double."""
+"""Beanie stores for tests, on either backend: the in-process double or a real server.
+
+`backend="server"` is a real MongoDB-wire server (`MONGODB_URI`, else the session's FerretDB;
+see tests/servers.py), each test in its own throwaway database; `backend="double"` is a
+fresh in-process double. Suites parametrise over `MONGO_BACKENDS` to run on both.
+"""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import cast
+from typing import Literal, cast
 
 from pymongo import AsyncMongoClient
 
+from tests import servers
 from tests.mongo_double._client import DoubleClient
 from yc_chat.adapters.beanie import CollectionNames, MongoClient, MongoStores, open_mongo_stores
 
-MONGODB_URI_VARIABLE = "MONGODB_URI"
-
-
-def real_mongodb_uri() -> str | None:
-    """The URI of a real MongoDB to test against, if the environment names one."""
-    return os.environ.get(MONGODB_URI_VARIABLE) or None
+Backend = Literal["double", "server"]
+MONGO_BACKENDS: tuple[Backend, ...] = ("double", "server")
 
 
 def backend_name() -> str:
-    """Where the Beanie tests of this run go: 'mongodb' or 'double'."""
-    return "mongodb" if real_mongodb_uri() else "double"
+    """What `backend="server"` is in this run: 'mongodb' (MONGODB_URI) or 'ferretdb'."""
+    return servers.mongodb_server_name()
+
+
+def real_server_client(uri: str | None = None) -> MongoClient:
+    """A client of the real server (MONGODB_URI, else FerretDB), skipping where there is none."""
+    return AsyncMongoClient(
+        uri or servers.mongodb_uri(), tz_aware=True, serverSelectionTimeoutMS=5000
+    )
 
 
 @asynccontextmanager
@@ -38,14 +46,15 @@ async def double_stores(
 
 
 @asynccontextmanager
-async def mongo_stores(collections: CollectionNames | None = None) -> AsyncIterator[MongoStores]:
-    """Stores on a throwaway database: real MongoDB if MONGODB_URI is set, else the double."""
-    uri = real_mongodb_uri()
-    if uri is None:
+async def mongo_stores(
+    collections: CollectionNames | None = None, *, backend: Backend = "double"
+) -> AsyncIterator[MongoStores]:
+    """Stores on a fresh database of `backend` (see the module docstring)."""
+    if backend == "double":
         async with double_stores(collections) as (stores, _):
             yield stores
         return
-    client: MongoClient = AsyncMongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)
+    client = real_server_client()
     database = f"yc_chat_test_{uuid.uuid4().hex[:12]}"
     try:
         async with await open_mongo_stores(client, database, collections) as stores:

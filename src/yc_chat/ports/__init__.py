@@ -6,7 +6,7 @@ channel locks), `profiles` (provider profile fingerprints), `runtime` (clock and
 `ratelimit` (request budgets).
 """
 
-from yc_chat.domain.queries import ChannelPage, ChannelQuery, MemberKey, MemberPage
+from yc_chat.domain.queries import ChannelPage, ChannelQuery, MemberPage
 from yc_chat.ports.appointments import (
     AppointmentChatLinks,
     AppointmentRecords,
@@ -40,7 +40,6 @@ __all__ = [
     "DirectoryWriter",
     "EventInbox",
     "EventLog",
-    "MemberKey",
     "MemberPage",
     "Metrics",
     "Notifier",

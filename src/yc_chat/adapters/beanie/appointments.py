@@ -11,6 +11,7 @@ from beanie import SortDirection, UpdateResponse
 from yc_chat.adapters.beanie._queries import from_mongo, literal, to_millis
 from yc_chat.adapters.beanie.documents import AppointmentDocument
 from yc_chat.adapters.beanie.errors import STORE_UNAVAILABLE_MESSAGE, ping, store_errors
+from yc_chat.adapters.beanie.server import ATOMIC_WRITES, WriteSerializer
 from yc_chat.domain import errors
 from yc_chat.domain.model import (
     Appointment,
@@ -60,6 +61,10 @@ class BeanieAppointments:
     index.
     """
 
+    def __init__(self, *, serial: WriteSerializer = ATOMIC_WRITES) -> None:
+        # Updates one at a time where the server's are not atomic (FerretDB; see server.py).
+        self._serial = serial
+
     @store_errors
     async def get(self, appointment_id: AppointmentId) -> Appointment | None:
         doc = await AppointmentDocument.find_one({"_id": literal(appointment_id)})
@@ -82,7 +87,8 @@ class BeanieAppointments:
             chat_opens_at=opens_at(starts_at, appointment.chat_activation_minutes),
         )
         # One find_one_and_update($set every field, upsert): the whole record, atomically.
-        await document.save()
+        async with self._serial():
+            await document.save()
 
     @store_errors
     async def link_chat(
@@ -143,17 +149,18 @@ class BeanieAppointments:
 
     @store_errors
     async def unlink_chat(self, appointment_id: AppointmentId) -> None:
-        await AppointmentDocument.get_pymongo_collection().update_one(
-            {"_id": literal(appointment_id)},
-            {
-                "$set": {
-                    "chatChannelId": None,
-                    "chatStatus": ChatStatus.ENDED.value,
-                    "transitionOwner": None,
-                    "transitionUntil": None,
-                }
-            },
-        )
+        async with self._serial():
+            await AppointmentDocument.get_pymongo_collection().update_one(
+                {"_id": literal(appointment_id)},
+                {
+                    "$set": {
+                        "chatChannelId": None,
+                        "chatStatus": ChatStatus.ENDED.value,
+                        "transitionOwner": None,
+                        "transitionUntil": None,
+                    }
+                },
+            )
 
     @store_errors
     async def due_for_activation(self, now: datetime, *, limit: int) -> Sequence[Appointment]:
@@ -216,26 +223,29 @@ class BeanieAppointments:
         now: datetime,
     ) -> bool:
         """One conditional update: the status must still be `status`, and no claim live."""
-        result = await AppointmentDocument.get_pymongo_collection().update_one(
-            {
-                "_id": literal(appointment_id),
-                "chatStatus": status.value,
-                "$or": [
-                    {"transitionUntil": None},
-                    {"transitionUntil": {"$lte": to_millis(now)}},
-                ],
-            },
-            {"$set": {"transitionOwner": literal(owner), "transitionUntil": to_millis(until)}},
-        )
+        async with self._serial():
+            result = await AppointmentDocument.get_pymongo_collection().update_one(
+                {
+                    "_id": literal(appointment_id),
+                    "chatStatus": status.value,
+                    "$or": [
+                        {"transitionUntil": None},
+                        {"transitionUntil": {"$lte": to_millis(now)}},
+                    ],
+                },
+                {"$set": {"transitionOwner": literal(owner), "transitionUntil": to_millis(until)}},
+            )
         return bool(result.matched_count == 1)
 
     async def ping(self) -> None:
         await ping(AppointmentDocument)
 
-    @staticmethod
-    async def _update(where: dict[str, Any], changes: dict[str, Any]) -> AppointmentDocument | None:
+    async def _update(
+        self, where: dict[str, Any], changes: dict[str, Any]
+    ) -> AppointmentDocument | None:
         """One find_one_and_update: the document after the change, or None if none matched."""
-        result = await AppointmentDocument.find_one(where).update(
-            {"$set": changes}, response_type=UpdateResponse.NEW_DOCUMENT
-        )
+        async with self._serial():
+            result = await AppointmentDocument.find_one(where).update(
+                {"$set": changes}, response_type=UpdateResponse.NEW_DOCUMENT
+            )
         return result if isinstance(result, AppointmentDocument) else None

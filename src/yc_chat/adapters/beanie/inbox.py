@@ -22,6 +22,7 @@ from yc_chat.adapters.beanie.documents import (
     InboxEventDocument,
 )
 from yc_chat.adapters.beanie.errors import ping, store_errors
+from yc_chat.adapters.beanie.server import ATOMIC_WRITES, ExpirySweeper, WriteSerializer
 from yc_chat.domain.inbox import InboxEvent, InboxState
 
 _LEASABLE = [InboxState.PENDING.value, InboxState.PROCESSING.value]
@@ -46,8 +47,18 @@ def _event(doc: Mapping[str, Any]) -> InboxEvent:
 class BeanieEventInbox:
     """EventInbox on the inbox collection (raw PyMongo calls: the hot path skips models)."""
 
-    def __init__(self, retention: timedelta = timedelta(seconds=WEBHOOK_EVENT_RETENTION_SECONDS)):
+    def __init__(
+        self,
+        retention: timedelta = timedelta(seconds=WEBHOOK_EVENT_RETENTION_SECONDS),
+        *,
+        sweeper: ExpirySweeper | None = None,
+        serial: WriteSerializer = ATOMIC_WRITES,
+    ) -> None:
         self._retention = retention
+        # Where the server ignores TTL indexes, the worker's polling expires done events.
+        self._sweeper = sweeper
+        # Updates one at a time where the server's are not atomic (FerretDB; see server.py).
+        self._serial = serial
 
     @staticmethod
     def _collection() -> Any:
@@ -87,25 +98,31 @@ class BeanieEventInbox:
     async def lease(
         self, *, now: datetime, until: datetime, limit: int, lease_id: str
     ) -> Sequence[InboxEvent]:
+        if self._sweeper is not None:
+            await self._sweeper.maybe_sweep()
         leased: list[InboxEvent] = []
         for _ in range(max(limit, 0)):
-            doc = await self._collection().find_one_and_update(
-                {"state": {"$in": _LEASABLE}, "dueAt": {"$lte": to_millis(now)}},
-                {
-                    "$set": {
-                        "state": InboxState.PROCESSING.value,
-                        "dueAt": to_millis(until),
-                        "leaseId": literal(lease_id),
-                    },
-                    "$inc": {"attempts": 1},
-                },
-                sort=[("dueAt", ASCENDING), ("_id", ASCENDING)],
-                return_document=ReturnDocument.AFTER,
-            )
+            async with self._serial():
+                doc = await self._lease_one(now=now, until=until, lease_id=lease_id)
             if doc is None:
                 break
             leased.append(_event(doc))
         return leased
+
+    async def _lease_one(self, *, now: datetime, until: datetime, lease_id: str) -> Any:
+        return await self._collection().find_one_and_update(
+            {"state": {"$in": _LEASABLE}, "dueAt": {"$lte": to_millis(now)}},
+            {
+                "$set": {
+                    "state": InboxState.PROCESSING.value,
+                    "dueAt": to_millis(until),
+                    "leaseId": literal(lease_id),
+                },
+                "$inc": {"attempts": 1},
+            },
+            sort=[("dueAt", ASCENDING), ("_id", ASCENDING)],
+            return_document=ReturnDocument.AFTER,
+        )
 
     @store_errors
     async def complete(self, event: InboxEvent, *, now: datetime) -> bool:
@@ -155,18 +172,19 @@ class BeanieEventInbox:
 
     @store_errors
     async def retry_parked(self, event_id: str, *, now: datetime) -> bool:
-        result = await self._collection().update_one(
-            {"_id": literal(event_id), "state": InboxState.PARKED.value},
-            {
-                "$set": {
-                    "state": InboxState.PENDING.value,
-                    "dueAt": to_millis(now),
-                    "attempts": 0,
-                    "leaseId": None,
-                    "finishedAt": None,
-                }
-            },
-        )
+        async with self._serial():
+            result = await self._collection().update_one(
+                {"_id": literal(event_id), "state": InboxState.PARKED.value},
+                {
+                    "$set": {
+                        "state": InboxState.PENDING.value,
+                        "dueAt": to_millis(now),
+                        "attempts": 0,
+                        "leaseId": None,
+                        "finishedAt": None,
+                    }
+                },
+            )
         return bool(result.matched_count == 1)
 
     @store_errors
@@ -182,12 +200,13 @@ class BeanieEventInbox:
 
     async def _settle(self, event: InboxEvent, changes: dict[str, Any]) -> bool:
         """Apply `changes` if `event`'s lease still holds the document."""
-        result = await self._collection().update_one(
-            {
-                "_id": literal(event.id),
-                "state": InboxState.PROCESSING.value,
-                "leaseId": literal(event.lease_id or ""),
-            },
-            {"$set": {**changes, "leaseId": None}},
-        )
+        async with self._serial():
+            result = await self._collection().update_one(
+                {
+                    "_id": literal(event.id),
+                    "state": InboxState.PROCESSING.value,
+                    "leaseId": literal(event.lease_id or ""),
+                },
+                {"$set": {**changes, "leaseId": None}},
+            )
         return bool(result.matched_count == 1)

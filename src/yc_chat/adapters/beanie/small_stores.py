@@ -18,6 +18,7 @@ from yc_chat.adapters.beanie.documents import (
     WebhookEventDocument,
 )
 from yc_chat.adapters.beanie.errors import store_errors
+from yc_chat.adapters.beanie.server import ATOMIC_WRITES, WriteSerializer
 from yc_chat.domain.model import Device, UserId
 
 
@@ -91,26 +92,32 @@ class BeanieChannelLocks:
     fails with DuplicateKeyError: someone else holds it. So two callers never both win.
     """
 
+    def __init__(self, *, serial: WriteSerializer = ATOMIC_WRITES) -> None:
+        # Updates one at a time where the server's are not atomic (FerretDB; see server.py).
+        self._serial = serial
+
     @store_errors
     async def acquire(self, key: str, *, owner: str, until: datetime, now: datetime) -> bool:
         try:
-            await ChannelLockDocument.get_pymongo_collection().update_one(
-                {
-                    "_id": literal(key),
-                    "$or": [{"until": {"$lte": to_millis(now)}}, {"owner": literal(owner)}],
-                },
-                {"$set": {"owner": literal(owner), "until": to_millis(until)}},
-                upsert=True,
-            )
+            async with self._serial():
+                await ChannelLockDocument.get_pymongo_collection().update_one(
+                    {
+                        "_id": literal(key),
+                        "$or": [{"until": {"$lte": to_millis(now)}}, {"owner": literal(owner)}],
+                    },
+                    {"$set": {"owner": literal(owner), "until": to_millis(until)}},
+                    upsert=True,
+                )
         except DuplicateKeyError:
             return False
         return True
 
     @store_errors
     async def release(self, key: str, *, owner: str) -> None:
-        await ChannelLockDocument.get_pymongo_collection().delete_one(
-            {"_id": literal(key), "owner": literal(owner)}
-        )
+        async with self._serial():
+            await ChannelLockDocument.get_pymongo_collection().delete_one(
+                {"_id": literal(key), "owner": literal(owner)}
+            )
 
 
 class BeanieFingerprints:

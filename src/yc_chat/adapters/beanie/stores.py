@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,8 @@ from yc_chat.adapters.beanie.appointments import BeanieAppointments
 from yc_chat.adapters.beanie.directory import BeanieDirectory
 from yc_chat.adapters.beanie.documents import (
     ALL_DOCUMENTS,
+    CHANNEL_LOCK_RETENTION_SECONDS,
+    WEBHOOK_EVENT_RETENTION_SECONDS,
     AppointmentDocument,
     ChannelLockDocument,
     DeviceDocument,
@@ -26,6 +29,14 @@ from yc_chat.adapters.beanie.documents import (
 )
 from yc_chat.adapters.beanie.errors import ping, unavailable
 from yc_chat.adapters.beanie.inbox import BeanieEventInbox
+from yc_chat.adapters.beanie.server import (
+    Expiry,
+    ExpirySweeper,
+    ServerTraits,
+    WriteSerializer,
+    bind_indexes,
+    detect,
+)
 from yc_chat.adapters.beanie.settings import CollectionNames, MongoOptions
 from yc_chat.adapters.beanie.small_stores import (
     BeanieChannelLocks,
@@ -76,6 +87,9 @@ class MongoStores:
     locks: BeanieChannelLocks
     database: str
     collections: CollectionNames
+    server: ServerTraits
+    # Expires what TTL indexes would, from the worker's lease calls, where they are ignored.
+    sweeper: ExpirySweeper
     _client: MongoClient = attrs.field(alias="client", repr=False)
     _owns_client: bool = attrs.field(alias="owns_client")
     _closed: bool = attrs.field(default=False, init=False)
@@ -139,6 +153,22 @@ def _bind_collection_names(names: CollectionNames) -> None:
         document.Settings.name = name
 
 
+def expiry_sweeper(*, enabled: bool) -> ExpirySweeper:
+    """What the TTL indexes expire, swept by the worker on servers that ignore them."""
+    return ExpirySweeper(
+        (
+            Expiry(InboxEventDocument, "expireAt", timedelta(0)),
+            Expiry(
+                WebhookEventDocument,
+                "claimedAt",
+                timedelta(seconds=WEBHOOK_EVENT_RETENTION_SECONDS),
+            ),
+            Expiry(ChannelLockDocument, "until", timedelta(seconds=CHANNEL_LOCK_RETENTION_SECONDS)),
+        ),
+        enabled=enabled,
+    )
+
+
 async def open_mongo_stores(
     uri_or_client: str | MongoClient,
     database: str,
@@ -185,6 +215,8 @@ async def _open(
         except InvalidName as exc:
             raise ValueError(f"{database!r} is not a valid MongoDB database name") from exc
         _bind_collection_names(collections)
+        server = await detect(db)
+        bind_indexes(ALL_DOCUMENTS, server)
         await init_beanie(database=db, document_models=list(ALL_DOCUMENTS))
     except BaseException as exc:
         if owns_client:
@@ -195,16 +227,20 @@ async def _open(
                 f"Cannot use MongoDB at {where} (database {database!r}): {type(exc).__name__}"
             ) from exc
         raise
+    serial = WriteSerializer(atomic=server.atomic_updates)
+    sweeper = expiry_sweeper(enabled=not server.ttl_indexes)
     return MongoStores(
         directory=BeanieDirectory(),
-        appointments=BeanieAppointments(),
+        appointments=BeanieAppointments(serial=serial),
         devices=BeanieDevices(),
         event_log=BeanieEventLog(),
-        inbox=BeanieEventInbox(),
+        inbox=BeanieEventInbox(sweeper=sweeper, serial=serial),
         fingerprints=BeanieFingerprints(),
-        locks=BeanieChannelLocks(),
+        locks=BeanieChannelLocks(serial=serial),
         database=database,
         collections=collections,
+        server=server,
+        sweeper=sweeper,
         client=client,
         owns_client=owns_client,
     )

@@ -8,7 +8,6 @@ from yc_chat.domain.usecases.channels import (
     EndChat,
     ListMyChannels,
     ListOrgGroups,
-    MyChannelsRequest,
 )
 from yc_chat.domain.usecases.colleagues import (
     ListOrgMembers,
@@ -36,7 +35,6 @@ __all__ = [
     "ListOrgGroups",
     "ListOrgMembers",
     "MembersPage",
-    "MyChannelsRequest",
     "OpenAppointmentChat",
     "ProcessInboxEvents",
     "ProfileSync",

@@ -42,9 +42,7 @@ async def require_org(directory: Directory, org_id: OrgId) -> Org:
 
 
 def deny_not_caller(field: str) -> errors.Forbidden:
-    return errors.Forbidden(
-        f"{field} must be the authenticated user", code=errors.CODE_NOT_CALLER, field=field
-    )
+    return errors.Forbidden(f"{field} must be the authenticated user", code=errors.CODE_NOT_CALLER)
 
 
 def deny_not_in_org() -> errors.Forbidden:

@@ -91,10 +91,10 @@ class OpenAppointmentChat:
         activation_minutes: int | None = None,
     ) -> ChannelRef:
         problems = Problems()
-        problems.identifier("appointment_id", appointment_id)
-        problems.identifier("pet_owner_id", pet_owner_id, required=False)
-        problems.identifier("vet_id", vet_id, required=False)
-        problems.int_range("activation_minutes", activation_minutes, 0, MAX_ACTIVATION_MINUTES)
+        problems.identifier("appointmentId", appointment_id)
+        problems.identifier("petOwnerId", pet_owner_id, required=False)
+        problems.identifier("vetId", vet_id, required=False)
+        problems.int_range("activationMinutes", activation_minutes, 0, MAX_ACTIVATION_MINUTES)
         problems.check()
 
         appointment = await self.appointments.get(appointment_id)
@@ -109,15 +109,11 @@ class OpenAppointmentChat:
         # Members come from the record; a body that names others is a client bug, not a wish.
         if pet_owner_id is not None and pet_owner_id != appointment.pet_owner_id:
             raise errors.Conflict(
-                "pet_owner_id does not match the appointment",
-                code=errors.CODE_APPOINTMENT_MISMATCH,
-                field="pet_owner_id",
+                "petOwnerId does not match the appointment", code=errors.CODE_APPOINTMENT_MISMATCH
             )
         if vet_id is not None and vet_id != appointment.vet_id:
             raise errors.Conflict(
-                "vet_id does not match the appointment",
-                code=errors.CODE_APPOINTMENT_MISMATCH,
-                field="vet_id",
+                "vetId does not match the appointment", code=errors.CODE_APPOINTMENT_MISMATCH
             )
         if appointment.chat_status is ChatStatus.ENDED and appointment.chat_channel_id is None:
             raise errors.Conflict(

@@ -10,7 +10,6 @@ from yc_chat.entrypoints.stream_emulator.routes import (
     admin,
     app_settings,
     channels,
-    live,
     members,
     messages,
     users,
@@ -22,6 +21,5 @@ ROUTES: Final = [
     *channels.ROUTES,
     *messages.ROUTES,
     *members.ROUTES,
-    *live.ROUTES,
     *admin.ROUTES,
 ]
