@@ -139,7 +139,7 @@ async def test_owner_message_reaches_the_vet_once_through_stream_webhooks(
     caplog.set_level(logging.INFO)
     settings = Settings.from_env({"JWT_SECRET": JWT_SECRET, "ACTIVATION_INTERVAL_SECONDS": "0"})
     async with bootstrap.open_runtime(settings) as runtime:
-        await bootstrap.load(runtime, parse_fixture(fixture(datetime.now(UTC))))
+        await runtime.load(parse_fixture(fixture(datetime.now(UTC))))
         forwarder = FlakyForwarder()
         async with (
             serving(bootstrap.build_app(runtime)) as service_url,
@@ -185,7 +185,7 @@ async def test_owner_message_reaches_the_vet_once_through_stream_webhooks(
 async def test_failing_stream_gives_503_with_retry_after_and_no_half_state() -> None:
     settings = Settings.from_env({"JWT_SECRET": JWT_SECRET, "ACTIVATION_INTERVAL_SECONDS": "0"})
     async with bootstrap.open_runtime(settings) as runtime:
-        await bootstrap.load(runtime, parse_fixture(fixture(datetime.now(UTC))))
+        await runtime.load(parse_fixture(fixture(datetime.now(UTC))))
         emulator = runtime.emulator
         assert emulator is not None
         body = {"orgId": "org-1", "memberIds": ["vet-1", "nurse-1"], "createdBy": "vet-1"}
@@ -222,7 +222,7 @@ async def test_a_user_id_stream_refuses_is_a_502_without_streams_wording() -> No
     data = fixture(datetime.now(UTC))
     data["users"].append({"id": "auth0|abc", "name": "Pipe User", "kind": "pet_owner"})
     async with bootstrap.open_runtime(settings) as runtime:
-        await bootstrap.load(runtime, parse_fixture(data))
+        await runtime.load(parse_fixture(data))
         async with (
             serving(bootstrap.build_app(runtime)) as service_url,
             httpx.AsyncClient(base_url=service_url, timeout=20) as api,

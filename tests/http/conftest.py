@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,16 +15,14 @@ from litestar.testing import AsyncTestClient
 
 from tests.support.chat_spy import SpyChat
 from tests.support.notifier import RecordingNotifier
+from yc_chat import in_memory
 from yc_chat.adapters.clock import FixedClock
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
 from yc_chat.adapters.memory import (
     InMemoryAppointments,
-    InMemoryChannelLocks,
     InMemoryDevices,
     InMemoryDirectory,
     InMemoryEventInbox,
-    InMemoryEventLog,
-    InMemoryFingerprints,
 )
 from yc_chat.adapters.metrics import PrometheusMetrics
 from yc_chat.domain.inbox import InboxState
@@ -35,10 +33,10 @@ from yc_chat.domain.model import (
     UserId,
 )
 from yc_chat.domain.service import ChatService
-from yc_chat.entrypoints.background import build_processor
-from yc_chat.entrypoints.fixture import parse_fixture, seed
+from yc_chat.entrypoints.fixture import parse_fixture
 from yc_chat.entrypoints.http import create_app
-from yc_chat.entrypoints.settings import AuthSettings, HttpSettings, WorkerSettings
+from yc_chat.entrypoints.runtime import Runtime
+from yc_chat.entrypoints.settings import AuthSettings, HttpSettings, Settings, WorkerSettings
 from yc_chat.ports import RateLimitStore
 
 JWT_SECRET = "test-secret-" + "x" * 60
@@ -121,6 +119,7 @@ class World:
 
     app: Litestar
     client: AsyncTestClient[Litestar]
+    runtime: Runtime
     service: ChatService
     chat: SpyChat
     stream: FakeStreamChatProvider
@@ -135,14 +134,7 @@ class World:
 
     async def drain(self) -> int:
         """Handle every recorded event that is due now, as the worker would."""
-        process = build_processor(
-            service=self.service,
-            inbox=self.inbox,
-            clock=self.clock,
-            settings=self.worker,
-            metrics=self.metrics,
-        )
-        return await process.drain()
+        return await self.service.process_inbox_events.drain()
 
     @property
     def state(self) -> StreamState:
@@ -202,58 +194,41 @@ async def make_world() -> AsyncIterator[WorldFactory]:
         settings: HttpSettings | None = None,
         *,
         rate_limit_store: RateLimitStore | None = None,
+        on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
         worker: WorkerSettings = NO_WORKER,
-        **create_kwargs: Any,
     ) -> World:
         clock = FixedClock(NOW)
-        inbox = InMemoryEventInbox()
-        metrics = PrometheusMetrics()
-        directory = InMemoryDirectory()
-        appointments = InMemoryAppointments()
-        devices = InMemoryDevices()
         notifier = RecordingNotifier()
         stream = FakeStreamChatProvider(StreamState(clock=clock.now), api_secret=WEBHOOK_SECRET)
         chat = SpyChat(stream)
-        await seed(parse_fixture(FIXTURE), directory=directory, appointments=appointments)
-        service = ChatService.build(
-            directory=directory,
-            appointments=appointments,
+        runtime = in_memory(
+            Settings(http=settings or default_settings(), worker=worker),
             chat=chat,
-            devices=devices,
             notifier=notifier,
-            fingerprints=InMemoryFingerprints(),
-            event_log=InMemoryEventLog(),
-            locks=InMemoryChannelLocks(),
             clock=clock,
-            metrics=metrics,
+            shared_rate_limits=rate_limit_store,
+            on_shutdown=on_shutdown,
         )
-        app = create_app(
-            service=service,
-            settings=settings or default_settings(),
-            probes={"directory": directory.ping, "chat": chat.ping},
-            rate_limit_store=rate_limit_store,
-            inbox=inbox,
-            metrics=metrics,
-            clock=clock,
-            worker=worker,
-            **create_kwargs,
-        )
+        await runtime.load(parse_fixture(FIXTURE))
+        app = create_app(runtime)
         client: AsyncTestClient[Litestar] = AsyncTestClient(app)
         await client.__aenter__()
         clients.append(client)
+        ports = runtime.ports
         return World(
             app=app,
             client=client,
-            service=service,
+            runtime=runtime,
+            service=runtime.service,
             chat=chat,
             stream=stream,
-            directory=directory,
-            appointments=appointments,
-            devices=devices,
+            directory=ports.directory,
+            appointments=ports.appointments,
+            devices=ports.devices,
             notifier=notifier,
             clock=clock,
-            inbox=inbox,
-            metrics=metrics,
+            inbox=ports.inbox,
+            metrics=ports.metrics,
             worker=worker,
         )
 

@@ -129,7 +129,7 @@ class _Unavailable:
 
 async def test_internal_errors_are_generic_500s(world: World) -> None:
     service = attrs.evolve(world.service, connect_user=_Boom())
-    app = create_app(service=service, settings=default_settings())
+    app = create_app(attrs.evolve(world.runtime, service=service))
     async with AsyncTestClient(app) as client:
         response = await client.post(
             "/api/chat/token", json={"userId": "vet-1"}, headers=bearer("vet-1")
@@ -141,7 +141,7 @@ async def test_internal_errors_are_generic_500s(world: World) -> None:
 
 async def test_provider_unavailable_is_503_with_retry_after(world: World) -> None:
     service = attrs.evolve(world.service, connect_user=_Unavailable())
-    app = create_app(service=service, settings=default_settings())
+    app = create_app(attrs.evolve(world.runtime, service=service))
     async with AsyncTestClient(app) as client:
         response = await client.post(
             "/api/chat/token", json={"userId": "vet-1"}, headers=bearer("vet-1")

@@ -15,19 +15,12 @@ from litestar.testing import TestClient
 
 from tests.http.conftest import FIXTURE, NOW, bearer, default_settings
 from tests.support.notifier import RecordingNotifier
+from yc_chat import in_memory
 from yc_chat.adapters.clock import FixedClock
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
-from yc_chat.adapters.memory import (
-    InMemoryAppointments,
-    InMemoryChannelLocks,
-    InMemoryDevices,
-    InMemoryDirectory,
-    InMemoryEventLog,
-    InMemoryFingerprints,
-)
-from yc_chat.domain.service import ChatService
-from yc_chat.entrypoints.fixture import parse_fixture, seed
+from yc_chat.entrypoints.fixture import parse_fixture
 from yc_chat.entrypoints.http import create_app
+from yc_chat.entrypoints.settings import Settings
 
 IDS = st.sampled_from(
     ["vet-1", "vet-2", "nurse-1", "admin-1", "owner-1", "vet-x", "org-1", "org-2", "apt-1", "apt-2"]
@@ -79,20 +72,14 @@ def _body_for(fields: tuple[str, ...]) -> st.SearchStrategy[Any]:
 
 def _build_app() -> Litestar:
     clock = FixedClock(NOW)
-    directory, appointments = InMemoryDirectory(), InMemoryAppointments()
-    asyncio.run(seed(parse_fixture(FIXTURE), directory=directory, appointments=appointments))
-    service = ChatService.build(
-        directory=directory,
-        appointments=appointments,
+    runtime = in_memory(
+        Settings(http=default_settings()),
         chat=FakeStreamChatProvider(StreamState(clock=clock.now)),
-        devices=InMemoryDevices(),
         notifier=RecordingNotifier(),
-        fingerprints=InMemoryFingerprints(),
-        event_log=InMemoryEventLog(),
-        locks=InMemoryChannelLocks(),
         clock=clock,
     )
-    return create_app(service=service, settings=default_settings())
+    asyncio.run(runtime.load(parse_fixture(FIXTURE)))
+    return create_app(runtime)
 
 
 @pytest.fixture(scope="module")

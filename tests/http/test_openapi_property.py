@@ -28,19 +28,12 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.http.conftest import FIXTURE, NOW, WEBHOOK_SECRET, default_settings, make_token
 from tests.support.notifier import RecordingNotifier
+from yc_chat import in_memory
 from yc_chat.adapters.clock import FixedClock
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
-from yc_chat.adapters.memory import (
-    InMemoryAppointments,
-    InMemoryChannelLocks,
-    InMemoryDevices,
-    InMemoryDirectory,
-    InMemoryEventLog,
-    InMemoryFingerprints,
-)
-from yc_chat.domain.service import ChatService
-from yc_chat.entrypoints.fixture import parse_fixture, seed
+from yc_chat.entrypoints.fixture import parse_fixture
 from yc_chat.entrypoints.http import create_app
+from yc_chat.entrypoints.settings import Settings
 
 OPENAPI_URL = "/schema/openapi.json"
 WEBHOOK_PATH = "/api/webhooks/stream"
@@ -123,20 +116,14 @@ def _config(*, bearer: str | None) -> schemathesis.Config:
 
 def _build_app() -> Litestar:
     clock = FixedClock(NOW)
-    directory, appointments = InMemoryDirectory(), InMemoryAppointments()
-    asyncio.run(seed(parse_fixture(FIXTURE), directory=directory, appointments=appointments))
-    service = ChatService.build(
-        directory=directory,
-        appointments=appointments,
+    runtime = in_memory(
+        Settings(http=default_settings()),
         chat=FakeStreamChatProvider(StreamState(clock=clock.now), api_secret=WEBHOOK_SECRET),
-        devices=InMemoryDevices(),
         notifier=RecordingNotifier(),
-        fingerprints=InMemoryFingerprints(),
-        event_log=InMemoryEventLog(),
-        locks=InMemoryChannelLocks(),
         clock=clock,
     )
-    return create_app(service=service, settings=default_settings())
+    asyncio.run(runtime.load(parse_fixture(FIXTURE)))
+    return create_app(runtime)
 
 
 # Schemathesis parametrizes at collection, so the app and both schemas are built on import

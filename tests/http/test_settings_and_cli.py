@@ -20,6 +20,7 @@ from yc_chat.domain.channel_ids import appointment_channel_id
 from yc_chat.domain.events import ChannelDeleted, MessagePosted, OtherEvent, UserUpdated
 from yc_chat.domain.model import AppointmentId, ChatStatus, Notification, UserId
 from yc_chat.entrypoints import bootstrap, cli, demo
+from yc_chat.entrypoints.runtime import Runtime
 from yc_chat.entrypoints.settings import RateLimit, Settings, SettingsError, with_jwt_secret
 
 SECRET = "s" * 40
@@ -263,8 +264,8 @@ async def test_demo_instructions_work_against_the_demo_app() -> None:
         await _walk_demo(runtime)
 
 
-async def _walk_demo(runtime: bootstrap.Runtime) -> None:
-    await bootstrap.load(runtime, demo.demo_fixture(datetime.now(UTC)))
+async def _walk_demo(runtime: Runtime) -> None:
+    await runtime.load(demo.demo_fixture(datetime.now(UTC)))
     text = cli._demo_text(runtime.settings, "0.0.0.0", 3000, emulator=runtime.emulator)  # noqa: S104
     assert "http://127.0.0.1:3000/api/chat/token" in text
     # Where a frontend finds the built-in Stream: its address and (public) key.

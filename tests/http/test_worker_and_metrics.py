@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import pytest
 
 from tests.mongo_double import DoubleClient
-from yc_chat.adapters.beanie import MongoClient, open_mongo_stores
+from yc_chat.adapters.beanie import MongoClient, MongoStores, open_mongo_stores
 from yc_chat.adapters.metrics import Gauge, PrometheusMetrics
 from yc_chat.domain.inbox import InboxState
 from yc_chat.domain.metrics import Counted, Timed
@@ -90,46 +88,37 @@ async def test_run_worker_handles_recorded_events_until_stopped() -> None:
     async with bootstrap.open_runtime(settings) as runtime:
         stop = asyncio.Event()
         worker = asyncio.create_task(bootstrap.run_worker(runtime, stop))
-        await runtime.inbox.record(
+        await runtime.ports.inbox.record(
             "w-1", event_type="health.check", payload=b'{"type": "health.check"}',
-            received_at=runtime.clock.now(),
+            received_at=runtime.ports.clock.now(),
         )  # fmt: skip
         for _ in range(250):
-            event = await runtime.inbox.get("w-1")
+            event = await runtime.ports.inbox.get("w-1")
             if event is not None and event.state is InboxState.DONE:
                 break
             await asyncio.sleep(0.02)
         stop.set()
         await asyncio.wait_for(worker, timeout=10)
-        assert (await runtime.inbox.get("w-1")).state is InboxState.DONE  # type: ignore[union-attr]
-        assert runtime.metrics.value(Counted.EVENTS_PROCESSED, kind="other") == 1
+        assert (await runtime.ports.inbox.get("w-1")).state is InboxState.DONE  # type: ignore[union-attr]
+        assert runtime.ports.metrics.value(Counted.EVENTS_PROCESSED, kind="other") == 1
 
 
 # -- the events command ----------------------------------------------------------------------
 
 
+# The CLI needs a MONGODB_URI to look at the inbox; the double answers in its place.
+NEVER_USED = "mongodb://127.0.0.1:1/never-used"
+
+
 @pytest.fixture
 def double_mongo(monkeypatch: pytest.MonkeyPatch) -> DoubleClient:
-    """`open_stores` on one in-process MongoDB double shared by every command run."""
+    """`open_mongo` on one in-process MongoDB double shared by every command run."""
     double = DoubleClient()
 
-    @asynccontextmanager
-    async def open_stores(settings: Settings) -> AsyncIterator[bootstrap.Stores]:
-        mongo = await open_mongo_stores(cast(MongoClient, double), "yc_chat_cli")
-        async with mongo:
-            yield bootstrap.Stores(
-                directory=mongo.directory,
-                appointments=mongo.appointments,
-                devices=mongo.devices,
-                event_log=mongo.event_log,
-                inbox=mongo.inbox,
-                fingerprints=mongo.fingerprints,
-                locks=mongo.locks,
-                persistent=True,
-                probe=mongo.ping,
-            )
+    async def open_on_double(uri: str, database: str) -> MongoStores:
+        return await open_mongo_stores(cast(MongoClient, double), "yc_chat_cli")
 
-    monkeypatch.setattr(bootstrap, "open_stores", open_stores)
+    monkeypatch.setattr(bootstrap, "open_mongo_stores", open_on_double)
     return double
 
 
@@ -137,7 +126,7 @@ def test_events_lists_parked_events_and_retries_one(
     double_mongo: DoubleClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async def park_one() -> None:
-        async with bootstrap.open_stores(Settings()) as stores:
+        async with bootstrap.open_mongo(Settings(mongodb_uri=NEVER_USED)) as stores:
             now = datetime.now(UTC)
             await stores.inbox.record(
                 "evt-bad", event_type="message.new", payload=b"{}", received_at=now
@@ -146,7 +135,7 @@ def test_events_lists_parked_events_and_retries_one(
             await stores.inbox.park(leased, reason="ProviderFailed: Stream said no", now=now)
 
     asyncio.run(park_one())
-    env = {"MONGODB_URI": "mongodb://127.0.0.1:1/never-used"}
+    env = {"MONGODB_URI": NEVER_USED}
     assert cli.main(["events"], env=env) == 0
     listed = capsys.readouterr().out
     assert "parked 1" in listed

@@ -72,7 +72,7 @@ def test_seed_writes_into_mongodb_and_serve_reads_it(
             ref = await runtime.service.open_appointment_chat(
                 caller=UserId("owner-1"), appointment_id=AppointmentId("apt-1")
             )
-            record = await runtime.appointments.get(AppointmentId("apt-1"))
+            record = await runtime.ports.appointments.get(AppointmentId("apt-1"))
             assert record is not None
             assert record.chat_channel_id == ref.channel_id
             assert record.chat_status is ChatStatus.ACTIVE  # the appointment is in the past

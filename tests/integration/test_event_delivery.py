@@ -20,11 +20,14 @@ from tests.support.notifier import RecordingNotifier
 from yc_chat.adapters.beanie import MongoStores
 from yc_chat.adapters.clock import FixedClock
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
+from yc_chat.adapters.metrics import PrometheusMetrics
+from yc_chat.adapters.stream.events import STREAM_WEBHOOKS
 from yc_chat.domain.inbox import InboxState
-from yc_chat.domain.service import ChatService
+from yc_chat.domain.service import Ports
+from yc_chat.entrypoints import bootstrap
 from yc_chat.entrypoints.fixture import parse_fixture, seed
 from yc_chat.entrypoints.http import create_app
-from yc_chat.entrypoints.settings import WorkerSettings
+from yc_chat.entrypoints.settings import Settings, WorkerSettings
 
 
 @pytest.fixture
@@ -42,7 +45,8 @@ class Instance:
     def __init__(self, stores: MongoStores, state: StreamState, *, worker: bool) -> None:
         self.notifier = RecordingNotifier()
         clock = FixedClock(NOW)
-        service = ChatService.build(
+        metrics = PrometheusMetrics()
+        ports = Ports(
             directory=stores.directory,
             appointments=stores.appointments,
             chat=FakeStreamChatProvider(state, api_secret=WEBHOOK_SECRET),
@@ -50,16 +54,24 @@ class Instance:
             notifier=self.notifier,
             fingerprints=stores.fingerprints,
             event_log=stores.event_log,
+            inbox=stores.inbox,
             locks=stores.locks,
             clock=clock,
+            webhooks=STREAM_WEBHOOKS,
+            metrics=metrics,
         )
-        self.app = create_app(
-            service=service,
-            settings=default_settings(),
-            inbox=stores.inbox,
-            clock=clock,
-            worker=WorkerSettings(enabled=worker, poll_seconds=0.02),
+        settings = Settings(
+            http=default_settings(), worker=WorkerSettings(enabled=worker, poll_seconds=0.02)
         )
+        runtime = bootstrap.assemble(
+            ports,
+            settings,
+            directory_writer=stores.directory,
+            exporter=metrics,
+            probes={},
+            persistent=True,
+        )
+        self.app = create_app(runtime)
 
     def client(self) -> AsyncTestClient[Any]:
         return AsyncTestClient(self.app)

@@ -22,14 +22,16 @@ from yc_chat.adapters.memory import (
     InMemoryChannelLocks,
     InMemoryDevices,
     InMemoryDirectory,
+    InMemoryEventInbox,
     InMemoryEventLog,
     InMemoryFingerprints,
 )
 from yc_chat.adapters.metrics import PrometheusMetrics
+from yc_chat.adapters.stream.events import STREAM_WEBHOOKS
 from yc_chat.domain.channel_ids import appointment_channel_id
 from yc_chat.domain.metrics import Counted
 from yc_chat.domain.model import AppointmentId, ChannelId, ChatStatus, UserId
-from yc_chat.domain.service import ChatService
+from yc_chat.domain.service import ChatService, Ports
 from yc_chat.domain.usecases.lifecycle import AUTO_END_NOTICE
 from yc_chat.entrypoints.fixture import parse_fixture, seed
 
@@ -52,15 +54,16 @@ class Deployment:
         self, name: str, *, auto_end: timedelta | None = None, metrics: Any = None
     ) -> ChatService:
         """A fresh service, as after a restart, over the same stores and provider."""
-        return ChatService.build(
+        ports = Ports(
             chat=self.chat,  # type: ignore[arg-type]
             notifier=RecordingNotifier(),
             clock=self.clock,
-            auto_end_after=auto_end,
-            instance_id=name,
+            inbox=InMemoryEventInbox(),
+            webhooks=STREAM_WEBHOOKS,
             metrics=metrics or PrometheusMetrics(),
             **self.stores,
         )
+        return ChatService.build(ports, auto_end_after=auto_end, instance_id=name)
 
     def system_messages(self) -> list[str]:
         return [m.text for m in self.state.messages("messaging", CHANNEL) if m.user_id == "system"]

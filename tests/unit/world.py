@@ -9,7 +9,7 @@ import attrs
 
 from tests.support.chat_spy import SpyChat
 from tests.support.notifier import RecordingNotifier
-from yc_chat import ChatService
+from yc_chat import ChatService, in_memory
 from yc_chat.adapters.clock import FixedClock
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
 from yc_chat.adapters.memory import (
@@ -17,11 +17,11 @@ from yc_chat.adapters.memory import (
     InMemoryChannelLocks,
     InMemoryDevices,
     InMemoryDirectory,
-    InMemoryEventLog,
     InMemoryFingerprints,
 )
 from yc_chat.domain.model import ChannelId
-from yc_chat.entrypoints.fixture import parse_fixture, seed
+from yc_chat.entrypoints.fixture import parse_fixture
+from yc_chat.entrypoints.settings import Settings
 
 TEST_SECRET = "test-secret-0123456789abcdef-0123456789"
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
@@ -113,38 +113,27 @@ class World:
 async def build_world(now: datetime = NOW) -> World:
     clock = FixedClock(now)
     state = StreamState(clock=clock.now)
-    provider = FakeStreamChatProvider(state=state, api_secret=TEST_SECRET)
-    chat = SpyChat(provider)
-    directory = InMemoryDirectory()
-    appointments = InMemoryAppointments()
-    await seed(parse_fixture(FIXTURE), directory=directory, appointments=appointments)
-    devices = InMemoryDevices()
+    chat = SpyChat(FakeStreamChatProvider(state=state, api_secret=TEST_SECRET))
     notifier = RecordingNotifier()
-    fingerprints = InMemoryFingerprints()
-    locks = InMemoryChannelLocks()
     counter = iter(range(1, 10_000))
-    service = ChatService.build(
-        directory=directory,
-        appointments=appointments,
+    runtime = in_memory(
+        Settings(chat_token_ttl=timedelta(hours=24)),
         chat=chat,  # type: ignore[arg-type]
-        devices=devices,
         notifier=notifier,
-        fingerprints=fingerprints,
-        event_log=InMemoryEventLog(),
-        locks=locks,
         clock=clock,
-        token_ttl=timedelta(hours=24),
         new_group_id=lambda: ChannelId(f"grp_test{next(counter)}"),
     )
+    await runtime.load(parse_fixture(FIXTURE))
+    ports = runtime.ports
     return World(
-        service=service,
-        directory=directory,
-        appointments=appointments,
-        devices=devices,
+        service=runtime.service,
+        directory=ports.directory,  # type: ignore[arg-type]
+        appointments=ports.appointments,  # type: ignore[arg-type]
+        devices=ports.devices,  # type: ignore[arg-type]
         notifier=notifier,
-        fingerprints=fingerprints,
+        fingerprints=ports.fingerprints,  # type: ignore[arg-type]
         state=state,
         chat=chat,
         clock=clock,
-        locks=locks,
+        locks=ports.locks,  # type: ignore[arg-type]
     )

@@ -18,14 +18,12 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import attrs
 
-from yc_chat.domain.metrics import DESCRIPTIONS, Counted, Timed
+from yc_chat.domain.metrics import DESCRIPTIONS, Counted, Gauge, Labels, Timed
 
 # Seconds: from a fast store write to a slow push provider call.
 DEFAULT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-
-Labels = tuple[tuple[str, str], ...]
 
 
 def _labels(labels: Mapping[str, str]) -> Labels:
@@ -74,17 +72,10 @@ class _Histogram:
         self.count += 1
 
 
-@attrs.frozen(kw_only=True)
-class Gauge:
-    """A value read at scrape time (e.g. inbox size by state), with its samples."""
-
-    name: str
-    help: str
-    samples: Mapping[Labels, float]
-
-
 class PrometheusMetrics:
     """Counters and histograms in memory; `render()` is the `/metrics` body."""
+
+    content_type = CONTENT_TYPE
 
     def __init__(self, *, namespace: str = "yc_chat", buckets: Sequence[float] = DEFAULT_BUCKETS):
         self._namespace = namespace

@@ -10,6 +10,8 @@ import contextlib
 import enum
 from collections.abc import Iterator, Mapping
 
+import attrs
+
 
 class Counted(enum.StrEnum):
     """Things that happen, counted."""
@@ -65,3 +67,15 @@ class NoMetrics:
 
 
 NO_METRICS = NoMetrics()
+
+# A series' labels, sorted by name: (("state", "parked"),).
+Labels = tuple[tuple[str, str], ...]
+
+
+@attrs.frozen(kw_only=True)
+class Gauge:
+    """A value read at scrape time (e.g. inbox size by state), with its samples."""
+
+    name: str
+    help: str
+    samples: Mapping[Labels, float]

@@ -1,4 +1,8 @@
-"""ChatService: the library's front door. Build it from adapters, call its use cases."""
+"""ChatService: the library's front door. Build it from one record of ports, call its use cases.
+
+`ChatService.build` is the one place use cases are wired to ports; the composition root
+(`yc_chat.entrypoints.bootstrap`) chooses the adapters that fill `Ports`.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from yc_chat.domain.channel_ids import random_group_channel_id
+from yc_chat.domain.inbox import RetryPolicy
 from yc_chat.domain.limits import DEFAULT_TOKEN_TTL
 from yc_chat.domain.metrics import NO_METRICS
 from yc_chat.domain.model import ChannelId
@@ -23,7 +28,9 @@ from yc_chat.domain.usecases import (
     ListOrgGroups,
     ListOrgMembers,
     OpenAppointmentChat,
+    ProcessInboxEvents,
     ProfileSync,
+    RecordChatEvent,
     RegisterDevice,
     SearchColleagues,
     StartColleagueDM,
@@ -39,19 +46,50 @@ if TYPE_CHECKING:
         Clock,
         DeviceRegistry,
         Directory,
+        EventInbox,
         EventLog,
         Metrics,
         Notifier,
         ProfileFingerprints,
+        WebhookFormat,
     )
+
+
+# How long a worker holds a leased inbox event before another may take it.
+DEFAULT_LEASE = timedelta(seconds=60)
+
+
+@attrs.frozen(kw_only=True)
+class Ports:
+    """Every port the service is built from: one set, filled by one composition root.
+
+    `locks` must be shared by every instance serving the same chats (the memory one serves
+    a single process only); `inbox` likewise, for webhook events to reach any worker.
+    `webhooks` reads the chat provider's webhook bodies into domain events.
+    """
+
+    directory: Directory
+    appointments: AppointmentStore
+    chat: ChatProvider
+    devices: DeviceRegistry
+    notifier: Notifier
+    fingerprints: ProfileFingerprints
+    event_log: EventLog
+    inbox: EventInbox
+    locks: ChannelLocks
+    clock: Clock
+    webhooks: WebhookFormat
+    metrics: Metrics = NO_METRICS
 
 
 @attrs.frozen(kw_only=True)
 class ChatService:
-    """Every use case of the contract, wired to one set of ports.
+    """Every use case of the contract, plus the webhook inbox's two halves, on one set of ports.
 
     Each attribute is an async callable taking keyword arguments, the first always
-    `caller` (the authenticated user id) where the contract has one.
+    `caller` (the authenticated user id) where the contract has one. `record_chat_event`
+    keeps a verified webhook event; `process_inbox_events` is one worker pass over the
+    inbox; `advance_lifecycle` is one pass of the lifecycle scheduler.
     """
 
     connect_user: ConnectUser
@@ -68,92 +106,105 @@ class ChatService:
     handle_chat_event: HandleChatEvent
     register_device: RegisterDevice
     unregister_device: UnregisterDevice
+    record_chat_event: RecordChatEvent
+    process_inbox_events: ProcessInboxEvents
 
     @classmethod
     def build(
         cls,
+        ports: Ports,
         *,
-        directory: Directory,
-        appointments: AppointmentStore,
-        chat: ChatProvider,
-        devices: DeviceRegistry,
-        notifier: Notifier,
-        fingerprints: ProfileFingerprints,
-        event_log: EventLog,
-        locks: ChannelLocks,
-        clock: Clock,
         token_ttl: timedelta = DEFAULT_TOKEN_TTL,
         new_group_id: Callable[[], ChannelId] = random_group_channel_id,
-        metrics: Metrics = NO_METRICS,
         auto_end_after: timedelta | None = None,
         instance_id: str | None = None,
+        retry: RetryPolicy | None = None,
+        lease_for: timedelta = DEFAULT_LEASE,
+        batch_size: int = 16,
     ) -> ChatService:
-        """Wire every use case to the given ports.
+        """Wire every use case, the inbox recorder and processor and the lifecycle to `ports`.
 
-        `locks` must be shared by every instance serving the same chats (the memory one
-        serves a single process only): ending a chat and changing a group's members hold
-        it briefly, so concurrent requests post one system message per change.
         `auto_end_after`: end appointment chats this long after the appointment time (None:
         never automatically). `instance_id` names this instance in lifecycle claims
-        (random when None).
+        (random when None). `retry`, `lease_for` and `batch_size` shape the
+        inbox worker's passes.
         """
-        profiles = ProfileSync(chat=chat, fingerprints=fingerprints)
+        p = ports
+        profiles = ProfileSync(chat=p.chat, fingerprints=p.fingerprints)
         lifecycle = AdvanceChatLifecycle(
-            schedule=appointments,
-            claims=appointments,
-            chat_links=appointments,
-            chat=chat,
-            clock=clock,
+            schedule=p.appointments,
+            claims=p.appointments,
+            chat_links=p.appointments,
+            chat=p.chat,
+            clock=p.clock,
             profiles=profiles,
-            locks=locks,
-            metrics=metrics,
+            locks=p.locks,
+            metrics=p.metrics,
             auto_end_after=auto_end_after,
             owner=instance_id or uuid.uuid4().hex,
         )
+        handle_chat_event = HandleChatEvent(
+            directory=p.directory,
+            chat_links=p.appointments,
+            chat=p.chat,
+            notifier=p.notifier,
+            fingerprints=p.fingerprints,
+            event_log=p.event_log,
+            metrics=p.metrics,
+        )
         return cls(
             connect_user=ConnectUser(
-                directory=directory, chat=chat, profiles=profiles, clock=clock, token_ttl=token_ttl
+                directory=p.directory,
+                chat=p.chat,
+                profiles=profiles,
+                clock=p.clock,
+                token_ttl=token_ttl,
             ),
             open_appointment_chat=OpenAppointmentChat(
-                directory=directory,
-                appointments=appointments,
-                chat_links=appointments,
-                chat=chat,
+                directory=p.directory,
+                appointments=p.appointments,
+                chat_links=p.appointments,
+                chat=p.chat,
                 profiles=profiles,
-                clock=clock,
+                clock=p.clock,
             ),
-            start_colleague_dm=StartColleagueDM(directory=directory, chat=chat, profiles=profiles),
+            start_colleague_dm=StartColleagueDM(
+                directory=p.directory, chat=p.chat, profiles=profiles
+            ),
             create_group=CreateGroup(
-                directory=directory, chat=chat, profiles=profiles, new_channel_id=new_group_id
+                directory=p.directory, chat=p.chat, profiles=profiles, new_channel_id=new_group_id
             ),
             update_group_members=UpdateGroupMembers(
-                directory=directory, chat=chat, profiles=profiles, locks=locks, clock=clock
+                directory=p.directory, chat=p.chat, profiles=profiles, locks=p.locks, clock=p.clock
             ),
             end_chat=EndChat(
-                directory=directory,
-                appointments=appointments,
-                chat_links=appointments,
-                chat=chat,
+                directory=p.directory,
+                appointments=p.appointments,
+                chat_links=p.appointments,
+                chat=p.chat,
                 profiles=profiles,
-                locks=locks,
-                clock=clock,
+                locks=p.locks,
+                clock=p.clock,
             ),
-            search_colleagues=SearchColleagues(directory=directory),
-            list_org_members=ListOrgMembers(directory=directory),
-            list_org_groups=ListOrgGroups(directory=directory, chat=chat),
+            search_colleagues=SearchColleagues(directory=p.directory),
+            list_org_members=ListOrgMembers(directory=p.directory),
+            list_org_groups=ListOrgGroups(directory=p.directory, chat=p.chat),
             list_my_channels=ListMyChannels(
-                directory=directory, appointments=appointments, chat=chat, lifecycle=lifecycle
+                directory=p.directory, appointments=p.appointments, chat=p.chat, lifecycle=lifecycle
             ),
             advance_lifecycle=lifecycle,
-            handle_chat_event=HandleChatEvent(
-                directory=directory,
-                chat_links=appointments,
-                chat=chat,
-                notifier=notifier,
-                fingerprints=fingerprints,
-                event_log=event_log,
-                metrics=metrics,
+            handle_chat_event=handle_chat_event,
+            register_device=RegisterDevice(directory=p.directory, devices=p.devices),
+            unregister_device=UnregisterDevice(devices=p.devices),
+            record_chat_event=RecordChatEvent(inbox=p.inbox, clock=p.clock, metrics=p.metrics),
+            process_inbox_events=ProcessInboxEvents(
+                inbox=p.inbox,
+                handle=handle_chat_event,
+                decode=p.webhooks.decode,
+                clock=p.clock,
+                lease_for=lease_for,
+                policy=retry or RetryPolicy(),
+                metrics=p.metrics,
+                batch_size=batch_size,
             ),
-            register_device=RegisterDevice(directory=directory, devices=devices),
-            unregister_device=UnregisterDevice(devices=devices),
         )

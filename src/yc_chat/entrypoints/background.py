@@ -11,16 +11,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
-from yc_chat.adapters.stream.events import decode_stream_event
-from yc_chat.domain.inbox import RetryPolicy
-from yc_chat.domain.metrics import NO_METRICS
 from yc_chat.domain.service import ChatService
 from yc_chat.domain.usecases import ProcessInboxEvents
 from yc_chat.domain.usecases.inbox import PassOutcome
+from yc_chat.entrypoints.runtime import Runtime
 from yc_chat.entrypoints.settings import WorkerSettings
-from yc_chat.ports import Clock, EventInbox, Metrics
+from yc_chat.ports import Clock
 
 logger = logging.getLogger("yc_chat.worker")
 
@@ -85,31 +82,6 @@ class Loop:
                 await task
 
 
-def build_processor(
-    *,
-    service: ChatService,
-    inbox: EventInbox,
-    clock: Clock,
-    settings: WorkerSettings,
-    metrics: Metrics = NO_METRICS,
-) -> ProcessInboxEvents:
-    """The worker's use case over this service's event handler."""
-    return ProcessInboxEvents(
-        inbox=inbox,
-        handle=service.handle_chat_event,
-        decode=decode_stream_event,
-        clock=clock,
-        lease_for=timedelta(seconds=settings.lease_seconds),
-        policy=RetryPolicy(
-            max_attempts=settings.max_attempts,
-            base_delay=timedelta(seconds=settings.retry_base_seconds),
-            max_delay=timedelta(seconds=settings.retry_max_seconds),
-        ),
-        metrics=metrics,
-        batch_size=settings.batch_size,
-    )
-
-
 def inbox_worker(process: ProcessInboxEvents, settings: WorkerSettings) -> Loop:
     """The worker loop: passes back to back while events are due, else every poll interval."""
 
@@ -151,22 +123,16 @@ def lifecycle_scheduler(service: ChatService, clock: Clock, interval_seconds: fl
     return Loop("lifecycle", step)
 
 
-def background_loops(
-    *,
-    service: ChatService,
-    inbox: EventInbox,
-    clock: Clock,
-    worker: WorkerSettings,
-    metrics: Metrics,
-    activation_interval_seconds: float,
-) -> list[Loop]:
-    """What runs beside the requests: the inbox worker (unless disabled) and the scheduler."""
+def background_loops(runtime: Runtime, worker: WorkerSettings | None = None) -> list[Loop]:
+    """What runs beside the requests: the inbox worker (unless disabled) and the scheduler.
+
+    `worker` overrides the runtime's worker settings (`yc-chat worker` always works).
+    """
+    worker = worker or runtime.settings.worker
     loops: list[Loop] = []
     if worker.enabled:
-        process = build_processor(
-            service=service, inbox=inbox, clock=clock, settings=worker, metrics=metrics
-        )
-        loops.append(inbox_worker(process, worker))
-    if activation_interval_seconds > 0:
-        loops.append(lifecycle_scheduler(service, clock, activation_interval_seconds))
+        loops.append(inbox_worker(runtime.service.process_inbox_events, worker))
+    interval = runtime.settings.http.activation_interval_seconds
+    if interval > 0:
+        loops.append(lifecycle_scheduler(runtime.service, runtime.ports.clock, interval))
     return loops

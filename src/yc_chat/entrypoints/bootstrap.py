@@ -1,7 +1,13 @@
-"""The one composition root: settings in, adapters chosen and opened, service and app built.
+"""The one composition root: the only module that chooses concrete adapters.
 
-Adapters that hold connections (MongoDB, the Stream SDK client) are opened inside the event
-loop that will use them, by `open_runtime`, and closed when it exits.
+`in_memory()` builds a Runtime with every store in memory (the library's quick start, the
+demo and the tests); `open_runtime()` opens what the settings describe (MongoDB, real Stream
+or the built-in emulator, Redis, a push provider) inside the event loop that will use them
+and closes them on exit. Both fill one `Ports` record and call `assemble`, the one place
+the service, the inbox recorder and processor and the lifecycle are built from it.
+
+Adapters that need an optional extra (MongoDB, the Stream SDK, Redis, the HTTP stack) are
+imported where they are chosen, so `in_memory()` works with the core dependencies alone.
 """
 
 from __future__ import annotations
@@ -11,16 +17,15 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Protocol
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import attrs
-from litestar import Litestar
 
-from yc_chat.adapters.beanie import open_mongo_stores
 from yc_chat.adapters.clock import SystemClock
-from yc_chat.adapters.fake_stream import StreamState
+from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
 from yc_chat.adapters.memory import (
     InMemoryAppointments,
     InMemoryChannelLocks,
@@ -29,136 +34,179 @@ from yc_chat.adapters.memory import (
     InMemoryEventInbox,
     InMemoryEventLog,
     InMemoryFingerprints,
+    MemoryRateLimitStore,
 )
 from yc_chat.adapters.metrics import PrometheusMetrics
 from yc_chat.adapters.push import LogNotifier
-from yc_chat.adapters.push.expo import EXPO_BASE_URL, ExpoNotifier
-from yc_chat.adapters.redis import RedisRateLimitStore
-from yc_chat.adapters.stream import StreamChatProvider, StreamConfig
-from yc_chat.domain.service import ChatService
-from yc_chat.entrypoints import background
-from yc_chat.entrypoints.fixture import Fixture, seed
-from yc_chat.entrypoints.http import create_app
-from yc_chat.entrypoints.http.deps import Probe
+from yc_chat.adapters.stream.events import STREAM_WEBHOOKS
+from yc_chat.domain.channel_ids import random_group_channel_id
+from yc_chat.domain.inbox import RetryPolicy
+from yc_chat.domain.model import ChannelId
+from yc_chat.domain.service import ChatService, Ports
+from yc_chat.entrypoints.background import background_loops
+from yc_chat.entrypoints.runtime import Probe, Runtime
 from yc_chat.entrypoints.settings import Settings, SettingsError
-from yc_chat.entrypoints.stream_emulator import (
-    RunningEmulator,
-    new_credentials,
-    start_in_background,
-)
 from yc_chat.ports import (
-    AppointmentStore,
-    ChannelLocks,
     ChatProvider,
     Clock,
     DeviceRegistry,
-    Directory,
     DirectoryWriter,
-    EventInbox,
-    EventLog,
     Notifier,
-    ProfileFingerprints,
     RateLimitStore,
 )
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+    from yc_chat.adapters.beanie import MongoStores
+    from yc_chat.entrypoints.stream_emulator import RunningEmulator
 
 logger = logging.getLogger("yc_chat.bootstrap")
 
 DEFAULT_DATABASE = "yc_chat"
-WEBHOOK_PATH = "/api/webhooks/stream"
 
 
-class DirectoryStore(Directory, DirectoryWriter, Protocol):
-    """A directory this process can also load seed data into."""
+def assemble(
+    ports: Ports,
+    settings: Settings,
+    *,
+    directory_writer: DirectoryWriter,
+    exporter: PrometheusMetrics,
+    probes: Mapping[str, Probe],
+    persistent: bool,
+    shared_rate_limits: RateLimitStore | None = None,
+    emulator: RunningEmulator | None = None,
+    on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+    new_group_id: Callable[[], ChannelId] = random_group_channel_id,
+    instance_id: str | None = None,
+) -> Runtime:
+    """The service over `ports`, shaped by `settings`, and what serving it needs.
+
+    `exporter` is `ports.metrics` seen as the `/metrics` body; `shared_rate_limits` (Redis)
+    counts the token budget across instances, else this process counts it.
+    """
+    worker = settings.worker
+    service = ChatService.build(
+        ports,
+        token_ttl=settings.chat_token_ttl,
+        new_group_id=new_group_id,
+        auto_end_after=settings.chat_auto_end,
+        instance_id=instance_id,
+        retry=RetryPolicy(
+            max_attempts=worker.max_attempts,
+            base_delay=timedelta(seconds=worker.retry_base_seconds),
+            max_delay=timedelta(seconds=worker.retry_max_seconds),
+        ),
+        lease_for=timedelta(seconds=worker.lease_seconds),
+        batch_size=worker.batch_size,
+    )
+    all_probes = dict(probes)
+    if shared_rate_limits is not None:
+        all_probes["redis"] = shared_rate_limits.ping
+    return Runtime(
+        settings=settings,
+        ports=ports,
+        service=service,
+        exporter=exporter,
+        rate_limits=shared_rate_limits or MemoryRateLimitStore(),
+        local_rate_limits=MemoryRateLimitStore(),
+        probes=all_probes,
+        directory_writer=directory_writer,
+        persistent=persistent,
+        emulator=emulator,
+        on_shutdown=tuple(on_shutdown),
+    )
 
 
-@attrs.frozen(kw_only=True)
-class Stores:
-    """Every store port, from one backend."""
-
-    directory: DirectoryStore
-    appointments: AppointmentStore
-    devices: DeviceRegistry
-    event_log: EventLog
-    inbox: EventInbox
-    fingerprints: ProfileFingerprints
-    locks: ChannelLocks
-    persistent: bool
-    probe: Probe
+async def _always_ready() -> None:
+    return None
 
 
-@attrs.frozen(kw_only=True)
-class Runtime:
-    """Opened adapters and the service over them, ready to seed and serve."""
+def in_memory(
+    settings: Settings | None = None,
+    *,
+    chat: ChatProvider | None = None,
+    notifier: Notifier | None = None,
+    devices: DeviceRegistry | None = None,
+    clock: Clock | None = None,
+    shared_rate_limits: RateLimitStore | None = None,
+    emulator: RunningEmulator | None = None,
+    on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+    new_group_id: Callable[[], ChannelId] = random_group_channel_id,
+    instance_id: str | None = None,
+) -> Runtime:
+    """A Runtime with every store in memory (one process; lost on exit).
 
-    settings: Settings
-    service: ChatService
-    directory: DirectoryStore
-    appointments: AppointmentStore
-    chat: ChatProvider
-    inbox: EventInbox
-    metrics: PrometheusMetrics
-    clock: Clock
-    rate_limit_store: RateLimitStore | None
-    persistent: bool
-    emulator: RunningEmulator | None
-    probes: Mapping[str, Probe]
+    The chat provider is the in-process Stream simulation and push notifications go to the
+    log unless `chat` and `notifier` are given; `devices` is the registry a given notifier
+    drops dead tokens from. `runtime.service` is the ChatService; `await
+    runtime.load(fixture)` seeds the directory and appointments.
+    """
+    settings = settings if settings is not None else Settings()
+    clock = clock if clock is not None else SystemClock()
+    chat = chat if chat is not None else FakeStreamChatProvider(StreamState(clock=clock.now))
+    directory = InMemoryDirectory()
+    metrics = PrometheusMetrics()
+    ports = Ports(
+        directory=directory,
+        appointments=InMemoryAppointments(),
+        chat=chat,
+        devices=devices if devices is not None else InMemoryDevices(),
+        notifier=notifier if notifier is not None else LogNotifier(),
+        fingerprints=InMemoryFingerprints(),
+        event_log=InMemoryEventLog(),
+        inbox=InMemoryEventInbox(),
+        locks=InMemoryChannelLocks(),
+        clock=clock,
+        webhooks=STREAM_WEBHOOKS,
+        metrics=metrics,
+    )
+    return assemble(
+        ports,
+        settings,
+        directory_writer=directory,
+        exporter=metrics,
+        probes={"stores": _always_ready, "chat": chat.ping},
+        persistent=False,
+        shared_rate_limits=shared_rate_limits,
+        emulator=emulator,
+        on_shutdown=on_shutdown,
+        new_group_id=new_group_id,
+        instance_id=instance_id,
+    )
 
-    def deliver_webhooks_to(self, service_base_url: str) -> None:
-        """Point the built-in emulator's webhooks at this service (no-op with real Stream)."""
-        if self.emulator is not None:
-            self.emulator.control.webhook_url = service_base_url.rstrip("/") + WEBHOOK_PATH
+
+async def open_mongo_stores(uri: str, database: str) -> MongoStores:
+    """Every store on one MongoDB database (Beanie, of the `mongo` extra)."""
+    from yc_chat.adapters.beanie import open_mongo_stores as open_beanie_stores
+
+    return await open_beanie_stores(uri, database)
 
 
 @asynccontextmanager
-async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
-    """MongoDB when MONGODB_URI is set, else memory (loudly not persisted)."""
-    if settings.mongodb_uri is not None:
-        mongo = await open_mongo_stores(
-            settings.mongodb_uri, settings.database_name or DEFAULT_DATABASE
-        )
-        try:
-            logger.info("stores: MongoDB", extra={"database": mongo.database})
-            yield Stores(
-                directory=mongo.directory,
-                appointments=mongo.appointments,
-                devices=mongo.devices,
-                event_log=mongo.event_log,
-                inbox=mongo.inbox,
-                fingerprints=mongo.fingerprints,
-                locks=mongo.locks,
-                persistent=True,
-                probe=mongo.ping,
-            )
-        finally:
-            await mongo.close()
-        return
-    logger.warning(
-        "IN-MEMORY STORES: directory, appointments, chats, devices and received webhook "
-        "events are NOT persisted and are lost when this process exits (set MONGODB_URI to "
-        "keep them)"
+async def open_mongo(settings: Settings) -> AsyncIterator[MongoStores]:
+    """The stores on the MongoDB that MONGODB_URI names; closed on exit."""
+    if settings.mongodb_uri is None:
+        raise SettingsError("MONGODB_URI is not set")
+    mongo = await open_mongo_stores(
+        settings.mongodb_uri, settings.database_name or DEFAULT_DATABASE
     )
-
-    async def always_ready() -> None:
-        return None
-
-    yield Stores(
-        directory=InMemoryDirectory(),
-        appointments=InMemoryAppointments(),
-        devices=InMemoryDevices(),
-        event_log=InMemoryEventLog(),
-        inbox=InMemoryEventInbox(),
-        fingerprints=InMemoryFingerprints(),
-        locks=InMemoryChannelLocks(),
-        persistent=False,
-        probe=always_ready,
-    )
+    try:
+        logger.info("stores: MongoDB", extra={"database": mongo.database})
+        yield mongo
+    finally:
+        await mongo.close()
 
 
 @asynccontextmanager
 async def open_chat(
     settings: Settings, clock: Clock
-) -> AsyncIterator[tuple[StreamChatProvider, str, RunningEmulator | None]]:
+) -> AsyncIterator[tuple[ChatProvider, str, RunningEmulator | None]]:
     """The Stream adapter, on real Stream or on the built-in emulator; with its secret."""
+    # The SDK-backed adapter and the emulator need the `stream` and `http` extras.
+    from yc_chat.adapters.stream import StreamChatProvider, StreamConfig
+    from yc_chat.entrypoints.stream_emulator import new_credentials, start_in_background
+
     emulator: RunningEmulator | None = None
     if settings.stream_api_key is not None:
         if settings.stream_api_secret is None:
@@ -215,6 +263,9 @@ async def open_notifier(settings: Settings, devices: DeviceRegistry) -> AsyncIte
             await fcm.aclose()
         return
     if push.provider == "expo":
+        # Imported here: the Expo adapter needs httpx, of the `http` extra.
+        from yc_chat.adapters.push.expo import EXPO_BASE_URL, ExpoNotifier
+
         expo = ExpoNotifier(
             devices,
             base_url=push.expo_base_url or EXPO_BASE_URL,
@@ -240,86 +291,92 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Asy
     """Open every adapter the settings describe; closes them all on exit."""
     clock = clock or SystemClock()
     async with AsyncExitStack() as stack:
-        stores = await stack.enter_async_context(open_stores(settings))
+        mongo = None
+        if settings.mongodb_uri is not None:
+            mongo = await stack.enter_async_context(open_mongo(settings))
         chat, secret, emulator = await stack.enter_async_context(open_chat(settings, clock))
-        notifier = await stack.enter_async_context(open_notifier(settings, stores.devices))
         # Webhooks are signed with the Stream API secret (the emulator's when built in).
         settings = attrs.evolve(settings, http=attrs.evolve(settings.http, webhook_secret=secret))
+        shared_rate_limits = _redis_rate_limits(settings.redis_url) if settings.redis_url else None
+        logger.info(
+            "rate limits",
+            extra={"store": "redis" if shared_rate_limits is not None else "in-process"},
+        )
+        # Closed by the app's lifespan: the Redis client belongs to the serving event loop.
+        closers = [shared_rate_limits.close] if shared_rate_limits is not None else []
+        if mongo is None:
+            logger.warning(
+                "IN-MEMORY STORES: directory, appointments, chats, devices and received webhook "
+                "events are NOT persisted and are lost when this process exits (set MONGODB_URI "
+                "to keep them)"
+            )
+            devices = InMemoryDevices()
+            notifier = await stack.enter_async_context(open_notifier(settings, devices))
+            yield in_memory(
+                settings,
+                chat=chat,
+                notifier=notifier,
+                devices=devices,
+                clock=clock,
+                shared_rate_limits=shared_rate_limits,
+                emulator=emulator,
+                on_shutdown=closers,
+                instance_id=instance_name(),
+            )
+            return
+        notifier = await stack.enter_async_context(open_notifier(settings, mongo.devices))
         metrics = PrometheusMetrics()
-        service = ChatService.build(
-            directory=stores.directory,
-            appointments=stores.appointments,
+        ports = Ports(
+            directory=mongo.directory,
+            appointments=mongo.appointments,
             chat=chat,
-            devices=stores.devices,
+            devices=mongo.devices,
             notifier=notifier,
-            fingerprints=stores.fingerprints,
-            event_log=stores.event_log,
-            locks=stores.locks,
+            fingerprints=mongo.fingerprints,
+            event_log=mongo.event_log,
+            inbox=mongo.inbox,
+            locks=mongo.locks,
             clock=clock,
-            token_ttl=settings.chat_token_ttl,
+            webhooks=STREAM_WEBHOOKS,
             metrics=metrics,
-            auto_end_after=settings.chat_auto_end,
+        )
+        yield assemble(
+            ports,
+            settings,
+            directory_writer=mongo.directory,
+            exporter=metrics,
+            probes={"stores": mongo.ping, "chat": chat.ping},
+            persistent=True,
+            shared_rate_limits=shared_rate_limits,
+            emulator=emulator,
+            on_shutdown=closers,
             instance_id=instance_name(),
         )
-        rate_limits = RedisRateLimitStore(settings.redis_url) if settings.redis_url else None
-        probes: dict[str, Probe] = {"stores": stores.probe, "chat": chat.ping}
-        if rate_limits is not None:
-            probes["redis"] = rate_limits.ping
-        logger.info(
-            "rate limits", extra={"store": "redis" if rate_limits is not None else "in-process"}
-        )
-        yield Runtime(
-            settings=settings,
-            service=service,
-            directory=stores.directory,
-            appointments=stores.appointments,
-            chat=chat,
-            inbox=stores.inbox,
-            metrics=metrics,
-            clock=clock,
-            rate_limit_store=rate_limits,
-            persistent=stores.persistent,
-            emulator=emulator,
-            probes=probes,
-        )
 
 
-async def load(runtime: Runtime, fixture: Fixture) -> None:
-    """Write a directory/appointments fixture into the runtime's stores."""
-    await seed(fixture, directory=runtime.directory, appointments=runtime.appointments)
+def _redis_rate_limits(url: str) -> RateLimitStore:
+    # Imported here: redis is of the `http` extra.
+    from yc_chat.adapters.redis import RedisRateLimitStore
+
+    return RedisRateLimitStore(url)
 
 
 def build_app(runtime: Runtime) -> Litestar:
-    """The HTTP app over the runtime's service (running the worker unless disabled)."""
-    closers = [runtime.rate_limit_store.close] if runtime.rate_limit_store is not None else []
-    return create_app(
-        service=runtime.service,
-        settings=runtime.settings.http,
-        probes=runtime.probes,
-        rate_limit_store=runtime.rate_limit_store,
-        on_shutdown=closers,
-        inbox=runtime.inbox,
-        metrics=runtime.metrics,
-        clock=runtime.clock,
-        worker=runtime.settings.worker,
-    )
+    """The HTTP app over the runtime (running the worker unless disabled)."""
+    from yc_chat.entrypoints.http import create_app
+
+    return create_app(runtime)
 
 
 async def run_worker(runtime: Runtime, stop: asyncio.Event) -> None:
     """The inbox worker and the lifecycle scheduler, without HTTP, until `stop` is set."""
     # Without HTTP this process exists to work: the worker runs even if serve disables it.
-    loops = background.background_loops(
-        service=runtime.service,
-        inbox=runtime.inbox,
-        clock=runtime.clock,
-        worker=attrs.evolve(runtime.settings.worker, enabled=True),
-        metrics=runtime.metrics,
-        activation_interval_seconds=runtime.settings.http.activation_interval_seconds,
-    )
+    worker = attrs.evolve(runtime.settings.worker, enabled=True)
+    loops = background_loops(runtime, worker)
     for loop in loops:
         loop.start()
     try:
         await stop.wait()
     finally:
         for loop in loops:
-            await loop.stop(runtime.settings.worker.stop_grace_seconds)
+            await loop.stop(worker.stop_grace_seconds)

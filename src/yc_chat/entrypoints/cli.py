@@ -23,6 +23,7 @@ from yc_chat.entrypoints import bootstrap, demo
 from yc_chat.entrypoints.fixture import Fixture, FixtureError, load_fixture, seed
 from yc_chat.entrypoints.http.auth import issue_dev_token
 from yc_chat.entrypoints.logs import configure_logging
+from yc_chat.entrypoints.runtime import Runtime
 from yc_chat.entrypoints.settings import Settings, SettingsError, require_auth, with_jwt_secret
 from yc_chat.entrypoints.stream_emulator import (
     DEFAULT_PORT,
@@ -163,7 +164,7 @@ async def _run(
 
 
 async def _load_and_serve(
-    runtime: bootstrap.Runtime,
+    runtime: Runtime,
     fixtures: Sequence[Fixture],
     *,
     host: str,
@@ -171,7 +172,7 @@ async def _load_and_serve(
     demo_mode: bool,
 ) -> None:
     for fixture in fixtures:
-        await bootstrap.load(runtime, fixture)
+        await runtime.load(fixture)
         logger.info(
             "loaded fixture",
             extra={
@@ -297,7 +298,7 @@ async def _seed(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             f"load it into a server with: yc-chat serve --seed {args.file}"
         )
         return 0
-    async with bootstrap.open_stores(settings) as stores:
+    async with bootstrap.open_mongo(settings) as stores:
         await seed(fixture, directory=stores.directory, appointments=stores.appointments)
     print("Loaded into MongoDB (upserts: loading the same file again changes nothing).")
     return 0
@@ -332,7 +333,7 @@ async def _events(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         # Like `seed`: an in-memory inbox lives in the server process, not here.
         print("MONGODB_URI is not set: the inbox is in the server's memory, nothing to show here.")
         return 0
-    async with bootstrap.open_stores(settings) as stores:
+    async with bootstrap.open_mongo(settings) as stores:
         if args.events_command == "retry":
             if await stores.inbox.retry_parked(args.event_id, now=datetime.now(UTC)):
                 print(f"{args.event_id}: queued again; a worker will handle it shortly.")

@@ -3,7 +3,7 @@
 One module per family: `chat` (the chat provider), `directory`, `appointments`, `push`
 (devices and notifier), `inbox` (webhook events), `coordination` (side-effect claims and
 channel locks), `profiles` (provider profile fingerprints), `runtime` (clock and metrics),
-`ratelimit` (request budgets).
+`ratelimit` (request budgets), `webhooks` (the provider's webhook bodies).
 """
 
 from yc_chat.domain.queries import ChannelPage, ChannelQuery, MemberPage
@@ -23,6 +23,7 @@ from yc_chat.ports.profiles import ProfileFingerprints
 from yc_chat.ports.push import DeviceRegistry, Notifier
 from yc_chat.ports.ratelimit import RateLimitStore
 from yc_chat.ports.runtime import Clock, Metrics
+from yc_chat.ports.webhooks import WebhookFormat
 
 __all__ = [
     "AppointmentChatLinks",
@@ -46,4 +47,5 @@ __all__ = [
     "ProfileFingerprints",
     "RateLimitStore",
     "TransitionClaims",
+    "WebhookFormat",
 ]

@@ -142,3 +142,25 @@ def decode_stream_event(raw: bytes) -> ChatEvent:
     except (ValueError, RecursionError) as exc:
         raise StreamEventError("a webhook body must be JSON") from exc
     return parse_stream_event(payload)
+
+
+class StreamWebhooks:
+    """WebhookFormat for Stream's webhook JSON (also what the emulator sends)."""
+
+    def identify(self, raw: bytes) -> tuple[str, str | None]:
+        """Stream's `type` and the event's identity; raises StreamEventError (a ValueError)
+        if `raw` is not an event."""
+        try:
+            payload = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            raise StreamEventError("a webhook body must be JSON") from exc
+        parse_stream_event(payload)
+        event_type: str = payload["type"]
+        return event_type, stream_event_identity(payload)
+
+    def decode(self, raw: bytes) -> ChatEvent:
+        """The domain event; raises StreamEventError (a ValueError) if `raw` is not an event."""
+        return decode_stream_event(raw)
+
+
+STREAM_WEBHOOKS = StreamWebhooks()

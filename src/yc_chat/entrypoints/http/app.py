@@ -1,12 +1,11 @@
-"""The Litestar application factory. Takes built adapters; does no work at import time."""
+"""The Litestar application factory. Serves a built Runtime; does no work at import time."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator
 
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
@@ -17,13 +16,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import Message, Scope
 
-from yc_chat.adapters.clock import SystemClock
-from yc_chat.adapters.memory import InMemoryEventInbox, MemoryRateLimitStore
-from yc_chat.adapters.metrics import Gauge, PrometheusMetrics
-from yc_chat.domain.service import ChatService
-from yc_chat.domain.usecases import RecordChatEvent
 from yc_chat.entrypoints.background import background_loops
-from yc_chat.entrypoints.http.auth import Authenticator, build_authenticator
+from yc_chat.entrypoints.http.auth import build_authenticator
 from yc_chat.entrypoints.http.controllers.channels import ChannelController
 from yc_chat.entrypoints.http.controllers.devices import DeviceController
 from yc_chat.entrypoints.http.controllers.health import HealthController
@@ -32,9 +26,9 @@ from yc_chat.entrypoints.http.controllers.orgs import OrgController
 from yc_chat.entrypoints.http.controllers.tokens import TokenController
 from yc_chat.entrypoints.http.controllers.webhooks import WebhookController
 from yc_chat.entrypoints.http.deps import (
-    STATE_KEY,
-    HttpRuntime,
-    Probe,
+    STATE_RUNTIME,
+    STATE_TOKEN_LIMITER,
+    STATE_WAKE_WORKER,
     provide_caller,
     provide_service,
 )
@@ -50,8 +44,7 @@ from yc_chat.entrypoints.http.middleware import (
     state_of,
 )
 from yc_chat.entrypoints.http.ratelimit import TokenRateLimiter
-from yc_chat.entrypoints.settings import HttpSettings, WorkerSettings
-from yc_chat.ports import Clock, EventInbox, RateLimitStore
+from yc_chat.entrypoints.runtime import Runtime
 
 logger = logging.getLogger("yc_chat.http")
 access_logger = logging.getLogger("yc_chat.access")
@@ -93,88 +86,37 @@ async def _before_send(message: Message, scope: Scope) -> None:
     )
 
 
-def _inbox_gauges(inbox: EventInbox, timeout: float) -> Callable[[], Awaitable[list[Gauge]]]:
-    async def gauges() -> list[Gauge]:
-        try:
-            counts = await asyncio.wait_for(inbox.counts(), timeout=timeout)
-        except Exception as exc:
-            # A scrape must not fail with the store: the counters are still worth having.
-            logger.warning("inbox counts unavailable", extra={"error_type": type(exc).__name__})
-            return []
-        return [
-            Gauge(
-                name="inbox_events",
-                help="Webhook events in the inbox, by state (done ones expire after 7 days).",
-                samples={(("state", state.value),): float(n) for state, n in counts.items()},
-            )
-        ]
-
-    return gauges
-
-
 def _nothing() -> None:
     return None
 
 
-def _token_limiter(settings: HttpSettings, store: RateLimitStore | None) -> TokenRateLimiter | None:
+def _token_limiter(runtime: Runtime) -> TokenRateLimiter | None:
+    settings = runtime.settings.http
     per_user = settings.token_rate_limit
     if per_user is None:
         return None
     return TokenRateLimiter(
-        store or MemoryRateLimitStore(),
+        runtime.rate_limits,
         per_user=per_user,
         per_address=per_user.times(settings.address_limit_factor),
-        fallback=MemoryRateLimitStore(),
+        fallback=runtime.local_rate_limits,
     )
 
 
-def create_app(
-    *,
-    service: ChatService,
-    settings: HttpSettings,
-    probes: Mapping[str, Probe] | None = None,
-    rate_limit_store: RateLimitStore | None = None,
-    authenticator: Authenticator | None = None,
-    on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
-    inbox: EventInbox | None = None,
-    metrics: PrometheusMetrics | None = None,
-    clock: Clock | None = None,
-    worker: WorkerSettings | None = None,
-) -> Litestar:
-    """Build the HTTP app around a ready ChatService.
+def create_app(runtime: Runtime) -> Litestar:
+    """Build the HTTP app serving a built Runtime (see `entrypoints.bootstrap`).
 
-    `probes` are the readiness checks (name to async ping); `rate_limit_store` shares the
-    token budget across instances (in-process when None); `authenticator` defaults to the
-    one `settings.auth` describes; `on_shutdown` closes what the caller opened. Webhook
-    events are recorded in `inbox` (in memory when None) and, unless `worker.enabled` is
-    false, handled by a worker the app runs while it is up; the lifecycle scheduler runs
-    when `settings.activation_interval_seconds` is positive. `metrics` is what `/metrics`
-    exports (pass the service's, so its counters show).
+    Everything comes from `runtime`: the service, the settings (`settings.http`), the
+    readiness probes, the token budget's stores, the metrics exporter and what to close on
+    shutdown. Webhook events are recorded by the service into its inbox and, unless
+    `settings.worker.enabled` is false, handled by a worker the app runs while it is up;
+    the lifecycle scheduler runs when `settings.http.activation_interval_seconds` is
+    positive.
     """
-    auth = authenticator or build_authenticator(settings.auth)
-    inbox = inbox if inbox is not None else InMemoryEventInbox()
-    metrics = metrics if metrics is not None else PrometheusMetrics()
-    clock = clock if clock is not None else SystemClock()
-    worker = worker if worker is not None else WorkerSettings()
-    loops = background_loops(
-        service=service,
-        inbox=inbox,
-        clock=clock,
-        worker=worker,
-        metrics=metrics,
-        activation_interval_seconds=settings.activation_interval_seconds,
-    )
-    runtime = HttpRuntime(
-        service=service,
-        token_limiter=_token_limiter(settings, rate_limit_store),
-        webhook_secret=settings.webhook_secret.encode() if settings.webhook_secret else None,
-        probes=dict(probes or {}),
-        readiness_timeout=settings.readiness_timeout_seconds,
-        record_event=RecordChatEvent(inbox=inbox, clock=clock, metrics=metrics),
-        wake_worker=loops[0].wake if worker.enabled else _nothing,
-        metrics=metrics,
-        gauges=_inbox_gauges(inbox, settings.readiness_timeout_seconds),
-    )
+    settings = runtime.settings.http
+    auth = build_authenticator(settings.auth)
+    loops = background_loops(runtime)
+    worker = runtime.settings.worker
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -185,7 +127,7 @@ def create_app(
         finally:
             for loop in loops:
                 await loop.stop(worker.stop_grace_seconds)
-            for close in (auth.close, *on_shutdown):
+            for close in (auth.close, *runtime.on_shutdown):
                 try:
                     await close()
                 except Exception:
@@ -225,7 +167,13 @@ def create_app(
         exception_handlers=exception_handlers(),
         before_send=[_before_send],
         lifespan=[lifespan],
-        state=State({STATE_KEY: runtime}),
+        state=State(
+            {
+                STATE_RUNTIME: runtime,
+                STATE_TOKEN_LIMITER: _token_limiter(runtime),
+                STATE_WAKE_WORKER: loops[0].wake if worker.enabled else _nothing,
+            }
+        ),
         cors_config=cors,
         openapi_config=OpenAPIConfig(
             title="yc-chat",

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-import attrs
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.di import Dependency
@@ -14,47 +13,37 @@ from litestar.handlers import BaseRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.params import SkipValidationMarker
 
-from yc_chat.adapters.metrics import Gauge, PrometheusMetrics
 from yc_chat.domain.errors import Unauthenticated
 from yc_chat.domain.model import UserId
 from yc_chat.domain.service import ChatService
-from yc_chat.domain.usecases import RecordChatEvent
 from yc_chat.entrypoints.http.middleware import STATE_CLIENT, state_of
 from yc_chat.entrypoints.http.ratelimit import TokenRateLimiter
 from yc_chat.entrypoints.http.schemas import ErrorBody
+from yc_chat.entrypoints.runtime import Runtime
 
-Probe = Callable[[], Awaitable[None]]
 # Injected as-is: without the SkipValidation marker Litestar would try to convert (and so
 # introspect) the attrs class on every request.
 Service = Annotated[ChatService, Dependency(kind="named"), SkipValidationMarker()]
 Caller = Annotated[UserId, Dependency(kind="named")]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-
-@attrs.frozen(kw_only=True)
-class HttpRuntime:
-    """Everything handlers and guards need besides the service, kept in `app.state`."""
-
-    service: ChatService
-    token_limiter: TokenRateLimiter | None
-    webhook_secret: bytes | None = attrs.field(repr=False)
-    probes: Mapping[str, Probe]
-    readiness_timeout: float
-    record_event: RecordChatEvent
-    # Starts the in-process worker's next pass now (a no-op when no worker runs here).
-    wake_worker: Callable[[], None]
-    metrics: PrometheusMetrics
-    # Scrape-time figures beyond the counters (inbox size by state).
-    gauges: Callable[[], Awaitable[list[Gauge]]]
+# What `create_app` keeps in `app.state`: the runtime it serves, the token endpoint's
+# limiter (None: unlimited) and the in-process worker's wake-up (a no-op without one).
+STATE_RUNTIME = "yc_runtime"
+STATE_TOKEN_LIMITER = "yc_token_limiter"  # noqa: S105 - a state key, not a secret
+STATE_WAKE_WORKER = "yc_wake_worker"
 
 
-STATE_KEY = "yc_runtime"
-
-
-def runtime_of(connection: ASGIConnection[Any, Any, Any, Any]) -> HttpRuntime:
-    """The app's HttpRuntime."""
-    runtime: HttpRuntime = connection.app.state[STATE_KEY]
+def runtime_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Runtime:
+    """The Runtime this app serves."""
+    runtime: Runtime = connection.app.state[STATE_RUNTIME]
     return runtime
+
+
+def wake_worker(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+    """Start the in-process worker's next pass now (a webhook was just recorded)."""
+    wake: Callable[[], None] = connection.app.state[STATE_WAKE_WORKER]
+    wake()
 
 
 def provide_service(request: Request[Any, Any, Any]) -> ChatService:
@@ -75,7 +64,7 @@ async def token_rate_limit(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
     """Guard: count an authenticated token request against the user's and address's budgets."""
-    limiter = runtime_of(connection).token_limiter
+    limiter: TokenRateLimiter | None = connection.app.state[STATE_TOKEN_LIMITER]
     if limiter is None:
         return
     caller = connection.scope.get("user")

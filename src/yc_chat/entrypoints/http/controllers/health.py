@@ -8,10 +8,11 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get
 
-from yc_chat.entrypoints.http.deps import Probe, error_docs, runtime_of
+from yc_chat.entrypoints.http.deps import error_docs, runtime_of
 from yc_chat.entrypoints.http.errors import error_response
 from yc_chat.entrypoints.http.middleware import OPT_PUBLIC
 from yc_chat.entrypoints.http.schemas import ErrorBody, HealthResponse, ReadyResponse
+from yc_chat.entrypoints.runtime import Probe
 
 logger = logging.getLogger("yc_chat.health")
 
@@ -51,11 +52,10 @@ class HealthController(Controller):
         """Ping every store and the chat provider, concurrently, each with a timeout."""
         runtime = runtime_of(request)
         names = list(runtime.probes)
+        limit = runtime.settings.http.readiness_timeout_seconds
         failed = [
             name
-            for name in await asyncio.gather(
-                *(_check(n, runtime.probes[n], runtime.readiness_timeout) for n in names)
-            )
+            for name in await asyncio.gather(*(_check(n, runtime.probes[n], limit) for n in names))
             if name is not None
         ]
         if failed:

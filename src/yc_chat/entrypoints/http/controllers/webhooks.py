@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import re
 from typing import Annotated, Any
@@ -17,15 +16,11 @@ from typing import Annotated, Any
 from litestar import Controller, Request, post
 from litestar.params import HeaderParameter
 
-from yc_chat.adapters.stream.events import (
-    StreamEventError,
-    parse_stream_event,
-    stream_event_identity,
-)
 from yc_chat.domain.errors import InvalidInput, Unauthenticated
-from yc_chat.entrypoints.http.deps import error_docs, runtime_of
+from yc_chat.entrypoints.http.deps import error_docs, runtime_of, wake_worker
 from yc_chat.entrypoints.http.middleware import BODY_LIMIT_WEBHOOK, OPT_BODY_LIMIT, OPT_PUBLIC
 from yc_chat.entrypoints.http.schemas import OkResponse
+from yc_chat.ports import WebhookFormat
 
 logger = logging.getLogger("yc_chat.webhooks")
 
@@ -49,15 +44,13 @@ def event_id_for(header_value: str | None, body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-def _event_type_and_identity(body: bytes) -> tuple[str, str | None]:
-    """The event's `type` and identity, checked to be a Stream event (400 otherwise)."""
+def _event_type_and_identity(webhooks: WebhookFormat, body: bytes) -> tuple[str, str | None]:
+    """The event's `type` and identity, checked to be one of the provider's events (400
+    otherwise)."""
     try:
-        payload = json.loads(body)
-        parse_stream_event(payload)
-    except (ValueError, RecursionError, StreamEventError) as exc:
+        return webhooks.identify(body)
+    except ValueError as exc:
         raise InvalidInput("The webhook body is not a Stream event", code="invalid_event") from exc
-    event_type: str = payload["type"]
-    return event_type, stream_event_identity(payload)
 
 
 class WebhookController(Controller):
@@ -96,15 +89,16 @@ class WebhookController(Controller):
         """Verify, record, acknowledge; the worker handles it."""
         runtime = runtime_of(request)
         body = await request.body()
-        if not signature_valid(runtime.webhook_secret, body, signature):
+        secret = runtime.settings.http.webhook_secret
+        if not signature_valid(secret.encode() if secret else None, body, signature):
             raise Unauthenticated("Webhook signature missing or wrong", code="invalid_signature")
-        event_type, identity = _event_type_and_identity(body)
+        event_type, identity = _event_type_and_identity(runtime.ports.webhooks, body)
         event_id = event_id_for(webhook_id, body)
-        recorded = await runtime.record_event(
+        recorded = await runtime.service.record_chat_event(
             event_id=event_id, event_type=event_type, payload=body, identity=identity
         )
         if recorded:
-            runtime.wake_worker()
+            wake_worker(request)
         logger.info(
             "webhook received",
             extra={"event_id": event_id, "event_type": event_type, "duplicate": not recorded},

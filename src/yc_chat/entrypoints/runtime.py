@@ -1,0 +1,68 @@
+"""What a process serves: the built service and the few things serving it needs.
+
+The composition root (`bootstrap`) builds a `Runtime`; the HTTP app (`create_app`) and the
+background jobs receive it and choose nothing themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+import attrs
+
+from yc_chat.domain.metrics import Gauge
+from yc_chat.domain.service import ChatService, Ports
+from yc_chat.entrypoints.fixture import Fixture, seed
+from yc_chat.entrypoints.settings import Settings
+from yc_chat.ports import DirectoryWriter, RateLimitStore
+
+if TYPE_CHECKING:
+    from yc_chat.entrypoints.stream_emulator import RunningEmulator
+
+# A readiness check: returns when the dependency answers, raises otherwise.
+Probe = Callable[[], Awaitable[None]]
+WEBHOOK_PATH = "/api/webhooks/stream"
+
+
+class MetricsExport(Protocol):
+    """The Metrics port's figures as the `/metrics` body."""
+
+    @property
+    def content_type(self) -> str:
+        """The media type of `render()`'s text."""
+
+    def render(self, gauges: Sequence[Gauge] = ()) -> str:
+        """Every series, with `gauges` read at scrape time."""
+
+
+@attrs.frozen(kw_only=True)
+class Runtime:
+    """A built service over one set of ports, and what serving it needs.
+
+    `exporter` renders `ports.metrics` (the same object) for `/metrics`; `rate_limits`
+    counts the token budget (shared through Redis, or this process's), `local_rate_limits`
+    when that store is unreachable; `directory_writer` is the directory fixtures load into;
+    `on_shutdown` closes what the app's lifespan must close.
+    """
+
+    settings: Settings
+    ports: Ports
+    service: ChatService
+    exporter: MetricsExport
+    rate_limits: RateLimitStore
+    local_rate_limits: RateLimitStore
+    probes: Mapping[str, Probe]
+    directory_writer: DirectoryWriter
+    persistent: bool
+    emulator: RunningEmulator | None = None
+    on_shutdown: Sequence[Callable[[], Awaitable[None]]] = ()
+
+    async def load(self, fixture: Fixture) -> None:
+        """Write a directory/appointments fixture into the stores (upserts)."""
+        await seed(fixture, directory=self.directory_writer, appointments=self.ports.appointments)
+
+    def deliver_webhooks_to(self, service_base_url: str) -> None:
+        """Point the built-in emulator's webhooks at this service (no-op with real Stream)."""
+        if self.emulator is not None:
+            self.emulator.control.webhook_url = service_base_url.rstrip("/") + WEBHOOK_PATH
