@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import yc_chat
 PACKAGE = "yc_chat"
 SIMULATION = "yc_chat.adapters.fake_stream.sim"
 SOURCE_ROOT = Path(yc_chat.__file__).parent
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 MAX_LINES = 500
 
 
@@ -122,6 +124,28 @@ def test_the_stream_simulation_imports_nothing_else_from_yc_chat(
         if imported.startswith(PACKAGE + ".") and imported not in simulation
     }
     assert outside == set()
+
+
+def test_the_import_linter_contract_forbids_every_other_part_of_yc_chat(
+    graph: grimp.ImportGraph,
+) -> None:
+    # The contract names what the simulation may not import; a new package (say a new
+    # adapter) must join the list, or the contract would silently stop covering it.
+    config = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
+    (contract,) = [
+        c
+        for c in config["tool"]["importlinter"]["contracts"]
+        if c.get("source_modules") == [SIMULATION]
+    ]
+    ancestors = (PACKAGE, "yc_chat.adapters", "yc_chat.adapters.fake_stream", SIMULATION)
+    siblings = {
+        child
+        for parent in ancestors[:-1]
+        for child in graph.find_children(parent)
+        if child not in ancestors
+    }
+    assert "yc_chat.adapters.stream" in siblings
+    assert siblings <= set(contract["forbidden_modules"])
 
 
 def test_the_fake_provider_and_stream_mapping_load_without_the_stream_sdk() -> None:
