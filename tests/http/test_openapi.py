@@ -22,6 +22,7 @@ CONTRACT = {
     ("post", "/api/webhooks/stream"),
     ("post", "/api/devices"),
     ("delete", "/api/devices/{token}"),
+    ("delete", "/api/orgs/{orgId}/members/{userId}"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 }

@@ -64,3 +64,6 @@ MAX_DEVICE_TOKEN_BYTES: Final = 4096
 MAX_DEVICES_PER_USER: Final = 10
 # A push notification's body: the message text cut to this many characters.
 PUSH_BODY_LIMIT: Final = 100
+
+# Offboarding reads a person's channels in an org this many per provider query.
+OFFBOARD_PAGE: Final = 30

@@ -21,10 +21,10 @@ def may_view_org(membership: Membership | None) -> bool:
 def may_open_appointment_chat(
     caller: UserId, appointment: Appointment, membership: Membership | None
 ) -> bool:
-    """The appointment's pet owner, its vet, or an admin of its org."""
-    if caller in (appointment.pet_owner_id, appointment.vet_id):
+    """The appointment's pet owner, its vet (while in the org), or an admin of its org."""
+    if caller == appointment.pet_owner_id:
         return True
-    return membership is not None and membership.is_admin
+    return membership is not None and (membership.is_admin or caller == appointment.vet_id)
 
 
 def may_set_activation(membership: Membership | None) -> bool:
@@ -60,6 +60,23 @@ def is_leaving(
     return not add and set(remove) == {caller} and caller in group.members
 
 
+def may_remove_member(membership: Membership | None) -> bool:
+    """Org admins remove members (offboarding)."""
+    return membership is not None and membership.is_admin
+
+
+def may_see_channel(user: UserId, channel: Channel, membership: Membership | None) -> bool:
+    """Whether `user` may list, read or be pushed `channel`, by the directory as it is now.
+
+    A pet owner always sees their own appointment chats; every other seat in a channel is
+    a staff seat, which needs a current membership of the channel's org (being a Stream
+    member is not enough: a host may change the directory behind this service's back).
+    """
+    if channel.category is ChatCategory.CLIENT and channel.pet_owner_id == user:
+        return True
+    return membership is not None and membership.org_id == channel.org_id
+
+
 class EndDecision(enum.Enum):
     ALLOW = "allow"
     DENY = "deny"
@@ -79,7 +96,10 @@ def end_chat_decision(
     if channel.category is ChatCategory.COLLEAGUE:
         return EndDecision.DM_NOT_ENDABLE if caller in channel.members else EndDecision.DENY
     if channel.category is ChatCategory.CLIENT:
-        allowed = is_admin or (appointment_vet_id is not None and caller == appointment_vet_id)
+        # The vet ends their appointment's chat only while still in the org.
+        allowed = is_admin or (
+            in_org and appointment_vet_id is not None and caller == appointment_vet_id
+        )
     else:
         allowed = may_edit_group(caller, channel, membership)
     return EndDecision.ALLOW if allowed else EndDecision.DENY

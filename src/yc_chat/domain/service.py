@@ -37,6 +37,7 @@ from yc_chat.domain.usecases import (
     UnregisterDevice,
     UpdateGroupMembers,
 )
+from yc_chat.domain.usecases.offboarding import OffboardMember, RemoveOrgMember
 
 if TYPE_CHECKING:
     from yc_chat.ports import (
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
         DeviceRegistry,
         Directory,
         EventInbox,
+        DirectoryWriter,
         EventLog,
         Metrics,
         Notifier,
@@ -80,6 +82,9 @@ class Ports:
     clock: Clock
     webhooks: WebhookFormat
     metrics: Metrics = NO_METRICS
+    # Where `remove_org_member` removes memberships. None when the directory is the host's
+    # alone: the host removes people there and calls `offboard_member`.
+    directory_writer: DirectoryWriter | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -108,6 +113,8 @@ class ChatService:
     unregister_device: UnregisterDevice
     record_chat_event: RecordChatEvent
     process_inbox_events: ProcessInboxEvents
+    offboard_member: OffboardMember
+    remove_org_member: RemoveOrgMember
 
     @classmethod
     def build(
@@ -151,6 +158,9 @@ class ChatService:
             fingerprints=p.fingerprints,
             event_log=p.event_log,
             metrics=p.metrics,
+        )
+        offboard = OffboardMember(
+            directory=p.directory, chat=p.chat, locks=p.locks, clock=p.clock
         )
         return cls(
             connect_user=ConnectUser(
@@ -206,5 +216,9 @@ class ChatService:
                 policy=retry or RetryPolicy(),
                 metrics=p.metrics,
                 batch_size=batch_size,
+            ),
+            offboard_member=offboard,
+            remove_org_member=RemoveOrgMember(
+                directory=p.directory, writer=p.directory_writer, offboard=offboard
             ),
         )

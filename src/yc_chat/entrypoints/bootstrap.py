@@ -160,6 +160,7 @@ def in_memory(
         clock=clock,
         webhooks=STREAM_WEBHOOKS,
         metrics=metrics,
+        directory_writer=directory,
     )
     return assemble(
         ports,
@@ -339,6 +340,7 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Asy
             clock=clock,
             webhooks=STREAM_WEBHOOKS,
             metrics=metrics,
+            directory_writer=mongo.directory,
         )
         yield assemble(
             ports,

@@ -139,18 +139,33 @@ class OpenAppointmentChat:
             )
         await self.profiles.sync(UserProfile.of(user) for user in users.values())
 
+        # A vet who left the org keeps no seat in its chats: the chat waits for the host to
+        # reassign the appointment, then follows the record again.
+        vet_in_org = (
+            membership if caller == record.vet_id else None
+        ) or await self.directory.get_membership(record.org_id, record.vet_id)
+        seated = frozenset(
+            {record.pet_owner_id, record.vet_id} if vet_in_org else {record.pet_owner_id}
+        )
+
         now = self.clock.now()
-        opened = await self.chat.open_channel(appointment_spec(record, record.status_at(now)))
-        channel = await self._reconcile(opened.channel, record, now)
+        spec = attrs.evolve(appointment_spec(record, record.status_at(now)), members=seated)
+        opened = await self.chat.open_channel(spec)
+        channel = await self._reconcile(opened.channel, record, now, seated)
         await self.chat_links.link_chat(
             record.id,
             channel_id=channel.id,
             status=channel.status,
             activation_minutes=minutes,
         )
-        return ChannelRef(channel_id=channel.id, members=(record.pet_owner_id, record.vet_id))
+        return ChannelRef(
+            channel_id=channel.id,
+            members=tuple(m for m in (record.pet_owner_id, record.vet_id) if m in seated),
+        )
 
-    async def _reconcile(self, channel: Channel, record: Appointment, now: datetime) -> Channel:
+    async def _reconcile(
+        self, channel: Channel, record: Appointment, now: datetime, seated: frozenset[UserId]
+    ) -> Channel:
         """Bring an existing channel in line with the record: members, lazy activation."""
         if channel.category is not ChatCategory.CLIENT or channel.appointment_id != record.id:
             raise errors.Conflict(
@@ -160,7 +175,7 @@ class OpenAppointmentChat:
         if channel.is_ended:
             # Closed for good: a later reassignment must not hand its history to anyone.
             return channel
-        wanted = appointment_spec(record, channel.status)
+        wanted = attrs.evolve(appointment_spec(record, channel.status), members=seated)
         if channel.members != wanted.members:
             # The host reassigned the appointment: the chat follows the record.
             channel = await self.chat.change_members(

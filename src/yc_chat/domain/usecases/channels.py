@@ -166,6 +166,17 @@ def summarize(channel: Channel, caller: UserId, users: dict[UserId, User]) -> Ch
     )
 
 
+async def visible_to(
+    directory: Directory, user: UserId, channels: Sequence[Channel]
+) -> list[Channel]:
+    """The channels `user` may see by the directory as it is now (policies.may_see_channel):
+    one membership read per org on the page, not per channel."""
+    orgs = sorted({c.org_id for c in channels if not policies.may_see_channel(user, c, None)})
+    found = await asyncio.gather(*(directory.get_membership(org, user) for org in orgs))
+    memberships = dict(zip(orgs, found, strict=True))
+    return [c for c in channels if policies.may_see_channel(user, c, memberships.get(c.org_id))]
+
+
 @attrs.frozen(kw_only=True)
 class ListMyChannels:
     directory: Directory
@@ -214,8 +225,9 @@ class ListMyChannels:
         )
         page_size = limit or CHANNELS_DEFAULT_LIMIT
         page = await self.chat.query_channels(query, limit=page_size, offset=offset)
+        visible = await visible_to(self.directory, caller, page.channels)
         # Concurrently: with auto-end on, every client chat on the page needs its record.
-        channels = await asyncio.gather(*map(self._activate_if_due, page.channels))
+        channels = await asyncio.gather(*map(self._activate_if_due, visible))
         others = {
             member
             for channel in channels
@@ -226,7 +238,8 @@ class ListMyChannels:
         users = dict(await self.directory.get_users(others)) if others else {}
         return ChannelsPage(
             channels=tuple(summarize(channel, caller, users) for channel in channels),
-            next_cursor=encode_offset(offset + len(channels)) if page.has_more else None,
+            # The offset counts what the provider returned, hidden channels included.
+            next_cursor=encode_offset(offset + len(page.channels)) if page.has_more else None,
         )
 
     async def _activate_if_due(self, channel: Channel) -> Channel:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from yc_chat.domain import errors
+from yc_chat.domain import errors, policies
 from yc_chat.domain.events import (
     ChannelDeleted,
     ChatEvent,
@@ -26,7 +26,7 @@ from yc_chat.domain.events import (
     push_body,
 )
 from yc_chat.domain.metrics import NO_METRICS, Counted, Timed
-from yc_chat.domain.model import Notification, PushOutcome, UserId, UserProfile
+from yc_chat.domain.model import Channel, Notification, PushOutcome, UserId, UserProfile
 
 if TYPE_CHECKING:
     from yc_chat.ports import (
@@ -90,7 +90,7 @@ class HandleChatEvent:
         channel = await self.chat.get_channel(event.channel_id)
         if channel is None:
             return
-        recipients = sorted(channel.members - {event.sender_id})
+        recipients = await self._current_seats(channel, channel.members - {event.sender_id})
         if not recipients:
             return
         sender = await self.directory.get_user(event.sender_id)
@@ -117,6 +117,13 @@ class HandleChatEvent:
             await self._release(event_id, owed)
             raise
         await self._settle(event_id, notifications, outcomes)
+
+    async def _current_seats(self, channel: Channel, members: frozenset[UserId]) -> list[UserId]:
+        """Members the directory still places in the channel now (policies.may_see_channel):
+        someone removed from the org is pushed nothing about it, even while Stream still
+        lists them."""
+        found = await self.directory.get_memberships(channel.org_id, members)
+        return sorted(m for m in members if policies.may_see_channel(m, channel, found.get(m)))
 
     async def _settle(
         self,

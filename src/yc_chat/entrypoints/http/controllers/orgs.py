@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get
+from litestar import Controller, delete, get
 from litestar.params import FromPath, QueryParameter
 
 from yc_chat.domain.limits import (
@@ -15,9 +15,14 @@ from yc_chat.domain.limits import (
     SEARCH_DEFAULT_LIMIT,
     SEARCH_MAX_LIMIT,
 )
-from yc_chat.domain.model import Member, OrgId
+from yc_chat.domain.model import Member, OrgId, UserId
 from yc_chat.entrypoints.http.deps import AUTHED, Caller, Service, error_docs
-from yc_chat.entrypoints.http.schemas import MemberOut, MembersResponse, SearchResponse
+from yc_chat.entrypoints.http.schemas import (
+    MemberOut,
+    MembersResponse,
+    SearchResponse,
+    SuccessResponse,
+)
 
 QUERY_DOC = f"{MIN_QUERY_LENGTH}..{MAX_QUERY_LENGTH} characters after trimming."
 SEARCH_LIMIT_DOC = f"1..{SEARCH_MAX_LIMIT}, {SEARCH_DEFAULT_LIMIT}."
@@ -34,7 +39,7 @@ def member_out(member: Member) -> MemberOut:
 
 # Path parameters keep the contract's camelCase names, so the OpenAPI document matches it.
 class OrgController(Controller):
-    """Reads of an org's directory, for its members."""
+    """Reads of an org's directory, for its members; offboarding, for its admins."""
 
     path = "/api/orgs/{orgId:str}"
     tags = ("orgs",)
@@ -90,3 +95,22 @@ class OrgController(Controller):
             members=[member_out(member) for member in page.members],
             next_cursor=page.next_cursor,
         )
+
+    @delete(
+        "/members/{userId:str}",
+        operation_id="removeOrgMember",
+        summary="Remove a member from the org and from all of its staff chats (offboarding)",
+        description="Org admins only. Removes the membership, then takes the person out of "
+        "every group of the org (one system message each), ends and freezes their colleague "
+        "DMs in the org and takes them out of the org's appointment chats where they are the "
+        "vet. Their chats as a pet owner and in other orgs stay. Calling it again finishes "
+        "an offboarding that stopped halfway; with nothing left to do it is 404.",
+        status_code=200,
+        responses=error_docs(*AUTHED, 403, 404, 502, 503),
+    )
+    async def remove_member(
+        self, orgId: FromPath[str], userId: FromPath[str], caller: Caller, service: Service
+    ) -> SuccessResponse:
+        """Offboard the member."""
+        await service.remove_org_member(caller=caller, org_id=OrgId(orgId), user_id=UserId(userId))
+        return SuccessResponse(success=True)

@@ -1,0 +1,303 @@
+"""Offboarding (issue 13, finding 1): a person removed from an org loses its chats everywhere.
+
+The attack as found: after their membership was removed, GET /api/chat/channels without
+orgId still listed the org's group with its last message, their Stream token still read
+it, and their devices were still pushed its messages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from typing import Any
+
+import attrs
+import pytest
+
+from tests.http.conftest import WEBHOOK_SECRET, World, assert_error, bearer
+from yc_chat.adapters.clock import FixedClock
+from yc_chat.domain import errors
+from yc_chat.domain.channel_ids import appointment_channel_id, colleague_dm_channel_id
+from yc_chat.domain.model import AppointmentId, ChatStatus, Membership, OrgId, UserId
+from yc_chat.domain.usecases.offboarding import OffboardMember, OffboardOutcome
+
+ORG = OrgId("org-1")
+LEAVER = UserId("vet-2")
+APT2 = appointment_channel_id(AppointmentId("apt-2"))
+DM = colleague_dm_channel_id(ORG, UserId("vet-1"), LEAVER)
+NOTICE = "Tom O'Brien is no longer a member of Happy Paws."
+
+
+async def _staff_chats(world: World) -> dict[str, str]:
+    """A group, an announcement room, a DM and an appointment chat with vet-2 in them."""
+    group = await world.post(
+        "/api/chat/channels/group",
+        "vet-1",
+        {"orgId": "org-1", "name": "Rota", "memberIds": ["vet-2", "nurse-1"], "createdBy": "vet-1"},
+    )
+    own = await world.post(
+        "/api/chat/channels/group",
+        "vet-2",
+        {"orgId": "org-1", "name": "Tom's room", "memberIds": ["nurse-1"], "createdBy": "vet-2"},
+    )
+    dm = await world.post(
+        "/api/chat/channels/internal",
+        "vet-1",
+        {"orgId": "org-1", "memberIds": ["vet-1", "vet-2"], "createdBy": "vet-1"},
+    )
+    apt = await world.post("/api/chat/channels", "owner-2", {"appointmentId": "apt-2"})
+    for response in (group, own, dm, apt):
+        assert response.status_code == 200, response.text
+    assert dm.json()["channelId"] == DM
+    return {"group": group.json()["channelId"], "own": own.json()["channelId"]}
+
+
+def _members(world: World, channel_id: str) -> set[str]:
+    return {m.user_id for m in world.state.channel("messaging", channel_id).members}
+
+
+async def _listed(world: World, user: str, **params: str) -> list[dict[str, Any]]:
+    response = await world.get("/api/chat/channels", user, params=params)
+    assert response.status_code == 200, response.text
+    channels: list[dict[str, Any]] = response.json()["channels"]
+    return channels
+
+
+async def _remove(world: World, caller: str, user: str = "vet-2", org: str = "org-1") -> Any:
+    return await world.client.delete(f"/api/orgs/{org}/members/{user}", headers=bearer(caller))
+
+
+def _signed_message(channel_id: str, sender: str, text: str) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(
+        {
+            "type": "message.new",
+            "cid": f"messaging:{channel_id}",
+            "channel_id": channel_id,
+            "message": {"id": uuid.uuid4().hex, "text": text, "user": {"id": sender}},
+            "user": {"id": sender},
+        }
+    ).encode()
+    signature = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return body, {"X-Signature": signature, "Content-Type": "application/json"}
+
+
+async def _post_message(world: World, channel_id: str, sender: str, text: str) -> None:
+    body, headers = _signed_message(channel_id, sender, text)
+    response = await world.client.post("/api/webhooks/stream", content=body, headers=headers)
+    assert response.status_code == 200
+    await world.drain()
+
+
+async def test_an_admin_offboards_a_member_from_every_staff_chat(world: World) -> None:
+    chats = await _staff_chats(world)
+    group, own = chats["group"], chats["own"]
+    assert {c["id"] for c in await _listed(world, "vet-2")} == {group, own, DM, APT2}
+
+    response = await _remove(world, "admin-1")
+    assert response.status_code == 200, response.text
+    assert response.json() == {"success": True}
+
+    assert await world.directory.get_membership(ORG, LEAVER) is None
+    # Groups: out, with one system message each (also the one they created).
+    for channel_id in (group, own):
+        assert LEAVER not in _members(world, channel_id)
+        assert world.messages(channel_id).count(NOTICE) == 1
+    assert _members(world, group) == {"vet-1", "nurse-1"}
+    # The DM: ended, frozen, closed with one message, and they are out of it.
+    dm = world.state.channel("messaging", DM)
+    assert dm.data["status"] == "ended" and dm.frozen
+    assert _members(world, DM) == {"vet-1"}
+    assert world.messages(DM)[-1].startswith("This chat was closed: Tom O'Brien")
+    # Their appointment chat as the vet: out; the pet owner stays.
+    assert _members(world, APT2) == {"owner-2"}
+    # Nothing of the org is listed for them any more, with or without orgId.
+    assert await _listed(world, "vet-2") == []
+    assert_error(await world.get("/api/chat/channels", "vet-2", params={"orgId": "org-1"}), 403)
+    # The others keep their chats.
+    assert group in {c["id"] for c in await _listed(world, "vet-1")}
+    assert APT2 in {c["id"] for c in await _listed(world, "owner-2")}
+
+
+async def test_offboarding_twice_changes_nothing_more(world: World) -> None:
+    chats = await _staff_chats(world)
+    assert (await _remove(world, "admin-1")).status_code == 200
+    writes = len(world.chat.writes)
+    again = await _remove(world, "admin-1")
+    assert_error(again, 404, errors.CODE_MEMBER_NOT_FOUND)
+    assert len(world.chat.writes) == writes
+    assert world.messages(chats["group"]).count(NOTICE) == 1
+
+
+@pytest.mark.parametrize(
+    ("caller", "user", "org", "status"),
+    [
+        ("vet-1", "vet-2", "org-1", 403),  # a plain member
+        ("vet-2", "vet-2", "org-1", 403),  # removing oneself is not an admin's power
+        ("admin-x", "vet-2", "org-1", 403),  # an admin of another org
+        ("owner-2", "vet-2", "org-1", 403),  # a pet owner
+        ("admin-1", "vet-x", "org-1", 404),  # not a member of this org
+        ("admin-1", "nobody", "org-1", 404),
+        ("admin-1", "vet-2", "org-404", 404),
+    ],
+)
+async def test_only_an_org_admin_removes_a_current_member(
+    world: World, caller: str, user: str, org: str, status: int
+) -> None:
+    await _staff_chats(world)
+    before = await world.snapshot()
+    assert_error(await _remove(world, caller, user, org), status)
+    assert await world.snapshot() == before
+    assert await world.directory.get_membership(ORG, LEAVER) is not None
+
+
+async def test_no_push_reaches_an_offboarded_member(world: World) -> None:
+    chats = await _staff_chats(world)
+    assert (await _remove(world, "admin-1")).status_code == 200
+    await _post_message(world, chats["group"], "vet-1", "CONFIDENTIAL: staff rota")
+    assert sorted(n.recipient_id for n in world.notifier.sent) == ["nurse-1"]
+
+
+async def test_a_directory_changed_behind_the_services_back_leaks_nothing(world: World) -> None:
+    """The host removed the membership in its own directory and did not call offboarding:
+    Stream still lists vet-2 as a member, yet no list, read or push reaches them."""
+    chats = await _staff_chats(world)
+    await _post_message(world, chats["group"], "vet-1", "CONFIDENTIAL: staff rota, week 3")
+    await world.directory.remove_membership(ORG, LEAVER)
+    world.notifier.sent.clear()
+    assert LEAVER in _members(world, chats["group"])  # Stream does not know yet
+
+    assert await _listed(world, "vet-2") == []
+    for category in ("group", "colleague", "client"):
+        assert await _listed(world, "vet-2", category=category) == []
+    assert await _listed(world, "vet-2", role="vet") == []
+    assert_error(
+        await world.get("/api/chat/channels/groups", "vet-2", params={"orgId": "org-1"}), 403
+    )
+    assert_error(await world.post("/api/chat/channels", "vet-2", {"appointmentId": "apt-2"}), 403)
+    assert_error(await world.post(f"/api/chat/channels/{APT2}/end", "vet-2"), 403)
+    assert_error(
+        await world.post(
+            f"/api/chat/channels/group/{chats['own']}/members",
+            "vet-2",
+            {"add": ["vet-1"], "addedBy": "vet-2"},
+        ),
+        403,
+    )
+    await _post_message(world, chats["group"], "vet-1", "CONFIDENTIAL: more")
+    await _post_message(world, DM, "vet-1", "CONFIDENTIAL: between us")
+    await _post_message(world, APT2, "owner-2", "Rex is worse")
+    assert LEAVER not in {n.recipient_id for n in world.notifier.sent}
+    # Reopening the appointment chat does not seat the departed vet again.
+    assert (await world.post("/api/chat/channels", "owner-2", {"appointmentId": "apt-2"})).json()[
+        "members"
+    ] == ["owner-2"]
+    assert _members(world, APT2) == {"owner-2"}
+
+
+async def test_the_appointment_chat_follows_the_record_after_reassignment(world: World) -> None:
+    await _staff_chats(world)
+    assert (await _remove(world, "admin-1")).status_code == 200
+    record = await world.appointments.get(AppointmentId("apt-2"))
+    assert record is not None
+    await world.appointments.put(attrs.evolve(record, vet_id=UserId("vet-1")))
+    response = await world.post("/api/chat/channels", "owner-2", {"appointmentId": "apt-2"})
+    assert response.json()["members"] == ["owner-2", "vet-1"]
+    assert _members(world, APT2) == {"owner-2", "vet-1"}
+    assert APT2 in {c["id"] for c in await _listed(world, "vet-1")}
+
+
+async def test_the_rest_of_their_account_is_untouched(world: World) -> None:
+    """owner-2 also works at the clinic: offboarding keeps their chats as a pet owner, and
+    their membership of another org."""
+    await world.directory.put_membership(
+        Membership(org_id=ORG, user_id=UserId("owner-2"), role="receptionist")
+    )
+    await world.directory.put_membership(
+        Membership(org_id=OrgId("org-2"), user_id=UserId("owner-2"), role="nurse")
+    )
+    await world.post("/api/chat/channels", "owner-2", {"appointmentId": "apt-2"})
+    group = await world.post(
+        "/api/chat/channels/group",
+        "owner-2",
+        {"orgId": "org-1", "name": "Front desk", "memberIds": ["nurse-1"], "createdBy": "owner-2"},
+    )
+    other = await world.post(
+        "/api/chat/channels/group",
+        "owner-2",
+        {"orgId": "org-2", "name": "Elsewhere", "memberIds": ["vet-x"], "createdBy": "owner-2"},
+    )
+    assert (await _remove(world, "admin-1", "owner-2")).status_code == 200
+    listed = {c["id"] for c in await _listed(world, "owner-2")}
+    assert listed == {APT2, other.json()["channelId"]}
+    assert group.json()["channelId"] not in listed
+    assert "owner-2" in _members(world, APT2)
+
+
+class _FailingAfter:
+    """A chat provider whose `change_members` fails after `n` calls (a crash halfway)."""
+
+    def __init__(self, inner: Any, n: int) -> None:
+        self.inner, self.left = inner, n
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def change_members(self, *args: Any, **kwargs: Any) -> Any:
+        if self.left == 0:
+            raise errors.ProviderUnavailable("connection reset")
+        self.left -= 1
+        return await self.inner.change_members(*args, **kwargs)
+
+
+async def test_a_run_stopped_halfway_is_finished_by_running_it_again(world: World) -> None:
+    chats = await _staff_chats(world)
+    await world.directory.remove_membership(ORG, LEAVER)
+    flaky = OffboardMember(
+        directory=world.directory,
+        chat=_FailingAfter(world.stream, 1),  # type: ignore[arg-type]
+        locks=world.service.offboard_member.locks,
+        clock=FixedClock(world.clock.now()),
+    )
+    with pytest.raises(errors.ProviderUnavailable):
+        await flaky(org_id=ORG, user_id=LEAVER)
+    # Through HTTP: no longer a member, but there is work left, so it is finished (200).
+    assert (await _remove(world, "admin-1")).status_code == 200
+    for channel_id in (chats["group"], chats["own"], DM, APT2):
+        assert LEAVER not in _members(world, channel_id)
+    for channel_id in (chats["group"], chats["own"]):
+        assert world.messages(channel_id).count(NOTICE) == 1
+    assert sum(m.startswith("This chat was closed") for m in world.messages(DM)) == 1
+    assert_error(await _remove(world, "admin-1"), 404)
+
+
+async def test_the_library_call_offboards_after_the_host_removed_the_membership(
+    world: World,
+) -> None:
+    await _staff_chats(world)
+    with pytest.raises(errors.Conflict) as still:
+        await world.service.offboard_member(org_id=ORG, user_id=LEAVER)
+    assert still.value.code == errors.CODE_STILL_ORG_MEMBER
+    await world.directory.remove_membership(ORG, LEAVER)
+    outcome = await world.service.offboard_member(org_id=ORG, user_id=LEAVER)
+    assert outcome == OffboardOutcome(groups_left=2, dms_ended=1, appointment_chats_left=1)
+    assert await world.service.offboard_member(org_id=ORG, user_id=LEAVER) == OffboardOutcome()
+    assert world.state.channel("messaging", DM).data["status"] == ChatStatus.ENDED.value
+
+
+async def test_a_large_org_is_read_one_query_per_page(world: World) -> None:
+    for n in range(70):
+        response = await world.post(
+            "/api/chat/channels/group",
+            "vet-1",
+            {"orgId": "org-1", "name": f"Shift {n}", "memberIds": ["vet-2"], "createdBy": "vet-1"},
+        )
+        assert response.status_code == 200
+    await world.directory.remove_membership(ORG, LEAVER)
+    world.chat.calls.clear()
+    outcome = await world.service.offboard_member(org_id=ORG, user_id=LEAVER)
+    assert outcome.groups_left == 70 and outcome.complete
+    # 70 channels at 30 a page: at most 3 pages, plus the final empty look; never 70 reads.
+    assert world.chat.calls["query_channels"] <= 4
+    assert world.chat.calls["change_members"] == 70
