@@ -47,8 +47,8 @@ if TYPE_CHECKING:
         Clock,
         DeviceRegistry,
         Directory,
-        EventInbox,
         DirectoryWriter,
+        EventInbox,
         EventLog,
         Metrics,
         Notifier,
@@ -159,9 +159,7 @@ class ChatService:
             event_log=p.event_log,
             metrics=p.metrics,
         )
-        offboard = OffboardMember(
-            directory=p.directory, chat=p.chat, locks=p.locks, clock=p.clock
-        )
+        offboard = OffboardMember(directory=p.directory, chat=p.chat, locks=p.locks, clock=p.clock)
         return cls(
             connect_user=ConnectUser(
                 directory=p.directory,
