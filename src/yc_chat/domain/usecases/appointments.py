@@ -74,6 +74,18 @@ def _details(channel: ChannelData) -> tuple[object, ...]:
 
 @attrs.frozen(kw_only=True)
 class OpenAppointmentChat:
+    """Open the chat of an appointment, or return it as it is.
+
+    Guarantees: only the appointment's pet owner, its vet or an admin of its org may open
+    it (403). Members come from the appointment record, never the request: a `pet_owner_id`
+    or `vet_id` that disagrees is 409 `appointment_mismatch`. The channel id derives from
+    the appointment id, so repeated and concurrent calls reach one channel, and each call
+    brings it in line with the record (members, details, a due activation); an ended chat
+    stays ended, and one whose channel was deleted is not reopened (409 `chat_deleted`).
+    Only org staff may set `activation_minutes`, and only while the chat is pending. The
+    record is linked to the channel with its status before returning.
+    """
+
     directory: Directory
     appointments: AppointmentRecords
     chat_links: AppointmentChatLinks

@@ -53,6 +53,16 @@ def end_notice(actor_name: str) -> str:
 
 @attrs.frozen(kw_only=True)
 class EndChat:
+    """End a chat for good: frozen, status `ended`, with one closing system message.
+
+    Guarantees: a colleague DM cannot be ended (409 `cannot_end_dm`); an appointment chat
+    may be ended by its vet (per the record) or an org admin, a group by its creator or an
+    org admin (403 otherwise). However many calls race or repeat, the closing notice is
+    posted once (the `end:{channel}` lock and a re-read under it); a repeat returns the
+    ended channel unchanged. The appointment record is marked ended, which also repairs a
+    record left behind by an interrupted earlier end.
+    """
+
     directory: Directory
     appointments: AppointmentRecords
     chat_links: AppointmentChatLinks
@@ -179,6 +189,15 @@ async def visible_to(
 
 @attrs.frozen(kw_only=True)
 class ListMyChannels:
+    """The caller's channels, one page at a time, newest activity first.
+
+    Guarantees: only channels the caller is a member of; filtered by category, by org (the
+    caller must belong to it: 404/403 otherwise) and by the caller's side of client chats
+    (`pet-owner`, `vet`). Lifecycle transitions that are due (activation, auto-end) are
+    applied to the listed appointment chats before they are returned. The cursor resumes
+    after the last channel returned; offsets past Stream's limit are a 400.
+    """
+
     directory: Directory
     appointments: AppointmentRecords
     chat: ChatProvider

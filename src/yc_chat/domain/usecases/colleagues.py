@@ -43,6 +43,14 @@ if TYPE_CHECKING:
 
 @attrs.frozen(kw_only=True)
 class StartColleagueDM:
+    """Open the one-to-one conversation between two members of an org, or return it.
+
+    Guarantees: the caller is one of the two and the creator (403), and both belong to the
+    org (400 `not_org_member`). The channel id derives from the org and the sorted pair, so
+    either member, repeated or concurrent calls all reach the same channel; an id already
+    used by a different channel is 409 `channel_exists`. DMs cannot be ended.
+    """
+
     directory: Directory
     chat: ChatProvider
     profiles: ProfileSync

@@ -61,6 +61,16 @@ def _display_name(users: dict[UserId, User], user_id: UserId) -> str:
 
 @attrs.frozen(kw_only=True)
 class CreateGroup:
+    """Create an org group with the given members, the creator among them.
+
+    Guarantees: the creator is the caller (403 `not_caller`) and a member of the org; every
+    member belongs to the org (400 `not_org_member`, naming them); 2 to 100 distinct
+    members. Only org admins create read-only groups, where only the creator and the org
+    admins among the members may post. A client-chosen id never takes an existing channel
+    (409 `channel_exists`, also when another request creates it first) nor the appointment
+    or DM prefixes. Members' provider profiles are synced before the channel exists.
+    """
+
     directory: Directory
     chat: ChatProvider
     profiles: ProfileSync

@@ -19,6 +19,15 @@ if TYPE_CHECKING:
 
 @attrs.frozen(kw_only=True)
 class ConnectUser:
+    """A chat provider token for the caller, and only for the caller.
+
+    Guarantees: `user_id` must be the caller (403 `not_caller`) and known to the directory
+    (404). The user's provider profile is upserted first, only when its name or image
+    changed since the last upsert. The token expires `token_ttl` after issue, in whole
+    seconds (so `expires_at` equals the token's `exp`), and the result says which API key
+    and base URL it works against.
+    """
+
     directory: Directory
     chat: ChatProvider
     profiles: ProfileSync
