@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 EXTRAS := dev,http,stream,mongo,push
 HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: install serve test lint types imports unit bench nightly clean ferretdb servers
+.PHONY: install serve test lint types imports unit js bench nightly clean ferretdb servers
 
 # FerretDB 1.x (MongoDB's wire protocol over SQLite): the real server the Beanie suites run
 # on. Built once from the Go module proxy into .build/ (like the venv, a stamp keeps it).
@@ -60,7 +60,22 @@ unit: install
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(BIN)/python -m pytest -q -p no:schemathesis \
 		--ignore=$(SCHEMATHESIS_TESTS)
 
-test: lint types imports servers unit
+# The official stream-chat JS SDK (and headless Chromium, when installed) against a real
+# `yc-chat serve`: npm dependencies come from the committed lockfile. Without Node the
+# suite skips with one line, except under CI where that is a failure.
+JS_TESTS := tests/js
+
+js: install
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(JS_TESTS) && npm ci --silent --no-audit --no-fund && \
+		YC_CHAT=$(CURDIR)/$(BIN)/yc-chat node --test --test-concurrency=1 --test-timeout=120000; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "make js: node and npm are required under CI"; exit 1; \
+	else \
+		echo "make js: SKIPPED: node and npm not found (Node 20+ runs the JS SDK tests)"; \
+	fi
+
+test: lint types imports servers unit js
 
 nightly: HYPOTHESIS_PROFILE := nightly
 nightly: unit
@@ -69,4 +84,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .build .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .build .pytest_cache .mypy_cache .ruff_cache .hypothesis $(JS_TESTS)/node_modules

@@ -1,0 +1,180 @@
+// The official stream-chat JS SDK (v9, what the clinic web app and the pet-owner app use)
+// against a real `yc-chat serve` process and its built-in Stream emulator.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { StreamChat } from 'stream-chat';
+
+import {
+  api,
+  chatToken,
+  expiredStreamToken,
+  nextEvent,
+  startServer,
+  streamServerToken,
+} from './support.mjs';
+
+let server;
+const clients = [];
+
+before(async () => {
+  server = await startServer();
+});
+
+after(async () => {
+  await Promise.all(clients.map((client) => client.disconnectUser().catch(() => {})));
+  await server?.stop();
+});
+
+/** A fresh SDK client configured only from this service's token answer. */
+async function sdkFor(userId) {
+  const { apiKey, baseUrl } = await chatToken(server, userId);
+  // A new instance each time (not getInstance): two users in one process.
+  const client = new StreamChat(apiKey, {
+    baseURL: baseUrl,
+    timeout: 10_000,
+    // Node stands in for the browser and the phone here.
+    allowServerSideConnect: true,
+  });
+  clients.push(client);
+  return client;
+}
+
+async function openAppointmentChat(userId) {
+  const { status, body } = await api(server, 'POST', '/api/chat/channels', userId, {
+    appointmentId: 'apt-1',
+  });
+  assert.equal(status, 200, JSON.stringify(body));
+  return body.channelId;
+}
+
+describe('two users on the appointment chat', () => {
+  let vet;
+  let owner;
+  let vetChannel;
+  let ownerChannel;
+  let providerCalls = 0;
+
+  before(async () => {
+    const channelId = await openAppointmentChat('owner-1');
+    vet = await sdkFor('vet-1');
+    owner = await sdkFor('owner-1');
+    // The vet with a static token, the pet owner with a token provider (as the apps do).
+    const { token } = await chatToken(server, 'vet-1');
+    const vetHello = await vet.connectUser({ id: 'vet-1' }, token);
+    const ownerHello = await owner.connectUser({ id: 'owner-1' }, async () => {
+      providerCalls += 1;
+      return (await chatToken(server, 'owner-1')).token;
+    });
+    assert.equal(vetHello.me.id, 'vet-1');
+    assert.equal(vetHello.me.name, 'Dr. Ana Núñez');
+    assert.equal(ownerHello.me.id, 'owner-1');
+    assert.ok(owner.wsConnection?.isHealthy);
+    vetChannel = vet.channel('messaging', channelId);
+    ownerChannel = owner.channel('messaging', channelId);
+    await vetChannel.watch();
+    await ownerChannel.watch();
+  });
+
+  test('both watch the chat with its data, config and capabilities', () => {
+    for (const channel of [vetChannel, ownerChannel]) {
+      assert.equal(channel.data.chatCategory, 'client');
+      assert.equal(channel.data.status, 'active');
+      assert.equal(channel.data.frozen, false);
+      assert.equal(channel.getConfig().typing_events, true);
+      assert.ok(channel.data.own_capabilities.includes('send-message'));
+      assert.deepEqual(Object.keys(channel.state.members).sort(), ['owner-1', 'vet-1']);
+    }
+    assert.ok(providerCalls >= 1);
+  });
+
+  test('a message from one reaches the other over the socket', async () => {
+    const arrived = nextEvent(ownerChannel, 'message.new', (e) => e.message?.text === 'Hi Sam');
+    const sent = await vetChannel.sendMessage({ text: 'Hi Sam' });
+    const event = await arrived;
+    assert.equal(event.message.id, sent.message.id);
+    assert.equal(event.user.id, 'vet-1');
+    assert.ok(ownerChannel.state.messages.some((m) => m.id === sent.message.id));
+    assert.equal(ownerChannel.countUnread(), 1);
+  });
+
+  test('typing events arrive', async () => {
+    const started = nextEvent(vetChannel, 'typing.start', (e) => e.user?.id === 'owner-1');
+    await ownerChannel.keystroke();
+    await started;
+    assert.ok('owner-1' in vetChannel.state.typing);
+    const stopped = nextEvent(vetChannel, 'typing.stop', (e) => e.user?.id === 'owner-1');
+    await ownerChannel.stopTyping();
+    await stopped;
+    assert.ok(!('owner-1' in vetChannel.state.typing));
+  });
+
+  test('read events arrive and reset the unread count', async () => {
+    const read = nextEvent(vetChannel, 'message.read', (e) => e.user?.id === 'owner-1');
+    const own = nextEvent(ownerChannel, 'message.read', (e) => e.user?.id === 'owner-1');
+    await ownerChannel.markRead();
+    await Promise.all([read, own]);
+    const lastRead = vetChannel.state.read['owner-1'];
+    assert.ok(lastRead.last_read instanceof Date);
+    assert.equal(ownerChannel.countUnread(), 0);
+  });
+
+  test('a connection the server drops is recovered by the SDK', async () => {
+    const recovered = nextEvent(owner, 'connection.recovered');
+    const { apiKey, baseUrl } = await chatToken(server, 'vet-1');
+    const dropped = await fetch(`${baseUrl}/_emulator/disconnect?api_key=${apiKey}`, {
+      method: 'POST',
+      headers: { Authorization: streamServerToken(), 'Stream-Auth-Type': 'jwt' },
+    });
+    assert.equal(dropped.status, 200);
+    assert.ok((await dropped.json()).dropped >= 2);
+    await recovered;
+    // Watching again after recovery: a new message still arrives live.
+    const arrived = nextEvent(ownerChannel, 'message.new', (e) => e.message?.text === 'still here');
+    await vetChannel.sendMessage({ text: 'still here' });
+    await arrived;
+  });
+
+  test('ending the chat through this service reaches the other side live', async () => {
+    const frozen = nextEvent(ownerChannel, 'channel.updated', (e) => e.channel?.frozen === true);
+    const notice = nextEvent(ownerChannel, 'message.new', (e) => e.message?.type === 'system');
+    const { status } = await api(
+      server, 'POST', `/api/chat/channels/${ownerChannel.id}/end`, 'vet-1',
+    );
+    assert.equal(status, 200);
+    const [update, system] = await Promise.all([frozen, notice]);
+    assert.equal(update.channel.status, 'ended');
+    assert.equal(ownerChannel.data.frozen, true);
+    assert.equal(ownerChannel.data.status, 'ended');
+    assert.equal(system.message.user.id, 'system');
+
+    await assert.rejects(ownerChannel.sendMessage({ text: 'one more thing' }), (error) => {
+      assert.equal(error.code, 17);
+      assert.equal(error.status, 403);
+      return true;
+    });
+  });
+});
+
+test('an expired token is refreshed through the token provider', async () => {
+  const client = await sdkFor('nurse-1');
+  const handed = [];
+  await client.connectUser({ id: 'nurse-1' }, async () => {
+    // The first token handed out has already expired; the SDK must come back for another.
+    const token = handed.length === 0
+      ? expiredStreamToken('nurse-1')
+      : (await chatToken(server, 'nurse-1')).token;
+    handed.push(token);
+    return token;
+  });
+  assert.equal(handed.length, 2);
+  assert.ok(client.wsConnection?.isHealthy);
+  assert.equal(client.user.id, 'nurse-1');
+});
+
+test('a static expired token is refused with code 40', async () => {
+  const client = await sdkFor('nurse-1');
+  await assert.rejects(client.connectUser({ id: 'nurse-1' }, expiredStreamToken('nurse-1')), (error) => {
+    assert.match(String(error.message), /"code":40/);
+    return true;
+  });
+});

@@ -1,0 +1,186 @@
+// A real `yc-chat serve` process for the JS tests, and small helpers around it.
+//
+// The service runs with the built-in Stream emulator (no Stream keys), a fixed JWT secret
+// for callers and a fixed Stream secret, so the tests can sign what a frontend would get
+// from elsewhere (an expired Stream token, the emulator's server-side switches).
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '..', '..');
+
+export const JWT_SECRET = 'js-tests-jwt-secret-' + 'j'.repeat(40);
+export const STREAM_SECRET = 'js-tests-stream-secret-' + 's'.repeat(30);
+
+function base64url(value) {
+  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+}
+
+/** An HS256 JWT, as PyJWT and Stream's SDKs sign them. */
+export function signJwt(claims, secret) {
+  const head = base64url({ alg: 'HS256', typ: 'JWT' });
+  const body = base64url(claims);
+  const signature = createHmac('sha256', secret).update(`${head}.${body}`).digest('base64url');
+  return `${head}.${body}.${signature}`;
+}
+
+/** A caller's bearer token for this service (what the host platform's login would give). */
+export function bearer(userId) {
+  const now = Math.floor(Date.now() / 1000);
+  return signJwt({ sub: userId, iat: now, exp: now + 600 }, JWT_SECRET);
+}
+
+/** A Stream user token that expired a minute ago. */
+export function expiredStreamToken(userId) {
+  const now = Math.floor(Date.now() / 1000);
+  return signJwt({ user_id: userId, iat: now - 120, exp: now - 60 }, STREAM_SECRET);
+}
+
+/** A server-side Stream token (the secret's holder), for the emulator's own switches. */
+export function streamServerToken() {
+  return signJwt({ server: true }, STREAM_SECRET);
+}
+
+export function fixture(now = new Date()) {
+  const soon = new Date(now.getTime() + 2 * 60 * 1000).toISOString();
+  return {
+    orgs: [{ id: 'org-1', name: 'Happy Paws' }],
+    users: [
+      { id: 'vet-1', name: 'Dr. Ana Núñez', email: 'ana@hp.example', kind: 'staff' },
+      { id: 'nurse-1', name: 'Priya Shah', email: 'priya@hp.example', kind: 'staff' },
+      { id: 'owner-1', name: 'Sam Lee', kind: 'pet_owner' },
+    ],
+    memberships: [
+      { orgId: 'org-1', userId: 'vet-1', role: 'vet' },
+      { orgId: 'org-1', userId: 'nurse-1', role: 'nurse' },
+    ],
+    appointments: [
+      {
+        id: 'apt-1', orgId: 'org-1', petOwnerId: 'owner-1', vetId: 'vet-1',
+        startsAt: soon, petName: 'Rex', petOwnerName: 'Sam Lee',
+      },
+    ],
+  };
+}
+
+function freePort() {
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.once('error', fail);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => done(port));
+    });
+  });
+}
+
+function command() {
+  if (process.env.YC_CHAT) return process.env.YC_CHAT;
+  const local = join(repo, '.venv', 'bin', 'yc-chat');
+  return existsSync(local) ? local : 'yc-chat';
+}
+
+/** Start `yc-chat serve` (extra args, e.g. --demo) and wait until it answers /healthz. */
+export async function startServer({ args = [], seed = true } = {}) {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'yc-chat-js-'));
+  const seedArgs = [];
+  if (seed) {
+    const file = join(dir, 'fixture.json');
+    writeFileSync(file, JSON.stringify(fixture()));
+    seedArgs.push('--seed', file);
+  }
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([key]) => !/^(JWT_|STREAM_|MONGODB_|REDIS_|TOKEN_RATE|WRITE_RATE)/.test(key),
+    ),
+  );
+  Object.assign(env, {
+    JWT_SECRET,
+    STREAM_API_SECRET: STREAM_SECRET,
+    WRITE_RATE_LIMIT: 'off',
+    TOKEN_RATE_LIMIT: 'off',
+    LOG_LEVEL: 'WARNING',
+  });
+  const child = spawn(
+    command(),
+    ['serve', '--host', '127.0.0.1', '--port', String(port), ...seedArgs, ...args],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk) => { output += chunk; });
+  child.stderr.on('data', (chunk) => { output += chunk; });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`yc-chat serve exited:\n${output}`);
+    try {
+      const response = await fetch(`${base}/healthz`);
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGTERM');
+      throw new Error(`yc-chat serve did not become healthy in 30 s:\n${output}`);
+    }
+    await sleep(100);
+  }
+  return {
+    base,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((done) => child.once('exit', done));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Call this service's API as `userId`; returns {status, body}. */
+export async function api(server, method, path, userId, body) {
+  const response = await fetch(server.base + path, {
+    method,
+    headers: {
+      'Content-Type': 'application/json',
+      ...(userId ? { Authorization: `Bearer ${bearer(userId)}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+/** The token endpoint's answer for `userId` ({token, expiresAt, apiKey, baseUrl}). */
+export async function chatToken(server, userId) {
+  const { status, body } = await api(server, 'POST', '/api/chat/token', userId, { userId });
+  if (status !== 200) throw new Error(`token for ${userId}: ${status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+export function sleep(ms) {
+  return new Promise((done) => setTimeout(done, ms));
+}
+
+/** Resolve with the first event of `type` on `target` (a client or channel) matching `test`. */
+export function nextEvent(target, type, test = () => true, timeoutMs = 10_000) {
+  return new Promise((done, fail) => {
+    const timer = setTimeout(() => {
+      subscription.unsubscribe();
+      fail(new Error(`no ${type} event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const subscription = target.on(type, (event) => {
+      if (!test(event)) return;
+      clearTimeout(timer);
+      subscription.unsubscribe();
+      done(event);
+    });
+  });
+}
