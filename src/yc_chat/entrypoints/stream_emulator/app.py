@@ -13,7 +13,10 @@ Endpoints (paths as Stream's; mounted at `/`, because the async SDK drops path p
   either may carry a `message`), `PATCH /channels/{type}/{id}` (partial update),
   `DELETE /channels/{type}/{id}`
 - `POST /channels/{type}/{id}/message` (send a message), `GET /members?payload=`
-- `POST|DELETE /_emulator/faults`, `POST /_emulator/reset`: the emulator's own switches,
+- realtime (`routes/live`): the websocket `GET /connect`, and a client's
+  `POST /channels/{type}/{id}/event`, `.../read`, `.../stop-watching`
+- `POST|DELETE /_emulator/faults`, `POST /_emulator/reset`, `POST /_emulator/disconnect`:
+  the emulator's own switches,
   for server-side (secret-holding) callers only.
 
 Every request needs the `api_key` parameter, `Stream-Auth-Type: jwt` and a JWT (see

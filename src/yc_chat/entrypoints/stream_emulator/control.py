@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -12,6 +13,7 @@ import attrs
 from yc_chat.adapters.fake_stream.sim import StreamAPIError, StreamState, system_clock
 from yc_chat.adapters.fake_stream.sim.events import EventBus
 from yc_chat.entrypoints.stream_emulator.auth import Authenticator
+from yc_chat.entrypoints.stream_emulator.realtime import Realtime
 from yc_chat.entrypoints.stream_emulator.webhooks import (
     DeliveryStats,
     WebhookDispatcher,
@@ -63,6 +65,8 @@ class EmulatorControl:
         self.events = EventBus()
         self.events.subscribe(self.dispatcher.submit)
         self._unsubscribe = state.subscribe(self.events.emit)
+        self.realtime = Realtime(state)
+        self.events.subscribe(self.realtime.publish)
 
     def __repr__(self) -> str:
         return f"EmulatorControl(api_key={self.api_key!r}, webhook_url={self.webhook_url!r})"
@@ -87,6 +91,7 @@ class EmulatorControl:
             self._unsubscribe = fresh.subscribe(self.events.emit)
             self._faults = Faults()
             self._requests.clear()
+            self.realtime.reset(fresh)
         return fresh
 
     @property
@@ -177,7 +182,8 @@ class EmulatorControl:
     # -- lifespan -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start webhook delivery (the app's startup hook)."""
+        """Start webhook delivery and live events (the app's startup hook)."""
+        self.realtime.bind(asyncio.get_running_loop())
         await self.dispatcher.start()
 
     async def stop(self) -> None:

@@ -118,9 +118,11 @@ class ChannelOperations:
         if draft is not None:
             channel = self._store.post(channel, draft, now)
         kept = channel.config_overrides if overrides is None else overrides
-        return self._store.put(
+        updated = self._store.put(
             attrs.evolve(channel, data=custom, frozen=frozen, config_overrides=kept, updated_at=now)
         )
+        self._store.events.emit(events.channel_updated(updated, self._store.users.get, now))
+        return updated
 
     def update_channel_partial(
         self,
@@ -150,15 +152,12 @@ class ChannelOperations:
         custom = {**channel.data, **custom_set}
         for key in unset:
             custom.pop(key, None)
-        return self._store.put(
-            attrs.evolve(
-                channel,
-                data=custom,
-                frozen=frozen,
-                config_overrides=kept,
-                updated_at=self._store.now(),
-            )
+        now = self._store.now()
+        updated = self._store.put(
+            attrs.evolve(channel, data=custom, frozen=frozen, config_overrides=kept, updated_at=now)
         )
+        self._store.events.emit(events.channel_updated(updated, self._store.users.get, now))
+        return updated
 
     def update_members(
         self,
@@ -202,7 +201,12 @@ class ChannelOperations:
             for uid in to_add
             if uid not in present
         ]
+        left = [member for member in channel.members if member.user_id in to_remove]
         channel = self._store.put(attrs.evolve(channel, members=(*kept, *joined), updated_at=now))
+        lookup = self._store.users.get
+        for kind, changed in (("member.removed", left), ("member.added", joined)):
+            for member in changed:
+                self._store.events.emit(events.member_changed(kind, channel, member, lookup, now))
         if draft is not None:
             channel = self._store.post(channel, draft, now)
         return channel

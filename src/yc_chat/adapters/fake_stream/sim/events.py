@@ -10,7 +10,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from yc_chat.adapters.fake_stream.sim import payloads
-from yc_chat.adapters.fake_stream.sim.records import StreamChannel, StreamMessage, StreamUser
+from yc_chat.adapters.fake_stream.sim.records import (
+    StreamChannel,
+    StreamMember,
+    StreamMessage,
+    StreamUser,
+)
 
 Event = dict[str, object]
 EventListener = Callable[[Event], None]
@@ -58,13 +63,45 @@ def message_new(
     }
 
 
+def _about(channel: StreamChannel) -> Event:
+    return {"cid": channel.cid, "channel_id": channel.id, "channel_type": channel.type}
+
+
 def channel_deleted(channel: StreamChannel, lookup: payloads.UserLookup, now: datetime) -> Event:
-    """`channel.deleted`: `channel` (as it was) was hard-deleted."""
+    """`channel.deleted`: `channel` (as it was, with its members) was hard-deleted."""
+    channel_json = payloads.channel(channel, lookup)
+    # The members it had: they are told even when not watching (notification.channel_deleted).
+    channel_json["members"] = payloads.members(channel, lookup)
     return {
         "type": "channel.deleted",
-        "cid": channel.cid,
-        "channel_id": channel.id,
-        "channel_type": channel.type,
+        **_about(channel),
+        "channel": channel_json,
+        "created_at": payloads.format_time(now),
+    }
+
+
+def channel_updated(channel: StreamChannel, lookup: payloads.UserLookup, now: datetime) -> Event:
+    """`channel.updated`: data, `frozen` or settings of `channel` changed."""
+    return {
+        "type": "channel.updated",
+        **_about(channel),
         "channel": payloads.channel(channel, lookup),
+        "created_at": payloads.format_time(now),
+    }
+
+
+def member_changed(
+    kind: str,
+    channel: StreamChannel,
+    member: StreamMember,
+    lookup: payloads.UserLookup,
+    now: datetime,
+) -> Event:
+    """`member.added` or `member.removed` (`kind`): `member` joined or left `channel`."""
+    return {
+        "type": kind,
+        **_about(channel),
+        "member": payloads.member(member, lookup),
+        "user": payloads.user_or_id(member.user_id, lookup),
         "created_at": payloads.format_time(now),
     }

@@ -10,6 +10,7 @@ from yc_chat.entrypoints.stream_emulator.routes import (
     admin,
     app_settings,
     channels,
+    live,
     members,
     messages,
     users,
@@ -21,5 +22,6 @@ ROUTES: Final = [
     *channels.ROUTES,
     *messages.ROUTES,
     *members.ROUTES,
+    *live.ROUTES,
     *admin.ROUTES,
 ]

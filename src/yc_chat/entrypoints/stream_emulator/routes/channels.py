@@ -27,6 +27,7 @@ from yc_chat.entrypoints.stream_emulator.plumbing import (
     server_only,
     string_list,
 )
+from yc_chat.entrypoints.stream_emulator.routes.live import watch_from_client
 
 # Stream's defaults and caps for channel state (ChannelResponse lists at most 100 members).
 DEFAULT_MESSAGE_LIMIT: Final = 25
@@ -87,6 +88,9 @@ async def get_or_create_channel(
         member_limit=member_limit,
         member_offset=member_offset,
     )
+    if not principal.is_server:
+        watch_from_client(request, body, endpoint, [channel])
+        control_of(request).realtime.for_user(body_out, channel, principal.user_id)
     return ok(request, body_out, 201)
 
 
@@ -195,16 +199,16 @@ async def query_channels(request: Request[Any, Any, Any]) -> Response[Any]:
     member_limit = int_field(
         body, "member_limit", endpoint, default=MAX_MEMBER_LIMIT, high=MAX_MEMBER_LIMIT
     )
-    return ok(
-        request,
-        {
-            "channels": [
-                state.channel_state(channel, message_limit=message_limit, member_limit=member_limit)
-                for channel in channels
-            ]
-        },
-        201,
-    )
+    answers = [
+        state.channel_state(channel, message_limit=message_limit, member_limit=member_limit)
+        for channel in channels
+    ]
+    if not principal.is_server:
+        watch_from_client(request, body, endpoint, channels)
+        realtime = control_of(request).realtime
+        for answer, channel in zip(answers, channels, strict=True):
+            realtime.for_user(answer, channel, principal.user_id)
+    return ok(request, {"channels": answers}, 201)
 
 
 ROUTES: Final = [
