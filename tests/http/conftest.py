@@ -180,6 +180,7 @@ def default_settings(**overrides: Any) -> HttpSettings:
         "webhook_secret": WEBHOOK_SECRET,
         "activation_interval_seconds": 0,
         "token_rate_limit": None,
+        "write_rate_limit": None,
     }
     values.update(overrides)
     return HttpSettings(**values)

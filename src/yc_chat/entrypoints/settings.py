@@ -68,7 +68,7 @@ class RateLimit:
     window_seconds: int
 
     @classmethod
-    def parse(cls, text: str) -> RateLimit | None:
+    def parse(cls, text: str, *, name: str = "TOKEN_RATE_LIMIT") -> RateLimit | None:
         """Parse `30/minute` (also second, hour, day); `off` gives None (no limit)."""
         value = text.strip().lower()
         if value in ("off", "none", "0", "disabled"):
@@ -76,9 +76,7 @@ class RateLimit:
         match = re.fullmatch(r"(\d{1,9})\s*/\s*(\d{0,6})\s*([a-z]+)", value)
         unit = match.group(3) if match else ""
         if match is None or unit not in _RATE_UNITS or int(match.group(1)) < 1:
-            raise SettingsError(
-                f"TOKEN_RATE_LIMIT must look like '30/minute' or be 'off', not {text!r}"
-            )
+            raise SettingsError(f"{name} must look like '30/minute' or be 'off', not {text!r}")
         count = int(match.group(2) or "1")
         return cls(limit=int(match.group(1)), window_seconds=max(1, count) * _RATE_UNITS[unit])
 
@@ -115,6 +113,8 @@ class HttpSettings:
     auth: AuthSettings = attrs.field(factory=AuthSettings)
     token_rate_limit: RateLimit | None = RateLimit(limit=30, window_seconds=60)
     address_limit_factor: int = 4
+    # Every user's POST and DELETE under /api/ but the token endpoint (its own budget).
+    write_rate_limit: RateLimit | None = RateLimit(limit=60, window_seconds=60)
     cors_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[IpNetwork, ...] = ()
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
@@ -185,7 +185,12 @@ class Settings:
                     leeway_seconds=reader.number("JWT_LEEWAY_SECONDS", 30.0, high=300.0),
                     user_id_claim=reader.text("JWT_USER_ID_CLAIM") or "sub",
                 ),
-                token_rate_limit=reader.rate_limit("TOKEN_RATE_LIMIT"),
+                token_rate_limit=reader.rate_limit(
+                    "TOKEN_RATE_LIMIT", RateLimit(limit=30, window_seconds=60)
+                ),
+                write_rate_limit=reader.rate_limit(
+                    "WRITE_RATE_LIMIT", RateLimit(limit=60, window_seconds=60)
+                ),
                 cors_origins=reader.origins("CORS_ORIGINS"),
                 trusted_proxies=reader.networks("TRUSTED_PROXIES"),
                 webhook_secret=reader.text("STREAM_API_SECRET"),
@@ -349,12 +354,12 @@ class _EnvReader:
             return default
         return timedelta(seconds=seconds)
 
-    def rate_limit(self, name: str) -> RateLimit | None:
+    def rate_limit(self, name: str, default: RateLimit) -> RateLimit | None:
         value = self.text(name)
         if value is None:
-            return RateLimit(limit=30, window_seconds=60)
+            return default
         try:
-            return RateLimit.parse(value)
+            return RateLimit.parse(value, name=name)
         except SettingsError as exc:
             self.problem(str(exc))
             return None

@@ -29,8 +29,10 @@ from yc_chat.entrypoints.http.deps import (
     STATE_RUNTIME,
     STATE_TOKEN_LIMITER,
     STATE_WAKE_WORKER,
+    STATE_WRITE_LIMITER,
     provide_caller,
     provide_service,
+    write_rate_limit,
 )
 from yc_chat.entrypoints.http.errors import exception_handlers
 from yc_chat.entrypoints.http.middleware import (
@@ -43,7 +45,7 @@ from yc_chat.entrypoints.http.middleware import (
     new_request_id,
     state_of,
 )
-from yc_chat.entrypoints.http.ratelimit import TokenRateLimiter
+from yc_chat.entrypoints.http.ratelimit import TokenRateLimiter, WriteRateLimiter
 from yc_chat.entrypoints.runtime import Runtime
 
 logger = logging.getLogger("yc_chat.http")
@@ -103,6 +105,15 @@ def _token_limiter(runtime: Runtime) -> TokenRateLimiter | None:
     )
 
 
+def _write_limiter(runtime: Runtime) -> WriteRateLimiter | None:
+    per_user = runtime.settings.http.write_rate_limit
+    if per_user is None:
+        return None
+    return WriteRateLimiter(
+        runtime.rate_limits, per_user=per_user, fallback=runtime.local_rate_limits
+    )
+
+
 def create_app(runtime: Runtime) -> Litestar:
     """Build the HTTP app serving a built Runtime (see `entrypoints.bootstrap`).
 
@@ -137,6 +148,7 @@ def create_app(runtime: Runtime) -> Litestar:
         path="/",
         route_handlers=[TokenController, ChannelController, OrgController, DeviceController],
         security=[{BEARER_SCHEME: []}],
+        guards=[write_rate_limit],
     )
     cors = (
         CORSConfig(
@@ -171,6 +183,7 @@ def create_app(runtime: Runtime) -> Litestar:
             {
                 STATE_RUNTIME: runtime,
                 STATE_TOKEN_LIMITER: _token_limiter(runtime),
+                STATE_WRITE_LIMITER: _write_limiter(runtime),
                 STATE_WAKE_WORKER: loops[0].wake if worker.enabled else _nothing,
             }
         ),

@@ -17,7 +17,7 @@ from yc_chat.domain.errors import Unauthenticated
 from yc_chat.domain.model import UserId
 from yc_chat.domain.service import ChatService
 from yc_chat.entrypoints.http.middleware import STATE_CLIENT, state_of
-from yc_chat.entrypoints.http.ratelimit import TokenRateLimiter
+from yc_chat.entrypoints.http.ratelimit import TokenRateLimiter, WriteRateLimiter
 from yc_chat.entrypoints.http.schemas import ErrorBody
 from yc_chat.entrypoints.runtime import Runtime
 
@@ -31,6 +31,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # limiter (None: unlimited) and the in-process worker's wake-up (a no-op without one).
 STATE_RUNTIME = "yc_runtime"
 STATE_TOKEN_LIMITER = "yc_token_limiter"  # noqa: S105 - a state key, not a secret
+STATE_WRITE_LIMITER = "yc_write_limiter"
+# Route option: the route has a budget of its own and is not counted as a write.
+OPT_OWN_BUDGET = "yc_own_budget"
 STATE_WAKE_WORKER = "yc_wake_worker"
 
 
@@ -71,6 +74,22 @@ async def token_rate_limit(
     if not isinstance(caller, str):
         return
     await limiter.check(user_id=caller, address=state_of(connection.scope).get(STATE_CLIENT))
+
+
+async def write_rate_limit(
+    connection: ASGIConnection[Any, Any, Any, Any], route_handler: BaseRouteHandler
+) -> None:
+    """Guard: count an authenticated POST or DELETE against the caller's write budget
+    (routes with a budget of their own, like the token endpoint, opt out)."""
+    if connection.scope.get("method") not in ("POST", "DELETE"):
+        return
+    if route_handler.opt.get(OPT_OWN_BUDGET):
+        return
+    limiter: WriteRateLimiter | None = connection.app.state[STATE_WRITE_LIMITER]
+    caller = connection.scope.get("user")
+    if limiter is None or not isinstance(caller, str):
+        return
+    await limiter.check(user_id=caller)
 
 
 def epoch_ms(moment: datetime) -> int:

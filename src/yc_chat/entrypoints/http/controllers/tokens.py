@@ -9,6 +9,7 @@ from litestar.params import JSONBody
 from yc_chat.domain.model import UserId
 from yc_chat.entrypoints.http.body import StrictBody
 from yc_chat.entrypoints.http.deps import (
+    OPT_OWN_BUDGET,
     WRITES,
     Caller,
     Service,
@@ -35,6 +36,7 @@ class TokenController(Controller):
         dto=StrictBody[TokenRequest],
         return_dto=None,
         guards=[token_rate_limit],
+        opt={OPT_OWN_BUDGET: True},
         # A bearer credential: no browser or proxy cache may keep it.
         cache_control=CacheControlHeader(no_store=True),
         responses=error_docs(*WRITES, 403, 404, 429),
