@@ -66,7 +66,6 @@ class Instance:
         runtime = bootstrap.assemble(
             ports,
             settings,
-            directory_writer=stores.directory,
             exporter=metrics,
             probes={},
             persistent=True,

@@ -50,7 +50,6 @@ from yc_chat.ports import (
     ChatProvider,
     Clock,
     DeviceRegistry,
-    DirectoryWriter,
     Notifier,
     RateLimitStore,
 )
@@ -70,7 +69,6 @@ def assemble(
     ports: Ports,
     settings: Settings,
     *,
-    directory_writer: DirectoryWriter,
     exporter: PrometheusMetrics,
     probes: Mapping[str, Probe],
     persistent: bool,
@@ -111,7 +109,6 @@ def assemble(
         rate_limits=shared_rate_limits or MemoryRateLimitStore(),
         local_rate_limits=MemoryRateLimitStore(),
         probes=all_probes,
-        directory_writer=directory_writer,
         persistent=persistent,
         emulator=emulator,
         on_shutdown=tuple(on_shutdown),
@@ -165,7 +162,6 @@ def in_memory(
     return assemble(
         ports,
         settings,
-        directory_writer=directory,
         exporter=metrics,
         probes={"stores": _always_ready, "chat": chat.ping},
         persistent=False,
@@ -345,7 +341,6 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Asy
         yield assemble(
             ports,
             settings,
-            directory_writer=mongo.directory,
             exporter=metrics,
             probes={"stores": mongo.ping, "chat": chat.ping},
             persistent=True,

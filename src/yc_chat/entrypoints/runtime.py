@@ -15,7 +15,7 @@ from yc_chat.domain.metrics import Gauge
 from yc_chat.domain.service import ChatService, Ports
 from yc_chat.entrypoints.fixture import Fixture, seed
 from yc_chat.entrypoints.settings import Settings
-from yc_chat.ports import DirectoryWriter, RateLimitStore
+from yc_chat.ports import RateLimitStore
 
 if TYPE_CHECKING:
     from yc_chat.entrypoints.stream_emulator import RunningEmulator
@@ -42,8 +42,7 @@ class Runtime:
 
     `exporter` renders `ports.metrics` (the same object) for `/metrics`; `rate_limits`
     counts the token budget (shared through Redis, or this process's), `local_rate_limits`
-    when that store is unreachable; `directory_writer` is the directory fixtures load into;
-    `on_shutdown` closes what the app's lifespan must close.
+    when that store is unreachable; `on_shutdown` closes what the app's lifespan must close.
     """
 
     settings: Settings
@@ -53,14 +52,16 @@ class Runtime:
     rate_limits: RateLimitStore
     local_rate_limits: RateLimitStore
     probes: Mapping[str, Probe]
-    directory_writer: DirectoryWriter
     persistent: bool
     emulator: RunningEmulator | None = None
     on_shutdown: Sequence[Callable[[], Awaitable[None]]] = ()
 
     async def load(self, fixture: Fixture) -> None:
         """Write a directory/appointments fixture into the stores (upserts)."""
-        await seed(fixture, directory=self.directory_writer, appointments=self.ports.appointments)
+        writer = self.ports.directory_writer
+        if writer is None:
+            raise RuntimeError("this runtime's directory is the host's: load fixtures there")
+        await seed(fixture, directory=writer, appointments=self.ports.appointments)
 
     def deliver_webhooks_to(self, service_base_url: str) -> None:
         """Point the built-in emulator's webhooks at this service (no-op with real Stream)."""
