@@ -80,8 +80,12 @@ test: lint types imports servers unit js
 nightly: HYPOTHESIS_PROFILE := nightly
 nightly: unit
 
+# wrk loads the servers from a process of its own; installed from Debian's packages if missing.
 bench: install
-	$(BIN)/python bench/run.py
+	@command -v wrk >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq wrk; fi; }
+	timeout 300 $(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .build .pytest_cache .mypy_cache .ruff_cache .hypothesis $(JS_TESTS)/node_modules
