@@ -132,6 +132,12 @@ class _StructuredRoot(logging.RootLogger):
 def configure_logging(*, level: str = "INFO", fmt: LogFormat = "json") -> None:
     """Send every log record to stderr in the chosen format (the process entry point calls this)."""
     use_structured_loggers()
+    # The logging docs' optimisations: no caller lookup (a stack walk per record), no
+    # thread, process or multiprocessing names; no line we write shows them.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
