@@ -205,7 +205,9 @@ class ChatWorld(RuleBasedStateMachine):
         if result is None:
             return
         assert before.category is ChatCategory.GROUP and not before.is_ended
-        assert caller == before.created_by or is_admin(before.org_id, caller)
+        # The creator or an org admin; any other member only to leave (remove just self).
+        leaving = not add and set(remove) == {caller} and caller in before.members
+        assert caller == before.created_by or is_admin(before.org_id, caller) or leaving
         assert role(before.org_id, caller) is not None
 
     @precondition(lambda self: bool(self.channels))
