@@ -6,11 +6,14 @@ import argparse
 import asyncio
 import importlib.util
 import logging
+import multiprocessing
 import os
 import secrets
 import signal
 import socket
 import sys
+import time
+import urllib.request
 from collections.abc import Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -48,6 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=3000, help="port to bind (default 3000)")
     serve.add_argument("--seed", metavar="FILE", help="load a directory/appointments JSON file")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes on the one port (default 1; more need MONGODB_URI, "
+        "since in-memory stores cannot be shared between processes)",
+    )
     serve.add_argument(
         "--demo",
         action="store_true",
@@ -124,6 +135,13 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if generated_secret:
         settings = with_jwt_secret(settings, secrets.token_urlsafe(48))
     require_auth(settings)
+    if args.workers < 1:
+        raise SettingsError("--workers must be at least 1")
+    if args.workers > 1 and settings.mongodb_uri is None:
+        raise SettingsError(
+            f"--workers {args.workers} needs MONGODB_URI: in-memory stores live in one "
+            "process and cannot be shared between workers"
+        )
     fixtures: list[Fixture] = []
     if args.seed:
         fixtures.append(load_fixture(args.seed))
@@ -134,8 +152,85 @@ def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     if generated_secret:
         logger.warning("demo: generated a development JWT secret for this run only")
+    if args.workers > 1:
+        _serve_workers(settings, fixtures, host=args.host, port=args.port, workers=args.workers)
+        return 0
     serve_forever(_run(settings, fixtures, host=args.host, port=args.port, demo_mode=args.demo))
     return 0
+
+
+def _serve_workers(
+    settings: Settings, fixtures: Sequence[Fixture], *, host: str, port: int, workers: int
+) -> None:
+    """N processes serving one socket bound here; SIGINT/SIGTERM stop them all.
+
+    When a worker dies the others are stopped too and the command fails, so whatever
+    supervises the service (systemd, Kubernetes) restarts it whole.
+    """
+    config = uvicorn.Config("yc_chat", host=host, port=port, log_config=None)
+    sock = config.bind_socket()
+    # Spawned, not forked: each worker starts clean and opens its own clients in its own
+    # loop. Settings and fixtures go over whole, so a generated demo secret is shared.
+    context = multiprocessing.get_context("spawn")
+    children = [
+        context.Process(
+            target=_worker_process,
+            args=(settings, tuple(fixtures), host, port, sock),
+            name=f"yc-chat-worker-{n}",
+        )
+        for n in range(workers)
+    ]
+    stopping = False
+
+    def stop(signum: int, _: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        # The first worker starts alone: it creates the database indexes, which concurrent
+        # creators can trip over; the others start once it answers.
+        children[0].start()
+        _wait_answering(_base_url(host, port) + "/healthz", children[0])
+        for child in children[1:]:
+            child.start()
+        logger.info("workers started", extra={"workers": workers, "host": host, "port": port})
+        while not stopping and all(child.is_alive() for child in children):
+            time.sleep(0.2)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for child in children:
+            if child.is_alive() and child.pid is not None:
+                os.kill(child.pid, signal.SIGTERM)
+        for child in children:
+            child.join(timeout=30)
+            if child.is_alive():
+                child.kill()
+                child.join()
+        sock.close()
+    if not stopping:
+        raise SettingsError("a worker process exited; stopped the others")
+
+
+def _wait_answering(url: str, child: multiprocessing.process.BaseProcess) -> None:
+    while child.is_alive():
+        try:
+            with urllib.request.urlopen(url, timeout=5):  # noqa: S310 - our own address
+                return
+        except OSError:
+            time.sleep(0.2)
+
+
+def _worker_process(
+    settings: Settings,
+    fixtures: Sequence[Fixture],
+    host: str,
+    port: int,
+    sock: socket.socket,
+) -> None:
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    serve_forever(_run(settings, fixtures, host=host, port=port, demo_mode=False, sockets=[sock]))
 
 
 def serve_forever(main: Coroutine[Any, Any, None]) -> None:
@@ -156,11 +251,14 @@ async def _run(
     host: str,
     port: int,
     demo_mode: bool,
+    sockets: list[socket.socket] | None = None,
 ) -> None:
     # Adapters are opened here, in the loop that serves: the Stream SDK client binds to it.
     async with bootstrap.open_runtime(settings) as runtime:
         runtime.deliver_webhooks_to(_base_url(host, port))
-        await _load_and_serve(runtime, fixtures, host=host, port=port, demo_mode=demo_mode)
+        await _load_and_serve(
+            runtime, fixtures, host=host, port=port, demo_mode=demo_mode, sockets=sockets
+        )
 
 
 async def _load_and_serve(
@@ -170,6 +268,7 @@ async def _load_and_serve(
     host: str,
     port: int,
     demo_mode: bool,
+    sockets: list[socket.socket] | None = None,
 ) -> None:
     for fixture in fixtures:
         await runtime.load(fixture)
@@ -186,7 +285,7 @@ async def _load_and_serve(
         _demo_text(runtime.settings, host, port, emulator=runtime.emulator) if demo_mode else None
     )
     server = _Server(config, announce=announce)
-    await server.serve()
+    await server.serve(sockets=sockets)
     if not server.started:
         raise SettingsError(f"could not start the server on {host}:{port}")
 
