@@ -183,3 +183,37 @@ async def test_cors_only_when_configured(make_world: WorldFactory) -> None:
     assert actual.headers["access-control-allow-origin"] == "https://pms.example"
     other = await world.client.get("/healthz", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in other.headers
+
+
+@pytest.mark.parametrize(
+    ("path", "caller", "payload", "expected"),
+    [
+        ("/api/chat/channels/internal", "vet-1",
+         {"orgId": "org-1", "memberIds": ["vet-1"], "createdBy": "vet-1"},
+         (400, {"error": "memberIds: must list at least 2 ids", "code": "invalid_input",
+                "details": [{"field": "memberIds", "message": "must list at least 2 ids"}]})),
+        ("/api/chat/channels/internal", "vet-1",
+         {"orgId": "org-1", "memberIds": ["vet-1", " "], "createdBy": "vet-1"},
+         (400, {"error": "memberIds[1]: must not be blank", "code": "invalid_input",
+                "details": [{"field": "memberIds[1]", "message": "must not be blank"}]})),
+        ("/api/chat/channels/internal", "vet-1",
+         {"orgId": "org-1", "memberIds": ["vet-1", "vet-2"], "createdBy": "vet-2"},
+         (403, {"error": "createdBy must be the authenticated user", "code": "not_caller"})),
+        ("/api/chat/channels", "vet-1",
+         {"appointmentId": "apt-1", "activationMinutes": 1441},
+         (400, {"error": "activationMinutes: must be between 0 and 1440",
+                "code": "invalid_input",
+                "details": [{"field": "activationMinutes",
+                             "message": "must be between 0 and 1440"}]})),
+        ("/api/chat/channels", "vet-1", {"appointmentId": "apt-1", "petOwnerId": "vet-2"},
+         (409, {"error": "petOwnerId does not match the appointment",
+                "code": "appointment_mismatch"})),
+    ],
+)  # fmt: skip
+async def test_domain_errors_name_fields_as_the_wire_does(
+    world: World, path: str, caller: str, payload: Any, expected: tuple[int, Any]
+) -> None:
+    # The use cases name fields in the domain's words (member_ids); the edge renames them.
+    status, body = expected
+    response = await world.post(path, caller, payload)
+    assert (response.status_code, response.json()) == (status, body)

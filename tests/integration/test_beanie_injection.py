@@ -16,6 +16,7 @@ from yc_chat.adapters.beanie import MongoStores
 from yc_chat.adapters.beanie.documents import ALL_DOCUMENTS
 from yc_chat.adapters.memory import InMemoryDirectory
 from yc_chat.domain.model import Membership, Org, OrgId, User, UserId
+from yc_chat.domain.queries import MemberKey
 from yc_chat.domain.text import SearchQuery
 
 ORG = OrgId("org-1")
@@ -139,7 +140,7 @@ async def test_operator_shaped_ids_are_refused_before_reaching_a_filter(
         directory.get_membership(OPERATOR, "u-ana"),
         directory.get_memberships(ORG, ["u-ana", OPERATOR]),
         directory.list_members(OPERATOR, limit=5, after=None),
-        directory.list_members(ORG, limit=5, after=(OPERATOR, "")),
+        directory.list_members(ORG, limit=5, after=MemberKey(sort_name=OPERATOR, user_id="")),
         directory.search_members(ORG, SearchQuery.parse("an"), limit=5, exclude=OPERATOR),
         directory.remove_membership(ORG, OPERATOR),
         stores.event_log.claim(OPERATOR),  # type: ignore[arg-type]
@@ -165,7 +166,8 @@ async def test_operator_shaped_strings_are_just_ids(
     assert await stores.event_log.claim(text)
     assert not await stores.event_log.claim(text)
     assert await stores.event_log.claim("evt-other")
-    for after in [(text, text), ("$where", ""), (".*", ".*"), ("", '{"$ne": null}')]:
+    for name, uid in [(text, text), ("$where", ""), (".*", ".*"), ("", '{"$ne": null}')]:
+        after = MemberKey(sort_name=name, user_id=UserId(uid))
         got = await stores.directory.list_members(ORG, limit=50, after=after)
         expected = await memory.list_members(ORG, limit=50, after=after)
         assert [m.user.id for m in got.members] == [m.user.id for m in expected.members]

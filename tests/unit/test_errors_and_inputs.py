@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from yc_chat.domain import errors
 from yc_chat.domain.cursors import decode_key, decode_offset, encode_key, encode_offset
 from yc_chat.domain.errors import ChatError, InvalidInput
-from yc_chat.domain.model import ChatStatus, later_status
+from yc_chat.domain.model import ChatStatus, UserId, later_status
+from yc_chat.domain.queries import MemberKey
 from yc_chat.domain.validation import Problems
 
 CONTRACT_STATUSES = {400, 401, 403, 404, 409, 413, 429, 502, 503}
@@ -43,8 +44,8 @@ def test_offset_cursor_round_trips(offset: int) -> None:
     assert decode_offset(encode_offset(offset)) == offset
 
 
-@given(st.tuples(st.text(max_size=50), st.text(max_size=50)))
-def test_key_cursor_round_trips(key: tuple[str, str]) -> None:
+@given(st.builds(MemberKey, sort_name=st.text(max_size=50), user_id=st.text(max_size=50)))
+def test_key_cursor_round_trips(key: MemberKey) -> None:
     assert decode_key(encode_key(key)) == key
 
 
@@ -65,7 +66,7 @@ def test_garbage_cursors_are_invalid_input_never_a_crash(garbage: str) -> None:
 
 def test_cursor_from_the_other_kind_or_negative_is_rejected() -> None:
     with pytest.raises(InvalidInput):
-        decode_offset(encode_key(("a", "b")))
+        decode_offset(encode_key(MemberKey(sort_name="a", user_id=UserId("b"))))
     with pytest.raises(InvalidInput):
         decode_key(encode_offset(3))
     with pytest.raises(InvalidInput):
@@ -122,3 +123,16 @@ def test_statuses_a_status_may_replace_never_include_a_later_one() -> None:
     for status in ChatStatus:
         for earlier in statuses_up_to(status):
             assert later_status(earlier, status) is status
+
+
+def test_problems_name_fields_in_the_domains_words() -> None:
+    problems = Problems()
+    problems.identifiers("member_ids", ["vet-1", " "], max_items=2)
+    with pytest.raises(InvalidInput) as caught:
+        problems.check()
+    # Edges rename `field` and the detail fields; the domain never spells a wire name.
+    assert caught.value.field == "member_ids[1]"
+    assert caught.value.message == "member_ids[1]: must not be blank"
+    assert [(d.field, d.message) for d in caught.value.details if not isinstance(d, str)] == [
+        ("member_ids[1]", "must not be blank")
+    ]

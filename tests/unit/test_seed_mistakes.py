@@ -10,7 +10,7 @@ import pytest
 from tests.unit.world import TEST_SECRET, World, build_world
 from yc_chat.domain import errors
 from yc_chat.domain.channel_ids import appointment_channel_id, colleague_dm_channel_id
-from yc_chat.domain.model import AppointmentId, ChannelId, OrgId, UserId
+from yc_chat.domain.model import AppointmentId, ChannelId, ChannelRole, OrgId, UserId
 from yc_chat.domain.text import SearchKeys, SearchQuery
 
 
@@ -39,7 +39,7 @@ async def test_pet_owner_is_not_locked_out_of_their_own_chat(world: World) -> No
     ref = await world.service.open_appointment_chat(
         caller=UserId("pet-1"), appointment_id=AppointmentId("apt-soon")
     )
-    page = await world.service.list_my_channels(caller=UserId("pet-1"), role="pet-owner")
+    page = await world.service.list_my_channels(caller=UserId("pet-1"), role=ChannelRole.PET_OWNER)
     assert [c.id for c in page.channels] == [ref.channel_id]
 
 

@@ -225,8 +225,8 @@ class ChatWorld(RuleBasedStateMachine):
             assert caller == before.created_by or is_admin(before.org_id, caller)
         self.ended.add(cid)
 
-    @rule(caller=users, category=st.none() | st.sampled_from(["client", "colleague", "group"]))
-    def list_my_channels(self, caller: UserId, category: str | None) -> None:
+    @rule(caller=users, category=st.none() | st.sampled_from(ChatCategory))
+    def list_my_channels(self, caller: UserId, category: ChatCategory | None) -> None:
         page = self.attempt(self.world.service.list_my_channels(caller=caller, category=category))
         assert page is not None
         for summary in page.channels:

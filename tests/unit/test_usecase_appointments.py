@@ -10,7 +10,7 @@ import pytest
 from tests.unit.world import TEST_SECRET, World, build_world
 from yc_chat.domain import errors
 from yc_chat.domain.channel_ids import appointment_channel_id
-from yc_chat.domain.model import AppointmentId, ChatStatus, UserId
+from yc_chat.domain.model import AppointmentId, ChannelRole, ChatStatus, UserId
 
 SOON = AppointmentId("apt-soon")  # starts 12:03, opens 11:58 with the default 5 minutes
 LATER = AppointmentId("apt-later")  # starts 15:00
@@ -215,10 +215,10 @@ async def test_reassigned_and_renamed_appointment_updates_the_chat_data(world: W
     assert (channel.vet_id, channel.pet_owner_name) == ("vet-2", "Samantha Lee")
     assert channel.appointment_time == moved.starts_at
     assert channel.name == "Chat with Samantha Lee"
-    mine = await world.service.list_my_channels(caller=UserId("vet-2"), role="vet")
+    mine = await world.service.list_my_channels(caller=UserId("vet-2"), role=ChannelRole.VET)
     assert [c.id for c in mine.channels] == [ref.channel_id]
     assert mine.channels[0].name == "Chat with Samantha Lee"
-    assert (await world.service.list_my_channels(caller=VET, role="vet")).channels == ()
+    assert (await world.service.list_my_channels(caller=VET, role=ChannelRole.VET)).channels == ()
 
 
 async def test_an_ended_chat_is_not_handed_to_a_new_vet(world: World) -> None:

@@ -9,7 +9,16 @@ import pytest
 from tests.unit.world import World, build_world
 from yc_chat.domain import errors
 from yc_chat.domain.channel_ids import colleague_dm_channel_id
-from yc_chat.domain.model import AppointmentId, ChannelId, ChatStatus, OrgId, UserId
+from yc_chat.domain.model import (
+    AppointmentId,
+    ChannelId,
+    ChannelRole,
+    ChatCategory,
+    ChatStatus,
+    OrgId,
+    UserId,
+)
+from yc_chat.domain.usecases import MyChannelsRequest
 
 ORG, ORG2 = OrgId("org-1"), OrgId("org-2")
 VET, VET2, NURSE, ADMIN, OWNER = (
@@ -283,12 +292,12 @@ async def test_my_channels_filters_and_pages(world: World) -> None:
     await svc.open_appointment_chat(caller=VET, appointment_id=AppointmentId("apt-soon"))
     await svc.open_appointment_chat(caller=VET, appointment_id=AppointmentId("apt-later"))
     await svc.start_colleague_dm(caller=VET, org_id=ORG, member_ids=[VET, NURSE], created_by=VET)
-    clients = await svc.list_my_channels(caller=VET, category="client")
+    clients = await svc.list_my_channels(caller=VET, category=ChatCategory.CLIENT)
     assert {c.category for c in clients.channels} == {"client"}
     assert len(clients.channels) == 2
-    assert len((await svc.list_my_channels(caller=PET, role="pet-owner")).channels) == 2
-    assert (await svc.list_my_channels(caller=PET, role="vet")).channels == ()
-    assert len((await svc.list_my_channels(caller=VET, role="vet")).channels) == 2
+    assert len((await svc.list_my_channels(caller=PET, role=ChannelRole.PET_OWNER)).channels) == 2
+    assert (await svc.list_my_channels(caller=PET, role=ChannelRole.VET)).channels == ()
+    assert len((await svc.list_my_channels(caller=VET, role=ChannelRole.VET)).channels) == 2
     first = await svc.list_my_channels(caller=VET, limit=2)
     assert first.next_cursor is not None
     rest = await svc.list_my_channels(caller=VET, limit=2, cursor=first.next_cursor)
@@ -299,9 +308,26 @@ async def test_my_channels_filters_and_pages(world: World) -> None:
         await svc.list_my_channels(caller=VET, org_id=ORG2)
     with pytest.raises(errors.NotFound):
         await svc.list_my_channels(caller=VET, org_id=OrgId("nope"))
-    for bad in [{"category": "nope"}, {"role": "admin"}, {"limit": 0}, {"limit": 101}]:
+    for bad_limit in [0, 101]:
         with pytest.raises(errors.InvalidInput):
-            await svc.list_my_channels(caller=VET, **bad)  # type: ignore[arg-type]
+            await svc.list_my_channels(caller=VET, limit=bad_limit)
+
+
+def test_raw_channel_list_parameters_become_typed_or_one_400() -> None:
+    request = MyChannelsRequest.parse(category="client", org_id="org-1", role="vet", limit=5)
+    assert request == MyChannelsRequest(
+        category=ChatCategory.CLIENT, org_id=OrgId("org-1"), role=ChannelRole.VET, limit=5
+    )
+    assert MyChannelsRequest.parse() == MyChannelsRequest()
+    with pytest.raises(errors.InvalidInput) as caught:
+        MyChannelsRequest.parse(category="nope", role="admin", org_id=" ", limit=0)
+    # Every problem at once, in the domain's words, in the order the parameters come.
+    assert [d.field for d in caught.value.details if not isinstance(d, str)] == [
+        "category",
+        "role",
+        "org_id",
+        "limit",
+    ]
 
 
 async def test_org_groups_lists_only_groups_the_caller_is_in(world: World) -> None:

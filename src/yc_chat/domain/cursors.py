@@ -8,6 +8,8 @@ import json
 
 from yc_chat.domain.errors import FieldProblem, InvalidInput
 from yc_chat.domain.limits import MAX_CURSOR_LENGTH, MAX_LIST_OFFSET
+from yc_chat.domain.model import UserId
+from yc_chat.domain.queries import MemberKey
 
 
 def _bad_cursor() -> InvalidInput:
@@ -49,11 +51,11 @@ def decode_offset(cursor: str | None) -> int:
     return offset
 
 
-def encode_key(key: tuple[str, str]) -> str:
-    return _encode({"k": list(key)})
+def encode_key(key: MemberKey) -> str:
+    return _encode({"k": [key.sort_name, key.user_id]})
 
 
-def decode_key(cursor: str | None) -> tuple[str, str] | None:
+def decode_key(cursor: str | None) -> MemberKey | None:
     """The keyset position in `cursor`; None for no cursor."""
     if cursor is None:
         return None
@@ -61,4 +63,4 @@ def decode_key(cursor: str | None) -> tuple[str, str] | None:
     key = payload.get("k") if isinstance(payload, dict) else None
     if not isinstance(key, list) or len(key) != 2 or not all(isinstance(part, str) for part in key):
         raise _bad_cursor()
-    return (key[0], key[1])
+    return MemberKey(sort_name=key[0], user_id=UserId(key[1]))

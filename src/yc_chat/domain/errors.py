@@ -18,7 +18,11 @@ class FieldProblem:
 
 
 class ChatError(Exception):
-    """Base of every domain error; `status` follows the contract's error table."""
+    """Base of every domain error; `status` follows the contract's error table.
+
+    Field names are the domain's (`member_ids`, in `details` and in `field`, the field the
+    message starts with); an edge renames them to its own wire names.
+    """
 
     status: ClassVar[int] = 500
     default_code: ClassVar[str] = "internal_error"
@@ -30,10 +34,12 @@ class ChatError(Exception):
         *,
         code: str | None = None,
         details: Sequence[FieldProblem | str] = (),
+        field: str | None = None,
     ) -> None:
         self.message = message or self.default_message
         self.code = code or self.default_code
         self.details: tuple[FieldProblem | str, ...] = tuple(details)
+        self.field = field
         super().__init__(self.message)
 
     def __repr__(self) -> str:

@@ -31,6 +31,13 @@ class ChatCategory(enum.StrEnum):
     GROUP = "group"
 
 
+class ChannelRole(enum.StrEnum):
+    """The caller's side in client chats, for narrowing a channel list."""
+
+    PET_OWNER = "pet-owner"
+    VET = "vet"
+
+
 class ChatStatus(enum.StrEnum):
     PENDING = "pending"
     ACTIVE = "active"

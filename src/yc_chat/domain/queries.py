@@ -26,9 +26,17 @@ class ChannelPage:
     has_more: bool
 
 
+@attrs.frozen(kw_only=True, order=True)
+class MemberKey:
+    """A place in an org's member list, which is ordered by (folded name, user id)."""
+
+    sort_name: str
+    user_id: UserId
+
+
 @attrs.frozen(kw_only=True)
 class MemberPage:
-    """Members ordered by (folded name, id); `next_after` is the key to continue from."""
+    """Members ordered by MemberKey; `next_after` is the key to continue from."""
 
     members: tuple[Member, ...]
-    next_after: tuple[str, str] | None
+    next_after: MemberKey | None

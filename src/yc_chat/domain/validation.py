@@ -18,7 +18,10 @@ _VISIBLE_CLASSES = frozenset("LNPS")
 
 
 class Problems:
-    """Accumulates field problems; `check()` raises InvalidInput if there are any."""
+    """Accumulates field problems; `check()` raises InvalidInput if there are any.
+
+    Fields are named in the domain's words (the use case's parameter names).
+    """
 
     def __init__(self) -> None:
         self._items: list[FieldProblem] = []
@@ -29,7 +32,9 @@ class Problems:
     def check(self) -> None:
         if self._items:
             first = self._items[0]
-            raise InvalidInput(f"{first.field}: {first.message}", details=self._items)
+            raise InvalidInput(
+                f"{first.field}: {first.message}", details=self._items, field=first.field
+            )
 
     def identifier(self, field: str, value: str | None, *, required: bool = True) -> None:
         """An id: non-blank, at most MAX_ID_LENGTH characters, no control characters."""

@@ -6,7 +6,7 @@ channel locks), `profiles` (provider profile fingerprints), `runtime` (clock and
 `ratelimit` (request budgets), `webhooks` (the provider's webhook bodies).
 """
 
-from yc_chat.domain.queries import ChannelPage, ChannelQuery, MemberPage
+from yc_chat.domain.queries import ChannelPage, ChannelQuery, MemberKey, MemberPage
 from yc_chat.ports.appointments import (
     AppointmentChatLinks,
     AppointmentRecords,
@@ -41,6 +41,7 @@ __all__ = [
     "DirectoryWriter",
     "EventInbox",
     "EventLog",
+    "MemberKey",
     "MemberPage",
     "Metrics",
     "Notifier",

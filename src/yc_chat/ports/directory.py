@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Protocol
 
 from yc_chat.domain.model import Member, Membership, Org, OrgId, User, UserId
-from yc_chat.domain.queries import MemberPage
+from yc_chat.domain.queries import MemberKey, MemberPage
 from yc_chat.domain.text import SearchQuery
 
 
@@ -36,9 +36,9 @@ class Directory(Protocol):
         """Current members matching `query` (SearchKeys rule), ranked by SearchKeys.rank."""
 
     async def list_members(
-        self, org_id: OrgId, *, limit: int, after: tuple[str, str] | None
+        self, org_id: OrgId, *, limit: int, after: MemberKey | None
     ) -> MemberPage:
-        """Current members by (folded name, id), strictly after the key `after`."""
+        """Current members in MemberKey order (folded name, id), strictly after `after`."""
 
     async def ping(self) -> None:
         """Raise ProviderUnavailable when the store cannot be reached."""

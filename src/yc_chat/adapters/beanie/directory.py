@@ -16,7 +16,7 @@ from yc_chat.adapters.beanie._queries import (
 from yc_chat.adapters.beanie.documents import MembershipDocument, OrgDocument, UserDocument
 from yc_chat.adapters.beanie.errors import ping, store_errors
 from yc_chat.domain.model import Member, Membership, Org, OrgId, User, UserId, UserKind
-from yc_chat.domain.queries import MemberPage
+from yc_chat.domain.queries import MemberKey, MemberPage
 from yc_chat.domain.text import SearchKeys, SearchQuery
 
 
@@ -158,19 +158,23 @@ class BeanieDirectory:
 
     @store_errors
     async def list_members(
-        self, org_id: OrgId, *, limit: int, after: tuple[str, str] | None
+        self, org_id: OrgId, *, limit: int, after: MemberKey | None
     ) -> MemberPage:
         """A keyset page: members strictly after `after` in (folded name, id) order; no skip."""
         where: dict[str, Any] = {"orgId": literal(org_id)}
         if after is not None:
-            name, user_id = literal(after[0]), literal(after[1])
+            name, user_id = literal(after.sort_name), literal(after.user_id)
             where["$or"] = [
                 {"sortName": {"$gt": name}},
                 {"sortName": name, "userId": {"$gt": user_id}},
             ]
         docs = await self._members_where(where, limit + 1)
         window = docs[:limit]
-        next_after = (window[-1].sort_name, window[-1].user_id) if len(docs) > limit else None
+        next_after = (
+            MemberKey(sort_name=window[-1].sort_name, user_id=UserId(window[-1].user_id))
+            if len(docs) > limit
+            else None
+        )
         return MemberPage(members=tuple(await self._as_members(window)), next_after=next_after)
 
     async def ping(self) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping, Sequence
 
 from yc_chat.adapters.memory.typeahead import TypeaheadIndex
 from yc_chat.domain.model import Member, Membership, Org, OrgId, User, UserId
-from yc_chat.domain.queries import MemberPage
+from yc_chat.domain.queries import MemberKey, MemberPage
 from yc_chat.domain.text import SearchKeys, SearchQuery, folded_name
 
 
@@ -80,15 +80,17 @@ class InMemoryDirectory:
         return [self._member(members[uid]) for uid in found]
 
     async def list_members(
-        self, org_id: OrgId, *, limit: int, after: tuple[str, str] | None
+        self, org_id: OrgId, *, limit: int, after: MemberKey | None
     ) -> MemberPage:
         order = self._order(org_id)
-        start = bisect.bisect_right(order, after) if after is not None else 0
+        start = bisect.bisect_right(order, (after.sort_name, after.user_id)) if after else 0
         window = order[start : start + limit + 1]
         members = self._members[org_id] if window else {}
         page = tuple(self._member(members[UserId(uid)]) for _, uid in window[:limit])
-        next_after = window[limit - 1] if len(window) > limit else None
-        return MemberPage(members=page, next_after=next_after)
+        if len(window) <= limit:
+            return MemberPage(members=page, next_after=None)
+        name, uid = window[limit - 1]
+        return MemberPage(members=page, next_after=MemberKey(sort_name=name, user_id=UserId(uid)))
 
     async def ping(self) -> None:
         return None

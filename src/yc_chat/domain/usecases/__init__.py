@@ -8,6 +8,7 @@ from yc_chat.domain.usecases.channels import (
     EndChat,
     ListMyChannels,
     ListOrgGroups,
+    MyChannelsRequest,
 )
 from yc_chat.domain.usecases.colleagues import (
     ListOrgMembers,
@@ -35,6 +36,7 @@ __all__ = [
     "ListOrgGroups",
     "ListOrgMembers",
     "MembersPage",
+    "MyChannelsRequest",
     "OpenAppointmentChat",
     "ProcessInboxEvents",
     "ProfileSync",

@@ -42,7 +42,9 @@ async def require_org(directory: Directory, org_id: OrgId) -> Org:
 
 
 def deny_not_caller(field: str) -> errors.Forbidden:
-    return errors.Forbidden(f"{field} must be the authenticated user", code=errors.CODE_NOT_CALLER)
+    return errors.Forbidden(
+        f"{field} must be the authenticated user", code=errors.CODE_NOT_CALLER, field=field
+    )
 
 
 def deny_not_in_org() -> errors.Forbidden:

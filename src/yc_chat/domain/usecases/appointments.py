@@ -103,10 +103,10 @@ class OpenAppointmentChat:
         activation_minutes: int | None = None,
     ) -> ChannelRef:
         problems = Problems()
-        problems.identifier("appointmentId", appointment_id)
-        problems.identifier("petOwnerId", pet_owner_id, required=False)
-        problems.identifier("vetId", vet_id, required=False)
-        problems.int_range("activationMinutes", activation_minutes, 0, MAX_ACTIVATION_MINUTES)
+        problems.identifier("appointment_id", appointment_id)
+        problems.identifier("pet_owner_id", pet_owner_id, required=False)
+        problems.identifier("vet_id", vet_id, required=False)
+        problems.int_range("activation_minutes", activation_minutes, 0, MAX_ACTIVATION_MINUTES)
         problems.check()
 
         appointment = await self.appointments.get(appointment_id)
@@ -121,11 +121,15 @@ class OpenAppointmentChat:
         # Members come from the record; a body that names others is a client bug, not a wish.
         if pet_owner_id is not None and pet_owner_id != appointment.pet_owner_id:
             raise errors.Conflict(
-                "petOwnerId does not match the appointment", code=errors.CODE_APPOINTMENT_MISMATCH
+                "pet_owner_id does not match the appointment",
+                code=errors.CODE_APPOINTMENT_MISMATCH,
+                field="pet_owner_id",
             )
         if vet_id is not None and vet_id != appointment.vet_id:
             raise errors.Conflict(
-                "vetId does not match the appointment", code=errors.CODE_APPOINTMENT_MISMATCH
+                "vet_id does not match the appointment",
+                code=errors.CODE_APPOINTMENT_MISMATCH,
+                field="vet_id",
             )
         if appointment.chat_status is ChatStatus.ENDED and appointment.chat_channel_id is None:
             raise errors.Conflict(

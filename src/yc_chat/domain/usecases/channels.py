@@ -21,6 +21,7 @@ from yc_chat.domain.model import (
     AppointmentId,
     Channel,
     ChannelId,
+    ChannelRole,
     ChatCategory,
     ChatStatus,
     OrgId,
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
         Clock,
         Directory,
     )
-
-ROLES = ("pet-owner", "vet")
 
 
 def end_notice(actor_name: str) -> str:
@@ -73,7 +72,7 @@ class EndChat:
 
     async def __call__(self, *, caller: UserId, channel_id: ChannelId) -> Channel:
         problems = Problems()
-        problems.channel_id("channelId", channel_id)
+        problems.channel_id("channel_id", channel_id)
         problems.check()
 
         channel = await self.chat.get_channel(channel_id)
@@ -187,6 +186,48 @@ async def visible_to(
     return [c for c in channels if policies.may_see_channel(user, c, memberships.get(c.org_id))]
 
 
+def _check_scope(problems: Problems, org_id: OrgId | None, limit: int | None) -> None:
+    problems.identifier("org_id", org_id, required=False)
+    problems.int_range("limit", limit, 1, CHANNELS_MAX_LIMIT)
+
+
+@attrs.frozen(kw_only=True)
+class MyChannelsRequest:
+    """A channel-list request, typed: what an edge builds from its raw parameters."""
+
+    category: ChatCategory | None = None
+    org_id: OrgId | None = None
+    role: ChannelRole | None = None
+    limit: int | None = None
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        category: str | None = None,
+        org_id: str | None = None,
+        role: str | None = None,
+        limit: int | None = None,
+    ) -> MyChannelsRequest:
+        """Typed values from raw ones; InvalidInput listing every problem at once."""
+        problems = Problems()
+        parsed_category = parsed_role = None
+        if category is not None:
+            try:
+                parsed_category = ChatCategory(category)
+            except ValueError:
+                problems.add("category", "must be one of " + ", ".join(ChatCategory))
+        if role is not None:
+            try:
+                parsed_role = ChannelRole(role)
+            except ValueError:
+                problems.add("role", "must be one of " + ", ".join(ChannelRole))
+        scope = OrgId(org_id) if org_id is not None else None
+        _check_scope(problems, scope, limit)
+        problems.check()
+        return cls(category=parsed_category, org_id=scope, role=parsed_role, limit=limit)
+
+
 @attrs.frozen(kw_only=True)
 class ListMyChannels:
     """The caller's channels, one page at a time, newest activity first.
@@ -207,23 +248,14 @@ class ListMyChannels:
         self,
         *,
         caller: UserId,
-        category: str | None = None,
+        category: ChatCategory | None = None,
         org_id: OrgId | None = None,
-        role: str | None = None,
+        role: ChannelRole | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> ChannelsPage:
         problems = Problems()
-        parsed_category: ChatCategory | None = None
-        if category is not None:
-            try:
-                parsed_category = ChatCategory(category)
-            except ValueError:
-                problems.add("category", "must be one of client, colleague, group")
-        if role is not None and role not in ROLES:
-            problems.add("role", "must be one of pet-owner, vet")
-        problems.identifier("orgId", org_id, required=False)
-        problems.int_range("limit", limit, 1, CHANNELS_MAX_LIMIT)
+        _check_scope(problems, org_id, limit)
         problems.check()
         offset = decode_offset(cursor)
 
@@ -232,15 +264,15 @@ class ListMyChannels:
             await require_caller_membership(self.directory, org_id, caller)
 
         if role is not None:
-            if parsed_category not in (None, ChatCategory.CLIENT):
+            if category not in (None, ChatCategory.CLIENT):
                 return ChannelsPage(channels=(), next_cursor=None)
-            parsed_category = ChatCategory.CLIENT
+            category = ChatCategory.CLIENT
         query = ChannelQuery(
             member=caller,
-            category=parsed_category,
+            category=category,
             org_id=org_id,
-            pet_owner_id=caller if role == "pet-owner" else None,
-            vet_id=caller if role == "vet" else None,
+            pet_owner_id=caller if role is ChannelRole.PET_OWNER else None,
+            vet_id=caller if role is ChannelRole.VET else None,
         )
         page_size = limit or CHANNELS_DEFAULT_LIMIT
         page = await self.chat.query_channels(query, limit=page_size, offset=offset)
@@ -280,7 +312,7 @@ class ListOrgGroups:
 
     async def __call__(self, *, caller: UserId, org_id: OrgId | None) -> Sequence[Channel]:
         problems = Problems()
-        problems.identifier("orgId", org_id)
+        problems.identifier("org_id", org_id)
         problems.check()
         assert org_id is not None
 

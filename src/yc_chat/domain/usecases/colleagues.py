@@ -64,17 +64,17 @@ class StartColleagueDM:
         created_by: UserId,
     ) -> ChannelRef:
         problems = Problems()
-        problems.identifier("orgId", org_id)
-        problems.identifiers("memberIds", member_ids, min_items=DM_MEMBERS, max_items=DM_MEMBERS)
-        problems.identifier("createdBy", created_by)
+        problems.identifier("org_id", org_id)
+        problems.identifiers("member_ids", member_ids, min_items=DM_MEMBERS, max_items=DM_MEMBERS)
+        problems.identifier("created_by", created_by)
         if len(member_ids) == DM_MEMBERS and member_ids[0] == member_ids[1]:
-            problems.add("memberIds", "must name two different users")
+            problems.add("member_ids", "must name two different users")
         problems.check()
         pair = (member_ids[0], member_ids[1])
 
         await require_org(self.directory, org_id)
         if created_by != caller:
-            raise deny_not_caller("createdBy")
+            raise deny_not_caller("created_by")
         membership = await require_caller_membership(self.directory, org_id, caller)
         if not policies.may_start_dm(caller, pair, membership):
             raise errors.Forbidden(
@@ -117,7 +117,7 @@ class SearchColleagues:
         self, *, caller: UserId, org_id: OrgId, query: str, limit: int | None = None
     ) -> Sequence[Member]:
         problems = Problems()
-        problems.identifier("orgId", org_id)
+        problems.identifier("org_id", org_id)
         parsed: SearchQuery | None = None
         try:
             parsed = SearchQuery.parse(query)
@@ -153,7 +153,7 @@ class ListOrgMembers:
         cursor: str | None = None,
     ) -> MembersPage:
         problems = Problems()
-        problems.identifier("orgId", org_id)
+        problems.identifier("org_id", org_id)
         problems.int_range("limit", limit, 1, MEMBERS_MAX_LIMIT)
         problems.check()
         after = decode_key(cursor)

@@ -89,23 +89,23 @@ class CreateGroup:
         channel_id: ChannelId | None = None,
     ) -> ChannelRef:
         problems = Problems()
-        problems.identifier("orgId", org_id)
-        problems.identifier("createdBy", created_by)
+        problems.identifier("org_id", org_id)
+        problems.identifier("created_by", created_by)
         trimmed = name.strip()
         problems.display_name("name", name, max_length=MAX_GROUP_NAME)
-        problems.identifiers("memberIds", member_ids, max_items=MAX_GROUP_MEMBERS)
+        problems.identifiers("member_ids", member_ids, max_items=MAX_GROUP_MEMBERS)
         problems.https_url("image", image)
-        problems.channel_id("channelId", channel_id, client_chosen=True)
+        problems.channel_id("channel_id", channel_id, client_chosen=True)
         members = dedupe([created_by, *member_ids])
         if len(members) < 2:
-            problems.add("memberIds", "a group needs at least two distinct members")
+            problems.add("member_ids", "a group needs at least two distinct members")
         elif len(members) > MAX_GROUP_MEMBERS:
-            problems.add("memberIds", f"a group has at most {MAX_GROUP_MEMBERS} members")
+            problems.add("member_ids", f"a group has at most {MAX_GROUP_MEMBERS} members")
         problems.check()
 
         await require_org(self.directory, org_id)
         if created_by != caller:
-            raise deny_not_caller("createdBy")
+            raise deny_not_caller("created_by")
         membership = await require_caller_membership(self.directory, org_id, caller)
         if not policies.may_create_group(membership, read_only=is_read_only):
             raise errors.Forbidden(
@@ -171,8 +171,8 @@ class UpdateGroupMembers:
         remove: Sequence[UserId] = (),
     ) -> Channel:
         problems = Problems()
-        problems.channel_id("channelId", channel_id)
-        problems.identifier("addedBy", added_by)
+        problems.channel_id("channel_id", channel_id)
+        problems.identifier("added_by", added_by)
         problems.identifiers("add", add, max_items=MAX_GROUP_MEMBERS)
         problems.identifiers("remove", remove, max_items=MAX_GROUP_MEMBERS)
         if not add and not remove:
@@ -184,7 +184,7 @@ class UpdateGroupMembers:
 
         group = _require_group(await self.chat.get_channel(channel_id))
         if added_by != caller:
-            raise deny_not_caller("addedBy")
+            raise deny_not_caller("added_by")
         membership = await self.directory.get_membership(group.org_id, caller)
         if not (
             policies.may_edit_group(caller, group, membership)

@@ -70,8 +70,8 @@ class OffboardMember:
 
     async def __call__(self, *, org_id: OrgId, user_id: UserId) -> OffboardOutcome:
         problems = Problems()
-        problems.identifier("orgId", org_id)
-        problems.identifier("userId", user_id)
+        problems.identifier("org_id", org_id)
+        problems.identifier("user_id", user_id)
         problems.check()
 
         org = await require_org(self.directory, org_id)
@@ -167,8 +167,8 @@ class RemoveOrgMember:
 
     async def __call__(self, *, caller: UserId, org_id: OrgId, user_id: UserId) -> OffboardOutcome:
         problems = Problems()
-        problems.identifier("orgId", org_id)
-        problems.identifier("userId", user_id)
+        problems.identifier("org_id", org_id)
+        problems.identifier("user_id", user_id)
         problems.check()
 
         await require_org(self.directory, org_id)

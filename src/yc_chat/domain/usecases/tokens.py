@@ -36,10 +36,10 @@ class ConnectUser:
 
     async def __call__(self, *, caller: UserId, user_id: UserId) -> UserToken:
         problems = Problems()
-        problems.identifier("userId", user_id)
+        problems.identifier("user_id", user_id)
         problems.check()
         if not policies.may_request_token(caller, user_id):
-            raise deny_not_caller("userId")
+            raise deny_not_caller("user_id")
         user = await self.directory.get_user(user_id)
         if user is None:
             raise errors.NotFound("User not found", code=errors.CODE_USER_NOT_FOUND)

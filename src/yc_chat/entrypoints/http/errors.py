@@ -18,7 +18,7 @@ from yc_chat.domain.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from yc_chat.entrypoints.http.schemas import ErrorBody, FieldDetail
+from yc_chat.entrypoints.http.schemas import ErrorBody, FieldDetail, wire_name
 
 logger = logging.getLogger("yc_chat.http")
 
@@ -41,8 +41,15 @@ _STATUS_CODES: Mapping[int, str] = {
 
 def _detail(item: FieldProblem | str) -> FieldDetail | str:
     if isinstance(item, FieldProblem):
-        return FieldDetail(field=item.field, message=item.message)
+        return FieldDetail(field=wire_name(item.field), message=item.message)
     return item
+
+
+def _message(exc: ChatError) -> str:
+    """The error's message, the field it starts with (if any) renamed to its wire name."""
+    if exc.field is not None and exc.message.startswith(exc.field):
+        return wire_name(exc.field) + exc.message[len(exc.field) :]
+    return exc.message
 
 
 def error_response(
@@ -70,7 +77,7 @@ def chat_error_response(exc: ChatError) -> Response[ErrorBody]:
     return error_response(
         exc.status,
         code=exc.code,
-        message=exc.message,
+        message=_message(exc),
         details=[_detail(item) for item in exc.details],
         headers=headers,
     )

@@ -7,6 +7,7 @@ strict decoder in `body.py`. Value rules (lengths, ranges, membership) live in t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 import msgspec
@@ -133,6 +134,31 @@ class DeviceRequest(_In):
 
     token: Annotated[str, msgspec.Meta(description="The push token (FCM/APNs/web).")]
     platform: Annotated[str, msgspec.Meta(description="ios, android or web.")]
+
+
+def _wire_names(*bodies: type[msgspec.Struct]) -> dict[str, str]:
+    return {
+        field.name: field.encode_name for body in bodies for field in msgspec.structs.fields(body)
+    }
+
+
+# The domain names fields by the use cases' parameter names (`member_ids`); the wire spells
+# them as the request bodies do (`memberIds`). Query and path parameters (`orgId`,
+# `channelId`) use the same spelling. Error details are renamed with this table.
+WIRE_NAMES: Mapping[str, str] = _wire_names(
+    TokenRequest,
+    AppointmentChatRequest,
+    ColleagueDMRequest,
+    GroupRequest,
+    GroupMembersRequest,
+    DeviceRequest,
+)
+
+
+def wire_name(field: str) -> str:
+    """`field` (a domain name, maybe with an index: `member_ids[0]`) as the wire spells it."""
+    name, bracket, index = field.partition("[")
+    return WIRE_NAMES.get(name, name) + bracket + index
 
 
 # -- responses ------------------------------------------------------------------------------

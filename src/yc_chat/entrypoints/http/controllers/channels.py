@@ -16,7 +16,7 @@ from yc_chat.domain.model import (
     OrgId,
     UserId,
 )
-from yc_chat.domain.usecases import ChannelSummary
+from yc_chat.domain.usecases import ChannelSummary, MyChannelsRequest
 from yc_chat.entrypoints.http.body import StrictBody
 from yc_chat.entrypoints.http.deps import AUTHED, WRITES, Caller, Service, epoch_ms, error_docs
 from yc_chat.entrypoints.http.schemas import (
@@ -249,12 +249,13 @@ class ChannelController(Controller):
         cursor: Annotated[str | None, QueryParameter(name="cursor")] = None,
     ) -> ChannelsResponse:
         """List the caller's channels."""
+        request = MyChannelsRequest.parse(category=category, org_id=org_id, role=role, limit=limit)
         page = await service.list_my_channels(
             caller=caller,
-            category=category,
-            org_id=OrgId(org_id) if org_id is not None else None,
-            role=role,
-            limit=limit,
+            category=request.category,
+            org_id=request.org_id,
+            role=request.role,
+            limit=request.limit,
             cursor=cursor,
         )
         return ChannelsResponse(
