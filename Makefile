@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 EXTRAS := dev,http,stream,mongo,push
 HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: install serve test lint types imports unit js bench nightly clean ferretdb servers
+.PHONY: install serve test lint types imports unit js console bench nightly clean ferretdb servers
 
 # FerretDB 1.x (MongoDB's wire protocol over SQLite): the real server the Beanie suites run
 # on. Built once from the Go module proxy into .build/ (like the venv, a stamp keeps it).
@@ -38,8 +38,26 @@ servers:
 	@command -v redis-server >/dev/null 2>&1 || \
 		echo "make test: redis-server is not installed: the Redis suites will skip (apt-get install redis-server)"
 
-serve: install
+serve: install console
 	$(BIN)/yc-chat serve --demo
+
+# The clinic console (`serve --demo` serves it at /demo/): built with Vite from web/ into
+# the package (src/yc_chat/entrypoints/console/, not committed), again only when its
+# sources change. Without npm it is skipped with one line (the page then says so).
+CONSOLE_OUT := src/yc_chat/entrypoints/console/index.html
+CONSOLE_SOURCES := web/package.json web/package-lock.json web/index.html web/vite.config.js \
+	$(wildcard web/src/*)
+
+console: $(CONSOLE_OUT)
+
+$(CONSOLE_OUT): $(CONSOLE_SOURCES)
+	@if command -v npm >/dev/null 2>&1; then \
+		cd web && npm ci --silent --no-audit --no-fund && npm run --silent build; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "make console: node and npm are required under CI"; exit 1; \
+	else \
+		echo "make console: SKIPPED: npm not found (Node 20+ builds the clinic console)"; \
+	fi
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -65,7 +83,7 @@ unit: install
 # suite skips with one line, except under CI where that is a failure.
 JS_TESTS := tests/js
 
-js: install
+js: install console
 	@if command -v npm >/dev/null 2>&1; then \
 		cd $(JS_TESTS) && npm ci --silent --no-audit --no-fund && \
 		YC_CHAT=$(CURDIR)/$(BIN)/yc-chat node --test --test-concurrency=1 --test-timeout=120000; \
@@ -88,4 +106,4 @@ bench: install
 	timeout 300 $(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .build .pytest_cache .mypy_cache .ruff_cache .hypothesis $(JS_TESTS)/node_modules
+	rm -rf $(VENV) .build .pytest_cache .mypy_cache .ruff_cache .hypothesis $(JS_TESTS)/node_modules web/node_modules src/yc_chat/entrypoints/console

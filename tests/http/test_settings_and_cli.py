@@ -273,6 +273,7 @@ async def _walk_demo(runtime: Runtime) -> None:
     assert (
         f"Stream emulator: {runtime.emulator.base_url}  api key: {runtime.emulator.api_key}" in text
     )
+    assert "Clinic console (vet and pet owner side by side): http://127.0.0.1:3000/demo/" in text
     tokens = re.findall(r"Bearer ([\w.-]+)", text)
     assert len(set(tokens)) == 3
     # In this loop (not a test portal's thread): the Stream SDK client is bound to it.

@@ -14,7 +14,7 @@ import socket
 import sys
 import time
 import urllib.request
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from yc_chat.domain.errors import ProviderUnavailable
 from yc_chat.entrypoints import bootstrap, demo
 from yc_chat.entrypoints.fixture import Fixture, FixtureError, load_fixture, seed
 from yc_chat.entrypoints.http.auth import issue_dev_token
+from yc_chat.entrypoints.http.console import console_routes
 from yc_chat.entrypoints.logs import configure_logging
 from yc_chat.entrypoints.runtime import Runtime
 from yc_chat.entrypoints.settings import Settings, SettingsError, require_auth, with_jwt_secret
@@ -280,7 +281,12 @@ async def _load_and_serve(
                 "appointments": len(fixture.appointments),
             },
         )
-    config = server_config(bootstrap.build_app(runtime), host=host, port=port)
+    app = bootstrap.build_app(runtime)
+    token_for = _demo_token_for(runtime.settings) if demo_mode else None
+    if token_for is not None:
+        for handler in console_routes(demo.console_config(token_for)):
+            app.register(handler)
+    config = server_config(app, host=host, port=port)
     announce = (
         _demo_text(runtime.settings, host, port, emulator=runtime.emulator) if demo_mode else None
     )
@@ -324,37 +330,40 @@ class _Server(uvicorn.Server):
                 print(self._announce, flush=True)
 
 
+def _demo_token_for(settings: Settings) -> Callable[[str], str] | None:
+    """Bearer tokens for the demo's people, or None when callers bring their own (JWKS)."""
+    auth = settings.http.auth
+    secret = auth.jwt_secret
+    if secret is None:
+        return None
+    return lambda user_id: issue_dev_token(
+        secret,
+        user_id,
+        ttl_seconds=DEMO_TOKEN_TTL,
+        claim=auth.user_id_claim,
+        audience=auth.audience,
+        issuer=auth.issuer,
+    )
+
+
 def _demo_text(
     settings: Settings, host: str, port: int, *, emulator: RunningEmulator | None = None
 ) -> str:
-    auth = settings.http.auth
     base_url = _base_url(host, port)
-    secret = auth.jwt_secret
     # The key is public (Stream's is too); a frontend pointed here needs both.
     stream = (
         f"\nStream emulator: {emulator.base_url}  api key: {emulator.api_key}"
         if emulator is not None
         else ""
     )
-    if secret is None:
+    token_for = _demo_token_for(settings)
+    if token_for is None:
         return (
             f"\nyc-chat demo is up at {base_url}; JWT_JWKS_URL is set: bring your own tokens."
             + stream
         )
-    return (
-        demo.demo_instructions(
-            base_url,
-            lambda user_id: issue_dev_token(
-                secret,
-                user_id,
-                ttl_seconds=DEMO_TOKEN_TTL,
-                claim=auth.user_id_claim,
-                audience=auth.audience,
-                issuer=auth.issuer,
-            ),
-        )
-        + stream
-    )
+    console = f"\nClinic console (vet and pet owner side by side): {base_url}/demo/"
+    return demo.demo_instructions(base_url, token_for) + stream + console + "\n"
 
 
 def _base_url(host: str, port: int) -> str:

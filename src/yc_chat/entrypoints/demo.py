@@ -140,3 +140,20 @@ def demo_instructions(base_url: str, token_for: Callable[[str], str]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def console_config(token_for: Callable[[str], str]) -> dict[str, object]:
+    """What the clinic console page needs: its two people, their bearer tokens, the chat."""
+    return {
+        "appointmentId": "apt-now",
+        # The vet's colleague chats the page opens, so every audience shows in her list.
+        "orgId": HAPPY_PAWS,
+        "colleagueId": "nurse-priya",
+        "group": {"channelId": "front-desk", "name": "Front desk"},
+        "personas": [
+            {"key": "vet", "userId": VET.user_id, "label": VET.label, "mayEnd": True,
+             "bearer": token_for(VET.user_id)},
+            {"key": "owner", "userId": PET_OWNER.user_id, "label": PET_OWNER.label,
+             "mayEnd": False, "bearer": token_for(PET_OWNER.user_id)},
+        ],
+    }  # fmt: skip
