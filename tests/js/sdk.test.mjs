@@ -118,6 +118,24 @@ describe('two users on the appointment chat', () => {
     assert.equal(ownerChannel.countUnread(), 0);
   });
 
+  test('edits and deletes reach the other side live', async () => {
+    const sent = await ownerChannel.sendMessage({ text: 'Rex ate a sock' });
+    const updated = nextEvent(vetChannel, 'message.updated', (e) => e.message?.id === sent.message.id);
+    await owner.updateMessage({ ...sent.message, text: 'Rex ate two socks' });
+    assert.equal((await updated).message.text, 'Rex ate two socks');
+    assert.equal(vetChannel.state.findMessage(sent.message.id).text, 'Rex ate two socks');
+
+    const deleted = nextEvent(vetChannel, 'message.deleted', (e) => e.message?.id === sent.message.id);
+    await owner.deleteMessage(sent.message.id);
+    await deleted;
+    assert.equal(vetChannel.state.findMessage(sent.message.id).type, 'deleted');
+    // Nobody edits someone else's message.
+    await assert.rejects(vet.partialUpdateMessage(sent.message.id, { set: { text: 'x' } }), (error) => {
+      assert.equal(error.code, 17);
+      return true;
+    });
+  });
+
   test('a connection the server drops is recovered by the SDK', async () => {
     const recovered = nextEvent(owner, 'connection.recovered');
     const { apiKey, baseUrl } = await chatToken(server, 'vet-1');

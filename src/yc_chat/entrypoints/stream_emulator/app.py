@@ -13,6 +13,7 @@ Endpoints (paths as Stream's; mounted at `/`, because the async SDK drops path p
   either may carry a `message`), `PATCH /channels/{type}/{id}` (partial update),
   `DELETE /channels/{type}/{id}`
 - `POST /channels/{type}/{id}/message` (send a message), `GET /members?payload=`
+- `GET|POST|PUT|DELETE /messages/{id}` (get, update, partial update, delete a message)
 - realtime (`routes/live`): the websocket `GET /connect`, and a client's
   `POST /channels/{type}/{id}/event`, `.../read`, `.../stop-watching`
 - `POST|DELETE /_emulator/faults`, `POST /_emulator/reset`, `POST /_emulator/disconnect`:

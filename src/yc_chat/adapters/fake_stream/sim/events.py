@@ -105,3 +105,20 @@ def member_changed(
         "user": payloads.user_or_id(member.user_id, lookup),
         "created_at": payloads.format_time(now),
     }
+
+
+def message_changed(
+    kind: str,
+    channel: StreamChannel,
+    message: StreamMessage,
+    lookup: payloads.UserLookup,
+    now: datetime,
+) -> Event:
+    """`message.updated` or `message.deleted` (`kind`): `message` in `channel` changed."""
+    return {
+        "type": kind,
+        **_about(channel),
+        "message": payloads.message(message, lookup),
+        "user": payloads.user_or_id(message.user_id, lookup),
+        "created_at": payloads.format_time(now),
+    }

@@ -100,7 +100,8 @@ def message(record: StreamMessage, lookup: UserLookup) -> dict[str, object]:
         "own_reactions": [],
         "reply_count": 0,
         "created_at": format_time(record.created_at),
-        "updated_at": format_time(record.created_at),
+        "updated_at": format_time(record.updated_at or record.created_at),
+        **({"deleted_at": format_time(record.deleted_at)} if record.deleted_at else {}),
         # Required by Stream's OpenAPI `MessageResponse`; the model has no reactions,
         # mentions, pins or moderation, so these are their empty values.
         "html": "",

@@ -54,6 +54,9 @@ class StreamMessage:
     type: str = "regular"
     attachments: tuple[Mapping[str, object], ...] = ()
     created_at: datetime
+    # Set by an edit; a soft delete sets `deleted_at` and empties the text (type `deleted`).
+    updated_at: datetime | None = None
+    deleted_at: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)

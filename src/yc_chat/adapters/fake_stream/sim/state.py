@@ -29,6 +29,7 @@ from datetime import datetime
 from yc_chat.adapters.fake_stream.sim import payloads
 from yc_chat.adapters.fake_stream.sim.channels import ChannelOperations
 from yc_chat.adapters.fake_stream.sim.events import EventListener
+from yc_chat.adapters.fake_stream.sim.messages import MessageOperations
 from yc_chat.adapters.fake_stream.sim.records import (
     Clock,
     StreamChannel,
@@ -40,10 +41,11 @@ from yc_chat.adapters.fake_stream.sim.store import Store
 from yc_chat.adapters.fake_stream.sim.users import UserOperations
 
 
-class StreamState(UserOperations, ChannelOperations):
+class StreamState(UserOperations, ChannelOperations, MessageOperations):
     """One Stream Chat app held in memory; every API operation raises `StreamAPIError`.
 
-    The API operations come from `UserOperations` and `ChannelOperations`; this class adds
+    The API operations come from `UserOperations`, `ChannelOperations` and
+    `MessageOperations`; this class adds
     the failure switches, event subscription and inspection that are not API calls.
     """
 

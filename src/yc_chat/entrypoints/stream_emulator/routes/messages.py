@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from litestar import Request, Response, post
+from litestar import Request, Response, delete, get, post, put
 from litestar.params import FromPath
 
-from yc_chat.adapters.fake_stream.sim import payloads
+from yc_chat.adapters.fake_stream.sim import StreamMessage, payloads
 from yc_chat.adapters.fake_stream.sim.errors import input_error, not_allowed
+from yc_chat.adapters.fake_stream.sim.messages import EDITABLE_FIELDS
 from yc_chat.entrypoints.stream_emulator.inputs import UNSUPPORTED_MESSAGE_FIELDS
 from yc_chat.entrypoints.stream_emulator.plumbing import (
     control_of,
@@ -18,6 +19,7 @@ from yc_chat.entrypoints.stream_emulator.plumbing import (
     principal_of,
     read_body,
     refuse_unsupported,
+    string_list,
 )
 
 
@@ -73,4 +75,71 @@ async def send_message(
     return ok(request, {"message": payloads.message(posted, state.user)}, 201)
 
 
-ROUTES: Final = [send_message]
+def _as_user(request: Request[Any, Any, Any]) -> str | None:
+    """The calling user (permission-checked), or None for the server."""
+    principal = principal_of(request)
+    return None if principal.is_server else principal.user_id
+
+
+def _answer(request: Request[Any, Any, Any], message: StreamMessage, status: int) -> Response[Any]:
+    state = control_of(request).state
+    return ok(request, {"message": payloads.message(message, state.user)}, status)
+
+
+@get("/messages/{message_id:str}")
+async def get_message(request: Request[Any, Any, Any], message_id: FromPath[str]) -> Response[Any]:
+    """GetMessage: one message by id (a user must be a member of its channel)."""
+    state = control_of(request).state
+    return _answer(request, state.get_message(message_id, as_user=_as_user(request)), 200)
+
+
+@post("/messages/{message_id:str}")
+async def update_message(
+    request: Request[Any, Any, Any], message_id: FromPath[str]
+) -> Response[Any]:
+    """UpdateMessage: replace text and attachments (the SDKs send the whole message)."""
+    endpoint = "UpdateMessage"
+    body = await read_body(request, endpoint)
+    message = object_field(body, "message", endpoint)
+    if message is None:
+        raise input_error(endpoint, "message is a required field")
+    # The SDKs echo the whole message back; only the editable fields are read.
+    fields = {"text": message.get("text", ""), "attachments": message.get("attachments") or []}
+    state = control_of(request).state
+    updated = state.update_message(message_id, set_fields=fields, as_user=_as_user(request))
+    return _answer(request, updated, 201)
+
+
+@put("/messages/{message_id:str}")
+async def update_message_partial(
+    request: Request[Any, Any, Any], message_id: FromPath[str]
+) -> Response[Any]:
+    """UpdateMessagePartial: set and unset `text` and `attachments`."""
+    endpoint = "UpdateMessagePartial"
+    body = await read_body(request, endpoint)
+    to_set = object_field(body, "set", endpoint) or {}
+    unset = string_list(body.get("unset"), "unset", endpoint)
+    unknown = sorted((set(to_set) | set(unset)) - EDITABLE_FIELDS)
+    if unknown:
+        raise input_error(
+            endpoint, f"the emulator can only change text and attachments, not {unknown}"
+        )
+    state = control_of(request).state
+    updated = state.update_message(
+        message_id, set_fields=to_set, unset=unset, as_user=_as_user(request)
+    )
+    return _answer(request, updated, 200)
+
+
+@delete("/messages/{message_id:str}", status_code=200)
+async def delete_message(
+    request: Request[Any, Any, Any], message_id: FromPath[str]
+) -> Response[Any]:
+    """DeleteMessage: soft by default, `hard=true` server-side only."""
+    hard = request.query_params.get("hard", "false").lower() in ("1", "true")
+    state = control_of(request).state
+    deleted = state.delete_message(message_id, hard=hard, as_user=_as_user(request))
+    return _answer(request, deleted, 200)
+
+
+ROUTES: Final = [send_message, get_message, update_message, update_message_partial, delete_message]
