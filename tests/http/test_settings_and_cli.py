@@ -18,7 +18,7 @@ from yc_chat.adapters.push import LogNotifier
 from yc_chat.adapters.stream.events import StreamEventError, parse_stream_event
 from yc_chat.domain.channel_ids import appointment_channel_id
 from yc_chat.domain.events import ChannelDeleted, MessagePosted, OtherEvent, UserUpdated
-from yc_chat.domain.model import AppointmentId, ChatStatus, Notification, UserId
+from yc_chat.domain.model import AppointmentId, ChannelId, ChatStatus, Notification, UserId
 from yc_chat.entrypoints import bootstrap, cli, demo
 from yc_chat.entrypoints.runtime import Runtime
 from yc_chat.entrypoints.settings import RateLimit, Settings, SettingsError, with_jwt_secret
@@ -243,7 +243,7 @@ async def test_log_notifier_logs_recipient_channel_and_length_never_the_text(
     await LogNotifier().notify(
         [
             Notification(
-                recipient_id=UserId(uid), title="Sam", body=secret_text, data={"channelId": "c1"}
+                recipient_id=UserId(uid), title="Sam", body=secret_text, channel_id=ChannelId("c1")
             )
             for uid in ("a", "b")
         ]

@@ -14,7 +14,15 @@ from tests.integration.push_mimics import ACCESS_TOKEN, PROJECT, Mimic, running_
 from yc_chat.adapters.memory import InMemoryDevices
 from yc_chat.adapters.push.expo import ExpoNotifier
 from yc_chat.adapters.push.fcm import FcmConfigError, FcmNotifier
-from yc_chat.domain.model import Device, Notification, PushOutcome, UserId
+from yc_chat.domain.model import (
+    AppointmentId,
+    ChannelId,
+    ChatCategory,
+    Device,
+    Notification,
+    PushOutcome,
+    UserId,
+)
 from yc_chat.entrypoints import bootstrap
 from yc_chat.entrypoints.settings import Settings, SettingsError
 
@@ -26,7 +34,9 @@ def note(recipient: UserId) -> Notification:
         recipient_id=recipient,
         title="Dr. Ana Núñez",
         body="Is Rex OK?",
-        data={"channelId": "apt_1", "chatCategory": "client", "appointmentId": "apt-1"},
+        channel_id=ChannelId("apt_1"),
+        category=ChatCategory.CLIENT,
+        appointment_id=AppointmentId("apt-1"),
     )
 
 

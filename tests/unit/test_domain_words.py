@@ -64,3 +64,15 @@ def test_use_cases_depend_on_narrow_appointment_ports() -> None:
         if "AppointmentStore" in str(field.type)
     ]
     assert wide == []
+
+
+@pytest.mark.parametrize("path", sorted(USECASES.glob("*.py")), ids=lambda p: p.name)
+def test_no_wire_spelled_word_in_the_use_cases(path: Path) -> None:
+    # camelCase is how the wire spells things (HTTP bodies, push payloads): edges own it.
+    camel = re.compile(r"[a-z][a-z0-9]*[A-Z][A-Za-z0-9]*")
+    strings = [
+        node.value
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
+    assert [s for s in strings if camel.fullmatch(s)] == []

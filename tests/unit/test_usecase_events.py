@@ -7,7 +7,7 @@ import pytest
 from tests.unit.world import World, build_world
 from yc_chat.domain import errors
 from yc_chat.domain.events import ChannelDeleted, MessagePosted, OtherEvent, UserUpdated
-from yc_chat.domain.model import AppointmentId, ChannelId, ChatStatus, OrgId, UserId
+from yc_chat.domain.model import AppointmentId, ChannelId, ChatCategory, ChatStatus, OrgId, UserId
 
 VET, NURSE, PET = UserId("vet-1"), UserId("nurse-1"), UserId("pet-1")
 
@@ -41,7 +41,11 @@ async def test_new_message_pushes_to_everyone_but_the_sender(world: World) -> No
     first = world.notifier.sent[0]
     assert first.title == "Nia Nurse"
     assert first.body == "x" * 100
-    assert first.data == {"channelId": ref.channel_id, "chatCategory": "group"}
+    assert (first.channel_id, first.category, first.appointment_id) == (
+        ref.channel_id,
+        ChatCategory.GROUP,
+        None,
+    )
 
 
 async def test_redelivered_event_pushes_once(world: World) -> None:
@@ -54,8 +58,7 @@ async def test_redelivered_event_pushes_once(world: World) -> None:
     assert len(world.notifier.sent) == 1
     push = world.notifier.sent[0]
     assert (push.recipient_id, push.body) == (VET, "[Media Message]")
-    assert push.data["appointmentId"] == "apt-soon"
-    assert push.data["chatCategory"] == "client"
+    assert (push.appointment_id, push.category) == ("apt-soon", ChatCategory.CLIENT)
 
 
 async def test_system_messages_and_unknown_events_push_nothing(world: World) -> None:

@@ -239,12 +239,17 @@ class Device:
 
 @attrs.frozen(kw_only=True)
 class Notification:
-    """One push notification for one recipient."""
+    """One push notification for one recipient, about the channel a message was posted in.
+
+    Push adapters turn the channel fields into the payload frontends read.
+    """
 
     recipient_id: UserId
     title: str
     body: str
-    data: dict[str, str] = attrs.field(factory=dict)
+    channel_id: ChannelId | None = None
+    category: ChatCategory | None = None
+    appointment_id: AppointmentId | None = None
 
 
 class PushOutcome(enum.StrEnum):

@@ -11,6 +11,18 @@ from yc_chat.domain.model import Device, Notification, PushOutcome, UserId
 from yc_chat.ports import DeviceRegistry
 
 
+def push_data(notification: Notification) -> dict[str, str]:
+    """The data payload frontends read: `{channelId, chatCategory, appointmentId?}`."""
+    data: dict[str, str] = {}
+    if notification.channel_id is not None:
+        data["channelId"] = notification.channel_id
+    if notification.category is not None:
+        data["chatCategory"] = notification.category.value
+    if notification.appointment_id is not None:
+        data["appointmentId"] = notification.appointment_id
+    return data
+
+
 class DeviceResult(enum.Enum):
     """What the provider said about one message to one device."""
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from yc_chat.adapters.push._delivery import DeviceResult, deliver
+from yc_chat.adapters.push._delivery import DeviceResult, deliver, push_data
 from yc_chat.domain.model import Device, Notification, PushOutcome
 from yc_chat.ports import DeviceRegistry
 
@@ -88,7 +88,7 @@ def _message(notification: Notification, device: Device) -> dict[str, Any]:
         "to": device.token,
         "title": notification.title,
         "body": notification.body,
-        "data": dict(notification.data),
+        "data": push_data(notification),
         "sound": "default",
     }
 

@@ -29,7 +29,7 @@ import firebase_admin
 from firebase_admin import credentials, exceptions, messaging
 from google.auth.transport.requests import Request as GoogleAuthRequest
 
-from yc_chat.adapters.push._delivery import DeviceResult, deliver
+from yc_chat.adapters.push._delivery import DeviceResult, deliver, push_data
 from yc_chat.domain.model import Device, Notification, PushOutcome
 from yc_chat.ports import DeviceRegistry
 
@@ -149,7 +149,7 @@ def _message(notification: Notification, token: str) -> messaging.Message:
         return messaging.Message(
             token=token,
             notification=messaging.Notification(title=notification.title, body=notification.body),
-            data=dict(notification.data),
+            data=push_data(notification),
         )
 
 

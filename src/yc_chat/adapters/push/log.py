@@ -23,7 +23,7 @@ class LogNotifier:
                 "push notification",
                 extra={
                     "recipient": notification.recipient_id,
-                    "channel": notification.data.get("channelId"),
+                    "channel": notification.channel_id,
                     "text_length": len(notification.body),
                 },
             )

@@ -95,9 +95,6 @@ class HandleChatEvent:
             return
         sender = await self.directory.get_user(event.sender_id)
         title = sender.name if sender is not None else (event.sender_name or "New message")
-        data = {"channelId": channel.id, "chatCategory": channel.category.value}
-        if channel.appointment_id is not None:
-            data["appointmentId"] = channel.appointment_id
         body = push_body(event.text)
         # One claim per recipient, concurrently: a large group is not N serial round trips.
         claimed = await asyncio.gather(
@@ -107,7 +104,14 @@ class HandleChatEvent:
         if not owed:
             return  # every recipient already had this event's push
         notifications = [
-            Notification(recipient_id=recipient, title=title, body=body, data=dict(data))
+            Notification(
+                recipient_id=recipient,
+                title=title,
+                body=body,
+                channel_id=channel.id,
+                category=channel.category,
+                appointment_id=channel.appointment_id,
+            )
             for recipient in owed
         ]
         try:
