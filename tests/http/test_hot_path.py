@@ -121,3 +121,16 @@ def test_json_lines_carry_the_extras_given_and_nothing_else() -> None:
     assert entry["message"] == "hello there"
     assert entry["level"] == "WARNING"
     assert entry["time"].endswith("+00:00")
+
+
+def test_no_route_runs_guards_or_dependencies_in_threads(world: World) -> None:
+    """Guards would cost a copy of the route handler per guard per request (Litestar's
+    way); rate limits run as middleware instead. Sync dependencies run inline."""
+    handlers = [
+        handler for route in world.app.routes for handler in getattr(route, "route_handlers", ())
+    ]
+    assert handlers
+    for handler in handlers:
+        assert list(handler.resolve_guards()) == [], handler
+        for provide in handler.resolve_dependencies().values():
+            assert not provide.has_sync_callable or provide.sync_to_thread is False, provide

@@ -18,6 +18,7 @@ from litestar.types import Message, Scope
 
 from yc_chat.entrypoints.background import background_loops
 from yc_chat.entrypoints.http.auth import build_authenticator
+from yc_chat.entrypoints.http.budgets import RateLimitMiddleware
 from yc_chat.entrypoints.http.controllers.channels import ChannelController
 from yc_chat.entrypoints.http.controllers.devices import DeviceController
 from yc_chat.entrypoints.http.controllers.health import HealthController
@@ -27,12 +28,9 @@ from yc_chat.entrypoints.http.controllers.tokens import TokenController
 from yc_chat.entrypoints.http.controllers.webhooks import WebhookController
 from yc_chat.entrypoints.http.deps import (
     STATE_RUNTIME,
-    STATE_TOKEN_LIMITER,
     STATE_WAKE_WORKER,
-    STATE_WRITE_LIMITER,
     provide_caller,
     provide_service,
-    write_rate_limit,
 )
 from yc_chat.entrypoints.http.errors import exception_handlers
 from yc_chat.entrypoints.http.middleware import (
@@ -148,7 +146,6 @@ def create_app(runtime: Runtime) -> Litestar:
         path="/",
         route_handlers=[TokenController, ChannelController, OrgController, DeviceController],
         security=[{BEARER_SCHEME: []}],
-        guards=[write_rate_limit],
     )
     cors = (
         CORSConfig(
@@ -175,6 +172,11 @@ def create_app(runtime: Runtime) -> Litestar:
                 webhook_limit=settings.webhook_max_body_bytes,
             ),
             DefineMiddleware(AuthMiddleware, authenticator=auth, public_prefixes=[OPENAPI_PATH]),
+            DefineMiddleware(
+                RateLimitMiddleware,
+                token_limiter=_token_limiter(runtime),
+                write_limiter=_write_limiter(runtime),
+            ),
         ],
         exception_handlers=exception_handlers(),
         before_send=[_before_send],
@@ -182,8 +184,6 @@ def create_app(runtime: Runtime) -> Litestar:
         state=State(
             {
                 STATE_RUNTIME: runtime,
-                STATE_TOKEN_LIMITER: _token_limiter(runtime),
-                STATE_WRITE_LIMITER: _write_limiter(runtime),
                 STATE_WAKE_WORKER: loops[0].wake if worker.enabled else _nothing,
             }
         ),

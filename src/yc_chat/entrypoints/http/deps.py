@@ -9,15 +9,12 @@ from typing import Annotated, Any
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.di import Dependency
-from litestar.handlers import BaseRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.params import SkipValidationMarker
 
 from yc_chat.domain.errors import Unauthenticated
 from yc_chat.domain.model import UserId
 from yc_chat.domain.service import ChatService
-from yc_chat.entrypoints.http.middleware import STATE_CLIENT, state_of
-from yc_chat.entrypoints.http.ratelimit import TokenRateLimiter, WriteRateLimiter
 from yc_chat.entrypoints.http.schemas import ErrorBody
 from yc_chat.entrypoints.runtime import Runtime
 
@@ -30,8 +27,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # What `create_app` keeps in `app.state`: the runtime it serves, the token endpoint's
 # limiter (None: unlimited) and the in-process worker's wake-up (a no-op without one).
 STATE_RUNTIME = "yc_runtime"
-STATE_TOKEN_LIMITER = "yc_token_limiter"  # noqa: S105 - a state key, not a secret
-STATE_WRITE_LIMITER = "yc_write_limiter"
 # Route option: the route has a budget of its own and is not counted as a write.
 OPT_OWN_BUDGET = "yc_own_budget"
 STATE_WAKE_WORKER = "yc_wake_worker"
@@ -66,35 +61,6 @@ def provide_caller(request: Request[Any, Any, Any], service: Service) -> UserId:
         # Only reachable if a public route asks for a caller: a wiring bug, fail closed.
         raise Unauthenticated()
     return UserId(caller)
-
-
-async def token_rate_limit(
-    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
-) -> None:
-    """Guard: count an authenticated token request against the user's and address's budgets."""
-    limiter: TokenRateLimiter | None = connection.app.state[STATE_TOKEN_LIMITER]
-    if limiter is None:
-        return
-    caller = connection.scope.get("user")
-    if not isinstance(caller, str):
-        return
-    await limiter.check(user_id=caller, address=state_of(connection.scope).get(STATE_CLIENT))
-
-
-async def write_rate_limit(
-    connection: ASGIConnection[Any, Any, Any, Any], route_handler: BaseRouteHandler
-) -> None:
-    """Guard: count an authenticated POST or DELETE against the caller's write budget
-    (routes with a budget of their own, like the token endpoint, opt out)."""
-    if connection.scope.get("method") not in ("POST", "DELETE"):
-        return
-    if route_handler.opt.get(OPT_OWN_BUDGET):
-        return
-    limiter: WriteRateLimiter | None = connection.app.state[STATE_WRITE_LIMITER]
-    caller = connection.scope.get("user")
-    if limiter is None or not isinstance(caller, str):
-        return
-    await limiter.check(user_id=caller)
 
 
 def epoch_ms(moment: datetime) -> int:

@@ -8,6 +8,7 @@ from litestar.params import JSONBody
 
 from yc_chat.domain.model import UserId
 from yc_chat.entrypoints.http.body import StrictBody
+from yc_chat.entrypoints.http.budgets import OPT_TOKEN_BUDGET
 from yc_chat.entrypoints.http.deps import (
     OPT_OWN_BUDGET,
     WRITES,
@@ -15,7 +16,6 @@ from yc_chat.entrypoints.http.deps import (
     Service,
     epoch_ms,
     error_docs,
-    token_rate_limit,
 )
 from yc_chat.entrypoints.http.schemas import TokenRequest, TokenResponse
 
@@ -35,8 +35,7 @@ class TokenController(Controller):
         status_code=200,
         dto=StrictBody[TokenRequest],
         return_dto=None,
-        guards=[token_rate_limit],
-        opt={OPT_OWN_BUDGET: True},
+        opt={OPT_OWN_BUDGET: True, OPT_TOKEN_BUDGET: True},
         # A bearer credential: no browser or proxy cache may keep it.
         cache_control=CacheControlHeader(no_store=True),
         responses=error_docs(*WRITES, 403, 404, 429),
