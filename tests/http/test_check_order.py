@@ -42,9 +42,14 @@ async def test_oversized_body_is_413_before_401(world: World) -> None:
 
 
 async def _raw_asgi(
-    world: World, chunks: list[bytes], headers: dict[str, str] | None = None
+    world: World,
+    chunks: list[bytes],
+    headers: dict[str, str] | None = None,
+    *,
+    chunked: bool = True,
 ) -> tuple[int, bytes]:
-    """POST a chunked body (no Content-Length) straight through the ASGI interface."""
+    """POST a body in these chunks straight through the ASGI interface (by default
+    declared chunked, without Content-Length)."""
     scope: dict[str, Any] = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -56,7 +61,7 @@ async def _raw_asgi(
         "root_path": "",
         "query_string": b"",
         "headers": [
-            (b"transfer-encoding", b"chunked"),
+            *([(b"transfer-encoding", b"chunked")] if chunked else []),
             (b"content-type", b"application/json"),
             *((k.lower().encode(), v.encode()) for k, v in (headers or {}).items()),
         ],
@@ -166,8 +171,17 @@ async def test_membership_of_named_ids_is_checked_before_conflicts(world: World)
 async def test_malformed_content_length_does_not_jump_ahead_of_credentials(world: World) -> None:
     # Servers usually refuse such a header; if one lets it through, 401 still comes first.
     forged = {"Content-Length": "abc", "Authorization": "Bearer not-a-jwt"}
-    status, body = await _raw_asgi(world, [b'{"appointmentId": "apt-1"}'], forged)
+    status, body = await _raw_asgi(world, [b'{"appointmentId": "apt-1"}'], forged, chunked=False)
     assert status == 401
     assert json.loads(body)["code"] == "invalid_token"
-    status, _ = await _raw_asgi(world, [b"x" * 8192] * 40, {"Content-Length": "abc"})
+    status, _ = await _raw_asgi(world, [b"x" * 8192] * 40, {"Content-Length": "abc"}, chunked=False)
     assert status == 413
+
+
+async def test_content_length_with_transfer_encoding_is_400_before_anything(world: World) -> None:
+    """The two framings disagree (request smuggling): refused before credentials are read."""
+    status, body = await _raw_asgi(
+        world, [b'{"appointmentId": "apt-1"}'], {"Content-Length": "10", "Authorization": "x"}
+    )
+    assert status == 400
+    assert json.loads(body)["code"] == "ambiguous_length"

@@ -328,10 +328,20 @@ async def test_user_updated_makes_the_next_token_call_refresh_the_profile(chat: 
     assert len(chat.chat.writes) == writes + 1
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"no": "type"}', b"", b"[" * 5000])
-async def test_signed_garbage_is_400(chat: World, body: bytes) -> None:
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"not json", "invalid_event"),
+        (b"[1, 2]", "invalid_event"),
+        (b'{"no": "type"}', "invalid_event"),
+        (b"", "invalid_event"),
+        (b"[" * 5000, "json_too_deep"),
+        (b'{"type": "message.new", "x": ' + b"[" * 1000 + b"]" * 1000 + b"}", "json_too_deep"),
+    ],
+)
+async def test_signed_garbage_is_400(chat: World, body: bytes, code: str) -> None:
     response = await _send(chat, body)
-    assert_error(response, 400, "invalid_event")
+    assert_error(response, 400, code)
     assert chat.notifier.sent == []
     assert sum((await chat.inbox.counts()).values()) == 0
 

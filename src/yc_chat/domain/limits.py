@@ -67,3 +67,6 @@ PUSH_BODY_LIMIT: Final = 100
 
 # Offboarding reads a person's channels in an org this many per provider query.
 OFFBOARD_PAGE: Final = 30
+
+# Request bodies nest arrays and objects at most this deep (deeper is a 400).
+MAX_JSON_DEPTH: Final = 32

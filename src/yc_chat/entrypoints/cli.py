@@ -286,7 +286,9 @@ async def _load_and_serve(
     if token_for is not None:
         for handler in console_routes(demo.console_config(token_for)):
             app.register(handler)
-    config = server_config(app, host=host, port=port)
+    config = server_config(
+        app, host=host, port=port, read_timeout=runtime.settings.http.request_read_timeout_seconds
+    )
     announce = (
         _demo_text(runtime.settings, host, port, emulator=runtime.emulator) if demo_mode else None
     )
@@ -296,14 +298,23 @@ async def _load_and_serve(
         raise SettingsError(f"could not start the server on {host}:{port}")
 
 
-def server_config(app: Any, *, host: str, port: int) -> uvicorn.Config:
-    """Uvicorn on uvloop and httptools (the `http` extra installs both); our access log only."""
+def server_config(app: Any, *, host: str, port: int, read_timeout: float = 15.0) -> uvicorn.Config:
+    """Uvicorn on uvloop and httptools (the `http` extra installs both); our access log only.
+
+    With httptools, request heads must arrive within `read_timeout` seconds (bodies are
+    timed by the app); the h11 fallback has no such deadline.
+    """
+    http: Any = "h11"
+    if _has("httptools"):
+        from yc_chat.entrypoints.http.server_protocol import timed_protocol
+
+        http = timed_protocol(read_timeout)
     return uvicorn.Config(
         app,
         host=host,
         port=port,
         loop="none",  # `serve_forever` runs the loop
-        http="httptools" if _has("httptools") else "h11",
+        http=http,
         log_config=None,
         access_log=False,
         lifespan="on",

@@ -120,6 +120,8 @@ class HttpSettings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     webhook_max_body_bytes: int = DEFAULT_WEBHOOK_MAX_BODY_BYTES
     webhook_secret: str | None = attrs.field(default=None, repr=False)
+    # REQUEST_READ_TIMEOUT: seconds a client has for its headers, and again for its body.
+    request_read_timeout_seconds: float = 15.0
     activation_interval_seconds: float = 15.0
     readiness_timeout_seconds: float = 2.0
 
@@ -194,6 +196,9 @@ class Settings:
                 cors_origins=reader.origins("CORS_ORIGINS"),
                 trusted_proxies=reader.networks("TRUSTED_PROXIES"),
                 webhook_secret=reader.text("STREAM_API_SECRET"),
+                request_read_timeout_seconds=reader.number(
+                    "REQUEST_READ_TIMEOUT", 15.0, low=0.1, high=3600.0
+                ),
                 activation_interval_seconds=reader.number(
                     "ACTIVATION_INTERVAL_SECONDS", 15.0, high=3600.0
                 ),

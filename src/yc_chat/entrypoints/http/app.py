@@ -38,12 +38,12 @@ from yc_chat.entrypoints.http.middleware import (
     STATE_REQUEST_ID,
     STATE_STARTED,
     AuthMiddleware,
-    BodyLimitMiddleware,
     RequestContextMiddleware,
     new_request_id,
     state_of,
 )
 from yc_chat.entrypoints.http.ratelimit import TokenRateLimiter, WriteRateLimiter
+from yc_chat.entrypoints.http.request_limits import RequestLimitsMiddleware
 from yc_chat.entrypoints.runtime import Runtime
 
 logger = logging.getLogger("yc_chat.http")
@@ -167,9 +167,10 @@ def create_app(runtime: Runtime) -> Litestar:
         middleware=[
             DefineMiddleware(RequestContextMiddleware, trusted_proxies=settings.trusted_proxies),
             DefineMiddleware(
-                BodyLimitMiddleware,
+                RequestLimitsMiddleware,
                 default_limit=settings.max_body_bytes,
                 webhook_limit=settings.webhook_max_body_bytes,
+                read_timeout=settings.request_read_timeout_seconds,
             ),
             DefineMiddleware(AuthMiddleware, authenticator=auth, public_prefixes=[OPENAPI_PATH]),
             DefineMiddleware(

@@ -18,6 +18,7 @@ from litestar.dto import AbstractDTO, DTOFieldDefinition
 from litestar.typing import FieldDefinition
 
 from yc_chat.domain.errors import FieldProblem, InvalidInput
+from yc_chat.domain.limits import MAX_JSON_DEPTH
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
@@ -51,6 +52,38 @@ def problem_from(error: msgspec.ValidationError) -> InvalidInput:
     return InvalidInput(f"{field}: {message}", details=[FieldProblem(field=field, message=message)])
 
 
+# A JSON string (escapes included): brackets inside strings do not nest anything.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def json_depth(raw: bytes, *, stop_after: int | None = None) -> int:
+    """How deeply arrays and objects nest in `raw` (0 for a scalar), counted without
+    parsing, so a hostile body cannot exhaust a recursive parser's stack first. Counting
+    stops once the depth passes `stop_after`."""
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(_JSON_STRING.sub(b"", raw)):
+        if match.group() in (b"[", b"{"):
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if stop_after is not None and deepest > stop_after:
+                    break
+        else:
+            depth -= 1
+    return deepest
+
+
+def refuse_deep_json(raw: bytes) -> None:
+    """400 for JSON nested deeper than the contract allows."""
+    if json_depth(raw, stop_after=MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise InvalidInput(
+            f"The request body nests deeper than {MAX_JSON_DEPTH} levels",
+            code="json_too_deep",
+            details=[FieldProblem(field="body", message=f"nests deeper than {MAX_JSON_DEPTH}")],
+        )
+
+
 def decode_strict(raw: bytes, model: type[T]) -> T:
     """Decode a JSON body into `model`; raises InvalidInput on malformed JSON or wrong types."""
     if not raw.strip():
@@ -59,6 +92,7 @@ def decode_strict(raw: bytes, model: type[T]) -> T:
             code="missing_body",
             details=[FieldProblem(field="body", message="is required")],
         )
+    refuse_deep_json(raw)
     try:
         return msgspec.json.decode(raw, type=model, strict=True)
     except msgspec.ValidationError as exc:

@@ -1,4 +1,5 @@
-"""ASGI middleware, in the contract's check order: request context, body size (413), auth (401).
+"""ASGI middleware, in the contract's check order: request context, body (413, in
+http/request_limits.py), auth (401).
 
 Litestar runs middleware before guards (rate limit, 429) and before the body is decoded
 (400), so the order of this stack is the order of the checks.
@@ -14,9 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
-from yc_chat.domain.errors import PayloadTooLarge
 from yc_chat.entrypoints.http.auth import Authenticator
 from yc_chat.entrypoints.logs import request_id_var
 from yc_chat.entrypoints.settings import IpNetwork
@@ -106,67 +106,6 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
         finally:
             request_id_var.reset(token)
-
-
-class BodyLimitMiddleware:
-    """413 for bodies over the route's limit, checked before anything reads the body."""
-
-    def __init__(self, app: ASGIApp, *, default_limit: int, webhook_limit: int) -> None:
-        self.app = app
-        self._default = default_limit
-        self._webhook = webhook_limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or scope["method"] not in _BODY_METHODS:
-            await self.app(scope, receive, send)
-            return
-        is_webhook = scope["route_handler"].opt.get(OPT_BODY_LIMIT) == BODY_LIMIT_WEBHOOK
-        limit = self._webhook if is_webhook else self._default
-        length = header(scope, b"content-length")
-        if length is not None and length.strip().isdigit():
-            if int(length) > limit:
-                raise _too_large(limit)
-            await self.app(scope, receive, send)
-            return
-        # No usable declared length (chunked, or a malformed header that the server let
-        # through): read up to the limit now, so an oversized body is a 413 before
-        # authentication runs, and anything else is judged in the contract's order.
-        chunks: list[bytes] = []
-        message: ReceiveMessage
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                await self.app(scope, _replay([message], receive), send)
-                return
-            body = message.get("body", b"")
-            size += len(body)
-            if size > limit:
-                raise _too_large(limit)
-            chunks.append(body)
-            if not message.get("more_body", False):
-                break
-        whole: ReceiveMessage = {
-            "type": "http.request",
-            "body": b"".join(chunks),
-            "more_body": False,
-        }
-        await self.app(scope, _replay([whole], receive), send)
-
-
-def _too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"The request body is over the {limit // 1024} KiB limit")
-
-
-def _replay(messages: list[ReceiveMessage], receive: Receive) -> Receive:
-    pending = list(messages)
-
-    async def replay() -> ReceiveMessage:
-        if pending:
-            return pending.pop(0)
-        return await receive()
-
-    return replay
 
 
 class AuthMiddleware:

@@ -17,6 +17,7 @@ from litestar import Controller, Request, post
 from litestar.params import HeaderParameter
 
 from yc_chat.domain.errors import InvalidInput, Unauthenticated
+from yc_chat.entrypoints.http.body import refuse_deep_json
 from yc_chat.entrypoints.http.deps import error_docs, runtime_of, wake_worker
 from yc_chat.entrypoints.http.middleware import BODY_LIMIT_WEBHOOK, OPT_BODY_LIMIT, OPT_PUBLIC
 from yc_chat.entrypoints.http.schemas import OkResponse
@@ -47,6 +48,7 @@ def event_id_for(header_value: str | None, body: bytes) -> str:
 def _event_type_and_identity(webhooks: WebhookFormat, body: bytes) -> tuple[str, str | None]:
     """The event's `type` and identity, checked to be one of the provider's events (400
     otherwise)."""
+    refuse_deep_json(body)
     try:
         return webhooks.identify(body)
     except ValueError as exc:
@@ -65,8 +67,9 @@ class WebhookController(Controller):
         summary="Receive a signed Stream event",
         description="`X-Signature` is the lowercase hex HMAC-SHA256 of the raw body under the "
         "Stream API secret. The event is recorded durably (keyed by `X-Webhook-Id`, or a "
-        "digest of the body without one) before the answer; a repeat of a recorded id is "
-        "acknowledged and not recorded again. Handling runs afterwards, from the record, "
+        "digest of the body without one) before the answer; a repeat of a recorded id, or of "
+        "the same event (type and message id, or type, channel and `created_at`) under a new "
+        "id, is acknowledged and not recorded again. Handling runs afterwards, from the record, "
         "with retries. Unknown event types are acknowledged and ignored.",
         status_code=200,
         opt={OPT_PUBLIC: True, OPT_BODY_LIMIT: BODY_LIMIT_WEBHOOK},
