@@ -300,13 +300,10 @@ async def _load_and_serve(
 
 def server_config(app: Any, *, host: str, port: int, read_timeout: float = 15.0) -> uvicorn.Config:
     """Uvicorn on uvloop and httptools (the `http` extra installs both); our access log only.
-
-    With httptools, request heads must arrive within `read_timeout` seconds (bodies are
-    timed by the app); the h11 fallback has no such deadline.
-    """
+    With httptools, request heads must arrive within `read_timeout` s (h11 has no deadline)."""
     http: Any = "h11"
     if _has("httptools"):
-        from yc_chat.entrypoints.http.server_protocol import timed_protocol
+        from yc_chat.entrypoints.http.server_protocol import timed_protocol  # needs httptools
 
         http = timed_protocol(read_timeout)
     return uvicorn.Config(
