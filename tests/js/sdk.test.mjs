@@ -118,6 +118,19 @@ describe('two users on the appointment chat', () => {
     assert.equal(ownerChannel.countUnread(), 0);
   });
 
+  test('reactions reach the other side live', async () => {
+    const sent = await vetChannel.sendMessage({ text: 'Rex looks great' });
+    const added = nextEvent(vetChannel, 'reaction.new', (e) => e.message?.id === sent.message.id);
+    await ownerChannel.sendReaction(sent.message.id, { type: 'love' });
+    const event = await added;
+    assert.equal(event.reaction.user_id, 'owner-1');
+    assert.deepEqual(vetChannel.state.findMessage(sent.message.id).reaction_counts, { love: 1 });
+    const removed = nextEvent(vetChannel, 'reaction.deleted', (e) => e.message?.id === sent.message.id);
+    await ownerChannel.deleteReaction(sent.message.id, 'love');
+    await removed;
+    assert.deepEqual(vetChannel.state.findMessage(sent.message.id).reaction_counts, {});
+  });
+
   test('edits and deletes reach the other side live', async () => {
     const sent = await ownerChannel.sendMessage({ text: 'Rex ate a sock' });
     const updated = nextEvent(vetChannel, 'message.updated', (e) => e.message?.id === sent.message.id);

@@ -14,6 +14,8 @@ Endpoints (paths as Stream's; mounted at `/`, because the async SDK drops path p
   `DELETE /channels/{type}/{id}`
 - `POST /channels/{type}/{id}/message` (send a message), `GET /members?payload=`
 - `GET|POST|PUT|DELETE /messages/{id}` (get, update, partial update, delete a message)
+- `POST /messages/{id}/reaction`, `DELETE /messages/{id}/reaction/{type}`,
+  `GET /messages/{id}/reactions`
 - realtime (`routes/live`): the websocket `GET /connect`, and a client's
   `POST /channels/{type}/{id}/event`, `.../read`, `.../stop-watching`
 - `POST|DELETE /_emulator/faults`, `POST /_emulator/reset`, `POST /_emulator/disconnect`:

@@ -14,6 +14,7 @@ from yc_chat.adapters.fake_stream.sim.records import (
     StreamChannel,
     StreamMember,
     StreamMessage,
+    StreamReaction,
     StreamUser,
 )
 
@@ -120,5 +121,24 @@ def message_changed(
         **_about(channel),
         "message": payloads.message(message, lookup),
         "user": payloads.user_or_id(message.user_id, lookup),
+        "created_at": payloads.format_time(now),
+    }
+
+
+def reaction_changed(
+    kind: str,
+    channel: StreamChannel,
+    message: StreamMessage,
+    reaction: StreamReaction,
+    lookup: payloads.UserLookup,
+    now: datetime,
+) -> Event:
+    """`reaction.new` or `reaction.deleted` (`kind`) on `message`."""
+    return {
+        "type": kind,
+        **_about(channel),
+        "message": payloads.message(message, lookup),
+        "reaction": payloads.reaction(reaction, lookup),
+        "user": payloads.user_or_id(reaction.user_id, lookup),
         "created_at": payloads.format_time(now),
     }

@@ -1,13 +1,16 @@
-"""Message operations: get, edit (full or partial) and delete one message by id.
+"""Message operations: get, edit (full or partial) and delete one message by id; reactions.
 
 As on Stream: a user may edit or delete only their own messages, and nothing in a frozen
 channel (server-side calls may do both anywhere); a delete is soft unless `hard` (the
 message stays, emptied, with type `deleted`). Each change is announced (`message.updated`,
 `message.deleted`). Only `text` and `attachments` are editable in the simulation.
+Reactions: a member reacts (one reaction per type and user; reacting again replaces it,
+`enforce_unique` keeps only the new one), not in a frozen channel; removing is by type.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import attrs
@@ -20,10 +23,12 @@ from yc_chat.adapters.fake_stream.sim.errors import (
     not_allowed,
 )
 from yc_chat.adapters.fake_stream.sim.parsing import MAX_MESSAGE_LENGTH
-from yc_chat.adapters.fake_stream.sim.records import StreamChannel, StreamMessage
+from yc_chat.adapters.fake_stream.sim.records import StreamChannel, StreamMessage, StreamReaction
 from yc_chat.adapters.fake_stream.sim.store import Store
 
 EDITABLE_FIELDS = frozenset({"text", "attachments"})
+REACTION_TYPE_PATTERN = re.compile(r"^[A-Za-z0-9_+-]{1,30}\Z")
+MAX_REACTIONS_PAGE = 300
 
 
 class MessageOperations:
@@ -105,6 +110,99 @@ class MessageOperations:
             events.message_changed("message.deleted", channel, deleted, lookup, now)
         )
         return deleted
+
+    def send_reaction(
+        self,
+        message_id: str,
+        *,
+        reaction_type: str,
+        user_id: str,
+        score: int = 1,
+        enforce_unique: bool = False,
+        client_side: bool = False,
+    ) -> tuple[StreamMessage, StreamReaction]:
+        """React to a message as `user_id`; announced as `reaction.new`."""
+        endpoint = "SendReaction"
+        self._store.faults.gate()
+        if not REACTION_TYPE_PATTERN.match(reaction_type):
+            raise input_error(endpoint, "reaction.type must be 1 to 30 letters, digits, _ + -")
+        if score < 1:
+            raise input_error(endpoint, "reaction.score must be a positive integer")
+        if user_id not in self._store.users:
+            raise input_error(endpoint, f"user {user_id} does not exist")
+        channel, message = self._find(endpoint, message_id)
+        self._check_may_react(endpoint, channel, message, user_id, client_side)
+        now = self._store.now()
+        added = StreamReaction(type=reaction_type, user_id=user_id, score=score, created_at=now)
+        kept = tuple(
+            item
+            for item in message.reactions
+            if item.user_id != user_id or (item.type != reaction_type and not enforce_unique)
+        )
+        updated = attrs.evolve(message, reactions=(*kept, added))
+        self._replace(channel, updated)
+        lookup = self._store.users.get
+        self._store.events.emit(
+            events.reaction_changed("reaction.new", channel, updated, added, lookup, now)
+        )
+        return updated, added
+
+    def delete_reaction(
+        self, message_id: str, *, reaction_type: str, user_id: str, client_side: bool = False
+    ) -> tuple[StreamMessage, StreamReaction]:
+        """Remove the user's reaction of that type; announced as `reaction.deleted`."""
+        endpoint = "DeleteReaction"
+        self._store.faults.gate()
+        channel, message = self._find(endpoint, message_id)
+        self._check_may_react(endpoint, channel, message, user_id, client_side)
+        removed = next(
+            (r for r in message.reactions if r.user_id == user_id and r.type == reaction_type),
+            None,
+        )
+        if removed is None:
+            raise does_not_exist(endpoint, f"reaction {reaction_type} by {user_id} does not exist")
+        updated = attrs.evolve(
+            message, reactions=tuple(r for r in message.reactions if r is not removed)
+        )
+        self._replace(channel, updated)
+        now = self._store.now()
+        lookup = self._store.users.get
+        self._store.events.emit(
+            events.reaction_changed("reaction.deleted", channel, updated, removed, lookup, now)
+        )
+        return updated, removed
+
+    def reactions(
+        self, message_id: str, *, limit: int = 10, offset: int = 0, as_user: str | None = None
+    ) -> list[StreamReaction]:
+        """A page of the message's reactions, newest first."""
+        endpoint = "GetReactions"
+        self._store.faults.gate()
+        if not 1 <= limit <= MAX_REACTIONS_PAGE or offset < 0:
+            raise input_error(endpoint, f"limit must be 1 to {MAX_REACTIONS_PAGE}, offset >= 0")
+        channel, message = self._find(endpoint, message_id)
+        if as_user is not None and channel.member(as_user) is None:
+            raise not_allowed(endpoint, f"User '{as_user}' is not allowed to read this message")
+        return list(reversed(message.reactions))[offset : offset + limit]
+
+    def _check_may_react(
+        self,
+        endpoint: str,
+        channel: StreamChannel,
+        message: StreamMessage,
+        user_id: str,
+        client_side: bool,
+    ) -> None:
+        if message.deleted_at is not None:
+            raise input_error(endpoint, "a deleted message cannot get reactions")
+        if not client_side:
+            return
+        if channel.member(user_id) is None:
+            raise not_allowed(
+                endpoint, f"User '{user_id}' is not allowed to perform action {endpoint}"
+            )
+        if channel.frozen:
+            raise not_allowed(endpoint, f"channel {channel.cid} is frozen")
 
     def _find(self, endpoint: str, message_id: str) -> tuple[StreamChannel, StreamMessage]:
         if message_id in self._store.message_ids:

@@ -13,6 +13,7 @@ from yc_chat.adapters.fake_stream.sim.records import (
     StreamChannel,
     StreamMember,
     StreamMessage,
+    StreamReaction,
     StreamUser,
 )
 
@@ -96,7 +97,9 @@ def message(record: StreamMessage, lookup: UserLookup) -> dict[str, object]:
         "type": record.type,
         "user": user_or_id(record.user_id, lookup),
         "attachments": [dict(item) for item in record.attachments],
-        "latest_reactions": [],
+        # Newest first, as Stream lists them; `own_reactions` depends on the reader, which a
+        # shared payload cannot know (the SDKs fill it from the reaction events).
+        "latest_reactions": [reaction(item, lookup) for item in reversed(record.reactions[-10:])],
         "own_reactions": [],
         "reply_count": 0,
         "created_at": format_time(record.created_at),
@@ -105,8 +108,8 @@ def message(record: StreamMessage, lookup: UserLookup) -> dict[str, object]:
         # Required by Stream's OpenAPI `MessageResponse`; the model has no reactions,
         # mentions, pins or moderation, so these are their empty values.
         "html": "",
-        "reaction_counts": {},
-        "reaction_scores": {},
+        "reaction_counts": _reaction_totals(record, lambda item: 1),
+        "reaction_scores": _reaction_totals(record, lambda item: item.score),
         "deleted_reply_count": 0,
         "shadowed": False,
         "mentioned_users": [],
@@ -116,6 +119,27 @@ def message(record: StreamMessage, lookup: UserLookup) -> dict[str, object]:
         "pinned": False,
         "restricted_visibility": [],
     }
+
+
+def reaction(record: StreamReaction, lookup: UserLookup) -> dict[str, object]:
+    """A reaction object."""
+    return {
+        "type": record.type,
+        "user_id": record.user_id,
+        "user": user_or_id(record.user_id, lookup),
+        "score": record.score,
+        "created_at": format_time(record.created_at),
+        "updated_at": format_time(record.created_at),
+    }
+
+
+def _reaction_totals(
+    record: StreamMessage, weight: Callable[[StreamReaction], int]
+) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for item in record.reactions:
+        totals[item.type] = totals.get(item.type, 0) + weight(item)
+    return totals
 
 
 def channel(record: StreamChannel, lookup: UserLookup) -> dict[str, object]:

@@ -44,6 +44,16 @@ class StreamMember:
 
 
 @attrs.frozen(kw_only=True)
+class StreamReaction:
+    """One user's reaction of one type to a message (a user has at most one per type)."""
+
+    type: str
+    user_id: str
+    score: int = 1
+    created_at: datetime
+
+
+@attrs.frozen(kw_only=True)
 class StreamMessage:
     """A message in a channel; `type` is `regular` or `system`."""
 
@@ -57,6 +67,8 @@ class StreamMessage:
     # Set by an edit; a soft delete sets `deleted_at` and empties the text (type `deleted`).
     updated_at: datetime | None = None
     deleted_at: datetime | None = None
+    # Oldest first.
+    reactions: tuple[StreamReaction, ...] = ()
 
 
 @attrs.frozen(kw_only=True)

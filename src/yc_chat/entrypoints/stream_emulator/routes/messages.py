@@ -14,6 +14,7 @@ from yc_chat.adapters.fake_stream.sim.messages import EDITABLE_FIELDS
 from yc_chat.entrypoints.stream_emulator.inputs import UNSUPPORTED_MESSAGE_FIELDS
 from yc_chat.entrypoints.stream_emulator.plumbing import (
     control_of,
+    int_field,
     object_field,
     ok,
     principal_of,
@@ -142,4 +143,108 @@ async def delete_message(
     return _answer(request, deleted, 200)
 
 
-ROUTES: Final = [send_message, get_message, update_message, update_message_partial, delete_message]
+def _reactor(request: Request[Any, Any, Any], endpoint: str, named: object) -> str:
+    """Who reacts: the token's user, or (server-side) the user the request names."""
+    principal = principal_of(request)
+    if principal.is_server:
+        if not isinstance(named, str) or not named:
+            raise input_error(endpoint, "user_id is required with server side auth")
+        return named
+    if named is not None and named != principal.user_id:
+        raise not_allowed(endpoint, "a user can only react as themselves")
+    return str(principal.user_id)
+
+
+@post("/messages/{message_id:str}/reaction")
+async def send_reaction(
+    request: Request[Any, Any, Any], message_id: FromPath[str]
+) -> Response[Any]:
+    """SendReaction: `{reaction: {type, score?}, enforce_unique?}`."""
+    endpoint = "SendReaction"
+    body = await read_body(request, endpoint)
+    reaction = object_field(body, "reaction", endpoint)
+    if reaction is None or not isinstance(reaction.get("type"), str):
+        raise input_error(endpoint, "reaction.type is a required field")
+    user = reaction.get("user")
+    named = reaction.get("user_id") or (user.get("id") if isinstance(user, Mapping) else None)
+    user_id = _reactor(request, endpoint, named)
+    score = int_field(reaction, "score", endpoint, default=1, low=1)
+    unique = body.get("enforce_unique", False)
+    if not isinstance(unique, bool):
+        raise input_error(endpoint, "enforce_unique must be a boolean")
+    state = control_of(request).state
+    message, added = state.send_reaction(
+        message_id,
+        reaction_type=str(reaction["type"]),
+        user_id=user_id,
+        score=score,
+        enforce_unique=unique,
+        client_side=not principal_of(request).is_server,
+    )
+    return ok(
+        request,
+        {
+            "message": payloads.message(message, state.user),
+            "reaction": payloads.reaction(added, state.user),
+        },
+        201,
+    )
+
+
+@delete("/messages/{message_id:str}/reaction/{reaction_type:str}", status_code=200)
+async def delete_reaction(
+    request: Request[Any, Any, Any], message_id: FromPath[str], reaction_type: FromPath[str]
+) -> Response[Any]:
+    """DeleteReaction: the caller's (or, server-side, `user_id`'s) reaction of that type."""
+    endpoint = "DeleteReaction"
+    user_id = _reactor(request, endpoint, request.query_params.get("user_id"))
+    state = control_of(request).state
+    message, removed = state.delete_reaction(
+        message_id,
+        reaction_type=reaction_type,
+        user_id=user_id,
+        client_side=not principal_of(request).is_server,
+    )
+    return ok(
+        request,
+        {
+            "message": payloads.message(message, state.user),
+            "reaction": payloads.reaction(removed, state.user),
+        },
+        200,
+    )
+
+
+@get("/messages/{message_id:str}/reactions")
+async def get_reactions(
+    request: Request[Any, Any, Any], message_id: FromPath[str]
+) -> Response[Any]:
+    """GetReactions: a page of a message's reactions, newest first."""
+    endpoint = "GetReactions"
+    params = dict(request.query_params)
+    page: dict[str, object] = {}
+    for key in ("limit", "offset"):
+        if key in params:
+            if not params[key].isdigit():
+                raise input_error(endpoint, f"{key} must be a number")
+            page[key] = int(params[key])
+    state = control_of(request).state
+    found = state.reactions(
+        message_id,
+        limit=int_field(page, "limit", endpoint, default=10, low=1),
+        offset=int_field(page, "offset", endpoint, default=0),
+        as_user=_as_user(request),
+    )
+    return ok(request, {"reactions": [payloads.reaction(r, state.user) for r in found]}, 200)
+
+
+ROUTES: Final = [
+    send_message,
+    get_message,
+    update_message,
+    update_message_partial,
+    delete_message,
+    send_reaction,
+    delete_reaction,
+    get_reactions,
+]
