@@ -43,7 +43,11 @@ def test_every_word_prefix_matches_whatever_the_case_and_accents(
 @given(names, st.text(min_size=2, max_size=12))
 def test_a_match_is_always_a_literal_prefix(name: str, query: str) -> None:
     assume(query.strip() and 2 <= len(query.strip()) <= 100)
-    parsed = SearchQuery.parse(query)
+    try:
+        parsed = SearchQuery.parse(query)
+    except ValueError:
+        assume(False)  # under 2 characters once folded ("0¯"): refused, nothing to match
+        raise
     keys = SearchKeys.of(name, None)
     if keys.matches(parsed):
         assert any(
