@@ -188,7 +188,8 @@ class UpdateGroupMembers:
         membership = await self.directory.get_membership(group.org_id, caller)
         if not (
             policies.may_edit_group(caller, group, membership)
-            or policies.is_leaving(caller, group, add, remove)
+            # Leaving needs a current membership too: who left the org is offboarded.
+            or (membership is not None and policies.is_leaving(caller, group, add, remove))
         ):
             raise errors.Forbidden(
                 "Only the group's creator or an org admin can change its members; "
