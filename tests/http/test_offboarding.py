@@ -301,3 +301,36 @@ async def test_a_large_org_is_read_one_query_per_page(world: World) -> None:
     # 70 channels at 30 a page: at most 3 pages, plus the final empty look; never 70 reads.
     assert world.chat.calls["query_channels"] <= 4
     assert world.chat.calls["change_members"] == 70
+
+
+async def test_an_offboarding_cut_short_by_an_outage_is_finished_by_the_worker(
+    world: World,
+) -> None:
+    chats = await _staff_chats(world)
+    world.state.set_unavailable()
+    assert_error(await _remove(world, "admin-1"), 503)
+    # The membership is gone at once; the job to finish the rest is in the inbox.
+    assert await world.directory.get_membership(ORG, LEAVER) is None
+    assert LEAVER in _members(world, chats["group"])
+    world.state.set_unavailable(False)
+    await world.drain()
+    for channel_id in (chats["group"], chats["own"], DM, APT2):
+        assert LEAVER not in _members(world, channel_id)
+    assert world.messages(chats["group"]).count(NOTICE) == 1
+    assert_error(await _remove(world, "admin-1"), 404)
+    # Done jobs stay done: draining again changes nothing.
+    writes = len(world.chat.writes)
+    await world.drain()
+    assert len(world.chat.writes) == writes
+
+
+async def test_a_webhook_cannot_pass_for_an_offboarding_job(world: World) -> None:
+    chats = await _staff_chats(world)
+    body = b'yc-offboard:{"orgId": "org-1", "userId": "vet-1"}'
+    signature = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    response = await world.client.post(
+        "/api/webhooks/stream", content=body, headers={"X-Signature": signature}
+    )
+    assert_error(response, 400)
+    await world.drain()
+    assert "vet-1" in _members(world, chats["group"])

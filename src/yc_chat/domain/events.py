@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 
 from yc_chat.domain.limits import PUSH_BODY_LIMIT
-from yc_chat.domain.model import SYSTEM_USER_ID, ChannelId, UserId
+from yc_chat.domain.model import SYSTEM_USER_ID, ChannelId, OrgId, UserId
 
 MEDIA_PLACEHOLDER = "[Media Message]"
 
@@ -50,7 +50,19 @@ class OtherEvent:
     type: str
 
 
-ChatEvent = MessagePosted | ChannelDeleted | UserUpdated | OtherEvent
+@attrs.frozen(kw_only=True)
+class MemberLeftOrg:
+    """Ours, not the provider's: a member was removed from an org and must be offboarded.
+
+    Kept in the event inbox as a job, so an offboarding interrupted by a crash or an
+    outage is finished by the worker.
+    """
+
+    org_id: OrgId
+    user_id: UserId
+
+
+ChatEvent = MessagePosted | ChannelDeleted | UserUpdated | OtherEvent | MemberLeftOrg
 
 
 def push_body(text: str) -> str:
@@ -72,3 +84,5 @@ def event_kind(event: ChatEvent) -> str:
             return "user_updated"
         case OtherEvent():
             return "other"
+        case MemberLeftOrg():
+            return "member_left_org"

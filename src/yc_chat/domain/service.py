@@ -37,7 +37,11 @@ from yc_chat.domain.usecases import (
     UnregisterDevice,
     UpdateGroupMembers,
 )
-from yc_chat.domain.usecases.offboarding import OffboardMember, RemoveOrgMember
+from yc_chat.domain.usecases.offboarding import (
+    OffboardMember,
+    RemoveOrgMember,
+    with_offboard_jobs,
+)
 
 if TYPE_CHECKING:
     from yc_chat.ports import (
@@ -150,6 +154,7 @@ class ChatService:
             auto_end_after=auto_end_after,
             owner=instance_id or uuid.uuid4().hex,
         )
+        offboard = OffboardMember(directory=p.directory, chat=p.chat, locks=p.locks, clock=p.clock)
         handle_chat_event = HandleChatEvent(
             directory=p.directory,
             chat_links=p.appointments,
@@ -158,8 +163,8 @@ class ChatService:
             fingerprints=p.fingerprints,
             event_log=p.event_log,
             metrics=p.metrics,
+            offboard=offboard,
         )
-        offboard = OffboardMember(directory=p.directory, chat=p.chat, locks=p.locks, clock=p.clock)
         return cls(
             connect_user=ConnectUser(
                 directory=p.directory,
@@ -208,7 +213,7 @@ class ChatService:
             process_inbox_events=ProcessInboxEvents(
                 inbox=p.inbox,
                 handle=handle_chat_event,
-                decode=p.webhooks.decode,
+                decode=with_offboard_jobs(p.webhooks.decode),
                 clock=p.clock,
                 lease_for=lease_for,
                 policy=retry or RetryPolicy(),
@@ -217,6 +222,10 @@ class ChatService:
             ),
             offboard_member=offboard,
             remove_org_member=RemoveOrgMember(
-                directory=p.directory, writer=p.directory_writer, offboard=offboard
+                directory=p.directory,
+                writer=p.directory_writer,
+                offboard=offboard,
+                jobs=p.inbox,
+                clock=p.clock,
             ),
         )

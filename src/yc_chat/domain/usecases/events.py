@@ -20,6 +20,7 @@ from yc_chat.domain import errors, policies
 from yc_chat.domain.events import (
     ChannelDeleted,
     ChatEvent,
+    MemberLeftOrg,
     MessagePosted,
     OtherEvent,
     UserUpdated,
@@ -29,6 +30,7 @@ from yc_chat.domain.metrics import NO_METRICS, Counted, Timed
 from yc_chat.domain.model import Channel, Notification, PushOutcome, UserId, UserProfile
 
 if TYPE_CHECKING:
+    from yc_chat.domain.usecases.offboarding import OffboardMember
     from yc_chat.ports import (
         AppointmentChatLinks,
         ChatProvider,
@@ -61,6 +63,8 @@ class HandleChatEvent:
     fingerprints: ProfileFingerprints
     event_log: EventLog
     metrics: Metrics = NO_METRICS
+    # Finishes offboarding jobs (MemberLeftOrg) that RemoveOrgMember left in the inbox.
+    offboard: OffboardMember | None = None
 
     async def __call__(self, *, event_id: str, event: ChatEvent) -> None:
         """Apply the event's effects not applied yet; raises when some must be retried."""
@@ -75,6 +79,21 @@ class HandleChatEvent:
                 await self._user_updated(event)
             case OtherEvent():
                 return
+            case MemberLeftOrg():
+                await self._finish_offboarding(event)
+
+    async def _finish_offboarding(self, event: MemberLeftOrg) -> None:
+        """The worker's half of RemoveOrgMember: run the (idempotent) offboarding again."""
+        if self.offboard is None:
+            return
+        try:
+            outcome = await self.offboard(org_id=event.org_id, user_id=event.user_id)
+        except errors.Conflict:
+            return  # a member again (re-added by the host): nothing of theirs to take
+        except errors.NotFound:
+            return  # the org is gone
+        if not outcome.complete:
+            raise errors.ProviderUnavailable("Offboarding is not finished yet")
 
     async def _user_updated(self, event: UserUpdated) -> None:
         if event.name is not None:

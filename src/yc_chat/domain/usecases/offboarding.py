@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import json
+import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import attrs
 
 from yc_chat.domain import errors, policies
+from yc_chat.domain.events import ChatEvent, MemberLeftOrg
 from yc_chat.domain.limits import MAX_LIST_OFFSET, OFFBOARD_PAGE
 from yc_chat.domain.model import Channel, ChatCategory, ChatStatus, OrgId, UserId
 from yc_chat.domain.queries import ChannelQuery
@@ -24,7 +28,36 @@ from yc_chat.domain.usecases._support import require_caller_membership, require_
 from yc_chat.domain.validation import Problems
 
 if TYPE_CHECKING:
-    from yc_chat.ports import ChannelLocks, ChatProvider, Clock, Directory, DirectoryWriter
+    from yc_chat.ports import (
+        ChannelLocks,
+        ChatProvider,
+        Clock,
+        Directory,
+        DirectoryWriter,
+        EventInbox,
+    )
+
+
+# Offboarding jobs share the event inbox with webhook events, under a prefix that is not
+# JSON: no webhook body (which must parse as JSON to be recorded) can pass for one.
+OFFBOARD_JOB_PREFIX = b"yc-offboard:"
+
+
+def offboard_job(org_id: OrgId, user_id: UserId) -> bytes:
+    """The inbox payload asking the worker to finish offboarding `user_id` from `org_id`."""
+    return OFFBOARD_JOB_PREFIX + json.dumps({"orgId": org_id, "userId": user_id}).encode()
+
+
+def with_offboard_jobs(decode: Callable[[bytes], ChatEvent]) -> Callable[[bytes], ChatEvent]:
+    """`decode` for inbox payloads, reading offboarding jobs itself."""
+
+    def decode_any(raw: bytes) -> ChatEvent:
+        if not raw.startswith(OFFBOARD_JOB_PREFIX):
+            return decode(raw)
+        job = json.loads(raw[len(OFFBOARD_JOB_PREFIX) :])
+        return MemberLeftOrg(org_id=OrgId(job["orgId"]), user_id=UserId(job["userId"]))
+
+    return decode_any
 
 
 def left_org_notice(name: str, org_name: str) -> str:
@@ -164,6 +197,10 @@ class RemoveOrgMember:
     directory: Directory
     writer: DirectoryWriter | None
     offboard: OffboardMember
+    # Where the offboarding is kept as a job before the membership goes, so a run cut
+    # short (a crash, a provider outage) is finished by the inbox worker.
+    jobs: EventInbox | None = None
+    clock: Clock | None = None
 
     async def __call__(self, *, caller: UserId, org_id: OrgId, user_id: UserId) -> OffboardOutcome:
         problems = Problems()
@@ -183,6 +220,13 @@ class RemoveOrgMember:
                 code=errors.CODE_DIRECTORY_READ_ONLY,
             )
         if await self.directory.get_membership(org_id, user_id) is not None:
+            if self.jobs is not None and self.clock is not None:
+                await self.jobs.record(
+                    f"offboard:{uuid.uuid4().hex}",
+                    event_type="yc.offboard",
+                    payload=offboard_job(org_id, user_id),
+                    received_at=self.clock.now(),
+                )
             # From here on every read checks current membership: nothing of the org
             # reaches them, even before the steps below have run.
             await self.writer.remove_membership(org_id, user_id)
