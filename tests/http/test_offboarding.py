@@ -326,7 +326,7 @@ async def test_an_offboarding_cut_short_by_an_outage_is_finished_by_the_worker(
 
 async def test_a_webhook_cannot_pass_for_an_offboarding_job(world: World) -> None:
     chats = await _staff_chats(world)
-    body = b'yc-offboard:{"orgId": "org-1", "userId": "vet-1"}'
+    body = b'yc-offboard:{"org_id": "org-1", "user_id": "vet-1"}'
     signature = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
     response = await world.client.post(
         "/api/webhooks/stream", content=body, headers={"X-Signature": signature}

@@ -45,7 +45,7 @@ OFFBOARD_JOB_PREFIX = b"yc-offboard:"
 
 def offboard_job(org_id: OrgId, user_id: UserId) -> bytes:
     """The inbox payload asking the worker to finish offboarding `user_id` from `org_id`."""
-    return OFFBOARD_JOB_PREFIX + json.dumps({"orgId": org_id, "userId": user_id}).encode()
+    return OFFBOARD_JOB_PREFIX + json.dumps({"org_id": org_id, "user_id": user_id}).encode()
 
 
 def with_offboard_jobs(decode: Callable[[bytes], ChatEvent]) -> Callable[[bytes], ChatEvent]:
@@ -55,7 +55,7 @@ def with_offboard_jobs(decode: Callable[[bytes], ChatEvent]) -> Callable[[bytes]
         if not raw.startswith(OFFBOARD_JOB_PREFIX):
             return decode(raw)
         job = json.loads(raw[len(OFFBOARD_JOB_PREFIX) :])
-        return MemberLeftOrg(org_id=OrgId(job["orgId"]), user_id=UserId(job["userId"]))
+        return MemberLeftOrg(org_id=OrgId(job["org_id"]), user_id=UserId(job["user_id"]))
 
     return decode_any
 
