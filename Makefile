@@ -5,13 +5,18 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 EXTRAS := dev,http,stream,mongo,push
 HYPOTHESIS_PROFILE ?= ci
+PORT ?= 3000
+HOST ?= 127.0.0.1
 
-.PHONY: install serve test lint types imports unit js console bench nightly clean ferretdb servers
+.PHONY: help install serve dev test lint types imports unit js console bench nightly clean ferretdb servers
 
 # FerretDB 1.x (MongoDB's wire protocol over SQLite): the real server the Beanie suites run
 # on. Built once from the Go module proxy into .build/ (like the venv, a stamp keeps it).
 FERRETDB_VERSION := v1.24.2
 FERRETDB_STAMP := .build/ferretdb-$(FERRETDB_VERSION).stamp
+
+help: ## list the targets (make serve PORT=8080 picks another port)
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z][a-z-]*:[^#]*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,13 +24,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) ## create .venv and install yc-chat with every extra
+
+serve: install console ## run the demo service on PORT (default 3000), in-memory, with curl examples
+	$(BIN)/yc-chat serve --demo --host $(HOST) --port $(PORT)
 
 $(FERRETDB_STAMP): tools/build-ferretdb
 	tools/build-ferretdb $(FERRETDB_VERSION) .build
 	touch $(FERRETDB_STAMP)
 
-ferretdb: $(FERRETDB_STAMP)
+ferretdb: $(FERRETDB_STAMP) ## build FerretDB (needs Go) for the real-server MongoDB suites
 
 # The real servers the suites start (tests/servers.py): FerretDB where Go can build it;
 # redis-server comes from the system. Without them, those suites skip with one line each.
@@ -38,9 +46,6 @@ servers:
 	@command -v redis-server >/dev/null 2>&1 || \
 		echo "make test: redis-server is not installed: the Redis suites will skip (apt-get install redis-server)"
 
-serve: install console
-	$(BIN)/yc-chat serve --demo
-
 # The clinic console (`serve --demo` serves it at /demo/): built with Vite from web/ into
 # the package (src/yc_chat/entrypoints/console/, not committed), again only when its
 # sources change. Without npm it is skipped with one line (the page then says so).
@@ -48,7 +53,7 @@ CONSOLE_OUT := src/yc_chat/entrypoints/console/index.html
 CONSOLE_SOURCES := web/package.json web/package-lock.json web/index.html web/vite.config.js \
 	$(wildcard web/src/*)
 
-console: $(CONSOLE_OUT)
+console: $(CONSOLE_OUT) ## build the clinic console (needs npm)
 
 $(CONSOLE_OUT): $(CONSOLE_SOURCES)
 	@if command -v npm >/dev/null 2>&1; then \
@@ -59,21 +64,24 @@ $(CONSOLE_OUT): $(CONSOLE_SOURCES)
 		echo "make console: SKIPPED: npm not found (Node 20+ builds the clinic console)"; \
 	fi
 
-lint: install
+dev: install console ## like serve, restarting when a source file changes
+	$(BIN)/yc-chat serve --demo --reload --host $(HOST) --port $(PORT)
+
+lint: install ## ruff check and ruff format --check
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-types: install
+types: install ## mypy --strict on src/
 	$(BIN)/mypy src
 
-imports: install
+imports: install ## import-linter contracts (the layers)
 	$(BIN)/lint-imports
 
 # The OpenAPI property run goes alone: schemathesis' pytest plugin patches Hypothesis for
 # the whole session (its reporting and buffer size), which the other suites must not get.
 SCHEMATHESIS_TESTS := tests/http/test_openapi_property.py
 
-unit: install
+unit: install ## pytest: every test suite
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(BIN)/python -m pytest -q $(SCHEMATHESIS_TESTS)
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(BIN)/python -m pytest -q -p no:schemathesis \
 		--ignore=$(SCHEMATHESIS_TESTS)
@@ -83,7 +91,7 @@ unit: install
 # suite skips with one line, except under CI where that is a failure.
 JS_TESTS := tests/js
 
-js: install console
+js: install console ## the official stream-chat JS SDK against a real yc-chat serve (needs Node)
 	@if command -v npm >/dev/null 2>&1; then \
 		cd $(JS_TESTS) && npm ci --silent --no-audit --no-fund && \
 		YC_CHAT=$(CURDIR)/$(BIN)/yc-chat node --test --test-concurrency=1 --test-timeout=120000; \
@@ -93,17 +101,17 @@ js: install console
 		echo "make js: SKIPPED: node and npm not found (Node 20+ runs the JS SDK tests)"; \
 	fi
 
-test: lint types imports servers unit js
+test: lint types imports servers unit js ## everything CI runs: lint, types, imports, tests
 
 nightly: HYPOTHESIS_PROFILE := nightly
-nightly: unit
+nightly: unit ## the tests with the long Hypothesis profile
 
 # wrk loads the servers from a process of its own; installed from Debian's packages if missing.
-bench: install
+bench: install ## benchmarks (127.0.0.1 only), written to .bench/latest.md
 	@command -v wrk >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
 		else sudo apt-get update -qq && sudo apt-get install -y -qq wrk; fi; }
 	timeout 300 $(BIN)/python bench/run.py
 
-clean:
+clean: ## remove .venv, .build, builds and caches
 	rm -rf $(VENV) .build .pytest_cache .mypy_cache .ruff_cache .hypothesis $(JS_TESTS)/node_modules web/node_modules src/yc_chat/entrypoints/console

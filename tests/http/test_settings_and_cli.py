@@ -19,7 +19,7 @@ from yc_chat.adapters.stream.events import StreamEventError, parse_stream_event
 from yc_chat.domain.channel_ids import appointment_channel_id
 from yc_chat.domain.events import ChannelDeleted, MessagePosted, OtherEvent, UserUpdated
 from yc_chat.domain.model import AppointmentId, ChannelId, ChatStatus, Notification, UserId
-from yc_chat.entrypoints import bootstrap, cli, demo
+from yc_chat.entrypoints import bootstrap, cli, cli_serve, demo
 from yc_chat.entrypoints.runtime import Runtime
 from yc_chat.entrypoints.settings import RateLimit, Settings, SettingsError, with_jwt_secret
 
@@ -53,6 +53,7 @@ def test_environment_is_parsed() -> None:
             "CORS_ORIGINS": "https://pms.example, https://admin.example/",
             "TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1",
             "REDIS_URL": "redis://:pw@cache:6379/0",
+            "STREAM_API_KEY": "stream-key",
             "STREAM_API_SECRET": "stream-secret",
         }
     )
@@ -67,7 +68,12 @@ def test_environment_is_parsed() -> None:
 
 def test_secrets_never_appear_in_repr() -> None:
     settings = Settings.from_env(
-        {"JWT_SECRET": SECRET, "REDIS_URL": "redis://:hunter2@cache", "STREAM_API_SECRET": "zz9"}
+        {
+            "JWT_SECRET": SECRET,
+            "REDIS_URL": "redis://:hunter2@cache",
+            "STREAM_API_KEY": "k",
+            "STREAM_API_SECRET": "zz9",
+        }
     )
     text = repr(settings)
     for secret in (SECRET, "hunter2", "zz9"):
@@ -266,7 +272,12 @@ async def test_demo_instructions_work_against_the_demo_app() -> None:
 
 async def _walk_demo(runtime: Runtime) -> None:
     await runtime.load(demo.demo_fixture(datetime.now(UTC)))
-    text = cli._demo_text(runtime.settings, "0.0.0.0", 3000, emulator=runtime.emulator)  # noqa: S104
+    text = cli_serve.demo_text(
+        runtime.settings,
+        "0.0.0.0",  # noqa: S104
+        3000,
+        emulator=runtime.emulator,
+    )
     assert "http://127.0.0.1:3000/api/chat/token" in text
     # Where a frontend finds the built-in Stream: its address and (public) key.
     assert runtime.emulator is not None

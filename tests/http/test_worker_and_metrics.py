@@ -151,8 +151,11 @@ def test_events_lists_parked_events_and_retries_one(
 def test_events_without_mongodb_explains_where_the_inbox_is(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert cli.main(["events"], env={}) == 0
-    assert "MONGODB_URI is not set" in capsys.readouterr().out
+    # Without MongoDB there is no inbox this process can see: a mistake, not an empty list.
+    assert cli.main(["events"], env={}) == 2
+    assert "MONGODB_URI is not set" in capsys.readouterr().err
+    assert cli.main(["events", "retry", "abc"], env={}) == 2
+    assert "MONGODB_URI is not set" in capsys.readouterr().err
 
 
 # -- the Prometheus text format ------------------------------------------------------------

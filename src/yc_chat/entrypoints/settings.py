@@ -60,6 +60,20 @@ class SettingsError(ValueError):
     """The environment does not describe a configuration this service can run with."""
 
 
+# URL schemes the drivers accept; anything else would only fail later, inside the driver.
+MONGODB_SCHEMES = ("mongodb", "mongodb+srv")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration_seconds(text: str) -> int:
+    """Seconds from `3600`, `90s`, `90m`, `24h` or `7d`; raises ValueError otherwise."""
+    match = re.fullmatch(r"(\d{1,9})\s*([smhd]?)", text.strip().lower())
+    if match is None:
+        raise ValueError(f"{text!r} is not seconds or a number with s, m, h or d (e.g. 24h)")
+    return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
+
+
 @attrs.frozen(kw_only=True)
 class RateLimit:
     """A budget of `limit` requests per `window_seconds`."""
@@ -225,8 +239,10 @@ class Settings:
             chat_token_ttl=reader.duration(
                 "CHAT_TOKEN_TTL", DEFAULT_TOKEN_TTL, low=MIN_TOKEN_TTL, high=MAX_TOKEN_TTL
             ),
-            redis_url=reader.text("REDIS_URL"),
-            mongodb_uri=reader.text("MONGODB_URI"),
+            redis_url=reader.service_url("REDIS_URL", REDIS_SCHEMES, "redis://127.0.0.1:6379/0"),
+            mongodb_uri=reader.service_url(
+                "MONGODB_URI", MONGODB_SCHEMES, "mongodb://127.0.0.1:27017"
+            ),
             database_name=reader.text("DATABASE_NAME"),
             stream_api_key=reader.text("STREAM_API_KEY"),
             stream_api_secret=reader.text("STREAM_API_SECRET"),
@@ -241,6 +257,16 @@ class Settings:
             reader.problem_unless(
                 len(auth.jwt_secret.encode("utf-8")) >= MIN_JWT_SECRET_BYTES,
                 f"JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes",
+            )
+        if (settings.stream_api_key is None) != (settings.stream_api_secret is None):
+            reader.problem(
+                "STREAM_API_KEY and STREAM_API_SECRET go together: set both for a Stream app, "
+                "or neither for the built-in emulator"
+            )
+        elif settings.stream_base_url is not None and settings.stream_api_key is None:
+            reader.problem(
+                "STREAM_BASE_URL needs STREAM_API_KEY and STREAM_API_SECRET (the ones "
+                "`yc-chat emulator` prints, or your Stream app's)"
             )
         push = settings.push
         if push.provider == "fcm" and push.fcm_credentials_file is None:
@@ -303,6 +329,23 @@ class _EnvReader:
             return None
         return value
 
+    def service_url(self, name: str, schemes: tuple[str, ...], example: str) -> str | None:
+        """A driver connection URL; never echoed back, since it may carry a password."""
+        value = self.text(name)
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value)
+            valid = parts.scheme in schemes and (parts.scheme == "unix" or bool(parts.netloc))
+        except ValueError:
+            valid = False
+        if not valid:
+            *head, last = [scheme + "://" for scheme in schemes]
+            kinds = f"{', '.join(head)} or {last}" if head else last
+            self.problem(f"{name} must be a {kinds} URL, e.g. {example}")
+            return None
+        return value
+
     def number(self, name: str, default: float, *, high: float, low: float = 0.0) -> float:
         value = self.text(name)
         if value is None:
@@ -348,12 +391,11 @@ class _EnvReader:
         value = self.text(name)
         if value is None:
             return default
-        match = re.fullmatch(r"(\d{1,9})\s*([smhd]?)", value.lower())
-        if match is None:
+        try:
+            seconds = parse_duration_seconds(value)
+        except ValueError:
             self.problem(f"{name} must be seconds, or a number with s, m, h or d (e.g. 24h)")
             return default
-        unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
-        seconds = int(match.group(1)) * unit
         if not low <= timedelta(seconds=seconds) <= high:
             self.problem(f"{name} must be between {_spoken(low)} and {_spoken(high)}")
             return default

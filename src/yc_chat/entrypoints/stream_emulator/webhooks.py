@@ -103,7 +103,7 @@ class WebhookDispatcher:
         delivery = _Delivery(
             webhook_id=str(uuid.uuid4()), event_type=str(event.get("type", "")), body=body
         )
-        # The model emits events on whichever thread changed it; hand over to our loop.
+        # The simulation emits events on whichever thread changed it; hand over to our loop.
         loop.call_soon_threadsafe(queue.put_nowait, delivery)
 
     async def start(self) -> None:

@@ -55,7 +55,7 @@ class StreamAPIError(Exception):
             "StatusCode": self.status_code,
             "duration": duration,
             "more_info": MORE_INFO_URL,
-            # Required by Stream's OpenAPI `APIError`; the model has no extra details to give.
+            # Required by Stream's OpenAPI `APIError`; the simulation has no extra details to give.
             "details": [],
         }
 

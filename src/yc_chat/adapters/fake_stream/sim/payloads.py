@@ -40,7 +40,7 @@ def user(record: StreamUser) -> dict[str, object]:
             "updated_at": format_time(record.updated_at),
             "banned": False,
             "online": False,
-            # Required by Stream's OpenAPI `UserResponse`; the model keeps none of these.
+            # Required by Stream's OpenAPI `UserResponse`; the simulation keeps none of these.
             "language": "",
             "teams": [],
             "blocked_user_ids": [],
@@ -105,7 +105,7 @@ def message(record: StreamMessage, lookup: UserLookup) -> dict[str, object]:
         "created_at": format_time(record.created_at),
         "updated_at": format_time(record.updated_at or record.created_at),
         **({"deleted_at": format_time(record.deleted_at)} if record.deleted_at else {}),
-        # Required by Stream's OpenAPI `MessageResponse`; the model has no reactions,
+        # Required by Stream's OpenAPI `MessageResponse`; the simulation has no reactions,
         # mentions, pins or moderation, so these are their empty values.
         "html": "",
         "reaction_counts": _reaction_totals(record, lambda item: 1),

@@ -1,0 +1,478 @@
+"""`yc-chat serve`: bind the port first, open the adapters, serve until a signal.
+
+Ctrl-C and SIGTERM stop the server gracefully and the adapters close before the process
+exits 0; a busy port is one line before anything starts; `--reload` restarts a child
+process when a source file changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import errno
+import functools
+import importlib
+import importlib.util
+import logging
+import multiprocessing
+import os
+import secrets
+import signal
+import socket
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from yc_chat.entrypoints.cli_common import CommandError, configure_cli_logging, fail
+from yc_chat.entrypoints.logs import configure_logging
+from yc_chat.entrypoints.runtime import Runtime
+from yc_chat.entrypoints.settings import Settings, SettingsError, require_auth, with_jwt_secret
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from yc_chat.entrypoints.fixture import Fixture
+    from yc_chat.entrypoints.stream_emulator import RunningEmulator
+
+logger = logging.getLogger("yc_chat.cli")
+
+DEMO_TOKEN_TTL = 12 * 3600
+
+
+def serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """`yc-chat serve`: returns 0 after a clean stop (Ctrl-C or SIGTERM)."""
+    settings = Settings.from_env(env)
+    if not 0 < args.port < 65536:
+        raise SettingsError("--port must be between 1 and 65535")
+    if args.no_worker:
+        settings = attrs.evolve(settings, worker=attrs.evolve(settings.worker, enabled=False))
+    generated_secret = args.demo and not settings.http.auth.configured
+    if generated_secret:
+        settings = with_jwt_secret(settings, secrets.token_urlsafe(48))
+    require_auth(settings)
+    if args.workers < 1:
+        raise SettingsError("--workers must be at least 1")
+    if args.workers > 1 and settings.mongodb_uri is None:
+        raise SettingsError(
+            f"--workers {args.workers} needs MONGODB_URI: in-memory stores live in one "
+            "process and cannot be shared between workers"
+        )
+    fixtures = _fixtures(args)
+    # Taken before anything starts: a busy port is one line, not a half-started service.
+    sock = bind_socket(args.host, args.port)
+    # Every adapter module, before anything starts: a missing extra is named up front.
+    importlib.import_module("yc_chat.entrypoints.bootstrap")
+    if args.reload:
+        return _serve_with_reload(args, env, settings, sock)
+    # Logging is set up once the configuration is known to be usable: errors before this
+    # point are one plain line on stderr.
+    configure_cli_logging(settings, env)
+    if generated_secret:
+        logger.warning("demo: generated a development JWT secret for this run only")
+    if args.workers > 1:
+        return _serve_workers(
+            settings, fixtures, sock, host=args.host, port=args.port, workers=args.workers
+        )
+    return _serve_on(settings, fixtures, sock, host=args.host, port=args.port, demo=args.demo)
+
+
+def _serve_workers(
+    settings: Settings,
+    fixtures: Sequence[Fixture],
+    sock: socket.socket,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+) -> int:
+    """N processes serving the one socket bound here; SIGINT/SIGTERM stop them all.
+
+    When a worker dies the others are stopped too and the command fails, so whatever
+    supervises the service (systemd, Kubernetes) restarts it whole.
+    """
+    # Spawned, not forked: each worker starts clean and opens its own clients in its own
+    # loop. Settings and fixtures go over whole, so a generated demo secret is shared.
+    context = multiprocessing.get_context("spawn")
+    children = [
+        context.Process(
+            target=_worker_process,
+            args=(settings, tuple(fixtures), host, port, sock),
+            name=f"yc-chat-worker-{n}",
+        )
+        for n in range(workers)
+    ]
+    stopping = False
+
+    def stop(signum: int, _: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        # The first worker starts alone: it creates the database indexes, which concurrent
+        # creators can trip over; the others start once it answers.
+        children[0].start()
+        _wait_answering(_base_url(host, port) + "/healthz", children[0])
+        for child in children[1:]:
+            child.start()
+        logger.info("workers started", extra={"workers": workers, "host": host, "port": port})
+        while not stopping and all(child.is_alive() for child in children):
+            time.sleep(0.2)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for child in children:
+            if child.is_alive() and child.pid is not None:
+                os.kill(child.pid, signal.SIGTERM)
+        for child in children:
+            child.join(timeout=30)
+            if child.is_alive():
+                child.kill()
+                child.join()
+        sock.close()
+    if not stopping:
+        raise CommandError("a worker process exited; stopped the others", status=1)
+    return 0
+
+
+def _wait_answering(url: str, child: multiprocessing.process.BaseProcess) -> None:
+    while child.is_alive():
+        try:
+            with urllib.request.urlopen(url, timeout=5):  # noqa: S310 - our own address
+                return
+        except OSError:
+            time.sleep(0.2)
+
+
+def _worker_process(
+    settings: Settings,
+    fixtures: Sequence[Fixture],
+    host: str,
+    port: int,
+    sock: socket.socket,
+) -> None:
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    serve_forever(_run(settings, fixtures, sock, host=host, port=port, demo_mode=False))
+
+
+def _fixtures(args: argparse.Namespace) -> list[Fixture]:
+    from yc_chat.entrypoints import demo
+    from yc_chat.entrypoints.fixture import load_fixture
+
+    fixtures: list[Fixture] = []
+    if args.seed:
+        fixtures.append(load_fixture(args.seed))
+    if args.demo:
+        fixtures.append(demo.demo_fixture(datetime.now(UTC)))
+    return fixtures
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening-ready socket on host:port; a port in use is one clear error."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise CommandError(f"--host {host}: cannot resolve it ({exc.strerror})") from exc
+    family, kind, proto, _, address = infos[0]
+    # The protocol is named: asyncio sets TCP_NODELAY only on IPPROTO_TCP sockets.
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise CommandError(
+                f"port {port} on {host} is already in use (another yc-chat?): stop that "
+                f"process, or pick another port with --port (make serve PORT=...)",
+                status=1,
+            ) from exc
+        raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror}", status=1) from exc
+    sock.set_inheritable(True)
+    return sock
+
+
+def _serve_on(
+    settings: Settings,
+    fixtures: Sequence[Fixture],
+    sock: socket.socket,
+    *,
+    host: str,
+    port: int,
+    demo: bool,
+) -> int:
+    with sock:
+        stopped_by = serve_forever(
+            _run(settings, fixtures, sock, host=host, port=port, demo_mode=demo)
+        )
+    if stopped_by is not None:
+        logger.info("stopped", extra={"signal": signal.Signals(stopped_by).name})
+    return 0
+
+
+def serve_forever(main: Coroutine[Any, Any, int | None]) -> int | None:
+    """Run the server coroutine on uvloop when installed (the `http` extra), else asyncio."""
+    if _has("uvloop"):
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(main)
+    return asyncio.run(main)
+
+
+def server_config(app: Any, *, host: str, port: int, read_timeout: float = 15.0) -> uvicorn.Config:
+    """Uvicorn on uvloop and httptools (the `http` extra installs both); our access log only.
+    With httptools, request heads must arrive within `read_timeout` s (h11 has no deadline)."""
+    import uvicorn
+
+    http: Any = "h11"
+    if _has("httptools"):
+        from yc_chat.entrypoints.http.server_protocol import timed_protocol  # needs httptools
+
+        http = timed_protocol(read_timeout)
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        loop="none",  # `serve_forever` runs the loop
+        http=http,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        server_header=False,
+    )
+
+
+def _has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+async def _run(
+    settings: Settings,
+    fixtures: Sequence[Fixture],
+    sock: socket.socket,
+    *,
+    host: str,
+    port: int,
+    demo_mode: bool,
+) -> int | None:
+    from yc_chat.entrypoints import bootstrap
+
+    # Adapters are opened here, in the loop that serves: the Stream SDK client binds to it.
+    async with bootstrap.open_runtime(settings) as runtime:
+        runtime.deliver_webhooks_to(_base_url(host, port))
+        return await _load_and_serve(
+            runtime, fixtures, sock, host=host, port=port, demo_mode=demo_mode
+        )
+
+
+async def _load_and_serve(
+    runtime: Runtime,
+    fixtures: Sequence[Fixture],
+    sock: socket.socket,
+    *,
+    host: str,
+    port: int,
+    demo_mode: bool,
+) -> int | None:
+
+    from yc_chat.entrypoints import bootstrap
+
+    for fixture in fixtures:
+        await runtime.load(fixture)
+        logger.info(
+            "loaded fixture",
+            extra={
+                "orgs": len(fixture.orgs),
+                "users": len(fixture.users),
+                "appointments": len(fixture.appointments),
+            },
+        )
+    app = bootstrap.build_app(runtime)
+    token_for = demo_token_for(runtime.settings) if demo_mode else None
+    if token_for is not None:
+        from yc_chat.entrypoints import demo
+        from yc_chat.entrypoints.http.console import console_routes
+
+        for handler in console_routes(demo.console_config(token_for)):
+            app.register(handler)
+    config = server_config(
+        app, host=host, port=port, read_timeout=runtime.settings.http.request_read_timeout_seconds
+    )
+    announce = (
+        demo_text(runtime.settings, host, port, emulator=runtime.emulator) if demo_mode else None
+    )
+    server = _server_class()(config, announce=announce)
+    await server.serve(sockets=[sock])
+    if not server.started:
+        raise CommandError(f"could not start the server on {host}:{port}", status=1)
+    return server.stopped_by
+
+
+def _server_class() -> type[_ServerProtocol]:
+    import uvicorn
+
+    class _Server(uvicorn.Server):
+        """Prints the demo text once listening; a signal stops it without re-raising."""
+
+        def __init__(self, config: uvicorn.Config, *, announce: str | None) -> None:
+            super().__init__(config)
+            self._announce = announce
+            self.stopped_by: int | None = None
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                logger.info(
+                    "listening",
+                    extra={"url": _base_url(self.config.host, self.config.port)},
+                )
+                if self._announce is not None:
+                    print(self._announce, flush=True)
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # Uvicorn re-raises the signal after a graceful stop. Under asyncio.run that
+            # cancels the adapters' closing (a CancelledError, then KeyboardInterrupt);
+            # here the stop is complete once serve() returns, and the exit status is 0.
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            handled = (signal.SIGINT, signal.SIGTERM)
+            original = {sig: signal.signal(sig, self._on_signal) for sig in handled}
+            try:
+                yield
+            finally:
+                for sig, handler in original.items():
+                    signal.signal(sig, handler)
+
+        def _on_signal(self, sig: int, frame: Any) -> None:
+            self.stopped_by = sig
+            self.handle_exit(sig, frame)
+
+    return _Server
+
+
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class _ServerProtocol(Protocol):
+        started: bool
+        stopped_by: int | None
+
+        def __init__(self, config: uvicorn.Config, *, announce: str | None) -> None: ...
+
+        async def serve(self, sockets: list[socket.socket] | None = None) -> None: ...
+
+
+def _serve_with_reload(
+    args: argparse.Namespace, env: Mapping[str, str], settings: Settings, sock: socket.socket
+) -> int:
+    """Run `serve` in a child process and restart it whenever a source file changes."""
+    import uvicorn
+    from uvicorn.supervisors import ChangeReload
+
+    child_env = dict(env)
+    # The demo's generated secret is kept across restarts, so printed tokens stay valid.
+    if settings.http.auth.jwt_secret is not None:
+        child_env["JWT_SECRET"] = settings.http.auth.jwt_secret
+    child_args = {
+        "seed": args.seed,
+        "demo": args.demo,
+        "no_worker": args.no_worker,
+        "host": args.host,
+        "port": args.port,
+    }
+    configure_cli_logging(settings, env)
+    source = Path(__file__).resolve().parents[1]
+    config = uvicorn.Config(
+        "yc_chat.entrypoints.cli:main",  # unused: the target below is what runs
+        reload=True,
+        reload_dirs=[str(source)],
+        log_config=None,
+    )
+    target = functools.partial(_reload_child, child_args, child_env)
+    logger.info("reload: watching for changes", extra={"directory": str(source)})
+    with sock:
+        ChangeReload(config, target=target, sockets=[sock]).run()
+    return 0
+
+
+def _reload_child(
+    child_args: dict[str, Any],
+    env: dict[str, str],
+    sockets: list[socket.socket] | None = None,
+) -> None:
+    """One generation of `serve --reload`: a normal serve on the inherited socket."""
+    settings = Settings.from_env(env)
+    if child_args["no_worker"]:
+        settings = attrs.evolve(settings, worker=attrs.evolve(settings.worker, enabled=False))
+    args = argparse.Namespace(**child_args)
+    configure_cli_logging(settings, env)
+    assert sockets, "uvicorn's reloader passes the listening socket"
+    try:
+        _serve_on(
+            settings,
+            _fixtures(args),
+            sockets[0],
+            host=args.host,
+            port=args.port,
+            demo=args.demo,
+        )
+    except (CommandError, SettingsError) as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        pass
+
+
+def demo_token_for(settings: Settings) -> Callable[[str], str] | None:
+    """Bearer tokens for the demo's people, or None when callers bring their own (JWKS)."""
+    from yc_chat.entrypoints.http.auth import issue_dev_token
+
+    auth = settings.http.auth
+    secret = auth.jwt_secret
+    if secret is None:
+        return None
+    return lambda user_id: issue_dev_token(
+        secret,
+        user_id,
+        ttl_seconds=DEMO_TOKEN_TTL,
+        claim=auth.user_id_claim,
+        audience=auth.audience,
+        issuer=auth.issuer,
+    )
+
+
+def demo_text(
+    settings: Settings, host: str, port: int, *, emulator: RunningEmulator | None = None
+) -> str:
+    from yc_chat.entrypoints import demo
+
+    base_url = _base_url(host, port)
+    # The key is public (Stream's is too); a frontend pointed here needs both.
+    stream = (
+        f"\nStream emulator: {emulator.base_url}  api key: {emulator.api_key}"
+        if emulator is not None
+        else ""
+    )
+    token_for = demo_token_for(settings)
+    if token_for is None:
+        return (
+            f"\nyc-chat demo is up at {base_url}; JWT_JWKS_URL is set: bring your own tokens."
+            + stream
+        )
+    console = f"\nClinic console (vet and pet owner side by side): {base_url}/demo/"
+    return demo.demo_instructions(base_url, token_for) + stream + console + "\n"
+
+
+def _base_url(host: str, port: int) -> str:
+    # A wildcard bind is reachable on loopback; that is the address worth pasting.
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
