@@ -1,7 +1,7 @@
 // A real `yc-chat serve` process for the JS tests, and small helpers around it.
 //
-// The service runs with the built-in Stream emulator (no Stream keys), a fixed JWT secret
-// for callers and a fixed Stream secret, so the tests can sign what a frontend would get
+// The service runs against a `yc-chat emulator` process with a fixed Stream key and secret,
+// and a fixed JWT secret for callers, so the tests can sign what a frontend would get
 // from elsewhere (an expired Stream token, the emulator's server-side switches).
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
@@ -15,6 +15,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
 
 export const JWT_SECRET = 'js-tests-jwt-secret-' + 'j'.repeat(40);
+export const STREAM_KEY = 'js-tests-stream-key';
 export const STREAM_SECRET = 'js-tests-stream-secret-' + 's'.repeat(30);
 
 function base64url(value) {
@@ -85,9 +86,47 @@ function command() {
   return existsSync(local) ? local : 'yc-chat';
 }
 
-/** Start `yc-chat serve` (extra args, e.g. --demo) and wait until it answers /healthz. */
+function spawnLogged(args, env) {
+  const child = spawn(command(), args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => { output += chunk; });
+  child.stderr.on('data', (chunk) => { output += chunk; });
+  return { child, output: () => output };
+}
+
+async function waitUntilAnswering(what, url, started) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (started.child.exitCode !== null) throw new Error(`${what} exited:\n${started.output()}`);
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      started.child.kill('SIGTERM');
+      throw new Error(`${what} did not answer in 30 s:\n${started.output()}`);
+    }
+    await sleep(100);
+  }
+}
+
+async function stopChild(child) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((done) => child.once('exit', done));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Start `yc-chat serve` (extra args) beside its own `yc-chat emulator`, whose Stream key and
+ * secret the tests know (a half-configured Stream is refused, so serve gets key, secret and
+ * the emulator's address), and wait until both answer. */
 export async function startServer({ args = [], seed = true } = {}) {
   const port = await freePort();
+  const emulatorPort = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'yc-chat-js-'));
   const seedArgs = [];
   if (seed) {
@@ -102,45 +141,35 @@ export async function startServer({ args = [], seed = true } = {}) {
   );
   Object.assign(env, {
     JWT_SECRET,
+    STREAM_API_KEY: STREAM_KEY,
     STREAM_API_SECRET: STREAM_SECRET,
     WRITE_RATE_LIMIT: 'off',
     TOKEN_RATE_LIMIT: 'off',
     LOG_LEVEL: 'WARNING',
   });
-  const child = spawn(
-    command(),
-    ['serve', '--host', '127.0.0.1', '--port', String(port), ...seedArgs, ...args],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk) => { output += chunk; });
-  child.stderr.on('data', (chunk) => { output += chunk; });
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`yc-chat serve exited:\n${output}`);
-    try {
-      const response = await fetch(`${base}/healthz`);
-      if (response.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGTERM');
-      throw new Error(`yc-chat serve did not become healthy in 30 s:\n${output}`);
-    }
-    await sleep(100);
+  const emulator = spawnLogged(
+    ['emulator', '--host', '127.0.0.1', '--port', String(emulatorPort),
+      '--webhook-url', `${base}/api/webhooks/stream`],
+    env,
+  );
+  await waitUntilAnswering('yc-chat emulator', `http://127.0.0.1:${emulatorPort}/`, emulator);
+  const served = spawnLogged(
+    ['serve', '--host', '127.0.0.1', '--port', String(port), ...seedArgs, ...args],
+    { ...env, STREAM_BASE_URL: `http://127.0.0.1:${emulatorPort}` },
+  );
+  try {
+    await waitUntilAnswering('yc-chat serve', `${base}/healthz`, served);
+  } catch (error) {
+    await stopChild(emulator.child);
+    throw error;
   }
   return {
     base,
-    output: () => output,
+    output: () => served.output() + emulator.output(),
     async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((done) => child.once('exit', done));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
+      await stopChild(served.child);
+      await stopChild(emulator.child);
     },
   };
 }
