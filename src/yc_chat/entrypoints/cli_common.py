@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Mapping
 
 from yc_chat.entrypoints.logs import configure_logging
@@ -49,4 +50,6 @@ def configure_cli_logging(
 
 
 def _not_from_emulator_thread(record: logging.LogRecord) -> bool:
-    return record.threadName != "stream-emulator" or record.levelno >= logging.WARNING
+    # Filters run in the logging thread; records carry no thread name (logThreads is off).
+    in_emulator = threading.current_thread().name == "stream-emulator"
+    return not in_emulator or record.levelno >= logging.WARNING
