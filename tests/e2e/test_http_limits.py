@@ -22,7 +22,6 @@ import pytest
 
 from tests.e2e.test_serve import (
     JWT_SECRET,
-    STREAM_SECRET,
     _command,
     _fixture,
     _free_port,
@@ -63,7 +62,6 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     env.update(
         {
             "JWT_SECRET": JWT_SECRET,
-            "STREAM_API_SECRET": STREAM_SECRET,
             "REQUEST_READ_TIMEOUT": str(READ_TIMEOUT),
             "LOG_FORMAT": "json",
         }
