@@ -35,15 +35,13 @@ is open per process at a time.
 """
 
 from yc_chat.adapters.beanie.appointments import BeanieAppointments
+from yc_chat.adapters.beanie.channel_locks import BeanieChannelLocks
+from yc_chat.adapters.beanie.devices import BeanieDevices
 from yc_chat.adapters.beanie.directory import BeanieDirectory
+from yc_chat.adapters.beanie.event_log import BeanieEventLog
+from yc_chat.adapters.beanie.fingerprints import BeanieFingerprints
 from yc_chat.adapters.beanie.inbox import BeanieEventInbox
 from yc_chat.adapters.beanie.settings import CollectionNames, MongoOptions
-from yc_chat.adapters.beanie.small_stores import (
-    BeanieChannelLocks,
-    BeanieDevices,
-    BeanieEventLog,
-    BeanieFingerprints,
-)
 from yc_chat.adapters.beanie.stores import MongoClient, MongoStores, open_mongo_stores
 
 __all__ = [

@@ -12,6 +12,8 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import InvalidName, PyMongoError
 
 from yc_chat.adapters.beanie.appointments import BeanieAppointments
+from yc_chat.adapters.beanie.channel_locks import BeanieChannelLocks
+from yc_chat.adapters.beanie.devices import BeanieDevices
 from yc_chat.adapters.beanie.directory import BeanieDirectory
 from yc_chat.adapters.beanie.documents import (
     ALL_DOCUMENTS,
@@ -28,6 +30,8 @@ from yc_chat.adapters.beanie.documents import (
     WebhookEventDocument,
 )
 from yc_chat.adapters.beanie.errors import ping, unavailable
+from yc_chat.adapters.beanie.event_log import BeanieEventLog
+from yc_chat.adapters.beanie.fingerprints import BeanieFingerprints
 from yc_chat.adapters.beanie.inbox import BeanieEventInbox
 from yc_chat.adapters.beanie.server import (
     Expiry,
@@ -38,12 +42,6 @@ from yc_chat.adapters.beanie.server import (
     detect,
 )
 from yc_chat.adapters.beanie.settings import CollectionNames, MongoOptions
-from yc_chat.adapters.beanie.small_stores import (
-    BeanieChannelLocks,
-    BeanieDevices,
-    BeanieEventLog,
-    BeanieFingerprints,
-)
 from yc_chat.domain.errors import ProviderUnavailable
 
 if TYPE_CHECKING:
