@@ -118,6 +118,22 @@ describe('two users on the appointment chat', () => {
     assert.equal(ownerChannel.countUnread(), 0);
   });
 
+  test('a photo is uploaded, sent as an attachment and served back', async () => {
+    const bytes = Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'binary'), Buffer.alloc(32, 7)]);
+    const uploaded = await ownerChannel.sendImage(bytes, 'rex.png', 'image/png');
+    assert.match(uploaded.file, /\/uploads\//);
+    const arrived = nextEvent(vetChannel, 'message.new', (e) => e.message?.text === 'Rex today');
+    await ownerChannel.sendMessage({
+      text: 'Rex today',
+      attachments: [{ type: 'image', image_url: uploaded.file, fallback: 'rex.png' }],
+    });
+    const event = await arrived;
+    assert.equal(event.message.attachments[0].image_url, uploaded.file);
+    const served = await fetch(uploaded.file);
+    assert.equal(served.headers.get('content-type'), 'image/png');
+    assert.deepEqual(Buffer.from(await served.arrayBuffer()), bytes);
+  });
+
   test('reactions reach the other side live', async () => {
     const sent = await vetChannel.sendMessage({ text: 'Rex looks great' });
     const added = nextEvent(vetChannel, 'reaction.new', (e) => e.message?.id === sent.message.id);

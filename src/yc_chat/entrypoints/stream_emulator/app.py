@@ -14,6 +14,8 @@ Endpoints (paths as Stream's; mounted at `/`, because the async SDK drops path p
   `DELETE /channels/{type}/{id}`
 - `POST /channels/{type}/{id}/message` (send a message), `GET /members?payload=`
 - `GET|POST|PUT|DELETE /messages/{id}` (get, update, partial update, delete a message)
+- `POST|DELETE /channels/{type}/{id}/file` and `/image` (uploads, kept in memory and
+  served at `GET /uploads/{id}/{name}`)
 - `POST /messages/{id}/reaction`, `DELETE /messages/{id}/reaction/{type}`,
   `GET /messages/{id}/reactions`
 - realtime (`routes/live`): the websocket `GET /connect`, and a client's
@@ -66,6 +68,9 @@ CORS: Final = CORSConfig(
 
 async def _before_request(request: Request[Any, Any, Any]) -> None:
     request.state.started = time.perf_counter()
+    if request.route_handler.opt.get("public"):
+        # Uploaded files: served by link, as from Stream's CDN.
+        return
     control = control_of(request)
     path = request.url.path
     if not path.startswith(ADMIN_PREFIX):

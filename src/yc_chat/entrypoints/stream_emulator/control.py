@@ -14,6 +14,7 @@ from yc_chat.adapters.fake_stream.sim import StreamAPIError, StreamState, system
 from yc_chat.adapters.fake_stream.sim.events import EventBus
 from yc_chat.entrypoints.stream_emulator.auth import Authenticator
 from yc_chat.entrypoints.stream_emulator.realtime import Realtime
+from yc_chat.entrypoints.stream_emulator.uploads import Uploads
 from yc_chat.entrypoints.stream_emulator.webhooks import (
     DeliveryStats,
     WebhookDispatcher,
@@ -66,6 +67,7 @@ class EmulatorControl:
         self.events.subscribe(self.dispatcher.submit)
         self._unsubscribe = state.subscribe(self.events.emit)
         self.realtime = Realtime(state)
+        self.uploads = Uploads()
         self.events.subscribe(self.realtime.publish)
 
     def __repr__(self) -> str:
@@ -92,6 +94,7 @@ class EmulatorControl:
             self._faults = Faults()
             self._requests.clear()
             self.realtime.reset(fresh)
+            self.uploads.clear()
         return fresh
 
     @property

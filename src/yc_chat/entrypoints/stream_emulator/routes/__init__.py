@@ -13,6 +13,7 @@ from yc_chat.entrypoints.stream_emulator.routes import (
     live,
     members,
     messages,
+    uploads,
     users,
 )
 
@@ -23,5 +24,6 @@ ROUTES: Final = [
     *messages.ROUTES,
     *members.ROUTES,
     *live.ROUTES,
+    *uploads.ROUTES,
     *admin.ROUTES,
 ]
