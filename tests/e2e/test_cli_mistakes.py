@@ -7,6 +7,7 @@ is not a mistake: it exits 0, just as quietly.
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import shutil
@@ -123,6 +124,78 @@ def test_events_without_mongodb_is_a_mistake(tmp_path: Path) -> None:
         result = run(*command, cwd=tmp_path)
         assert_one_line_error(result, "MONGODB_URI is not set")
         assert result.returncode == 2
+
+
+# -- seed: the fixture file ------------------------------------------------------------------
+
+_GOOD = {
+    "orgs": [{"id": "org-1", "name": "Happy Paws"}],
+    "users": [
+        {"id": "vet-1", "name": "Dr. Ana Núñez", "email": "ana@hp.example", "kind": "staff"},
+        {"id": "owner-1", "name": "Sam Lee", "kind": "pet_owner"},
+    ],
+    "memberships": [{"orgId": "org-1", "userId": "vet-1", "role": "vet"}],
+    "appointments": [
+        {"id": "apt-1", "orgId": "org-1", "petOwnerId": "owner-1", "vetId": "vet-1",
+         "startsAt": "2026-01-15T14:00:00Z", "petName": "Rex", "petOwnerName": "Sam Lee"}
+    ],
+}  # fmt: skip
+
+
+def _with(section: str, index: int, **changes: object) -> dict[str, object]:
+    data = json.loads(json.dumps(_GOOD))
+    data[section][index].update(changes)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("content", "fragments"),
+    [
+        (b"[]", ("JSON object", "not a list")),
+        (b"null", ("JSON object", "not null")),
+        ('{"orgs": [{"id": "caf\u00e9"}]}'.encode("latin-1"), ("not UTF-8", "0xe9")),
+        (b'{"orgs": ', ("not valid JSON", "line 1")),
+        (b'{"orgs": "x"}', ("orgs: must be a list of objects, not a string",)),
+        (_with("appointments", 0, startsAt="tomorrow"), ("appointments[0].startsAt", "ISO-8601")),
+        (_with("users", 1, kind="owner"), ("users[1].kind", "not one of staff, pet_owner")),
+        (_with("appointments", 0, chatStatus="open"), ("chatStatus", "pending, active, ended")),
+        (_with("memberships", 0, role="adimn"), ("memberships[0].role", "owner, admin, vet")),
+        (_with("users", 1, id="vet-1"), ("users[1]", "duplicate user id", "users[0]")),
+        (_with("users", 0, id="auth0|abc"), ("users[0].id", "Stream")),
+        (_with("users", 0, id=5), ("users[0].id", "must be a string")),
+        (_with("memberships", 0, userId="ghost"), ("memberships[0].userId", "ghost")),
+        (_with("orgs", 0, colour="blue"), ("orgs[0]", "unknown key", "colour")),
+    ],
+)
+def test_each_malformed_fixture_is_one_line(
+    tmp_path: Path, content: bytes | dict[str, object], fragments: tuple[str, ...]
+) -> None:
+    fixture = tmp_path / "fixture.json"
+    raw = content if isinstance(content, bytes) else json.dumps(content).encode()
+    fixture.write_bytes(raw)
+    result = run("seed", str(fixture), cwd=tmp_path)
+    line = assert_one_line_error(result, str(fixture), *fragments)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "starts_at" not in line and "pet_owner_id" not in line  # the file's words only
+
+
+def test_seed_names_every_problem_at_once_and_counts_in_words(tmp_path: Path) -> None:
+    bad = _with("users", 1, kind="owner")
+    bad["appointments"][0]["startsAt"] = "tomorrow"  # type: ignore[index]
+    (tmp_path / "bad.json").write_text(json.dumps(bad), encoding="utf-8")
+    line = assert_one_line_error(run("seed", "bad.json", cwd=tmp_path), "(2 problems)")
+    assert "users[1].kind" in line and "appointments[0].startsAt" in line
+    one = {
+        "orgs": [_GOOD["orgs"][0]],
+        "users": [_GOOD["users"][0]],
+        "roles": ["technician"],  # a role beyond the contract's, declared
+        "memberships": [{"orgId": "org-1", "userId": "vet-1", "role": "technician"}],
+    }
+    (tmp_path / "one.json").write_text(json.dumps(one), encoding="utf-8")
+    result = run("seed", "one.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "(1 org, 1 user, 1 membership, 0 appointments)" in result.stdout
+    assert "MONGODB_URI" in result.stdout
 
 
 # -- dev-token -------------------------------------------------------------------------------

@@ -136,3 +136,11 @@ def test_problems_name_fields_in_the_domains_words() -> None:
     assert [(d.field, d.message) for d in caught.value.details if not isinstance(d, str)] == [
         ("member_ids[1]", "must not be blank")
     ]
+
+
+def test_fixture_roles_include_every_admin_role() -> None:
+    from yc_chat.domain.model import ADMIN_ROLES
+    from yc_chat.entrypoints.fixture import STANDARD_ROLES
+
+    # A role the fixture refuses could never be an admin; every admin role must be accepted.
+    assert set(STANDARD_ROLES) >= ADMIN_ROLES

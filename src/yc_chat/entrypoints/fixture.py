@@ -1,21 +1,24 @@
-"""The contract's JSON directory fixture: parsing (strict, with clear errors) and seeding.
+"""The contract's JSON directory fixture: strict parsing with clear errors, and seeding.
 
-Read by `yc-chat serve --seed`, `yc-chat seed` and the demo; `seed` writes through the
-store ports, so the same fixture loads into memory or MongoDB alike.
+A fixture is a JSON object with the lists `orgs`, `users`, `memberships` and
+`appointments` (every list optional, keys spelled as in the contract). Every problem is
+reported with its place in the file in the file's own words (`appointments[0].startsAt`),
+all of them at once, on one line.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import attrs
-import cattrs
-from cattrs.gen import make_dict_structure_fn, override
 
 from yc_chat.domain.model import (
+    SYSTEM_USER_ID,
     Appointment,
     AppointmentId,
     ChannelId,
@@ -29,53 +32,20 @@ from yc_chat.domain.model import (
 )
 from yc_chat.ports import AppointmentWriter, DirectoryWriter
 
+# The roles the contract names. Hosts with other roles list them in the fixture's
+# top-level "roles"; any other value is refused, since a misspelt "admin" would silently
+# make an org admin a plain member.
+STANDARD_ROLES: Final = ("owner", "admin", "vet", "nurse", "receptionist")
+# Stream's rule for user ids: an id it refuses would fail every call naming that user.
+USER_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9@_-]{1,255}")
+CHANNEL_ID_PATTERN: Final = re.compile(r"[a-z0-9_-]{1,64}")
+SECTIONS: Final = ("orgs", "users", "memberships", "appointments")
+MAX_LISTED_PROBLEMS = 20
+MAX_ACTIVATION_MINUTES = 1440
+
 
 class FixtureError(ValueError):
     """The fixture file is not valid; the message lists every problem found."""
-
-
-@attrs.frozen(kw_only=True)
-class _OrgRecord:
-    id: str
-    name: str
-
-
-@attrs.frozen(kw_only=True)
-class _UserRecord:
-    id: str
-    name: str
-    kind: UserKind = UserKind.STAFF
-    email: str | None = None
-    image: str | None = None
-
-
-@attrs.frozen(kw_only=True)
-class _MembershipRecord:
-    org_id: str
-    user_id: str
-    role: str
-
-
-@attrs.frozen(kw_only=True)
-class _AppointmentRecord:
-    id: str
-    org_id: str
-    pet_owner_id: str
-    vet_id: str
-    starts_at: datetime
-    pet_name: str = ""
-    pet_owner_name: str = ""
-    chat_channel_id: str | None = None
-    chat_status: ChatStatus | None = None
-    chat_activation_minutes: int | None = None
-
-
-@attrs.frozen(kw_only=True)
-class _FixtureRecord:
-    orgs: list[_OrgRecord] = attrs.field(factory=list)
-    users: list[_UserRecord] = attrs.field(factory=list)
-    memberships: list[_MembershipRecord] = attrs.field(factory=list)
-    appointments: list[_AppointmentRecord] = attrs.field(factory=list)
 
 
 @attrs.frozen(kw_only=True)
@@ -88,110 +58,319 @@ class Fixture:
     appointments: tuple[Appointment, ...]
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.items.append(f"{where}: {message}" if where else message)
+
+    def raise_if_any(self, source: str) -> None:
+        if not self.items:
+            return
+        shown = self.items[:MAX_LISTED_PROBLEMS]
+        more = len(self.items) - len(shown)
+        count = "1 problem" if len(self.items) == 1 else f"{len(self.items)} problems"
+        tail = f"; and {more} more" if more else ""
+        raise FixtureError(f"invalid fixture{source} ({count}): " + "; ".join(shown) + tail)
 
 
-def _parse_datetime(value: object, _: type) -> datetime:
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string",
+             list: "a list", dict: "an object"}  # fmt: skip
+    return names.get(type(value), type(value).__name__)
+
+
+def _shown(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# A field reader returns the parsed value, or raises ValueError with the reason.
+Reader = Callable[[object], Any]
+
+
+def _text(value: object) -> str:
     if not isinstance(value, str):
-        raise TypeError("expected an ISO-8601 string")
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise ValueError("needs a UTC offset, e.g. 2026-01-15T14:00:00Z")
-    return parsed
-
-
-def _strict_str(value: object, _: type) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"expected a string, got {type(value).__name__}")
+        raise ValueError(f"must be a string, not {_kind(value)}")
     return value
 
 
-def _converter() -> cattrs.Converter:
-    converter = cattrs.Converter(forbid_extra_keys=True)
-    converter.register_structure_hook(datetime, _parse_datetime)
-    # Exactly str: a plain hook for `str` would also catch str enums (UserKind, ChatStatus).
-    converter.register_structure_hook_func(lambda cls: cls is str, _strict_str)
-    for cls in (_OrgRecord, _UserRecord, _MembershipRecord, _AppointmentRecord):
-        # Any: cattrs types **overrides against its own keyword flags, which mypy cannot tell apart.
-        overrides: dict[str, Any] = {
-            a.name: override(rename=_camel(a.name)) for a in attrs.fields(cls)
-        }
-        converter.register_structure_hook(
-            cls,
-            make_dict_structure_fn(cls, converter, **overrides),
+def _id(value: object) -> str:
+    text = _text(value)
+    if not text.strip() or text != text.strip():
+        raise ValueError(f"{_shown(value)} must be a non-empty id without surrounding spaces")
+    return text
+
+
+def _user_id(value: object) -> str:
+    text = _id(value)
+    if not USER_ID_PATTERN.fullmatch(text):
+        raise ValueError(
+            f"{_shown(value)} is not an id Stream accepts (letters, digits, @, _ and -, "
+            "at most 255)"
         )
-    return converter
+    return text
 
 
-def parse_fixture(data: Any) -> Fixture:
-    """Parse the fixture's JSON value; raises FixtureError listing every problem."""
+def _optional_text(value: object) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _enum(choices: Iterable[str]) -> Reader:
+    allowed = tuple(choices)
+
+    def read(value: object) -> str:
+        if value not in allowed:
+            raise ValueError(f"{_shown(value)} is not one of " + ", ".join(allowed))
+        return str(value)
+
+    return read
+
+
+def _optional(reader: Reader) -> Reader:
+    return lambda value: None if value is None else reader(value)
+
+
+def _moment(value: object) -> datetime:
+    text = _text(value)
     try:
-        record = _converter().structure(data, _FixtureRecord)
-    except (cattrs.BaseValidationError, TypeError, ValueError) as exc:
-        problems = (
-            cattrs.transform_error(exc, path="fixture")
-            if isinstance(exc, cattrs.BaseValidationError)
-            else [str(exc)]
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise ValueError(
+            f"{_shown(value)} is not an ISO-8601 time with an offset, e.g. 2026-01-15T14:00:00Z"
         )
-        raise FixtureError("invalid fixture: " + "; ".join(problems)) from exc
-    fixture = Fixture(
-        orgs=tuple(Org(id=OrgId(o.id), name=o.name) for o in record.orgs),
+    return parsed
+
+
+def _minutes(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"must be a whole number of minutes, not {_kind(value)}")
+    if not 0 <= value <= MAX_ACTIVATION_MINUTES:
+        raise ValueError(f"must be between 0 and {MAX_ACTIVATION_MINUTES}")
+    return value
+
+
+def _channel_id(value: object) -> str:
+    text = _text(value)
+    if not CHANNEL_ID_PATTERN.fullmatch(text):
+        raise ValueError(f"{_shown(value)} is not a channel id (a-z, 0-9, _ and -, at most 64)")
+    return text
+
+
+@attrs.frozen
+class _Field:
+    key: str  # the JSON key
+    read: Reader
+    required: bool = True
+
+
+_ORG = (_Field("id", _id), _Field("name", _text))
+_USER = (
+    _Field("id", _user_id),
+    _Field("name", _text),
+    _Field("kind", _enum(k.value for k in UserKind), required=False),
+    _Field("email", _optional_text, required=False),
+    _Field("image", _optional_text, required=False),
+)
+_APPOINTMENT = (
+    _Field("id", _id),
+    _Field("orgId", _id),
+    _Field("petOwnerId", _id),
+    _Field("vetId", _id),
+    _Field("startsAt", _moment),
+    _Field("petName", _text, required=False),
+    _Field("petOwnerName", _text, required=False),
+    _Field("chatChannelId", _optional(_channel_id), required=False),
+    _Field("chatStatus", _optional(_enum(s.value for s in ChatStatus)), required=False),
+    _Field("chatActivationMinutes", _optional(_minutes), required=False),
+)
+
+
+def _records(
+    data: Mapping[str, Any], section: str, fields: tuple[_Field, ...], problems: _Problems
+) -> list[dict[str, Any]]:
+    """The section's objects with every field read; a bad object is reported and skipped."""
+    items = data.get(section, [])
+    if not isinstance(items, list):
+        problems.add(section, f"must be a list of objects, not {_kind(items)}")
+        return []
+    known = {f.key for f in fields}
+    records = []
+    for index, item in enumerate(items):
+        where = f"{section}[{index}]"
+        if not isinstance(item, dict):
+            problems.add(where, f"must be an object, not {_kind(item)}")
+            continue
+        record: dict[str, Any] = {}
+        for key in item:
+            if key not in known:
+                problems.add(
+                    where, f"unknown key {_shown(key)} (known: {', '.join(sorted(known))})"
+                )
+        for field in fields:
+            if field.key not in item:
+                if field.required:
+                    problems.add(f"{where}.{field.key}", "missing (required)")
+                continue
+            try:
+                record[field.key] = field.read(item[field.key])
+            except ValueError as exc:
+                problems.add(f"{where}.{field.key}", str(exc))
+        if all(f.key in record for f in fields if f.required):
+            records.append(record)
+        record["_where"] = where
+    return records
+
+
+def _no_duplicates(
+    records: list[dict[str, Any]],
+    key: Callable[[dict[str, Any]], object],
+    label: str,
+    problems: _Problems,
+) -> None:
+    first: dict[object, str] = {}
+    for record in records:
+        value = key(record)
+        if value in first:
+            problems.add(
+                record["_where"], f"duplicate {label} {_shown(value)} (first at {first[value]})"
+            )
+        else:
+            first[value] = record["_where"]
+
+
+def parse_fixture(data: Any, *, source: str = "") -> Fixture:
+    """Parse the fixture's JSON value; raises FixtureError listing every problem."""
+    problems = _Problems()
+    where = f" {source}" if source else ""
+    if not isinstance(data, dict):
+        raise FixtureError(
+            f"invalid fixture{where}: the file must hold a JSON object with the lists "
+            f"{', '.join(SECTIONS)}, not {_kind(data)}"
+        )
+    for key in data:
+        if key not in (*SECTIONS, "roles"):
+            problems.add(
+                "", f"unknown top-level key {_shown(key)} (known: {', '.join(SECTIONS)}, roles)"
+            )
+    roles = _roles(data.get("roles", []), problems)
+    orgs = _records(data, "orgs", _ORG, problems)
+    users = _records(data, "users", _USER, problems)
+    membership_fields = (_Field("orgId", _id), _Field("userId", _id), _Field("role", _role(roles)))
+    memberships = _records(data, "memberships", membership_fields, problems)
+    appointments = _records(data, "appointments", _APPOINTMENT, problems)
+    _no_duplicates(orgs, lambda r: r["id"], "org id", problems)
+    _no_duplicates(users, lambda r: r["id"], "user id", problems)
+    _no_duplicates(memberships, lambda r: (r["orgId"], r["userId"]), "membership", problems)
+    _no_duplicates(appointments, lambda r: r["id"], "appointment id", problems)
+    for user in users:
+        if user["id"] == SYSTEM_USER_ID:
+            problems.add(
+                f"{user['_where']}.id", f"{_shown(user['id'])} is reserved for system messages"
+            )
+    org_ids = {r["id"] for r in orgs}
+    user_ids = {r["id"] for r in users}
+    for record in memberships:
+        _refers(record, "orgId", org_ids, "org", problems)
+        _refers(record, "userId", user_ids, "user", problems)
+    for record in appointments:
+        _refers(record, "orgId", org_ids, "org", problems)
+        _refers(record, "petOwnerId", user_ids, "user", problems)
+        _refers(record, "vetId", user_ids, "user", problems)
+    problems.raise_if_any(where)
+    return Fixture(
+        orgs=tuple(Org(id=OrgId(r["id"]), name=r["name"]) for r in orgs),
         users=tuple(
-            User(id=UserId(u.id), name=u.name, kind=u.kind, email=u.email, image=u.image)
-            for u in record.users
+            User(
+                id=UserId(r["id"]),
+                name=r["name"],
+                kind=UserKind(r.get("kind", UserKind.STAFF)),
+                email=r.get("email"),
+                image=r.get("image"),
+            )
+            for r in users
         ),
         memberships=tuple(
-            Membership(org_id=OrgId(m.org_id), user_id=UserId(m.user_id), role=m.role)
-            for m in record.memberships
+            Membership(org_id=OrgId(r["orgId"]), user_id=UserId(r["userId"]), role=r["role"])
+            for r in memberships
         ),
-        appointments=tuple(
-            Appointment(
-                id=AppointmentId(a.id),
-                org_id=OrgId(a.org_id),
-                pet_owner_id=UserId(a.pet_owner_id),
-                vet_id=UserId(a.vet_id),
-                starts_at=a.starts_at,
-                pet_name=a.pet_name,
-                pet_owner_name=a.pet_owner_name,
-                chat_channel_id=ChannelId(a.chat_channel_id) if a.chat_channel_id else None,
-                chat_status=a.chat_status,
-                chat_activation_minutes=a.chat_activation_minutes,
-            )
-            for a in record.appointments
-        ),
+        appointments=tuple(_appointment(r) for r in appointments),
     )
-    _check_references(fixture)
-    return fixture
 
 
-def _check_references(fixture: Fixture) -> None:
-    orgs = {o.id for o in fixture.orgs}
-    users = {u.id for u in fixture.users}
-    problems = []
-    for m in fixture.memberships:
-        if m.org_id not in orgs:
-            problems.append(f"membership names unknown org {m.org_id!r}")
-        if m.user_id not in users:
-            problems.append(f"membership names unknown user {m.user_id!r}")
-    for a in fixture.appointments:
-        if a.org_id not in orgs:
-            problems.append(f"appointment {a.id!r} names unknown org {a.org_id!r}")
-        for uid in (a.pet_owner_id, a.vet_id):
-            if uid not in users:
-                problems.append(f"appointment {a.id!r} names unknown user {uid!r}")
-    if problems:
-        raise FixtureError("invalid fixture: " + "; ".join(problems))
+def _roles(value: object, problems: _Problems) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        problems.add("roles", 'must be a list of role names (strings), e.g. ["technician"]')
+        return STANDARD_ROLES
+    return (*STANDARD_ROLES, *(v for v in value if v not in STANDARD_ROLES))
+
+
+def _role(roles: tuple[str, ...]) -> Reader:
+    choose = _enum(roles)
+
+    def read(value: object) -> str:
+        try:
+            return str(choose(value))
+        except ValueError as exc:
+            raise ValueError(f'{exc} (other roles: list them in the top-level "roles")') from exc
+
+    return read
+
+
+def _refers(
+    record: dict[str, Any], key: str, known: set[str], label: str, problems: _Problems
+) -> None:
+    if record[key] not in known:
+        problems.add(
+            f"{record['_where']}.{key}", f"no {label} with id {_shown(record[key])} in this file"
+        )
+
+
+def _appointment(r: dict[str, Any]) -> Appointment:
+    status = r.get("chatStatus")
+    channel = r.get("chatChannelId")
+    return Appointment(
+        id=AppointmentId(r["id"]),
+        org_id=OrgId(r["orgId"]),
+        pet_owner_id=UserId(r["petOwnerId"]),
+        vet_id=UserId(r["vetId"]),
+        starts_at=r["startsAt"],
+        pet_name=r.get("petName", ""),
+        pet_owner_name=r.get("petOwnerName", ""),
+        chat_channel_id=ChannelId(channel) if channel else None,
+        chat_status=ChatStatus(status) if status else None,
+        chat_activation_minutes=r.get("chatActivationMinutes"),
+    )
 
 
 def load_fixture(path: str | Path) -> Fixture:
-    """Read and parse a fixture file."""
+    """Read and parse a fixture file; every way it can be wrong is a FixtureError."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise FixtureError(f"cannot read fixture {path}: {exc}") from exc
-    return parse_fixture(data)
+        raw = Path(path).read_bytes()
+    except FileNotFoundError as exc:
+        raise FixtureError(f"cannot read fixture {path}: no such file") from exc
+    except OSError as exc:
+        raise FixtureError(f"cannot read fixture {path}: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8-sig")  # a BOM, as some editors write, is fine
+    except UnicodeDecodeError as exc:
+        raise FixtureError(
+            f"cannot read fixture {path}: it is not UTF-8 text (byte {raw[exc.start]:#04x} "
+            f"at offset {exc.start}); save it as UTF-8"
+        ) from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FixtureError(
+            f"cannot read fixture {path}: not valid JSON ({exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno})"
+        ) from exc
+    return parse_fixture(data, source=str(path))
 
 
 async def seed(
