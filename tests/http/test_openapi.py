@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -25,7 +26,10 @@ CONTRACT = {
     ("delete", "/api/orgs/{orgId}/members/{userId}"),
     ("get", "/healthz"),
     ("get", "/readyz"),
+    ("get", "/metrics"),
 }
+# Litestar's fallback for a response without a description of its own.
+DEFAULT_DESCRIPTION = "Request fulfilled, document follows"
 ERROR_REF = "#/components/schemas/ErrorBody"
 
 
@@ -56,7 +60,9 @@ async def test_operations_have_ids_tags_and_error_bodies(document: dict[str, Any
     assert len(set(ids)) == len(ids)
     for (method, path), op in operations.items():
         assert op.get("tags"), path
-        assert op["responses"]["200"]["content"]["application/json"]["schema"], path
+        media = "text/plain" if path == "/metrics" else "application/json"
+        [content] = [v for k, v in op["responses"]["200"]["content"].items() if k.startswith(media)]
+        assert content["schema"], path
         for status, response in op["responses"].items():
             if status.startswith(("4", "5")):
                 schema = response["content"]["application/json"]["schema"]
@@ -86,3 +92,62 @@ async def test_webhook_documents_its_signature_header(document: dict[str, Any]) 
     names = {p["name"] for p in op["parameters"] if p["in"] == "header"}
     assert {"X-Signature", "X-Webhook-Id"} <= names
     assert "security" not in op
+
+
+async def test_the_document_is_valid_openapi(document: dict[str, Any]) -> None:
+    from openapi_spec_validator import validate
+
+    validate(document)  # raises with the first violation of the OpenAPI 3.1 schema
+
+
+async def test_every_response_says_what_it_means(document: dict[str, Any]) -> None:
+    for (method, path), op in _operations(document).items():
+        assert op.get("summary"), (method, path)
+        assert op["responses"], (method, path)
+        for status, response in op["responses"].items():
+            description = response.get("description", "")
+            assert description and description != DEFAULT_DESCRIPTION, (method, path, status)
+
+
+async def test_readyz_200_is_only_the_ready_body(document: dict[str, Any]) -> None:
+    op = _operations(document)[("get", "/readyz")]
+    ok = op["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/ReadyResponse"}
+    assert op["responses"]["503"]["content"]["application/json"]["schema"] == {"$ref": ERROR_REF}
+
+
+async def test_webhook_documents_the_stream_event_body(document: dict[str, Any]) -> None:
+    op = _operations(document)[("post", "/api/webhooks/stream")]
+    body = op["requestBody"]
+    assert body["required"] is True
+    schema = body["content"]["application/json"]["schema"]
+    assert schema["required"] == ["type"]
+    assert {"type", "cid", "channel_id", "message", "channel", "user"} <= set(schema["properties"])
+    assert {"id", "text", "user"} <= set(schema["properties"]["message"]["properties"])
+
+
+async def test_metrics_is_documented_as_prometheus_text(document: dict[str, Any]) -> None:
+    op = _operations(document)[("get", "/metrics")]
+    [media] = op["responses"]["200"]["content"]
+    assert media.startswith("text/plain; version=0.0.4")
+    assert "security" not in op
+
+
+_ASSET = re.compile(r"""(?:src|href)=["']([^"']+)["']""")
+
+
+@pytest.mark.parametrize("page", ["/schema", "/schema/swagger"])
+async def test_documentation_pages_load_only_the_apps_own_assets(world: World, page: str) -> None:
+    """Offline: every script, style and icon of the page is served by the app itself."""
+    response = await world.client.get(page)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    html = response.text
+    assets = _ASSET.findall(html)
+    assert any(a.endswith(".js") for a in assets), assets
+    for asset in assets:
+        assert asset.startswith("/schema/assets/"), asset  # no CDN, no web fonts
+        served = await world.client.get(asset)
+        assert served.status_code == 200, asset
+        assert len(served.content) > 100, asset  # the real file, not an error page
+    assert "googleapis" not in html and "cdn." not in html and "unpkg" not in html

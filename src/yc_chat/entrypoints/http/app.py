@@ -12,8 +12,6 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import Message, Scope
 
 from yc_chat.entrypoints.background import background_loops
@@ -42,15 +40,18 @@ from yc_chat.entrypoints.http.middleware import (
     new_request_id,
     state_of,
 )
+from yc_chat.entrypoints.http.openapi import (
+    BEARER_SCHEME,
+    OPENAPI_PATH,
+    docs_assets_router,
+    openapi_config,
+)
 from yc_chat.entrypoints.http.ratelimit import TokenRateLimiter, WriteRateLimiter
 from yc_chat.entrypoints.http.request_limits import RequestLimitsMiddleware
 from yc_chat.entrypoints.runtime import Runtime
 
 logger = logging.getLogger("yc_chat.http")
 access_logger = logging.getLogger("yc_chat.access")
-
-OPENAPI_PATH = "/schema"
-BEARER_SCHEME = "BearerAuth"
 
 
 async def _before_send(message: Message, scope: Scope) -> None:
@@ -159,7 +160,13 @@ def create_app(runtime: Runtime) -> Litestar:
         else None
     )
     return Litestar(
-        route_handlers=[api, WebhookController, HealthController, MetricsController],
+        route_handlers=[
+            api,
+            WebhookController,
+            HealthController,
+            MetricsController,
+            docs_assets_router(),
+        ],
         dependencies={
             "service": Provide(provide_service, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=False),
@@ -189,19 +196,7 @@ def create_app(runtime: Runtime) -> Litestar:
             }
         ),
         cors_config=cors,
-        openapi_config=OpenAPIConfig(
-            title="yc-chat",
-            version="1",
-            description="Chat backend of the Yosemite Crew veterinary platform. Every error "
-            "body is `{error, code, details?}`.",
-            path=OPENAPI_PATH,
-            components=Components(
-                security_schemes={
-                    BEARER_SCHEME: SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
-                }
-            ),
-            use_handler_docstrings=False,
-        ),
+        openapi_config=openapi_config(),
         request_max_body_size=max(settings.max_body_bytes, settings.webhook_max_body_bytes),
         logging_config=None,
         debug=False,

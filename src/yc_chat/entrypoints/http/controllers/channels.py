@@ -93,6 +93,7 @@ class ChannelController(Controller):
     @post(
         "",
         operation_id="openAppointmentChat",
+        response_description="The appointment's chat: its id, type and the two members",
         summary="Open (or get) an appointment's chat",
         description="Caller: the appointment's pet owner, its vet, or an admin of its org. "
         "Members and names come from the appointment record. Idempotent.",
@@ -117,6 +118,7 @@ class ChannelController(Controller):
     @post(
         "/internal",
         operation_id="startColleagueDm",
+        response_description="The colleagues' DM: its id, type and the two members",
         summary="Open (or get) a DM between two colleagues",
         description="Both ids distinct current members of the org; the caller is one of them "
         "and is `createdBy`. Idempotent per pair within the org.",
@@ -140,6 +142,7 @@ class ChannelController(Controller):
     @post(
         "/group",
         operation_id="createGroup",
+        response_description="The new group: its id, type and members (the creator first)",
         summary="Create a group of org members",
         description="Caller is an org member and `createdBy`; read-only groups need an org "
         "admin. A supplied `channelId` that exists is a 409.",
@@ -167,6 +170,7 @@ class ChannelController(Controller):
     @post(
         "/group/{channelId:str}/members",
         operation_id="updateGroupMembers",
+        response_description="The members were changed (one system message in the group)",
         summary="Add and remove group members",
         description="Caller is the group's creator or an org admin and is `addedBy`.",
         status_code=200,
@@ -194,6 +198,7 @@ class ChannelController(Controller):
     @get(
         "/groups",
         operation_id="listOrgGroups",
+        response_description="The org's groups the caller is a member of",
         summary="The org's groups the caller belongs to",
         responses=error_docs(*AUTHED, 403, 404),
     )
@@ -210,6 +215,7 @@ class ChannelController(Controller):
     @post(
         "/{channelId:str}/end",
         operation_id="endChat",
+        response_description="The chat is ended and frozen (also when it already was)",
         summary="End a chat (idempotent)",
         description="Appointment chat: its vet or an org admin. Group: its creator or an org "
         "admin. Colleague DMs cannot be ended (409 for members, 403 for others).",
@@ -229,6 +235,7 @@ class ChannelController(Controller):
     @get(
         "",
         operation_id="listMyChannels",
+        response_description="One page of the caller's channels and the cursor of the next",
         summary="The caller's channels, newest activity first",
         responses=error_docs(*AUTHED, 403, 404),
     )

@@ -19,6 +19,7 @@ class DeviceController(Controller):
     @post(
         "",
         operation_id="registerDevice",
+        response_description="The push token is registered for the caller",
         summary="Register a push token for the caller",
         status_code=200,
         dto=StrictBody[DeviceRequest],
@@ -35,6 +36,7 @@ class DeviceController(Controller):
     @delete(
         "/{token:str}",
         operation_id="unregisterDevice",
+        response_description="The push token is forgotten",
         summary="Forget one of the caller's push tokens",
         status_code=200,
         responses=error_docs(*AUTHED, 404),

@@ -11,7 +11,7 @@ from litestar import Controller, Request, Response, get
 from yc_chat.entrypoints.http.deps import error_docs, runtime_of
 from yc_chat.entrypoints.http.errors import error_response
 from yc_chat.entrypoints.http.middleware import OPT_PUBLIC
-from yc_chat.entrypoints.http.schemas import ErrorBody, HealthResponse, ReadyResponse
+from yc_chat.entrypoints.http.schemas import HealthResponse, ReadyResponse
 from yc_chat.entrypoints.runtime import Probe
 
 logger = logging.getLogger("yc_chat.health")
@@ -37,7 +37,12 @@ class HealthController(Controller):
     tags = ("health",)
     opt = {OPT_PUBLIC: True}  # noqa: RUF012 - Litestar reads this class attribute as-is
 
-    @get("/healthz", operation_id="healthz", summary="The process is up")
+    @get(
+        "/healthz",
+        operation_id="healthz",
+        summary="The process is up",
+        response_description="The process is serving requests",
+    )
     async def healthz(self) -> HealthResponse:
         """Always ok while the process serves requests."""
         return HealthResponse()
@@ -45,10 +50,12 @@ class HealthController(Controller):
     @get(
         "/readyz",
         operation_id="readyz",
+        response_description="Every store and the chat provider answered",
         summary="Stores and chat provider are reachable",
         responses=error_docs(503),
     )
-    async def readyz(self, request: Request[Any, Any, Any]) -> Response[ReadyResponse | ErrorBody]:
+    async def readyz(self, request: Request[Any, Any, Any]) -> Response[ReadyResponse]:
+        # The 503 body (ErrorBody) is documented by error_docs; a 200 is always ReadyResponse.
         """Ping every store and the chat provider, concurrently, each with a timeout."""
         runtime = runtime_of(request)
         names = list(runtime.probes)

@@ -15,6 +15,9 @@ from yc_chat.ports import EventInbox
 
 logger = logging.getLogger("yc_chat.http")
 
+# Prometheus' text exposition format, as documented; the exporter names the one it writes.
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+
 
 async def inbox_gauges(inbox: EventInbox, limit_seconds: float) -> list[Gauge]:
     """The inbox size by state, or nothing when the store does not answer in time."""
@@ -34,17 +37,22 @@ async def inbox_gauges(inbox: EventInbox, limit_seconds: float) -> list[Gauge]:
 
 
 class MetricsController(Controller):
-    """For Prometheus scrapes (no authentication: counts only, no ids or content).
-
-    Left out of the OpenAPI document: it is an operator's endpoint in Prometheus' format,
-    not part of the clients' JSON API.
-    """
+    """For Prometheus scrapes (no authentication: counts only, no ids or content)."""
 
     path = "/metrics"
+    tags = ("operations",)
     opt = {OPT_PUBLIC: True}  # noqa: RUF012 - Litestar reads this class attribute as-is
-    include_in_schema = False
 
-    @get("/", operation_id="metrics", summary="Prometheus metrics")
+    @get(
+        "/",
+        operation_id="metrics",
+        summary="Prometheus metrics",
+        description="Webhooks received, duplicates, processed, failed and parked; pushes "
+        "sent and failed; lifecycle transitions; handling durations. No authentication: "
+        "expose it only to the monitoring network.",
+        media_type=PROMETHEUS_TEXT,
+        response_description="Prometheus text exposition of every series",
+    )
     async def metrics(self, request: Request[Any, Any, Any]) -> Response[str]:
         """The text exposition of every series."""
         runtime = runtime_of(request)

@@ -47,6 +47,7 @@ class OrgController(Controller):
     @get(
         "/search",
         operation_id="searchOrgMembers",
+        response_description="Matching members of the org, best match first",
         summary="Typeahead over the org's members",
         description="Case- and accent-insensitive prefix match on any word of the name, or on "
         "the email. The caller is left out.",
@@ -74,6 +75,7 @@ class OrgController(Controller):
     @get(
         "/members",
         operation_id="listOrgMembers",
+        response_description="One page of the org's members by name and the cursor of the next",
         summary="The org's members by name, paginated",
         responses=error_docs(*AUTHED, 403, 404),
     )
@@ -99,6 +101,7 @@ class OrgController(Controller):
     @delete(
         "/members/{userId:str}",
         operation_id="removeOrgMember",
+        response_description="The person is out of the org and its staff chats",
         summary="Remove a member from the org and from all of its staff chats (offboarding)",
         description="Org admins only. Removes the membership, then takes the person out of "
         "every group of the org (one system message each), ends and freezes their colleague "

@@ -29,6 +29,7 @@ class TokenController(Controller):
     @post(
         "/token",
         operation_id="issueChatToken",
+        response_description="A Stream user token, its expiry, and where to connect",
         summary="Get a Stream user token for the caller",
         description="Only for the caller's own id. Rate limited per user and per client "
         "address (only authenticated requests count).",

@@ -20,6 +20,7 @@ from yc_chat.domain.errors import InvalidInput, Unauthenticated
 from yc_chat.entrypoints.http.body import refuse_deep_json
 from yc_chat.entrypoints.http.deps import error_docs, runtime_of, wake_worker
 from yc_chat.entrypoints.http.middleware import BODY_LIMIT_WEBHOOK, OPT_BODY_LIMIT, OPT_PUBLIC
+from yc_chat.entrypoints.http.openapi import WebhookOperation
 from yc_chat.entrypoints.http.schemas import OkResponse
 from yc_chat.ports import WebhookFormat
 
@@ -64,6 +65,7 @@ class WebhookController(Controller):
     @post(
         "/stream",
         operation_id="streamWebhook",
+        response_description="The event is recorded (or was already); handling follows",
         summary="Receive a signed Stream event",
         description="`X-Signature` is the lowercase hex HMAC-SHA256 of the raw body under the "
         "Stream API secret. The event is recorded durably (keyed by `X-Webhook-Id`, or a "
@@ -74,6 +76,7 @@ class WebhookController(Controller):
         status_code=200,
         opt={OPT_PUBLIC: True, OPT_BODY_LIMIT: BODY_LIMIT_WEBHOOK},
         responses=error_docs(400, 401, 413, 503),
+        operation_class=WebhookOperation,
     )
     async def stream(
         self,
