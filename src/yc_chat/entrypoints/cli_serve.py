@@ -469,7 +469,15 @@ def demo_text(
             + stream
         )
     console = f"\nClinic console (vet and pet owner side by side): {base_url}/demo/"
-    return demo.demo_instructions(base_url, token_for) + stream + console + "\n"
+    text = demo.demo_instructions(base_url, token_for)
+    if emulator is not None:
+        text += "\n" + demo.message_walkthrough(
+            base_url,
+            token_for(demo.PET_OWNER.user_id),
+            stream_url=emulator.base_url,
+            api_key=emulator.api_key,
+        )
+    return text + stream + console + "\n"
 
 
 def _base_url(host: str, port: int) -> str:

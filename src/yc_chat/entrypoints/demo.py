@@ -9,6 +9,8 @@ from typing import Any
 
 import attrs
 
+from yc_chat.domain.channel_ids import appointment_channel_id
+from yc_chat.domain.model import AppointmentId
 from yc_chat.entrypoints.fixture import Fixture, parse_fixture
 
 HAPPY_PAWS = "org-happypaws"
@@ -157,3 +159,33 @@ def console_config(token_for: Callable[[str], str]) -> dict[str, object]:
              "mayEnd": False, "bearer": token_for(PET_OWNER.user_id)},
         ],
     }  # fmt: skip
+
+
+# Prints a token from the JSON answer; python3 is there wherever yc-chat runs.
+_PRINT_JSON_FIELD = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])'"
+
+
+def message_walkthrough(base_url: str, owner_token: str, *, stream_url: str, api_key: str) -> str:
+    """The message -> webhook -> push path, as commands: the owner writes through Stream."""
+    channel = appointment_channel_id(AppointmentId("apt-now"))
+    token_call = _curl(base_url, owner_token, "POST", "/api/chat/token", '{"userId":"owner-sam"}')
+    send = " ".join(
+        shlex.quote(part)
+        for part in (
+            "curl", "-s", "-X", "POST",
+            f"{stream_url}/channels/messaging/{channel}/message?api_key={api_key}",
+            "-H", "Stream-Auth-Type: jwt", "-H", "Content-Type: application/json",
+            "-d", '{"message":{"text":"Rex is limping again"}}',
+        )
+    )  # fmt: skip
+    lines = [
+        "# The message -> webhook -> push path: Sam writes in the appointment chat through",
+        "# Stream (the built-in emulator), Stream's signed webhook reaches this service, and",
+        "# Dr. Ana's devices get a push (PUSH_PROVIDER=log: a 'push notification' log line",
+        "# with recipient=vet-ana appears below).",
+        _curl(base_url, owner_token, "POST", "/api/chat/channels", '{"appointmentId":"apt-now"}'),
+        f"STREAM_TOKEN=$({token_call} | {_PRINT_JSON_FIELD})",
+        send + ' -H "Authorization: $STREAM_TOKEN"',
+        "",
+    ]
+    return "\n".join(lines)
