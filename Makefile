@@ -8,7 +8,7 @@ HYPOTHESIS_PROFILE ?= ci
 PORT ?= 3000
 HOST ?= 127.0.0.1
 
-.PHONY: help install serve dev test lint types imports unit js console bench nightly clean ferretdb servers
+.PHONY: help install serve dev docs test lint types imports unit js console bench nightly clean ferretdb servers
 
 # FerretDB 1.x (MongoDB's wire protocol over SQLite): the real server the Beanie suites run
 # on. Built once from the Go module proxy into .build/ (like the venv, a stamp keeps it).
@@ -66,6 +66,10 @@ $(CONSOLE_OUT): $(CONSOLE_SOURCES)
 
 dev: install console ## like serve, restarting when a source file changes
 	$(BIN)/yc-chat serve --demo --reload --host $(HOST) --port $(PORT)
+
+docs: install ## regenerate docs/api.md from the served OpenAPI document
+	mkdir -p docs
+	$(BIN)/python -m yc_chat.entrypoints.api_reference > docs/api.md
 
 lint: install ## ruff check and ruff format --check
 	$(BIN)/ruff check src tests bench
