@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import attrs
 
+from yc_chat.domain.limits import CHANNEL_ID_PATTERN, MAX_ACTIVATION_MINUTES
 from yc_chat.domain.model import (
     SYSTEM_USER_ID,
     Appointment,
@@ -38,10 +39,8 @@ from yc_chat.ports import AppointmentWriter, DirectoryWriter
 STANDARD_ROLES: Final = ("owner", "admin", "vet", "nurse", "receptionist")
 # Stream's rule for user ids: an id it refuses would fail every call naming that user.
 USER_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9@_-]{1,255}")
-CHANNEL_ID_PATTERN: Final = re.compile(r"[a-z0-9_-]{1,64}")
 SECTIONS: Final = ("orgs", "users", "memberships", "appointments")
 MAX_LISTED_PROBLEMS = 20
-MAX_ACTIVATION_MINUTES = 1440
 
 
 class FixtureError(ValueError):
