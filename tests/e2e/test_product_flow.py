@@ -224,7 +224,7 @@ async def test_a_user_id_stream_refuses_is_a_502_without_streams_wording() -> No
         await runtime.load(parse_fixture(fixture(datetime.now(UTC))))
         # A host's own directory may hold such an id (a fixture file refuses it up front).
         pipe_user = User(id=UserId("auth0|abc"), name="Pipe User", kind=UserKind.PET_OWNER)
-        await runtime.directory_writer.put_user(pipe_user)
+        await runtime.ports.directory_writer.put_user(pipe_user)
         async with (
             serving(bootstrap.build_app(runtime)) as service_url,
             httpx.AsyncClient(base_url=service_url, timeout=20) as api,
