@@ -14,6 +14,7 @@ Endpoints (paths as Stream's; mounted at `/`, because the async SDK drops path p
   `DELETE /channels/{type}/{id}`
 - `POST /channels/{type}/{id}/message` (send a message), `GET /members?payload=`
 - `GET|POST|PUT|DELETE /messages/{id}` (get, update, partial update, delete a message)
+- `GET /search?payload=` (message text within the channels a filter selects)
 - `POST|DELETE /channels/{type}/{id}/file` and `/image` (uploads, kept in memory and
   served at `GET /uploads/{id}/{name}`)
 - `POST /messages/{id}/reaction`, `DELETE /messages/{id}/reaction/{type}`,

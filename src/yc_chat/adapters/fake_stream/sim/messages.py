@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 
-from yc_chat.adapters.fake_stream.sim import events
+from yc_chat.adapters.fake_stream.sim import events, filters
 from yc_chat.adapters.fake_stream.sim.errors import (
     does_not_exist,
     input_error,
@@ -27,6 +27,7 @@ from yc_chat.adapters.fake_stream.sim.records import StreamChannel, StreamMessag
 from yc_chat.adapters.fake_stream.sim.store import Store
 
 EDITABLE_FIELDS = frozenset({"text", "attachments"})
+MAX_SEARCH_LIMIT = 100
 REACTION_TYPE_PATTERN = re.compile(r"^[A-Za-z0-9_+-]{1,30}\Z")
 MAX_REACTIONS_PAGE = 300
 
@@ -184,6 +185,39 @@ class MessageOperations:
         if as_user is not None and channel.member(as_user) is None:
             raise not_allowed(endpoint, f"User '{as_user}' is not allowed to read this message")
         return list(reversed(message.reactions))[offset : offset + limit]
+
+    def search_messages(
+        self,
+        filter_conditions: Mapping[str, object],
+        query: str,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        as_user: str | None = None,
+    ) -> list[tuple[StreamChannel, StreamMessage]]:
+        """Messages containing `query` (case-insensitive) in the channels the filter selects
+        (for a user, only channels they are a member of), newest first."""
+        endpoint = "Search"
+        self._store.faults.gate()
+        if not filter_conditions:
+            raise input_error(endpoint, "filter_conditions is required")
+        wanted = query.strip().casefold()
+        if not wanted:
+            raise input_error(endpoint, "query must not be empty")
+        if not 1 <= limit <= MAX_SEARCH_LIMIT or offset < 0:
+            raise input_error(endpoint, f"limit must be 1 to {MAX_SEARCH_LIMIT}, offset >= 0")
+        predicate = filters.compile_channel_filter(endpoint, filter_conditions)
+        found: list[tuple[StreamChannel, StreamMessage]] = []
+        for channel in self._store.channels.values():
+            if not predicate(channel):
+                continue
+            if as_user is not None and channel.member(as_user) is None:
+                continue
+            for message in self._store.messages.get((channel.type, channel.id), ()):
+                if message.deleted_at is None and wanted in message.text.casefold():
+                    found.append((channel, message))
+        found.sort(key=lambda hit: hit[1].created_at, reverse=True)
+        return found[offset : offset + limit]
 
     def _check_may_react(
         self,

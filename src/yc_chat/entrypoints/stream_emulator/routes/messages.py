@@ -17,6 +17,7 @@ from yc_chat.entrypoints.stream_emulator.plumbing import (
     int_field,
     object_field,
     ok,
+    payload_param,
     principal_of,
     read_body,
     refuse_unsupported,
@@ -238,6 +239,38 @@ async def get_reactions(
     return ok(request, {"reactions": [payloads.reaction(r, state.user) for r in found]}, 200)
 
 
+@get("/search")
+async def search(request: Request[Any, Any, Any]) -> Response[Any]:
+    """Search: messages with `query` in the channels `filter_conditions` selects (a user's
+    own channels only); `message_filter_conditions` is not modelled."""
+    endpoint = "Search"
+    payload = payload_param(request, endpoint)
+    query = payload.get("query")
+    if not isinstance(query, str):
+        raise input_error(endpoint, "query is required (message_filter_conditions is not modelled)")
+    if payload.get("sort") or payload.get("next"):
+        raise input_error(endpoint, "the emulator sorts results newest first, without cursors")
+    conditions = object_field(payload, "filter_conditions", endpoint) or {}
+    state = control_of(request).state
+    hits = state.search_messages(
+        conditions,
+        query,
+        limit=int_field(payload, "limit", endpoint, default=20, low=1),
+        offset=int_field(payload, "offset", endpoint, default=0),
+        as_user=_as_user(request),
+    )
+    results = [
+        {
+            "message": {
+                **payloads.message(message, state.user),
+                "channel": payloads.channel(channel, state.user),
+            }
+        }
+        for channel, message in hits
+    ]
+    return ok(request, {"results": results}, 200)
+
+
 ROUTES: Final = [
     send_message,
     get_message,
@@ -247,4 +280,5 @@ ROUTES: Final = [
     send_reaction,
     delete_reaction,
     get_reactions,
+    search,
 ]
