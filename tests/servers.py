@@ -111,7 +111,7 @@ def _start_ferretdb() -> RunningServer:
                 f"--listen-addr=127.0.0.1:{port}",
                 "--debug-addr=127.0.0.1:0",
                 "--telemetry=disable",
-                "--log-level=warn",
+                os.environ.get("FERRETDB_LOG_LEVEL", "--log-level=warn"),
             ],
             stdin=subprocess.DEVNULL,
             stdout=log,

@@ -117,6 +117,18 @@ async def test_server_is_detected_and_only_ferretdb_loses_ttl_and_atomic_updates
     assert stores.server.atomic_updates is not ferretdb
 
 
+async def test_stores_reopen_a_database_that_has_their_indexes(stores: MongoStores) -> None:
+    # A restart: FerretDB 1.24 dropped the connection when indexes were declared again.
+    await stores.directory.put_org(Org(id=ORG, name="Happy Paws"))
+    client, database = stores._client, stores.database
+    await stores.close()
+    async with await open_mongo_stores(client, database) as reopened:
+        org = await reopened.directory.get_org(ORG)
+        assert org is not None and org.name == "Happy Paws"
+        memberships = await MembershipDocument.get_pymongo_collection().index_information()
+        assert memberships["org_user"]["unique"]
+
+
 async def test_done_events_expire_by_ttl_or_else_by_the_workers_sweep(stores: MongoStores) -> None:
     assert stores.sweeper.enabled is not stores.server.ttl_indexes
     # The sweep FerretDB gets, forced on here (and due at every call) to see what it removes.

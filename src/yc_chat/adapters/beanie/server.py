@@ -13,6 +13,10 @@ the two apart (FerretDB adds `ferretdbVersion`). Only what must differ is adapte
   On such a server `WriteSerializer` runs the stores' updates one at a time within the
   process. Inserts on a unique key stay atomic there (SQLite's unique indexes), which is
   what the once-only effects (push claims, inbox records) rely on.
+- Re-declaring existing indexes: `createIndexes` naming indexes that already exist makes
+  FerretDB 1.24 panic and drop the connection ("slice bounds out of range"), so reopening a
+  database failed. On such a server Beanie skips its index pass and `create_missing_indexes`
+  creates only the indexes the collection lacks.
 """
 
 from __future__ import annotations
@@ -39,19 +43,25 @@ class ServerTraits:
     version: str
     ttl_indexes: bool
     atomic_updates: bool
+    redeclares_indexes: bool
 
     @classmethod
     def from_build_info(cls, info: dict[str, Any]) -> ServerTraits:
         ferretdb = info.get("ferretdbVersion")
         if ferretdb is not None:
             return cls(
-                name="FerretDB", version=str(ferretdb), ttl_indexes=False, atomic_updates=False
+                name="FerretDB",
+                version=str(ferretdb),
+                ttl_indexes=False,
+                atomic_updates=False,
+                redeclares_indexes=False,
             )
         return cls(
             name="MongoDB",
             version=str(info.get("version", "?")),
             ttl_indexes=True,
             atomic_updates=True,
+            redeclares_indexes=True,
         )
 
 
@@ -92,6 +102,19 @@ def bind_indexes(documents: tuple[type[Document], ...], traits: ServerTraits) ->
             continue
         adapted = declared if traits.ttl_indexes else [_without_ttl(i) for i in declared]
         document.Settings.indexes = adapted
+
+
+async def create_missing_indexes(documents: tuple[type[Document], ...]) -> None:
+    """Create each document's declared indexes that its collection lacks (by name)."""
+    for document in documents:
+        declared: list[IndexModel] = list(getattr(document.Settings, "indexes", []))
+        if not declared:
+            continue
+        collection = document.get_pymongo_collection()
+        existing = await collection.index_information()
+        missing = [index for index in declared if index.document["name"] not in existing]
+        if missing:
+            await collection.create_indexes(missing)
 
 
 @attrs.define

@@ -39,6 +39,7 @@ from yc_chat.adapters.beanie.server import (
     ServerTraits,
     WriteSerializer,
     bind_indexes,
+    create_missing_indexes,
     detect,
 )
 from yc_chat.adapters.beanie.settings import CollectionNames, MongoOptions
@@ -215,7 +216,13 @@ async def _open(
         _bind_collection_names(collections)
         server = await detect(db)
         bind_indexes(ALL_DOCUMENTS, server)
-        await init_beanie(database=db, document_models=list(ALL_DOCUMENTS))
+        await init_beanie(
+            database=db,
+            document_models=list(ALL_DOCUMENTS),
+            skip_indexes=not server.redeclares_indexes,
+        )
+        if not server.redeclares_indexes:
+            await create_missing_indexes(ALL_DOCUMENTS)
     except BaseException as exc:
         if owns_client:
             await client.close()
