@@ -132,9 +132,7 @@ class Cluster:
             STREAM_BASE_URL=self.emulator_url,
             MONGODB_URI=servers.mongodb_uri(),
             DATABASE_NAME=database,
-            TOKEN_RATE_LIMIT="off",
-            WRITE_RATE_LIMIT="off",
-            **settings,
+            **{"TOKEN_RATE_LIMIT": "off", "WRITE_RATE_LIMIT": "off", **settings},
         )
         emulator = self.start("emulator", ["emulator", "--host", "127.0.0.1", "--port", str(port)])
         emulator.wait_answering(self.emulator_url + "/")
@@ -153,6 +151,10 @@ class Cluster:
         url = f"http://127.0.0.1:{port}"
         process.wait_answering(url + "/healthz")
         return process, url
+
+    def logs(self) -> str:
+        """Every process's log, for a failing assertion's message."""
+        return "\n".join(f"--- {p.name}\n{p.log()[-4000:]}" for p in self.processes)
 
     def close(self) -> None:
         for process in reversed(self.processes):

@@ -17,6 +17,9 @@ the two apart (FerretDB adds `ferretdbVersion`). Only what must differ is adapte
   FerretDB 1.24 panic and drop the connection ("slice bounds out of range"), so reopening a
   database failed. On such a server Beanie skips its index pass and `create_missing_indexes`
   creates only the indexes the collection lacks.
+- Unordered bulk upserts meeting a concurrent insert of the same key: FerretDB answers
+  without `nModified` and PyMongo fails reading it (KeyError, a 500): there the profile
+  fingerprints are upserted one by one (found by two `serve` processes sharing FerretDB).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class ServerTraits:
     ttl_indexes: bool
     atomic_updates: bool
     redeclares_indexes: bool
+    bulk_upserts: bool
 
     @classmethod
     def from_build_info(cls, info: dict[str, Any]) -> ServerTraits:
@@ -55,6 +59,7 @@ class ServerTraits:
                 ttl_indexes=False,
                 atomic_updates=False,
                 redeclares_indexes=False,
+                bulk_upserts=False,
             )
         return cls(
             name="MongoDB",
@@ -62,6 +67,7 @@ class ServerTraits:
             ttl_indexes=True,
             atomic_updates=True,
             redeclares_indexes=True,
+            bulk_upserts=True,
         )
 
 

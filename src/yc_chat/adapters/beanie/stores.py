@@ -240,7 +240,7 @@ async def _open(
         devices=BeanieDevices(),
         event_log=BeanieEventLog(),
         inbox=BeanieEventInbox(sweeper=sweeper, serial=serial),
-        fingerprints=BeanieFingerprints(),
+        fingerprints=BeanieFingerprints(bulk_upserts=server.bulk_upserts),
         locks=BeanieChannelLocks(serial=serial),
         database=database,
         collections=collections,

@@ -1,0 +1,167 @@
+"""Several instances: two `yc-chat serve` processes on different ports, sharing one database
+(the real MongoDB-wire server), one Redis and one Stream (a `yc-chat emulator` process)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from pymongo import MongoClient
+from stream_chat import StreamChat
+
+from tests import servers
+from tests.e2e.processes import (
+    STREAM_KEY,
+    STREAM_SECRET,
+    Cluster,
+    bearer,
+    request,
+    signed_webhook,
+)
+from tests.e2e.test_crash_restart import DEVICES, FIXTURE
+from tests.integration.push_mimics import Mimic, running_mimic
+
+TOKEN_BUDGET = 3
+
+
+@pytest.fixture(scope="module")
+def mimic() -> Iterator[Mimic]:
+    with running_mimic() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def two(
+    tmp_path_factory: pytest.TempPathFactory, mimic: Mimic
+) -> Iterator[tuple[Cluster, str, str]]:
+    tmp = tmp_path_factory.mktemp("instances")
+    database = f"yc_two_{uuid.uuid4().hex[:10]}"
+    cluster = Cluster(
+        tmp,
+        database,
+        REDIS_URL=servers.redis_url(),
+        TOKEN_RATE_LIMIT=f"{TOKEN_BUDGET}/minute",
+        PUSH_PROVIDER="expo",
+        EXPO_BASE_URL=mimic.base_url,
+    )
+    seed = tmp / "clinic.json"
+    seed.write_text(json.dumps(FIXTURE), encoding="utf-8")
+    try:
+        _, first = cluster.serve(seed=seed)  # creates the indexes, loads the clinic
+        _, second = cluster.serve()
+        for user, token in DEVICES.items():
+            status, _ = request(
+                "POST", first + "/api/devices", body={"token": token, "platform": "ios"},
+                headers=bearer(user),
+            )  # fmt: skip
+            assert status == 200
+        yield cluster, first, second
+    finally:
+        cluster.close()
+        client: MongoClient[dict[str, Any]] = MongoClient(servers.mongodb_uri())
+        client.drop_database(database)
+        client.close()
+
+
+def _both(calls: list[tuple[str, str, str, Any, dict[str, str]]]) -> list[tuple[int, Any]]:
+    """Every (method, base, path, body, headers) call at once, from as many threads."""
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(lambda c: request(c[0], c[1] + c[2], body=c[3], headers=c[4]), calls))
+
+
+def _group(base: str, name: str) -> str:
+    status, group = request(
+        "POST", base + "/api/chat/channels/group",
+        body={"orgId": "org-1", "name": name, "memberIds": ["vet-2", "nurse-1"],
+              "createdBy": "vet-1"},
+        headers=bearer("vet-1"),
+    )  # fmt: skip
+    assert status == 200, group
+    return str(group["channelId"])
+
+
+def test_concurrent_dm_creation_through_both_gives_one_channel(
+    two: tuple[Cluster, str, str],
+) -> None:
+    cluster, first, second = two
+    body = {"orgId": "org-1", "memberIds": ["vet-2", "nurse-1"], "createdBy": "vet-2"}
+    answers = _both(
+        [("POST", base, "/api/chat/channels/internal", body, bearer("vet-2"))
+         for base in (first, second) * 5]
+    )  # fmt: skip
+    assert {status for status, _ in answers} == {200}, cluster.logs()
+    assert len({answer["channelId"] for _, answer in answers}) == 1
+    for base in (first, second):
+        status, listed = request(
+            "GET", base + "/api/chat/channels?category=colleague", headers=bearer("nurse-1")
+        )
+        assert status == 200
+        assert [c["id"] for c in listed["channels"]] == [answers[0][1]["channelId"]]
+
+
+def test_the_same_webhook_delivered_to_both_is_handled_once(
+    two: tuple[Cluster, str, str], mimic: Mimic
+) -> None:
+    _, first, second = two
+    channel_id = _group(first, "Night shift")
+    event = json.dumps(
+        {"type": "message.new", "cid": f"messaging:{channel_id}", "channel_id": channel_id,
+         "channel_type": "messaging", "created_at": "2026-11-30T07:00:00.000000Z",
+         "message": {"id": "msg-twice", "text": "only once", "type": "regular",
+                     "user": {"id": "vet-1"}}}
+    ).encode()  # fmt: skip
+
+    def deliver(base_and_id: tuple[str, str]) -> tuple[int, Any]:
+        base, webhook_id = base_and_id
+        headers = signed_webhook(event, webhook_id)
+        return request("POST", base + "/api/webhooks/stream", raw=event, headers=headers)
+
+    # Stream's retries (one webhook id) and a replay under new ids, to both instances.
+    deliveries = [(base, wid) for wid in ("wh-a", "wh-a", "wh-b") for base in (first, second)]
+    with ThreadPoolExecutor(max_workers=len(deliveries)) as pool:
+        answers = list(pool.map(deliver, deliveries))
+    assert all(answer == (200, {"ok": True}) for answer in answers)
+
+    def pushed() -> Counter[str]:
+        return Counter(
+            m["to"] for b in list(mimic.expo_requests) for m in b if m["body"] == "only once"
+        )
+
+    deadline = __import__("time").monotonic() + 30
+    while sum(pushed().values()) < len(DEVICES) and __import__("time").monotonic() < deadline:
+        __import__("time").sleep(0.2)
+    __import__("time").sleep(2)  # long enough for any second handling to show
+    assert pushed() == Counter(DEVICES.values())
+
+
+def test_the_token_budget_is_shared(two: tuple[Cluster, str, str]) -> None:
+    _, first, second = two
+    statuses = [
+        request(
+            "POST", base + "/api/chat/token", body={"userId": "vet-2"}, headers=bearer("vet-2")
+        )[0]
+        for base in (first, second, first, second, first)
+    ]
+    assert statuses == [200] * TOKEN_BUDGET + [429] * (5 - TOKEN_BUDGET)
+
+
+def test_concurrent_ends_through_both_post_one_system_message(
+    two: tuple[Cluster, str, str],
+) -> None:
+    cluster, first, second = two
+    channel_id = _group(second, "Day shift")
+    answers = _both(
+        [("POST", base, f"/api/chat/channels/{channel_id}/end", None, bearer("vet-1"))
+         for base in (first, second) * 4]
+    )  # fmt: skip
+    assert {status for status, _ in answers} == {200}
+    stream = StreamChat(STREAM_KEY, STREAM_SECRET, base_url=cluster.emulator_url)
+    state = stream.channel("messaging", channel_id).query(messages={"limit": 100})
+    system = [m for m in state["messages"] if m["user"]["id"] == "system"]
+    assert len(system) == 1, [m.get("text") for m in system]
+    assert state["channel"]["frozen"] is True
