@@ -1,8 +1,8 @@
 """`make bench`: every benchmark, bounded in time, printed as ratios to same-run baselines.
 
 The HTTP section loads real server processes with wrk; the in-process sections time
-adapter calls. Results go to stdout, `.bench/latest.md` and the README's performance
-section (between the bench markers), with the date and the machine's size.
+adapter calls. Results go to stdout, `.bench/latest.md` and docs/performance.md
+(between the bench markers), with the date and the machine's size.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import beanie_typeahead, directory_bench, http_bench
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
+README = ROOT / "docs" / "performance.md"  # the figures live there, linked from the README
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 # Each returns one markdown section. Add a benchmark module here (e.g. real-server MongoDB
