@@ -98,21 +98,26 @@ async def test_many_concurrent_ends_of_a_group_post_one_notice(world: World) -> 
     assert (await world.channel(cid)).is_ended
 
 
-async def test_an_end_that_read_active_before_another_finished_posts_nothing(
+async def test_an_end_while_another_holds_the_lock_posts_nothing(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cid = await appointment_chat(world)
-    # The admin's call reads the channel (active), then pauses before taking the lock...
+    # The admin's call takes the lock, reads the channel (active), then pauses...
     gated, resume = held_until_released(world.directory.get_membership)
     monkeypatch.setattr(world.directory, "get_membership", gated)
     late = asyncio.ensure_future(world.service.end_chat(caller=ADMIN, channel_id=cid))
     await asyncio.sleep(LATENCY * 3)
-    # ...while the vet ends the chat completely.
-    await world.service.end_chat(caller=VET, channel_id=cid)
+    # ...while the vet's end finds the lock held: it answers the chat as it is.
+    meanwhile = await world.service.end_chat(caller=VET, channel_id=cid)
+    assert not meanwhile.is_ended
+    assert system_messages(world, cid) == []
     resume.set()
     channel = await late
     assert channel.is_ended
-    assert system_messages(world, cid) == ["This chat was closed by Dr. Ana Núñez."]
+    assert system_messages(world, cid) == ["This chat was closed by Ada Admin."]
+    # The vet's retry is the ordinary idempotent one.
+    assert (await world.service.end_chat(caller=VET, channel_id=cid)).is_ended
+    assert system_messages(world, cid) == ["This chat was closed by Ada Admin."]
 
 
 async def test_a_crashed_holder_blocks_ending_only_until_its_lock_lapses(world: World) -> None:
@@ -186,11 +191,11 @@ async def test_two_concurrent_identical_changes_post_one_notice(world: World) ->
     assert (await world.channel(cid)).member_count == 3
 
 
-async def test_a_change_decided_on_a_stale_read_is_redecided_under_the_lock(
+async def test_a_change_is_decided_on_its_read_under_the_lock(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cid = await group(world)
-    # The admin's call reads the group (without Ben), then pauses before taking the lock...
+    # The admin's call takes the lock, reads the group (without Ben), then pauses...
     gated, resume = held_until_released(world.directory.get_memberships)
     monkeypatch.setattr(world.directory, "get_memberships", gated)
     late = asyncio.ensure_future(
@@ -199,14 +204,21 @@ async def test_a_change_decided_on_a_stale_read_is_redecided_under_the_lock(
         )
     )
     await asyncio.sleep(LATENCY * 3)
-    # ...while the creator adds Ben and removes Ana.
-    await world.service.update_group_members(
-        caller=NURSE, channel_id=cid, added_by=NURSE, add=[VET2], remove=[VET]
-    )
+    # ...so the creator's same change cannot decide on that state too: try again.
+    with pytest.raises(errors.Conflict) as busy:
+        await world.service.update_group_members(
+            caller=NURSE, channel_id=cid, added_by=NURSE, add=[VET2], remove=[VET]
+        )
+    assert busy.value.code == "change_in_progress"
     resume.set()
     channel = await late
     assert channel.members == {NURSE, VET2}
-    assert system_messages(world, cid) == ["Nia Nurse added Dr. Ben Ode and removed Dr. Ana Núñez."]
+    # The creator's retry finds the change made: nothing changes, nothing is announced.
+    again = await world.service.update_group_members(
+        caller=NURSE, channel_id=cid, added_by=NURSE, add=[VET2], remove=[VET]
+    )
+    assert again.members == {NURSE, VET2}
+    assert system_messages(world, cid) == ["Ada Admin added Dr. Ben Ode and removed Dr. Ana Núñez."]
 
 
 async def test_concurrent_different_changes_are_applied_one_at_a_time(world: World) -> None:
@@ -264,19 +276,32 @@ async def test_a_change_that_changes_nothing_needs_no_lock(world: World) -> None
     assert system_messages(world, cid) == []
 
 
-async def test_a_group_ended_while_waiting_for_the_lock_is_a_conflict(
+async def test_a_group_is_not_ended_under_a_member_change_in_flight(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cid = await group(world)
+    # The change has read the group (active) under its lock and pauses before writing...
     gated, resume = held_until_released(world.directory.get_memberships)
     monkeypatch.setattr(world.directory, "get_memberships", gated)
     late = asyncio.ensure_future(
         world.service.update_group_members(caller=NURSE, channel_id=cid, added_by=NURSE, add=[VET2])
     )
     await asyncio.sleep(LATENCY * 3)
-    await world.service.end_chat(caller=NURSE, channel_id=cid)
+    # ...so an end now would let the change land on an ended group: it is told to retry.
+    with pytest.raises(errors.Conflict) as busy:
+        await world.service.end_chat(caller=NURSE, channel_id=cid)
+    assert busy.value.code == "change_in_progress"
+    assert not (await world.channel(cid)).is_ended
     resume.set()
+    assert (await late).members == {NURSE, VET, VET2}
+    assert (await world.service.end_chat(caller=NURSE, channel_id=cid)).is_ended
     with pytest.raises(errors.Conflict) as ended:
-        await late
+        await world.service.update_group_members(
+            caller=NURSE, channel_id=cid, added_by=NURSE, add=[ADMIN]
+        )
     assert ended.value.code == "chat_ended"
-    assert (await world.channel(cid)).members == {NURSE, VET}
+    assert (await world.channel(cid)).members == {NURSE, VET, VET2}
+    assert system_messages(world, cid) == [
+        "Nia Nurse added Dr. Ben Ode.",
+        "This chat was closed by Nia Nurse.",
+    ]

@@ -18,6 +18,7 @@ from yc_chat.domain.limits import (
     ORG_GROUPS_PAGE,
 )
 from yc_chat.domain.model import (
+    Appointment,
     AppointmentId,
     Channel,
     ChannelId,
@@ -29,7 +30,7 @@ from yc_chat.domain.model import (
     UserId,
 )
 from yc_chat.domain.queries import ChannelQuery
-from yc_chat.domain.usecases._locks import channel_lock, end_lock_key
+from yc_chat.domain.usecases._locks import channel_lock, end_lock_key, members_lock_key
 from yc_chat.domain.usecases._support import ProfileSync, require_caller_membership, require_org
 from yc_chat.domain.usecases.appointments import client_chat_name
 from yc_chat.domain.usecases.lifecycle import AdvanceChatLifecycle
@@ -57,7 +58,7 @@ class EndChat:
     Guarantees: a colleague DM cannot be ended (409 `cannot_end_dm`); an appointment chat
     may be ended by its vet (per the record) or an org admin, a group by its creator or an
     org admin (403 otherwise). However many calls race or repeat, the closing notice is
-    posted once (the `end:{channel}` lock and a re-read under it); a repeat returns the
+    posted once (the channel is read once, under the `end:{channel}` lock); a repeat returns the
     ended channel unchanged. The appointment record is marked ended, which also repairs a
     record left behind by an interrupted earlier end.
     """
@@ -75,9 +76,26 @@ class EndChat:
         problems.channel_id("channel_id", channel_id)
         problems.check()
 
-        channel = await self.chat.get_channel(channel_id)
-        if channel is None:
-            raise errors.NotFound("Channel not found", code=errors.CODE_CHANNEL_NOT_FOUND)
+        # The lock comes first so that the one channel read is authoritative: under
+        # `end:{channel}` no other end can post in between. The authorization below runs
+        # on that read; the lock is short-lived and lapses by itself, and writes are capped
+        # per user (WRITE_RATE_LIMIT), so an unauthorised caller holds it for one read.
+        async with channel_lock(self.locks, end_lock_key(channel_id), clock=self.clock) as held:
+            channel = await self.chat.get_channel(channel_id)
+            if channel is None:
+                raise errors.NotFound("Channel not found", code=errors.CODE_CHANNEL_NOT_FOUND)
+            appointment = await self._authorize(caller, channel)
+            if held and not channel.is_ended:
+                channel = await self._end(channel, caller)
+            # A caller that finds the lock held posts nothing and returns the channel as it
+            # is: the holder is ending it (or its lock lapses and a retry does).
+        if appointment is not None and channel.is_ended:
+            # Also repairs a record left behind by an earlier, interrupted end.
+            await self.chat_links.set_chat_status(appointment.id, ChatStatus.ENDED)
+        return channel
+
+    async def _authorize(self, caller: UserId, channel: Channel) -> Appointment | None:
+        """The appointment record (None for groups); 409 for a DM, 403 for anyone else."""
         membership = await self.directory.get_membership(channel.org_id, caller)
         appointment = None
         if channel.category is ChatCategory.CLIENT and channel.appointment_id is not None:
@@ -95,33 +113,34 @@ class EndChat:
             raise errors.Forbidden(
                 "You are not allowed to end this chat", code=errors.CODE_NOT_PARTICIPANT
             )
-
-        if not channel.is_ended:
-            channel = await self._end(channel, caller)
-        if appointment is not None and channel.is_ended:
-            # Also repairs a record left behind by an earlier, interrupted end.
-            await self.chat_links.set_chat_status(appointment.id, ChatStatus.ENDED)
-        return channel
+        return appointment
 
     async def _end(self, channel: Channel, caller: UserId) -> Channel:
-        """End it unless a concurrent end got there first: one closing notice, ever.
+        """Post the one closing notice and end it (the caller holds `end:{channel}`).
 
-        Whoever holds `end:{channel}` re-reads the channel and posts only if it is still
-        not ended. A caller that finds the lock held posts nothing and returns the channel
-        as it is now: the holder is ending it (or its lock lapses and a retry does).
+        A group's member change decides on its one read under `members:{group}`; ending
+        the group meanwhile would let that change land on an ended group, so an end
+        waits for no such change: it is a 409 `change_in_progress` while one runs.
         """
-        async with channel_lock(self.locks, end_lock_key(channel.id), clock=self.clock) as held:
-            fresh = await self.chat.get_channel(channel.id)
-            if fresh is None:
-                raise errors.NotFound("Channel not found", code=errors.CODE_CHANNEL_NOT_FOUND)
-            if not held or fresh.is_ended:
-                return fresh
-            actor = await self.directory.get_user(caller)
-            return await self.chat.set_status(
-                fresh.id,
-                ChatStatus.ENDED,
-                notice=end_notice(actor.name if actor is not None else caller),
-            )
+        if channel.category is ChatCategory.GROUP:
+            async with channel_lock(
+                self.locks, members_lock_key(channel.id), clock=self.clock
+            ) as held:
+                if not held:
+                    raise errors.Conflict(
+                        "A change to this group is in progress, try again",
+                        code=errors.CODE_CHANGE_IN_PROGRESS,
+                    )
+                return await self._post_end(channel, caller)
+        return await self._post_end(channel, caller)
+
+    async def _post_end(self, channel: Channel, caller: UserId) -> Channel:
+        actor = await self.directory.get_user(caller)
+        return await self.chat.set_status(
+            channel.id,
+            ChatStatus.ENDED,
+            notice=end_notice(actor.name if actor is not None else caller),
+        )
 
 
 @attrs.frozen(kw_only=True)

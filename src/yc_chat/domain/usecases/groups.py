@@ -150,9 +150,10 @@ def _channel_exists() -> errors.Conflict:
 class UpdateGroupMembers:
     """Add and remove group members, announcing each real change in one system message.
 
-    Concurrent changes to one group are serialised by the `members:{group}` lock, so each
-    is decided on the state the previous one left: a repeated request changes nothing and
-    posts nothing. A request that finds the lock held is a 409 `change_in_progress`.
+    Concurrent changes to one group are serialised by the `members:{group}` lock, taken
+    before the one channel read, so each is decided on the state the previous one left: a
+    repeated request changes nothing and posts nothing. A request that would change
+    something but finds the lock held is a 409 `change_in_progress`.
     """
 
     directory: Directory
@@ -182,39 +183,40 @@ class UpdateGroupMembers:
             problems.add("remove", "must not repeat ids from add: " + ", ".join(overlap))
         problems.check()
 
-        group = _require_group(await self.chat.get_channel(channel_id))
-        if added_by != caller:
-            raise deny_not_caller("added_by")
-        membership = await self.directory.get_membership(group.org_id, caller)
-        if not (
-            policies.may_edit_group(caller, group, membership)
-            # Leaving needs a current membership too: who left the org is offboarded.
-            or (membership is not None and policies.is_leaving(caller, group, add, remove))
-        ):
-            raise errors.Forbidden(
-                "Only the group's creator or an org admin can change its members; "
-                "others may only leave",
-                code=errors.CODE_NOT_PARTICIPANT,
-            )
-        added = await require_org_members(self.directory, group.org_id, dedupe(add))
-        _require_open(group)
-        if group.created_by is not None and group.created_by in remove:
-            raise errors.Conflict(
-                "The group's creator cannot be removed", code=errors.CODE_CANNOT_REMOVE_CREATOR
-            )
-
-        if not _has_change(group, *_effective_change(group, add, remove)):
-            return group  # nothing to do: no lock, no message
-        async with channel_lock(self.locks, members_lock_key(group.id), clock=self.clock) as held:
+        # The lock comes first so that the one channel read is authoritative: no other
+        # member change lands between it and the write. The authorization below runs on
+        # that read; the lock is short-lived and lapses by itself, and writes are capped
+        # per user (WRITE_RATE_LIMIT), so an unauthorised caller holds it for one read.
+        async with channel_lock(self.locks, members_lock_key(channel_id), clock=self.clock) as held:
+            group = _require_group(await self.chat.get_channel(channel_id))
+            if added_by != caller:
+                raise deny_not_caller("added_by")
+            membership = await self.directory.get_membership(group.org_id, caller)
+            if not (
+                policies.may_edit_group(caller, group, membership)
+                # Leaving needs a current membership too: who left the org is offboarded.
+                or (membership is not None and policies.is_leaving(caller, group, add, remove))
+            ):
+                raise errors.Forbidden(
+                    "Only the group's creator or an org admin can change its members; "
+                    "others may only leave",
+                    code=errors.CODE_NOT_PARTICIPANT,
+                )
+            added = await require_org_members(self.directory, group.org_id, dedupe(add))
+            _require_open(group)
+            if group.created_by is not None and group.created_by in remove:
+                raise errors.Conflict(
+                    "The group's creator cannot be removed",
+                    code=errors.CODE_CANNOT_REMOVE_CREATOR,
+                )
+            if not _has_change(group, *_effective_change(group, add, remove)):
+                return group  # nothing to do, whoever holds the lock: no message
             if not held:
                 raise errors.Conflict(
                     "Another change to this group is in progress, try again",
                     code=errors.CODE_CHANGE_IN_PROGRESS,
                 )
-            # Decide on the state as it is now that no one else is changing it: a change
-            # that another caller made meanwhile is not made (nor announced) twice.
-            fresh = _require_open(_require_group(await self.chat.get_channel(group.id)))
-            return await self._apply(fresh, caller, add, remove, added)
+            return await self._apply(group, caller, add, remove, added)
 
     async def _apply(
         self,
