@@ -10,11 +10,13 @@ adapter's `change_members` sends an add and a remove as two requests when a chan
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
+import attrs
 import pytest
 
 from tests.unit.world import World, build_world
-from yc_chat.domain.model import AppointmentId, ChannelId, OrgId, UserId
+from yc_chat.domain.model import AppointmentId, ChannelId, ChatStatus, OrgId, UserId
 
 LOCAL = frozenset({"issue_user_token", "client_access"})
 
@@ -156,3 +158,56 @@ async def test_org_groups_cost_one_query(world: World) -> None:
     groups = await world.service.list_org_groups(caller=NURSE, org_id=ORG)
     assert len(groups) == 3
     assert stream_calls(world) == Counter({"query_channels": 1})
+
+
+async def test_a_due_opening_costs_one_read_and_one_status_change(world: World) -> None:
+    later = AppointmentId("apt-later")
+    opened = await world.service.open_appointment_chat(caller=PET, appointment_id=later)
+    assert (await world.channel(opened.channel_id)).status is ChatStatus.PENDING
+    stream_calls(world)
+
+    world.clock.advance(timedelta(hours=3))
+    run = await world.service.advance_lifecycle()
+    assert run.transitions == 1
+    assert (await world.channel(opened.channel_id)).status is ChatStatus.ACTIVE
+    assert stream_calls(world) == Counter({"get_channel": 1, "set_status": 1})
+
+    # Nothing is due any more: the next pass asks Stream nothing.
+    await world.service.advance_lifecycle()
+    assert stream_calls(world) == Counter()
+
+
+async def test_a_lazy_opening_costs_the_open_and_one_status_change(world: World) -> None:
+    later = AppointmentId("apt-later")
+    await world.service.open_appointment_chat(caller=PET, appointment_id=later)
+    stream_calls(world)
+
+    world.clock.advance(timedelta(hours=3))
+    ref = await world.service.open_appointment_chat(caller=PET, appointment_id=later)
+    assert (await world.channel(ref.channel_id)).status is ChatStatus.ACTIVE
+    assert stream_calls(world) == Counter({"open_channel": 1, "set_status": 1})
+
+
+async def test_a_due_auto_end_costs_one_read_and_one_status_change(world: World) -> None:
+    cid = (await world.service.open_appointment_chat(caller=PET, appointment_id=SOON)).channel_id
+    lifecycle = attrs.evolve(world.service.advance_lifecycle, auto_end_after=timedelta(hours=1))
+    stream_calls(world)
+
+    world.clock.advance(timedelta(hours=2))
+    assert (await lifecycle()).transitions == 1
+    assert (await world.channel(cid)).is_ended
+    # Read under the end lock, then ended with its notice: no second read.
+    assert stream_calls(world) == Counter({"get_channel": 1, "set_status": 1})
+
+
+async def test_listing_a_chat_whose_end_is_due_costs_the_query_and_the_end(world: World) -> None:
+    cid = (await world.service.open_appointment_chat(caller=PET, appointment_id=SOON)).channel_id
+    lifecycle = attrs.evolve(world.service.advance_lifecycle, auto_end_after=timedelta(hours=1))
+    listing = attrs.evolve(world.service.list_my_channels, lifecycle=lifecycle)
+    stream_calls(world)
+
+    world.clock.advance(timedelta(hours=2))
+    page = await listing(caller=PET)
+    assert [(c.id, c.status) for c in page.channels] == [(cid, ChatStatus.ENDED)]
+    # The ended channel comes back from the status change itself, not from a re-read.
+    assert stream_calls(world) == Counter({"query_channels": 1, "get_channel": 1, "set_status": 1})

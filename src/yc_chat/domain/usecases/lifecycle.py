@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from yc_chat.domain.metrics import NO_METRICS, Counted
-from yc_chat.domain.model import Appointment, Channel, ChatStatus
+from yc_chat.domain.model import Appointment, Channel, ChannelId, ChatStatus
 from yc_chat.domain.usecases._locks import channel_lock, end_lock_key
 from yc_chat.domain.usecases._support import ProfileSync
 
@@ -80,7 +80,7 @@ class AdvanceChatLifecycle:
         changed, failure = 0, None
         for appointment, target in due:
             try:
-                changed += await self._move(appointment, target, now)
+                changed += await self._move(appointment, target, now) is not None
             except Exception as exc:  # one broken chat must not hold up the others
                 failure = failure or exc
         if failure is not None:
@@ -102,49 +102,49 @@ class AdvanceChatLifecycle:
         target = self.target_at(appointment, now)
         if target is channel.status or target is ChatStatus.PENDING:
             return channel
-        if await self._move(appointment, target, now):
-            moved = await self.chat.get_channel(channel.id)
-            return moved if moved is not None else channel
-        return channel
+        moved = await self._move(appointment, target, now)
+        return moved if moved is not None else channel
 
-    async def _move(self, appointment: Appointment, target: ChatStatus, now: datetime) -> bool:
-        """Claim, write the provider if it still needs it, record; True if this call moved it."""
+    async def _move(
+        self, appointment: Appointment, target: ChatStatus, now: datetime
+    ) -> Channel | None:
+        """Claim, write the provider if it still needs it, record; the channel as this call
+        left it if it moved it, else None."""
         current = appointment.chat_status
         if current is None or current is ChatStatus.ENDED or appointment.chat_channel_id is None:
-            return False
+            return None
         claimed = await self.claims.claim_transition(
             appointment.id, status=current, owner=self.owner, until=now + self.claim_for, now=now
         )
         if not claimed:
-            return False  # another instance is on it, or it already moved
-        channel = await self.chat.get_channel(appointment.chat_channel_id)
+            return None  # another instance is on it, or it already moved
+        if target is not ChatStatus.ENDED:
+            return await self._transition(appointment, appointment.chat_channel_id, target)
+        # The same lock as a manual end, taken before the one channel read: of the two,
+        # only one posts a "closed" notice.
+        lock = end_lock_key(appointment.chat_channel_id)
+        async with channel_lock(self.locks, lock, clock=self.clock) as held:
+            if not held:
+                return None  # a manual end holds the chat: the claim lapses, a later pass repairs
+            return await self._transition(appointment, appointment.chat_channel_id, target)
+
+    async def _transition(
+        self, appointment: Appointment, channel_id: ChannelId, target: ChatStatus
+    ) -> Channel | None:
+        """Read the channel once, move it unless it already is there, repair the record."""
+        channel = await self.chat.get_channel(channel_id)
         if channel is None:
             # Deleted at the provider (the channel.deleted webhook may still be on its way).
             await self.chat_links.unlink_chat(appointment.id)
-            return False
-        moved = await self._write(channel, target)
-        if moved is None:
-            return False  # a manual end holds the chat: the claim lapses, a later pass repairs
+            return None
+        moved = None
+        # Already done (by us before a crash, or by a lazy path): only the record is repaired.
+        if not channel.is_ended and channel.status is not target:
+            notice = AUTO_END_NOTICE if target is ChatStatus.ENDED else None
+            moved = await self.chat.set_status(channel.id, target, notice=notice)
         await self.chat_links.set_chat_status(
             appointment.id, ChatStatus.ENDED if channel.is_ended else target
         )
-        if moved:
+        if moved is not None:
             self.metrics.count(Counted.LIFECYCLE_TRANSITIONS, to=target.value)
         return moved
-
-    async def _write(self, channel: Channel, target: ChatStatus) -> bool | None:
-        """True if this call moved the channel, False if it needed nothing, None if busy."""
-        if channel.is_ended or channel.status is target:
-            return False  # already done, by us before a crash or by a lazy path: repair only
-        if target is ChatStatus.ENDED:
-            # The same lock as a manual end: of the two, only one posts a "closed" notice.
-            async with channel_lock(self.locks, end_lock_key(channel.id), clock=self.clock) as held:
-                if not held:
-                    return None
-                fresh = await self.chat.get_channel(channel.id)
-                if fresh is None or fresh.is_ended:
-                    return False
-                await self.chat.set_status(channel.id, ChatStatus.ENDED, notice=AUTO_END_NOTICE)
-        else:
-            await self.chat.set_status(channel.id, target)
-        return True
