@@ -307,6 +307,42 @@ async def test_listing_takes_one_call_per_30_channels(
     assert calls == {"POST /channels": 3}
 
 
+async def test_a_write_that_posts_a_notice_needs_no_read_after_it(
+    emulator: RunningEmulator, provider: StreamChatProvider
+) -> None:
+    await provider.open_channel(group_spec(read_only=False))
+    await provider.open_channel(client_spec())
+    await provider.change_members(ChannelId("grp_1"), add=frozenset({CLEO}), notice="+Cleo")
+    before = emulator.control.requests()
+
+    # The UpdateChannel response carries channel, members and the notice: no query after it.
+    changed = await provider.change_members(
+        ChannelId("grp_1"), add=frozenset({CLEO}), remove=frozenset({BEN}), notice="Changed."
+    )
+    assert (changed.members, changed.last_message_text) == ({ANA, CLEO}, "Changed.")
+    assert emulator.control.requests() - before == {"POST /channels/messaging/grp_1": 2}
+
+    before = emulator.control.requests()
+    ended = await provider.set_status(ChannelId("apt_1"), ChatStatus.ENDED, notice="Closed.")
+    assert (ended.status, ended.frozen, ended.last_message_text) == (
+        ChatStatus.ENDED,
+        True,
+        "Closed.",
+    )
+    # The full update needs the current data (one query), then it is one update.
+    assert emulator.control.requests() - before == {"POST /channels": 1, UPDATE_APT_1: 1}
+
+    # Without a notice the last message is unknown from the response: one read after it.
+    await provider.open_channel(client_spec("apt_2", status=ChatStatus.PENDING))
+    before = emulator.control.requests()
+    opened = await provider.set_status(ChannelId("apt_2"), ChatStatus.ACTIVE)
+    assert opened.status is ChatStatus.ACTIVE
+    assert emulator.control.requests() - before == {
+        "POST /channels": 2,
+        "POST /channels/messaging/apt_2": 1,
+    }
+
+
 async def test_concurrent_opens_create_the_channel_once(provider: StreamChatProvider) -> None:
     opened = await asyncio.gather(*(provider.open_channel(client_spec()) for _ in range(5)))
 

@@ -225,14 +225,14 @@ class StreamChatProvider:
         if current.get(mapping.READ_ONLY) is True:
             data["config_overrides"] = mapping.read_only_overrides()
         message = await self._notice(notice)
-        await self._call(
+        response = await self._call(
             "UpdateChannel",
             lambda: self._client.channel(mapping.CHANNEL_TYPE, channel_id).update(
                 copy.deepcopy(data), _copied(message)
             ),
             idempotent=message is None,
         )
-        return await self._require(channel_id)
+        return await self._updated(channel_id, response)
 
     async def update_details(self, channel_id: ChannelId, spec: ChannelSpec) -> Channel:
         """Rewrite the descriptive custom data from `spec` in one partial update."""
@@ -269,15 +269,16 @@ class StreamChatProvider:
         # Posters only exist in read-only rooms, where the domain names them.
         to_add = _member_entries(add, mapping.poster_roles(bool(posters), posters, add))
         to_remove = sorted(remove)
+        response: object = None
         if to_add:
             add_message = None if to_remove else message
-            await self._call(
+            response = await self._call(
                 "UpdateChannel",
                 lambda: channel.add_members(copy.deepcopy(to_add), _copied(add_message)),
                 idempotent=add_message is None,
             )
         if to_remove:
-            await self._call(
+            response = await self._call(
                 "UpdateChannel",
                 lambda: channel.remove_members(list(to_remove), _copied(message)),
                 idempotent=message is None,
@@ -288,7 +289,7 @@ class StreamChatProvider:
                 lambda: channel.send_message(dict(message), SYSTEM_USER_ID),
                 idempotent=False,
             )
-        return await self._require(channel_id)
+        return await self._updated(channel_id, response)
 
     async def query_channels(self, query: ChannelQuery, *, limit: int, offset: int) -> ChannelPage:
         """One page of the member's channels, newest activity first.
@@ -346,6 +347,19 @@ class StreamChatProvider:
     async def _find(self, channel_id: ChannelId) -> Mapping[str, object] | None:
         found = await self._query(mapping.channel_id_filter(channel_id), [], 1, 0)
         return found[0] if found else None
+
+    async def _updated(self, channel_id: ChannelId, response: object) -> Channel:
+        """The channel as the UpdateChannel response that posted a notice returns it.
+
+        That response carries the channel, its members and the posted message, which is
+        now the last one: the write needs no read after it. A response without them (no
+        notice: the last message is unknown) falls back to one read.
+        """
+        if isinstance(response, Mapping):
+            channel, message = response.get("channel"), response.get("message")
+            if isinstance(channel, Mapping) and isinstance(message, Mapping):
+                return await self._complete({**response, "messages": [message]})
+        return await self._require(channel_id)
 
     async def _require(self, channel_id: ChannelId) -> Channel:
         state = await self._find(channel_id)
