@@ -299,13 +299,20 @@ class ChannelOperations:
         *,
         limit: int = MAX_QUERY_MEMBERS_LIMIT,
         offset: int = 0,
+        filter_conditions: Mapping[str, object] | None = None,
     ) -> list[StreamMember]:
-        """One page of the channel's members in joining order (limit 1..300)."""
+        """One page of the channel's members matching the filter, in joining order.
+
+        Filters: `id`/`user_id` and `channel_role` by value, `$eq` or `$in`; `name` by
+        value or `$autocomplete` (a case-insensitive prefix of any word of the name).
+        """
         endpoint = "QueryMembers"
         self._store.faults.gate()
         check_page(endpoint, limit, offset, max_limit=MAX_QUERY_MEMBERS_LIMIT)
         channel = self._store.require_channel(endpoint, channel_type, channel_id)
-        return list(channel.members[offset : offset + limit])
+        wanted = filters.compile_member_filter(endpoint, filter_conditions or {})
+        matching = [m for m in channel.members if wanted(m, self._store.users.get(m.user_id))]
+        return matching[offset : offset + limit]
 
     def delete_channel(self, channel_type: str, channel_id: str) -> StreamChannel:
         """Hard-delete the channel and its messages."""

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Final
 
 from yc_chat.adapters.fake_stream.sim.errors import input_error
-from yc_chat.adapters.fake_stream.sim.records import StreamChannel
+from yc_chat.adapters.fake_stream.sim.records import StreamChannel, StreamMember, StreamUser
 
 ChannelPredicate = Callable[[StreamChannel], bool]
 SortKey = Callable[[StreamChannel], datetime | int]
@@ -195,3 +195,55 @@ def sort_channels(
     for key, descending in reversed(order):
         result.sort(key=key, reverse=descending)
     return result
+
+
+MemberPredicate = Callable[[StreamMember, StreamUser | None], bool]
+
+
+def compile_member_filter(endpoint: str, conditions: Mapping[str, object]) -> MemberPredicate:
+    """A member filter: `id`/`user_id`, `channel_role` ($eq, $in, value), `name` (value or
+    `$autocomplete`); several keys must all match. Anything else is an input error."""
+    tests: list[MemberPredicate] = []
+    for key, condition in conditions.items():
+        if key in ("id", "user_id", "channel_role"):
+            tests.append(_value_test(key, _member_values(endpoint, key, condition)))
+        elif key == "name":
+            tests.append(_name_test(endpoint, condition))
+        else:
+            raise input_error(endpoint, f"the emulator cannot filter members by {key}")
+    return lambda member, user: all(test(member, user) for test in tests)
+
+
+def _value_test(key: str, allowed: frozenset[str]) -> MemberPredicate:
+    def test(member: StreamMember, _user: StreamUser | None) -> bool:
+        value = member.channel_role if key == "channel_role" else member.user_id
+        return value in allowed
+
+    return test
+
+
+def _member_values(endpoint: str, key: str, condition: object) -> frozenset[str]:
+    if isinstance(condition, str):
+        return frozenset({condition})
+    if isinstance(condition, Mapping) and len(condition) == 1:
+        operator, operand = next(iter(condition.items()))
+        if operator == "$eq" and isinstance(operand, str):
+            return frozenset({operand})
+        if operator == "$in":
+            return _string_list(endpoint, f"{key}.$in", operand)
+    raise input_error(endpoint, f"{key} supports a string, $eq or $in")
+
+
+def _name_test(endpoint: str, condition: object) -> MemberPredicate:
+    if isinstance(condition, str):
+        exact = condition.casefold()
+        return lambda _m, user: user is not None and (user.name or "").casefold() == exact
+    if isinstance(condition, Mapping) and set(condition) == {"$autocomplete"}:
+        prefix = condition["$autocomplete"]
+        if isinstance(prefix, str) and prefix.strip():
+            folded = prefix.strip().casefold()
+            return lambda _m, user: (
+                user is not None
+                and any(word.startswith(folded) for word in (user.name or "").casefold().split())
+            )
+    raise input_error(endpoint, "name supports a string or a non-empty $autocomplete")
