@@ -305,3 +305,20 @@ async def test_a_group_is_not_ended_under_a_member_change_in_flight(
         "Nia Nurse added Dr. Ben Ode.",
         "This chat was closed by Nia Nurse.",
     ]
+
+
+async def test_a_refused_caller_holding_the_end_lock_does_not_void_a_real_end(
+    world: World,
+) -> None:
+    cid = await appointment_chat(world)
+    # The nurse may not end an appointment chat, but her call takes the end lock first
+    # (it reads before it is refused); the vet's end, started with it, must still end it.
+    refused, ended = await asyncio.gather(
+        world.service.end_chat(caller=NURSE, channel_id=cid),
+        world.service.end_chat(caller=VET, channel_id=cid),
+        return_exceptions=True,
+    )
+    assert isinstance(refused, errors.Forbidden)
+    assert not isinstance(ended, BaseException)
+    assert ended.is_ended
+    assert system_messages(world, cid) == ["This chat was closed by Dr. Ana Núñez."]

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 # a crashed one blocks the key for at most this long.
 CHANNEL_LOCK_FOR = timedelta(seconds=30)
 
+# Pauses (seconds) before an end looks again at a chat whose end lock another call holds:
+# long enough for a refused caller's one read, far shorter than a client's timeout.
+END_LOCK_WAITS = (0.02, 0.05, 0.1)
+
 
 def end_lock_key(channel_id: str) -> str:
     """The lock every path that ends a chat takes (manual end, scheduled auto-end)."""

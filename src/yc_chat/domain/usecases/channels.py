@@ -30,7 +30,12 @@ from yc_chat.domain.model import (
     UserId,
 )
 from yc_chat.domain.queries import ChannelQuery
-from yc_chat.domain.usecases._locks import channel_lock, end_lock_key, members_lock_key
+from yc_chat.domain.usecases._locks import (
+    END_LOCK_WAITS,
+    channel_lock,
+    end_lock_key,
+    members_lock_key,
+)
 from yc_chat.domain.usecases._support import ProfileSync, require_caller_membership, require_org
 from yc_chat.domain.usecases.appointments import client_chat_name
 from yc_chat.domain.usecases.lifecycle import AdvanceChatLifecycle
@@ -80,6 +85,24 @@ class EndChat:
         # `end:{channel}` no other end can post in between. The authorization below runs
         # on that read; the lock is short-lived and lapses by itself, and writes are capped
         # per user (WRITE_RATE_LIMIT), so an unauthorised caller holds it for one read.
+        for pause in (*END_LOCK_WAITS, None):
+            held, channel, appointment = await self._end_under_lock(caller, channel_id)
+            if held or channel.is_ended or pause is None:
+                break
+            # Another call holds the lock and the chat is not ended yet. That holder may be
+            # a caller about to be refused, whose lock goes within one read: wait briefly
+            # and look again rather than answer an end that did not happen. A holder that
+            # stays (a crash) leaves the chat as it is until its lock lapses.
+            await asyncio.sleep(pause)
+        if appointment is not None and channel.is_ended:
+            # Also repairs a record left behind by an earlier, interrupted end.
+            await self.chat_links.set_chat_status(appointment.id, ChatStatus.ENDED)
+        return channel
+
+    async def _end_under_lock(
+        self, caller: UserId, channel_id: ChannelId
+    ) -> tuple[bool, Channel, Appointment | None]:
+        """One try: read and authorize under `end:{channel}`; end it if this call holds it."""
         async with channel_lock(self.locks, end_lock_key(channel_id), clock=self.clock) as held:
             channel = await self.chat.get_channel(channel_id)
             if channel is None:
@@ -87,12 +110,7 @@ class EndChat:
             appointment = await self._authorize(caller, channel)
             if held and not channel.is_ended:
                 channel = await self._end(channel, caller)
-            # A caller that finds the lock held posts nothing and returns the channel as it
-            # is: the holder is ending it (or its lock lapses and a retry does).
-        if appointment is not None and channel.is_ended:
-            # Also repairs a record left behind by an earlier, interrupted end.
-            await self.chat_links.set_chat_status(appointment.id, ChatStatus.ENDED)
-        return channel
+        return held, channel, appointment
 
     async def _authorize(self, caller: UserId, channel: Channel) -> Appointment | None:
         """The appointment record (None for groups); 409 for a DM, 403 for anyone else."""
