@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import signal
@@ -59,6 +60,10 @@ def request(
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
+    except http.client.HTTPException as error:
+        # A process killed mid-answer cuts the response short (IncompleteRead, a bad
+        # status line): for the caller that is the same as no answer at all.
+        raise ConnectionError(f"cut-off answer from {url}: {error!r}") from error
 
 
 def base_env(**extra: str) -> dict[str, str]:
