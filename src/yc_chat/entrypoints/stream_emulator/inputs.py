@@ -42,7 +42,7 @@ UNSUPPORTED_UPDATE_FIELDS: Final = frozenset(
     }
 )
 UNSUPPORTED_MESSAGE_FIELDS: Final = frozenset(
-    {"parent_id", "quoted_message_id", "poll_id", "pinned", "mml", "shared_location"}
+    {"quoted_message_id", "poll_id", "pinned", "mml", "shared_location"}
 )
 
 

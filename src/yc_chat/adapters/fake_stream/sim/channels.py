@@ -244,8 +244,12 @@ class ChannelOperations:
         message_type: str = "regular",
         message_id: str | None = None,
         client_side: bool = False,
+        parent_id: str | None = None,
+        show_in_channel: bool = False,
     ) -> StreamMessage:
         """Post a message as `user_id`; refused (403) while the channel is frozen.
+
+        With `parent_id` it is a thread reply to a top-level message of the same channel.
 
         `client_side` is a request authenticated as `user_id` (a user token): then Stream's
         permission check applies too (CreateMessage, with the channel's grant modifiers).
@@ -259,8 +263,12 @@ class ChannelOperations:
             type=message_type,
             attachments=tuple(dict(item) for item in attachments),
             id=message_id,
+            parent_id=parent_id,
+            show_in_channel=show_in_channel,
         )
         self._store.check_draft(endpoint, draft)
+        if parent_id is not None:
+            self._check_parent(endpoint, channel, parent_id)
         if client_side:
             check_may_post(endpoint, channel, user_id, self._store.users.get(user_id))
         if channel.frozen:
@@ -268,6 +276,16 @@ class ChannelOperations:
         now = self._store.now()
         self._store.post(channel, draft, now)
         return self._store.messages[(channel_type, channel_id)][-1]
+
+    def _check_parent(self, endpoint: str, channel: StreamChannel, parent_id: str) -> None:
+        key = (channel.type, channel.id)
+        parent = next((m for m in self._store.messages[key] if m.id == parent_id), None)
+        if parent is None:
+            raise input_error(
+                endpoint, f"parent message {parent_id} does not exist in {channel.cid}"
+            )
+        if parent.parent_id is not None:
+            raise input_error(endpoint, "a thread reply cannot be the parent of another reply")
 
     def query_channels(
         self,

@@ -30,6 +30,7 @@ EDITABLE_FIELDS = frozenset({"text", "attachments"})
 MAX_SEARCH_LIMIT = 100
 REACTION_TYPE_PATTERN = re.compile(r"^[A-Za-z0-9_+-]{1,30}\Z")
 MAX_REACTIONS_PAGE = 300
+MAX_REPLIES_PAGE = 300
 
 
 class MessageOperations:
@@ -185,6 +186,37 @@ class MessageOperations:
         if as_user is not None and channel.member(as_user) is None:
             raise not_allowed(endpoint, f"User '{as_user}' is not allowed to read this message")
         return list(reversed(message.reactions))[offset : offset + limit]
+
+    def replies(
+        self,
+        parent_id: str,
+        *,
+        limit: int = 10,
+        id_lt: str | None = None,
+        id_gt: str | None = None,
+        as_user: str | None = None,
+    ) -> list[StreamMessage]:
+        """A page of a thread's replies, oldest first: the newest `limit` ones (before
+        `id_lt` if given), or the first `limit` after `id_gt`."""
+        endpoint = "GetReplies"
+        self._store.faults.gate()
+        if not 1 <= limit <= MAX_REPLIES_PAGE:
+            raise input_error(endpoint, f"limit must be 1 to {MAX_REPLIES_PAGE}")
+        channel, _parent = self._find(endpoint, parent_id)
+        if as_user is not None and channel.member(as_user) is None:
+            raise not_allowed(endpoint, f"User '{as_user}' is not allowed to read this thread")
+        thread = [
+            m for m in self._store.messages[(channel.type, channel.id)] if m.parent_id == parent_id
+        ]
+        ids = [m.id for m in thread]
+        for bound in (id_lt, id_gt):
+            if bound is not None and bound not in ids:
+                raise input_error(endpoint, f"message {bound} is not a reply in this thread")
+        if id_gt is not None:
+            return thread[ids.index(id_gt) + 1 :][:limit]
+        if id_lt is not None:
+            thread = thread[: ids.index(id_lt)]
+        return thread[-limit:]
 
     def search_messages(
         self,

@@ -101,7 +101,9 @@ def message(record: StreamMessage, lookup: UserLookup) -> dict[str, object]:
         # shared payload cannot know (the SDKs fill it from the reaction events).
         "latest_reactions": [reaction(item, lookup) for item in reversed(record.reactions[-10:])],
         "own_reactions": [],
-        "reply_count": 0,
+        "reply_count": record.reply_count,
+        **({"parent_id": record.parent_id} if record.parent_id is not None else {}),
+        **({"show_in_channel": True} if record.show_in_channel else {}),
         "created_at": format_time(record.created_at),
         "updated_at": format_time(record.updated_at or record.created_at),
         **({"deleted_at": format_time(record.deleted_at)} if record.deleted_at else {}),
@@ -191,7 +193,9 @@ def channel_state(
     """
     end = None if member_limit is None else member_offset + member_limit
     page = record.members[member_offset:end]
-    newest = messages[-message_limit:] if message_limit > 0 else ()
+    # Thread replies live in their thread, unless also shown in the channel.
+    listed = [item for item in messages if item.parent_id is None or item.show_in_channel]
+    newest = listed[-message_limit:] if message_limit > 0 else ()
     return {
         "channel": channel(record, lookup),
         "members": [member(item, lookup) for item in page],

@@ -69,6 +69,11 @@ class StreamMessage:
     deleted_at: datetime | None = None
     # Oldest first.
     reactions: tuple[StreamReaction, ...] = ()
+    # A thread reply names its parent; `show_in_channel` also lists it in the channel.
+    parent_id: str | None = None
+    show_in_channel: bool = False
+    # On a thread's parent: how many replies it has had.
+    reply_count: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -117,3 +122,5 @@ class Draft:
     type: str
     attachments: tuple[Mapping[str, object], ...] = ()
     id: str | None = None
+    parent_id: str | None = None
+    show_in_channel: bool = False

@@ -88,8 +88,16 @@ class Store:
             type=draft.type,
             attachments=draft.attachments,
             created_at=now,
+            parent_id=draft.parent_id,
+            show_in_channel=draft.show_in_channel,
         )
-        self.messages[(channel.type, channel.id)].append(message)
+        key = (channel.type, channel.id)
+        if draft.parent_id is not None:
+            self.messages[key] = [
+                attrs.evolve(m, reply_count=m.reply_count + 1) if m.id == draft.parent_id else m
+                for m in self.messages[key]
+            ]
+        self.messages[key].append(message)
         self.message_ids.add(message.id)
         channel = self.put(attrs.evolve(channel, last_message_at=now))
         self.events.emit(events.message_new(channel, message, self.users.get, now))

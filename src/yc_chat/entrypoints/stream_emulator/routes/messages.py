@@ -61,6 +61,12 @@ async def send_message(
         raise input_error(endpoint, "message.id must be a string")
     if not isinstance(attachments, list) or not all(isinstance(a, Mapping) for a in attachments):
         raise input_error(endpoint, "message.attachments must be a list of objects")
+    parent_id = message.get("parent_id")
+    show_in_channel = message.get("show_in_channel", False)
+    if parent_id is not None and not isinstance(parent_id, str):
+        raise input_error(endpoint, "message.parent_id must be a string")
+    if not isinstance(show_in_channel, bool):
+        raise input_error(endpoint, "message.show_in_channel must be a boolean")
     if not principal.is_server and message_type != "regular":
         raise not_allowed(endpoint, f"users cannot send {message_type} messages")
     state = control_of(request).state
@@ -73,6 +79,8 @@ async def send_message(
         message_type=message_type,
         message_id=message_id,
         client_side=not principal.is_server,
+        parent_id=parent_id,
+        show_in_channel=show_in_channel,
     )
     return ok(request, {"message": payloads.message(posted, state.user)}, 201)
 
@@ -239,6 +247,34 @@ async def get_reactions(
     return ok(request, {"reactions": [payloads.reaction(r, state.user) for r in found]}, 200)
 
 
+# Stream pages threads by these too; the simulation refuses them rather than ignore them.
+UNSUPPORTED_REPLIES_PARAMS: Final = frozenset(
+    {"id_gte", "id_lte", "created_at_before", "created_at_after", "created_at_around", "sort"}
+)
+
+
+@get("/messages/{message_id:str}/replies")
+async def get_replies(request: Request[Any, Any, Any], message_id: FromPath[str]) -> Response[Any]:
+    """GetReplies: a page of a thread's replies, oldest first (`limit`, `id_lt`, `id_gt`)."""
+    endpoint = "GetReplies"
+    params = dict(request.query_params)
+    unsupported = sorted(UNSUPPORTED_REPLIES_PARAMS & set(params))
+    if unsupported:
+        raise input_error(endpoint, f"the emulator pages replies by id_lt/id_gt, not {unsupported}")
+    limit = params.get("limit", "10")
+    if not limit.isdigit():
+        raise input_error(endpoint, "limit must be a number")
+    state = control_of(request).state
+    found = state.replies(
+        message_id,
+        limit=int(limit),
+        id_lt=params.get("id_lt"),
+        id_gt=params.get("id_gt"),
+        as_user=_as_user(request),
+    )
+    return ok(request, {"messages": [payloads.message(m, state.user) for m in found]}, 200)
+
+
 @get("/search")
 async def search(request: Request[Any, Any, Any]) -> Response[Any]:
     """Search: messages with `query` in the channels `filter_conditions` selects (a user's
@@ -280,5 +316,6 @@ ROUTES: Final = [
     send_reaction,
     delete_reaction,
     get_reactions,
+    get_replies,
     search,
 ]
