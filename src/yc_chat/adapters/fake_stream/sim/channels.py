@@ -294,8 +294,13 @@ class ChannelOperations:
         *,
         limit: int = DEFAULT_QUERY_CHANNELS_LIMIT,
         offset: int = 0,
+        reader: str | None = None,
+        hidden: bool = False,
     ) -> list[StreamChannel]:
-        """Channels matching the filter, sorted, one page (limit 1..30, offset 0..1000)."""
+        """Channels matching the filter, sorted, one page (limit 1..30, offset 0..1000).
+
+        For a `reader`, only the channels they hid (`hidden`) or only those they did not.
+        """
         endpoint = "QueryChannels"
         self._store.faults.gate()
         check_page(
@@ -307,7 +312,12 @@ class ChannelOperations:
         )
         predicate = filters.compile_channel_filter(endpoint, filter_conditions)
         order = filters.parse_sort(endpoint, DEFAULT_SORT if sort is None else sort)
-        matching = [channel for channel in self._store.channels.values() if predicate(channel)]
+        matching = [
+            channel
+            for channel in self._store.channels.values()
+            if predicate(channel)
+            and (reader is None or ((reader, channel.cid) in self._store.hidden) == hidden)
+        ]
         return filters.sort_channels(matching, order)[offset : offset + limit]
 
     def query_members(

@@ -39,13 +39,14 @@ from yc_chat.adapters.fake_stream.sim.records import (
 )
 from yc_chat.adapters.fake_stream.sim.store import Store
 from yc_chat.adapters.fake_stream.sim.users import UserOperations
+from yc_chat.adapters.fake_stream.sim.visibility import VisibilityOperations
 
 
-class StreamState(UserOperations, ChannelOperations, MessageOperations):
+class StreamState(UserOperations, ChannelOperations, MessageOperations, VisibilityOperations):
     """One Stream Chat app held in memory; every API operation raises `StreamAPIError`.
 
-    The API operations come from `UserOperations`, `ChannelOperations` and
-    `MessageOperations`; this class adds
+    The API operations come from `UserOperations`, `ChannelOperations`,
+    `MessageOperations` and `VisibilityOperations`; this class adds
     the failure switches, event subscription and inspection that are not API calls.
     """
 
@@ -91,11 +92,16 @@ class StreamState(UserOperations, ChannelOperations, MessageOperations):
         message_limit: int = 25,
         member_limit: int | None = 100,
         member_offset: int = 0,
+        reader: str | None = None,
     ) -> dict[str, object]:
-        """The channel as Stream's query endpoints answer it: channel, members, messages."""
+        """The channel as Stream's query endpoints answer it: channel, members, messages
+        (for a `reader`, without the history they cleared)."""
+        messages = self.messages(channel.type, channel.id)
+        if reader is not None:
+            messages = self.visible_messages(reader, channel, messages)
         return payloads.channel_state(
             channel,
-            self.messages(channel.type, channel.id),
+            messages,
             self._store.users.get,
             message_limit=message_limit,
             member_limit=member_limit,

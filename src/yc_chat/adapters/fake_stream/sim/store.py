@@ -36,6 +36,9 @@ class Store:
         self.channels: dict[tuple[str, str], StreamChannel] = {}
         self.messages: dict[tuple[str, str], list[StreamMessage]] = {}
         self.message_ids: set[str] = set()
+        # Per (user id, cid): channels a member hid, and when they last cleared its history.
+        self.hidden: set[tuple[str, str]] = set()
+        self.cleared: dict[tuple[str, str], datetime] = {}
         self.events = EventBus()
         self.faults = Faults()
 
@@ -98,6 +101,8 @@ class Store:
                 for m in self.messages[key]
             ]
         self.messages[key].append(message)
+        # A new message brings a hidden channel back into every member's list.
+        self.hidden = {entry for entry in self.hidden if entry[1] != channel.cid}
         self.message_ids.add(message.id)
         channel = self.put(attrs.evolve(channel, last_message_at=now))
         self.events.emit(events.message_new(channel, message, self.users.get, now))

@@ -15,6 +15,7 @@ from yc_chat.entrypoints.stream_emulator.routes import (
     messages,
     uploads,
     users,
+    visibility,
 )
 
 ROUTES: Final = [
@@ -26,4 +27,5 @@ ROUTES: Final = [
     *live.ROUTES,
     *uploads.ROUTES,
     *admin.ROUTES,
+    *visibility.ROUTES,
 ]

@@ -87,6 +87,7 @@ async def get_or_create_channel(
         message_limit=message_limit,
         member_limit=member_limit,
         member_offset=member_offset,
+        reader=None if principal.is_server else principal.user_id,
     )
     if not principal.is_server:
         watch_from_client(request, body, endpoint, [channel])
@@ -176,7 +177,14 @@ async def query_channels(request: Request[Any, Any, Any]) -> Response[Any]:
     if principal.is_server and (body.get("watch") is True or body.get("presence") is True):
         raise input_error(endpoint, "watch and presence need a websocket connection_id")
     conditions: Mapping[str, object] = object_field(body, "filter_conditions", endpoint) or {}
+    # `hidden` is the reader's own view of a channel, not a channel field.
+    hidden = conditions.get("hidden", False)
+    conditions = {key: value for key, value in conditions.items() if key != "hidden"}
+    if not isinstance(hidden, bool):
+        raise input_error(endpoint, "the hidden filter must be true or false")
     as_user = principal.user_id if not principal.is_server else body.get("user_id")
+    if as_user is None and hidden:
+        raise input_error(endpoint, "the hidden filter needs a user (user_id server-side)")
     if as_user is not None:
         if not isinstance(as_user, str):
             raise input_error(endpoint, "user_id must be a string")
@@ -192,6 +200,8 @@ async def query_channels(request: Request[Any, Any, Any]) -> Response[Any]:
         sort or None,
         limit=int_field(body, "limit", endpoint, default=10),
         offset=int_field(body, "offset", endpoint, default=0),
+        reader=as_user,
+        hidden=hidden,
     )
     message_limit = int_field(
         body, "message_limit", endpoint, default=DEFAULT_MESSAGE_LIMIT, high=MAX_MESSAGE_LIMIT
@@ -200,7 +210,9 @@ async def query_channels(request: Request[Any, Any, Any]) -> Response[Any]:
         body, "member_limit", endpoint, default=MAX_MEMBER_LIMIT, high=MAX_MEMBER_LIMIT
     )
     answers = [
-        state.channel_state(channel, message_limit=message_limit, member_limit=member_limit)
+        state.channel_state(
+            channel, message_limit=message_limit, member_limit=member_limit, reader=as_user
+        )
         for channel in channels
     ]
     if not principal.is_server:

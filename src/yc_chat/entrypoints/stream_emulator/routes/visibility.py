@@ -1,0 +1,55 @@
+"""`/channels/{type}/{id}/hide` and `/show`: a member hides a channel from their own list."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from litestar import Request, Response, post
+from litestar.params import FromPath
+
+from yc_chat.adapters.fake_stream.sim.errors import input_error, not_allowed
+from yc_chat.entrypoints.stream_emulator.plumbing import control_of, ok, principal_of, read_body
+
+
+def _hider(request: Request[Any, Any, Any], endpoint: str, named: object) -> str:
+    """Whose list changes: the token's user, or (server-side) the `user_id` named."""
+    principal = principal_of(request)
+    if principal.is_server:
+        if not isinstance(named, str) or not named:
+            raise input_error(endpoint, "user_id is required with server side auth")
+        return named
+    if named is not None and named != principal.user_id:
+        raise not_allowed(endpoint, "a user can only hide or show channels for themselves")
+    return str(principal.user_id)
+
+
+@post("/channels/{channel_type:str}/{channel_id:str}/hide")
+async def hide_channel(
+    request: Request[Any, Any, Any], channel_type: FromPath[str], channel_id: FromPath[str]
+) -> Response[Any]:
+    """HideChannel: `{user_id?, clear_history?}`."""
+    endpoint = "HideChannel"
+    body = await read_body(request, endpoint)
+    user_id = _hider(request, endpoint, body.get("user_id"))
+    clear_history = body.get("clear_history", False)
+    if not isinstance(clear_history, bool):
+        raise input_error(endpoint, "clear_history must be a boolean")
+    control_of(request).state.hide_channel(
+        channel_type, channel_id, user_id=user_id, clear_history=clear_history
+    )
+    return ok(request, {}, 201)
+
+
+@post("/channels/{channel_type:str}/{channel_id:str}/show")
+async def show_channel(
+    request: Request[Any, Any, Any], channel_type: FromPath[str], channel_id: FromPath[str]
+) -> Response[Any]:
+    """ShowChannel: `{user_id?}`."""
+    endpoint = "ShowChannel"
+    body = await read_body(request, endpoint)
+    user_id = _hider(request, endpoint, body.get("user_id"))
+    control_of(request).state.show_channel(channel_type, channel_id, user_id=user_id)
+    return ok(request, {}, 201)
+
+
+ROUTES: Final = [hide_channel, show_channel]
