@@ -282,7 +282,17 @@ class Realtime:
         body: Frame = payloads.full_user(user) if user is not None else {"id": user_id}
         body.update(self.unread_counts(user_id))
         body.update({"online": True, "unread_count": body["total_unread_count"]})
+        body["channel_mutes"] = self.channel_mutes_json(user_id)
         return body
+
+    def channel_mutes_json(self, user_id: str) -> list[Frame]:
+        """The user's channel mutes in force, as `OwnUser.channel_mutes` lists them."""
+        found = []
+        for mute in self._state.channel_mutes(user_id):
+            channel = self._state.channel(*_split_cid(mute.cid))
+            if channel is not None:
+                found.append(payloads.channel_mute(mute, channel, self._state.user))
+        return found
 
     # -- channel payloads for users ---------------------------------------------------------
 
@@ -314,6 +324,11 @@ class Realtime:
             channel_json["config"] = self.channel_config(channel)
             if user_id is not None:
                 channel_json["own_capabilities"] = self.capabilities(channel, user_id)
+                mute = self._state.channel_mute(user_id, channel)
+                channel_json["muted"] = mute is not None
+                if mute is not None and mute.expires is not None:
+                    channel_json["mute_expires_at"] = payloads.format_time(mute.expires)
+                channel_json["hidden"] = self._state.is_hidden(user_id, channel)
         body["read"] = self.read_json(channel)
         watchers = self.watcher_ids(channel.cid)
         body["watcher_count"] = len(watchers)

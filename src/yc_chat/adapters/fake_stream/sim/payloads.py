@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from yc_chat.adapters.fake_stream.sim.records import (
     StreamChannel,
+    StreamChannelMute,
     StreamMember,
     StreamMessage,
     StreamReaction,
@@ -171,6 +172,19 @@ def channel(record: StreamChannel, lookup: UserLookup) -> dict[str, object]:
 def members(record: StreamChannel, lookup: UserLookup) -> list[dict[str, object]]:
     """Every member object of the channel, in joining order."""
     return [member(item, lookup) for item in record.members]
+
+
+def channel_mute(
+    record: StreamChannelMute, channel_record: StreamChannel, lookup: UserLookup
+) -> dict[str, object]:
+    """A `ChannelMute`: who muted which channel, since when and until when."""
+    return {
+        "user": user_or_id(record.user_id, lookup),
+        "channel": channel(channel_record, lookup),
+        "created_at": format_time(record.created_at),
+        "updated_at": format_time(record.created_at),
+        **({"expires": format_time(record.expires)} if record.expires else {}),
+    }
 
 
 def channel_with_members(record: StreamChannel, lookup: UserLookup) -> dict[str, object]:

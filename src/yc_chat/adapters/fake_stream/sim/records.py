@@ -114,6 +114,16 @@ class StreamChannel:
 
 
 @attrs.frozen(kw_only=True)
+class StreamChannelMute:
+    """A user muted a channel (no notifications for it), until `expires` if set."""
+
+    user_id: str
+    cid: str
+    created_at: datetime
+    expires: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
 class Draft:
     """A message about to be posted, validated before any state changes."""
 

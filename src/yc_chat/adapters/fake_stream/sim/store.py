@@ -21,6 +21,7 @@ from yc_chat.adapters.fake_stream.sim.records import (
     Clock,
     Draft,
     StreamChannel,
+    StreamChannelMute,
     StreamMessage,
     StreamUser,
 )
@@ -39,6 +40,7 @@ class Store:
         # Per (user id, cid): channels a member hid, and when they last cleared its history.
         self.hidden: set[tuple[str, str]] = set()
         self.cleared: dict[tuple[str, str], datetime] = {}
+        self.channel_mutes: dict[tuple[str, str], StreamChannelMute] = {}
         self.events = EventBus()
         self.faults = Faults()
 

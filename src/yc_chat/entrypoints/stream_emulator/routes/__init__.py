@@ -13,6 +13,7 @@ from yc_chat.entrypoints.stream_emulator.routes import (
     live,
     members,
     messages,
+    moderation,
     uploads,
     users,
     visibility,
@@ -28,4 +29,5 @@ ROUTES: Final = [
     *uploads.ROUTES,
     *admin.ROUTES,
     *visibility.ROUTES,
+    *moderation.ROUTES,
 ]

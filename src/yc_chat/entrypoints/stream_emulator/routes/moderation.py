@@ -1,0 +1,78 @@
+"""`/moderation/mute/channel` and `/moderation/unmute/channel`: a user mutes channels."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from litestar import Request, Response, post
+
+from yc_chat.adapters.fake_stream.sim import payloads
+from yc_chat.adapters.fake_stream.sim.errors import input_error, not_allowed
+from yc_chat.entrypoints.stream_emulator.plumbing import (
+    control_of,
+    int_field,
+    ok,
+    principal_of,
+    read_body,
+    string_list,
+)
+
+
+def _muter(request: Request[Any, Any, Any], endpoint: str, named: object) -> str:
+    """Who mutes: the token's user, or (server-side) the `user_id` named."""
+    principal = principal_of(request)
+    if principal.is_server:
+        if not isinstance(named, str) or not named:
+            raise input_error(endpoint, "user_id is required with server side auth")
+        return named
+    if named is not None and named != principal.user_id:
+        raise not_allowed(endpoint, "a user can only mute or unmute channels for themselves")
+    return str(principal.user_id)
+
+
+def _cids(body: dict[str, object], endpoint: str) -> list[str]:
+    """`channel_cids`, or the single `channel_cid` the Python SDK sends."""
+    single = body.get("channel_cid")
+    if single is not None and not isinstance(single, str):
+        raise input_error(endpoint, "channel_cid must be a string")
+    cids = string_list(body.get("channel_cids"), "channel_cids", endpoint)
+    return [*cids, single] if single else cids
+
+
+@post("/moderation/mute/channel")
+async def mute_channel(request: Request[Any, Any, Any]) -> Response[Any]:
+    """MuteChannel: `{channel_cid | channel_cids, user_id?, expiration? (ms)}`."""
+    endpoint = "MuteChannel"
+    body = await read_body(request, endpoint)
+    user_id = _muter(request, endpoint, body.get("user_id"))
+    expiration = int_field(body, "expiration", endpoint, default=0)
+    control = control_of(request)
+    state = control.state
+    mutes = state.mute_channels(
+        _cids(body, endpoint), user_id=user_id, expiration_ms=expiration or None
+    )
+    answers = []
+    for mute in mutes:
+        channel = state.channel(*mute.cid.split(":", 1))
+        if channel is not None:
+            answers.append(payloads.channel_mute(mute, channel, state.user))
+    answer: dict[str, object] = {
+        "channel_mute": answers[0],
+        "own_user": control.realtime.me(user_id),
+    }
+    if len(answers) > 1:
+        answer["channel_mutes"] = answers
+    return ok(request, answer, 201)
+
+
+@post("/moderation/unmute/channel")
+async def unmute_channel(request: Request[Any, Any, Any]) -> Response[Any]:
+    """UnmuteChannel: `{channel_cid | channel_cids, user_id?}`."""
+    endpoint = "UnmuteChannel"
+    body = await read_body(request, endpoint)
+    user_id = _muter(request, endpoint, body.get("user_id"))
+    control_of(request).state.unmute_channels(_cids(body, endpoint), user_id=user_id)
+    return ok(request, {}, 201)
+
+
+ROUTES: Final = [mute_channel, unmute_channel]
