@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import beanie_typeahead, directory_bench, http_bench
+from bench import beanie_typeahead, directory_bench, ferretdb_bench, http_bench
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "docs" / "performance.md"  # the figures live there, linked from the README
@@ -29,6 +29,7 @@ START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 # figures) and it is run, printed and written with the rest.
 SECTIONS: list[Callable[[], Awaitable[str]]] = [
     http_bench.run,
+    ferretdb_bench.run,
     directory_bench.run,
     beanie_typeahead.run,
 ]

@@ -134,10 +134,12 @@ def run_wrk(
     script: Path | None = None,
     headers: Mapping[str, str] | None = None,
     script_args: Sequence[str] = (),
+    timeout: float = 10.0,
 ) -> WrkResult:
     """wrk -t1 in its own process against `url`; its summary parsed."""
     command = [
-        wrk_path(), "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "--timeout", "10s",
+        wrk_path(), "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency",
+        "--timeout", f"{timeout:g}s",
     ]  # fmt: skip
     for key, value in (headers or {}).items():
         command += ["-H", f"{key}: {value}"]
@@ -147,7 +149,7 @@ def run_wrk(
     if script_args:
         command += ["--", *script_args]
     done = subprocess.run(  # noqa: S603 - wrk, fixed arguments, 127.0.0.1 only
-        command, capture_output=True, text=True, timeout=seconds + 60, check=True
+        command, capture_output=True, text=True, timeout=seconds + timeout + 60, check=True
     )
     return parse_wrk(name, done.stdout)
 

@@ -94,7 +94,7 @@ def _wait_for_port(server: RunningServer, port: int, timeout: float) -> None:
     )
 
 
-def _start_ferretdb() -> RunningServer:
+def start_ferretdb() -> RunningServer:
     if not FERRETDB_BINARY.is_file():
         raise ServerUnavailable(f"FerretDB is not built ({FERRETDB_BINARY} is missing)")
     BUILD.mkdir(exist_ok=True)
@@ -150,7 +150,7 @@ def _start_redis() -> RunningServer:
 def _get(name: str) -> str:
     if name not in _servers:
         try:
-            _servers[name] = {"ferretdb": _start_ferretdb, "redis": _start_redis}[name]()
+            _servers[name] = {"ferretdb": start_ferretdb, "redis": _start_redis}[name]()
         except ServerUnavailable as exc:
             _servers[name] = exc
     found = _servers[name]
