@@ -3,6 +3,8 @@ queries and deletion."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Mapping, Sequence
 
 import attrs
@@ -35,6 +37,12 @@ from yc_chat.adapters.fake_stream.sim.records import (
 from yc_chat.adapters.fake_stream.sim.store import Store
 
 
+def distinct_channel_id(member_ids: Sequence[str]) -> str:
+    """Stream's id for the channel of exactly these members: the same for the same set."""
+    digest = hashlib.sha256(",".join(sorted(set(member_ids))).encode()).digest()
+    return "!members-" + base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
 class ChannelOperations:
     """Stream's channel endpoints over a `Store`; every operation raises `StreamAPIError`."""
 
@@ -59,10 +67,49 @@ class ChannelOperations:
         endpoint = "GetOrCreateChannel"
         self._store.faults.gate()
         check_channel_type(endpoint, channel_type)
-        check_channel_id(endpoint, channel_id)
+        # A distinct channel's `!members-` id is the one valid id a caller cannot choose.
         existing = self._store.channels.get((channel_type, channel_id))
         if existing is not None:
             return existing, False
+        check_channel_id(endpoint, channel_id)
+        return self._create_channel(
+            endpoint, channel_type, channel_id, created_by_id, data, members, member_roles
+        )
+
+    def get_or_create_distinct_channel(
+        self,
+        channel_type: str,
+        *,
+        created_by_id: str,
+        members: Sequence[str],
+        data: Mapping[str, object] | None = None,
+        member_roles: Mapping[str, str] | None = None,
+    ) -> tuple[StreamChannel, bool]:
+        """The one channel of exactly this member set (id `!members-` and a hash of it)."""
+        endpoint = "GetOrCreateChannel"
+        self._store.faults.gate()
+        check_channel_type(endpoint, channel_type)
+        member_ids = dedupe(members)
+        if not member_ids:
+            raise input_error(endpoint, "a channel without an id needs data.members")
+        channel_id = distinct_channel_id(member_ids)
+        existing = self._store.channels.get((channel_type, channel_id))
+        if existing is not None:
+            return existing, False
+        return self._create_channel(
+            endpoint, channel_type, channel_id, created_by_id, data, member_ids, member_roles
+        )
+
+    def _create_channel(
+        self,
+        endpoint: str,
+        channel_type: str,
+        channel_id: str,
+        created_by_id: str,
+        data: Mapping[str, object] | None,
+        members: Sequence[str],
+        member_roles: Mapping[str, str] | None,
+    ) -> tuple[StreamChannel, bool]:
         frozen, custom, overrides = split_channel_data(endpoint, data or {}, frozen=False)
         member_ids = dedupe(members)
         roles = check_roles(endpoint, member_roles or {}, member_ids)

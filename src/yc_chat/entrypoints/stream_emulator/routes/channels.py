@@ -8,7 +8,7 @@ from typing import Any, Final
 from litestar import Request, Response, delete, patch, post
 from litestar.params import FromPath
 
-from yc_chat.adapters.fake_stream.sim import payloads
+from yc_chat.adapters.fake_stream.sim import StreamChannel, payloads
 from yc_chat.adapters.fake_stream.sim.errors import input_error, not_allowed
 from yc_chat.entrypoints.stream_emulator.inputs import (
     UNSUPPORTED_UPDATE_FIELDS,
@@ -46,12 +46,6 @@ async def get_or_create_channel(
     if principal.is_server and (body.get("watch") is True or body.get("presence") is True):
         raise input_error(endpoint, "watch and presence need a websocket connection_id")
     data = channel_input(object_field(body, "data", endpoint) or {}, endpoint, creating=True)
-    message_limit, _ = pagination(
-        body, "messages", endpoint, default=DEFAULT_MESSAGE_LIMIT, high=MAX_MESSAGE_LIMIT
-    )
-    member_limit, member_offset = pagination(
-        body, "members", endpoint, default=MAX_MEMBER_LIMIT, high=MAX_MEMBER_LIMIT
-    )
     state = control_of(request).state
     existing = state.channel(channel_type, channel_id)
     if principal.is_server:
@@ -82,7 +76,21 @@ async def get_or_create_channel(
                 f"User '{principal.user_id}' is not allowed to perform action ReadChannel "
                 f"in scope '{channel_type}'",
             )
-    body_out = state.channel_state(
+    return _channel_answer(request, body, endpoint, channel)
+
+
+def _channel_answer(
+    request: Request[Any, Any, Any], body: dict[str, object], endpoint: str, channel: StreamChannel
+) -> Response[Any]:
+    """The channel's state as GetOrCreateChannel answers it (and watching, for a user)."""
+    message_limit, _ = pagination(
+        body, "messages", endpoint, default=DEFAULT_MESSAGE_LIMIT, high=MAX_MESSAGE_LIMIT
+    )
+    member_limit, member_offset = pagination(
+        body, "members", endpoint, default=MAX_MEMBER_LIMIT, high=MAX_MEMBER_LIMIT
+    )
+    principal = principal_of(request)
+    body_out = control_of(request).state.channel_state(
         channel,
         message_limit=message_limit,
         member_limit=member_limit,
@@ -93,6 +101,41 @@ async def get_or_create_channel(
         watch_from_client(request, body, endpoint, [channel])
         control_of(request).realtime.for_user(body_out, channel, principal.user_id)
     return ok(request, body_out, 201)
+
+
+@post("/channels/{channel_type:str}/query")
+async def get_or_create_distinct_channel(
+    request: Request[Any, Any, Any], channel_type: FromPath[str]
+) -> Response[Any]:
+    """GetOrCreateChannel without an id: the one channel of exactly `data.members`."""
+    endpoint = "GetOrCreateChannel"
+    body = await read_body(request, endpoint)
+    principal = principal_of(request)
+    if principal.is_server and (body.get("watch") is True or body.get("presence") is True):
+        raise input_error(endpoint, "watch and presence need a websocket connection_id")
+    data = channel_input(object_field(body, "data", endpoint) or {}, endpoint, creating=True)
+    if principal.is_server:
+        creator = data.created_by
+        if creator is None:
+            raise input_error(
+                endpoint,
+                "either data.created_by or data.created_by_id must be provided when using "
+                "server side auth.",
+            )
+    else:
+        creator = str(principal.user_id)
+        if data.created_by not in (None, creator) or creator not in data.members:
+            raise not_allowed(
+                endpoint, "a user can only create a distinct channel they are a member of"
+            )
+    channel, _ = control_of(request).state.get_or_create_distinct_channel(
+        channel_type,
+        created_by_id=creator,
+        members=data.members,
+        data=data.data,
+        member_roles=data.roles,
+    )
+    return _channel_answer(request, body, endpoint, channel)
 
 
 @post("/channels/{channel_type:str}/{channel_id:str}")
@@ -225,6 +268,7 @@ async def query_channels(request: Request[Any, Any, Any]) -> Response[Any]:
 
 ROUTES: Final = [
     get_or_create_channel,
+    get_or_create_distinct_channel,
     update_channel,
     update_channel_partial,
     delete_channel,
