@@ -10,12 +10,14 @@ import pytest
 from stream_chat import StreamChat
 from stream_chat.async_chat.client import StreamChatAsync
 from stream_chat.base.exceptions import StreamAPIException
+from websockets.sync.client import connect as ws_connect
 
 from tests.emulator_support import API_KEY, API_SECRET
 from tests.emulator_support import stream_emulator as stream_emulator  # the fixture
 from tests.integration.test_emulator_messages import as_user, post
 from tests.integration.test_emulator_messages import emulator as emulator  # the fixture
 from tests.integration.test_emulator_messages import server as server  # the fixture
+from tests.integration.test_emulator_realtime import frames, no_frame_of, ws_url
 from yc_chat.entrypoints.stream_emulator import RunningEmulator
 
 
@@ -113,3 +115,26 @@ def test_a_frozen_channel_can_still_be_hidden(
     as_user(emulator, "sam").channel("messaging", "visit").hide("sam")
 
     assert listed(server, "sam") == []
+
+
+def test_the_users_own_connections_hear_of_hide_and_show(
+    emulator: RunningEmulator, server: StreamChat
+) -> None:
+    with (
+        ws_connect(ws_url(emulator, "sam")) as sam_socket,
+        ws_connect(ws_url(emulator, "ana")) as ana_socket,
+    ):
+        frames(sam_socket, "health.check")
+        frames(ana_socket, "health.check")
+        server.post("channels/messaging/visit/hide", data={"user_id": "sam", "clear_history": True})
+        hidden = frames(sam_socket, "channel.hidden")
+        server.channel("messaging", "visit").show("sam")
+        visible = frames(sam_socket, "channel.visible")
+        no_frame_of(ana_socket, "channel.hidden")
+
+    assert (hidden["cid"], hidden["user"]["id"], hidden["clear_history"]) == (
+        "messaging:visit",
+        "sam",
+        True,
+    )
+    assert visible["cid"] == "messaging:visit"

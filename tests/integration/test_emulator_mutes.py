@@ -107,3 +107,17 @@ def test_nobody_mutes_for_someone_else_or_a_channel_they_are_not_in(
         assert (refusal.value.status_code, refusal.value.error_code) == (400, 4)
     assert (missing.value.status_code, missing.value.error_code) == (404, 16)
     assert muted_flags(emulator, "sam") == muted_flags(emulator, "ana") == [False, False]
+
+
+def test_the_users_connections_get_their_new_channel_mutes(
+    emulator: RunningEmulator, server: StreamChat
+) -> None:
+    with ws_connect(ws_url(emulator, "sam")) as socket:
+        frames(socket, "health.check")
+        server.channel("messaging", "visit").mute("sam")
+        muted = frames(socket, "notification.channel_mutes_updated")
+        server.channel("messaging", "visit").unmute("sam")
+        unmuted = frames(socket, "notification.channel_mutes_updated")
+
+    assert [m["channel"]["cid"] for m in muted["me"]["channel_mutes"]] == ["messaging:visit"]
+    assert unmuted["me"]["channel_mutes"] == []

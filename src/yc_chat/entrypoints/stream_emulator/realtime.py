@@ -358,6 +358,13 @@ class Realtime:
             connection.send(full)
         return full
 
+    def send_to_user(self, user_id: str, event: Frame) -> None:
+        """An event about the user's own view (mutes, hidden channels) to their connections."""
+        full = {**event, "created_at": payloads.format_time(self._state.now())}
+        for connection in list(self._connections.values()):
+            if connection.user_id == user_id:
+                connection.send(full)
+
     def _route(self, event: Frame) -> None:
         kind = event.get("type")
         cid = event.get("cid")

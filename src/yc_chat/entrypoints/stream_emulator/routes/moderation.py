@@ -62,7 +62,15 @@ async def mute_channel(request: Request[Any, Any, Any]) -> Response[Any]:
     }
     if len(answers) > 1:
         answer["channel_mutes"] = answers
+    _announce(request, user_id)
     return ok(request, answer, 201)
+
+
+def _announce(request: Request[Any, Any, Any], user_id: str) -> None:
+    realtime = control_of(request).realtime
+    realtime.send_to_user(
+        user_id, {"type": "notification.channel_mutes_updated", "me": realtime.me(user_id)}
+    )
 
 
 @post("/moderation/unmute/channel")
@@ -72,6 +80,7 @@ async def unmute_channel(request: Request[Any, Any, Any]) -> Response[Any]:
     body = await read_body(request, endpoint)
     user_id = _muter(request, endpoint, body.get("user_id"))
     control_of(request).state.unmute_channels(_cids(body, endpoint), user_id=user_id)
+    _announce(request, user_id)
     return ok(request, {}, 201)
 
 

@@ -7,6 +7,7 @@ from typing import Any, Final
 from litestar import Request, Response, post
 from litestar.params import FromPath
 
+from yc_chat.adapters.fake_stream.sim import StreamChannel, payloads
 from yc_chat.adapters.fake_stream.sim.errors import input_error, not_allowed
 from yc_chat.entrypoints.stream_emulator.plumbing import control_of, ok, principal_of, read_body
 
@@ -34,9 +35,10 @@ async def hide_channel(
     clear_history = body.get("clear_history", False)
     if not isinstance(clear_history, bool):
         raise input_error(endpoint, "clear_history must be a boolean")
-    control_of(request).state.hide_channel(
+    channel = control_of(request).state.hide_channel(
         channel_type, channel_id, user_id=user_id, clear_history=clear_history
     )
+    _announce(request, "channel.hidden", channel, user_id, clear_history=clear_history)
     return ok(request, {}, 201)
 
 
@@ -48,8 +50,32 @@ async def show_channel(
     endpoint = "ShowChannel"
     body = await read_body(request, endpoint)
     user_id = _hider(request, endpoint, body.get("user_id"))
-    control_of(request).state.show_channel(channel_type, channel_id, user_id=user_id)
+    channel = control_of(request).state.show_channel(channel_type, channel_id, user_id=user_id)
+    _announce(request, "channel.visible", channel, user_id)
     return ok(request, {}, 201)
+
+
+def _announce(
+    request: Request[Any, Any, Any],
+    kind: str,
+    channel: StreamChannel,
+    user_id: str,
+    **extra: object,
+) -> None:
+    """Stream tells only the user's own clients (their other devices) of the change."""
+    state = control_of(request).state
+    control_of(request).realtime.send_to_user(
+        user_id,
+        {
+            "type": kind,
+            "cid": channel.cid,
+            "channel_id": channel.id,
+            "channel_type": channel.type,
+            "channel": payloads.channel(channel, state.user),
+            "user": payloads.user_or_id(user_id, state.user),
+            **extra,
+        },
+    )
 
 
 ROUTES: Final = [hide_channel, show_channel]
