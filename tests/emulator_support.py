@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 import jwt
 import pytest
+from stream_chat import StreamChat
 
 from yc_chat.adapters.stream import RetryPolicy, StreamConfig
 from yc_chat.entrypoints.stream_emulator import (
@@ -140,3 +141,10 @@ class WebhookReceiver:
             time.sleep(0.005)
         with self._lock:
             raise AssertionError(f"expected {count} webhooks, got {len(self.received)}")
+
+
+def as_user(emulator: RunningEmulator, user_id: str) -> StreamChat:
+    """The official SDK acting as a user's client: the user's token, no secret needed."""
+    sdk = StreamChat(API_KEY, API_SECRET, base_url=emulator.base_url)
+    sdk.auth_token = user_token(user_id)
+    return sdk

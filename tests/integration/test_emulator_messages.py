@@ -4,7 +4,6 @@ async, as the server and as users (with Stream's refusals), and their live event
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from stream_chat import StreamChat
@@ -12,33 +11,10 @@ from stream_chat.async_chat.client import StreamChatAsync
 from stream_chat.base.exceptions import StreamAPIException
 from websockets.sync.client import connect as ws_connect
 
-from tests.emulator_support import API_KEY, API_SECRET, user_token
+from tests.emulator_support import API_KEY, API_SECRET, as_user
 from tests.emulator_support import stream_emulator as stream_emulator  # the fixture
 from tests.integration.test_emulator_realtime import frames, watch, ws_url
-from yc_chat.adapters.fake_stream import StreamState
 from yc_chat.entrypoints.stream_emulator import RunningEmulator
-
-
-@pytest.fixture
-def emulator(stream_emulator: RunningEmulator) -> RunningEmulator:
-    stream_emulator.control.reset(StreamState())
-    stream_emulator.control.webhook_url = None
-    return stream_emulator
-
-
-@pytest.fixture
-def server(emulator: RunningEmulator) -> Iterator[StreamChat]:
-    sdk = StreamChat(API_KEY, API_SECRET, base_url=emulator.base_url)
-    sdk.upsert_users([{"id": uid, "name": uid.title()} for uid in ("ana", "sam", "cleo")])
-    sdk.channel("messaging", "visit", {"members": ["ana", "sam"]}).create("ana")
-    yield sdk
-    sdk.session.close()
-
-
-def as_user(emulator: RunningEmulator, user_id: str) -> StreamChat:
-    sdk = StreamChat(API_KEY, API_SECRET, base_url=emulator.base_url)
-    sdk.auth_token = user_token(user_id)
-    return sdk
 
 
 def post(emulator: RunningEmulator, user_id: str, text: str) -> str:

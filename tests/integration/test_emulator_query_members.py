@@ -12,17 +12,9 @@ from stream_chat.base.exceptions import StreamAPIException
 
 from tests.emulator_support import API_KEY, API_SECRET, user_token
 from tests.emulator_support import stream_emulator as stream_emulator  # the fixture
-from yc_chat.adapters.fake_stream import StreamState
 from yc_chat.entrypoints.stream_emulator import RunningEmulator
 
 PEOPLE = {"ana": "Dr. Ana Núñez", "sam": "Sam Lee", "priya": "Priya Shah", "cleo": "Cleo Park"}
-
-
-@pytest.fixture
-def emulator(stream_emulator: RunningEmulator) -> RunningEmulator:
-    stream_emulator.control.reset(StreamState())
-    stream_emulator.control.webhook_url = None
-    return stream_emulator
 
 
 @pytest.fixture

@@ -23,35 +23,11 @@ from stream_chat.base.exceptions import StreamAPIException
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
-from tests.emulator_support import API_KEY, API_SECRET, user_token
+from tests.emulator_support import API_KEY, API_SECRET, as_user, user_token
 from tests.emulator_support import stream_emulator as stream_emulator  # the fixture
-from yc_chat.adapters.fake_stream import StreamState
 from yc_chat.entrypoints.stream_emulator import RunningEmulator
 
 CID = "messaging:visit"
-
-
-@pytest.fixture
-def emulator(stream_emulator: RunningEmulator) -> RunningEmulator:
-    stream_emulator.control.reset(StreamState())
-    stream_emulator.control.webhook_url = None
-    return stream_emulator
-
-
-@pytest.fixture
-def server(emulator: RunningEmulator) -> Iterator[StreamChat]:
-    sdk = StreamChat(API_KEY, API_SECRET, base_url=emulator.base_url)
-    sdk.upsert_users([{"id": uid, "name": uid.title()} for uid in ("ana", "sam", "cleo")])
-    sdk.channel("messaging", "visit", {"members": ["ana", "sam"]}).create("ana")
-    yield sdk
-    sdk.session.close()
-
-
-def as_user(emulator: RunningEmulator, user_id: str) -> StreamChat:
-    """The official SDK acting as a user's client: the user's token, no secret needed."""
-    sdk = StreamChat(API_KEY, API_SECRET, base_url=emulator.base_url)
-    sdk.auth_token = user_token(user_id)
-    return sdk
 
 
 def ws_url(emulator: RunningEmulator, user_id: str, **overrides: str) -> str:

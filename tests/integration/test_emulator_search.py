@@ -3,43 +3,24 @@ the caller's channels only, newest first, with Stream's input errors."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from stream_chat import StreamChat
 from stream_chat.async_chat.client import StreamChatAsync
 from stream_chat.base.exceptions import StreamAPIException
 
-from tests.emulator_support import API_KEY, API_SECRET, user_token
+from tests.emulator_support import API_KEY, API_SECRET, as_user
 from tests.emulator_support import stream_emulator as stream_emulator  # the fixture
-from yc_chat.adapters.fake_stream import StreamState
 from yc_chat.entrypoints.stream_emulator import RunningEmulator
 
 
 @pytest.fixture
-def emulator(stream_emulator: RunningEmulator) -> RunningEmulator:
-    stream_emulator.control.reset(StreamState())
-    stream_emulator.control.webhook_url = None
-    return stream_emulator
-
-
-@pytest.fixture
-def server(emulator: RunningEmulator) -> Iterator[StreamChat]:
-    sdk = StreamChat(API_KEY, API_SECRET, base_url=emulator.base_url)
-    sdk.upsert_users([{"id": uid, "name": uid.title()} for uid in ("ana", "sam", "cleo")])
-    sdk.channel("messaging", "visit", {"members": ["ana", "sam"]}).create("ana")
-    sdk.channel("messaging", "staff", {"members": ["ana", "cleo"]}).create("ana")
-    sdk.channel("messaging", "visit").send_message({"text": "Rex needs a vaccine"}, "ana")
-    sdk.channel("messaging", "staff").send_message({"text": "Order more VACCINE doses"}, "cleo")
-    sdk.channel("messaging", "visit").send_message({"text": "Vaccine booked for Friday"}, "sam")
-    yield sdk
-    sdk.session.close()
-
-
-def as_user(emulator: RunningEmulator, user_id: str) -> StreamChat:
-    sdk = StreamChat(API_KEY, API_SECRET, base_url=emulator.base_url)
-    sdk.auth_token = user_token(user_id)
-    return sdk
+def server(server: StreamChat) -> StreamChat:
+    """The shared 'visit' world plus a staff channel, with messages in both."""
+    server.channel("messaging", "staff", {"members": ["ana", "cleo"]}).create("ana")
+    server.channel("messaging", "visit").send_message({"text": "Rex needs a vaccine"}, "ana")
+    server.channel("messaging", "staff").send_message({"text": "Order more VACCINE doses"}, "cleo")
+    server.channel("messaging", "visit").send_message({"text": "Vaccine booked for Friday"}, "sam")
+    return server
 
 
 def texts(response: dict[str, list[dict[str, dict[str, str]]]]) -> list[str]:

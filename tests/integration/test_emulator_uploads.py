@@ -3,7 +3,6 @@ memory, served back by their URL, refused to outsiders and in frozen channels.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -12,28 +11,11 @@ from stream_chat import StreamChat
 from stream_chat.async_chat.client import StreamChatAsync
 from stream_chat.base.exceptions import StreamAPIException
 
-from tests.emulator_support import API_KEY, API_SECRET, user_token
+from tests.emulator_support import API_KEY, API_SECRET, as_user
 from tests.emulator_support import stream_emulator as stream_emulator  # the fixture
-from yc_chat.adapters.fake_stream import StreamState
 from yc_chat.entrypoints.stream_emulator import RunningEmulator
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
-
-
-@pytest.fixture
-def emulator(stream_emulator: RunningEmulator) -> RunningEmulator:
-    stream_emulator.control.reset(StreamState())
-    stream_emulator.control.webhook_url = None
-    return stream_emulator
-
-
-@pytest.fixture
-def server(emulator: RunningEmulator) -> Iterator[StreamChat]:
-    sdk = StreamChat(API_KEY, API_SECRET, base_url=emulator.base_url)
-    sdk.upsert_users([{"id": uid, "name": uid.title()} for uid in ("ana", "sam", "cleo")])
-    sdk.channel("messaging", "visit", {"members": ["ana", "sam"]}).create("ana")
-    yield sdk
-    sdk.session.close()
 
 
 @pytest.fixture
@@ -41,12 +23,6 @@ def picture(tmp_path: Path) -> Path:
     path = tmp_path / "rex.png"
     path.write_bytes(PNG)
     return path
-
-
-def as_user(emulator: RunningEmulator, user_id: str) -> StreamChat:
-    sdk = StreamChat(API_KEY, API_SECRET, base_url=emulator.base_url)
-    sdk.auth_token = user_token(user_id)
-    return sdk
 
 
 def test_a_member_uploads_an_image_that_is_served_back_and_deleted(

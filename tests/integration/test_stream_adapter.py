@@ -19,7 +19,6 @@ from stream_chat.types.stream_response import StreamResponse
 
 from tests.emulator_support import API_KEY, API_SECRET, adapter_config, user_token
 from tests.emulator_support import stream_emulator as stream_emulator  # the fixture
-from yc_chat.adapters.fake_stream import StreamState
 from yc_chat.adapters.stream import RetryPolicy, StreamChatProvider, StreamConfig
 from yc_chat.adapters.stream.failures import RateLimit, header, retry_after_seconds
 from yc_chat.domain import errors
@@ -63,13 +62,6 @@ def group_spec(channel_id: str = "grp_1", *, read_only: bool = True) -> ChannelS
         name="Announcements",
         read_only=read_only,
     )
-
-
-@pytest.fixture
-def emulator(stream_emulator: RunningEmulator) -> RunningEmulator:
-    stream_emulator.control.reset(StreamState())
-    stream_emulator.control.webhook_url = None
-    return stream_emulator
 
 
 @pytest.fixture

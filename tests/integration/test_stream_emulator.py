@@ -42,13 +42,6 @@ SERVER_TOKEN = jwt.encode({"server": True}, API_SECRET, algorithm="HS256")
 
 
 @pytest.fixture
-def emulator(stream_emulator: RunningEmulator) -> RunningEmulator:
-    stream_emulator.control.reset(StreamState())
-    stream_emulator.control.webhook_url = None
-    return stream_emulator
-
-
-@pytest.fixture
 def client(emulator: RunningEmulator) -> Iterator[StreamChat]:
     sdk = StreamChat(API_KEY, API_SECRET, base_url=emulator.base_url)
     sdk.upsert_users([{"id": uid, "name": uid.title()} for uid in ("ana", "ben", "cleo", "system")])
