@@ -41,6 +41,21 @@ def server_only(request: Request[Any, Any, Any], endpoint: str) -> None:
         raise not_allowed(endpoint, "this endpoint needs server-side auth in the emulator")
 
 
+def acting_user(
+    request: Request[Any, Any, Any], endpoint: str, named: object, *, refusal: str
+) -> str:
+    """Who a user-scoped call acts for: the token's user, or (server-side) the `user_id`
+    named; a user naming someone else is refused with `refusal`."""
+    principal = principal_of(request)
+    if principal.is_server:
+        if not isinstance(named, str) or not named:
+            raise input_error(endpoint, "user_id is required with server side auth")
+        return named
+    if named is not None and named != principal.user_id:
+        raise not_allowed(endpoint, refusal)
+    return str(principal.user_id)
+
+
 def duration(request: Request[Any, Any, Any]) -> str:
     """Stream's `duration` field: time since the request came in."""
     started = getattr(request.state, "started", None)

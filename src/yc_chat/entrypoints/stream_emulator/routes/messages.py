@@ -13,6 +13,7 @@ from yc_chat.adapters.fake_stream.sim.errors import input_error, not_allowed
 from yc_chat.adapters.fake_stream.sim.messages import EDITABLE_FIELDS
 from yc_chat.entrypoints.stream_emulator.inputs import UNSUPPORTED_MESSAGE_FIELDS
 from yc_chat.entrypoints.stream_emulator.plumbing import (
+    acting_user,
     control_of,
     int_field,
     object_field,
@@ -23,6 +24,9 @@ from yc_chat.entrypoints.stream_emulator.plumbing import (
     refuse_unsupported,
     string_list,
 )
+
+# What a user naming someone else is told (Stream refuses with code 17).
+ONLY_AS_SELF = "a user can only react as themselves"
 
 
 @post("/channels/{channel_type:str}/{channel_id:str}/message")
@@ -152,18 +156,6 @@ async def delete_message(
     return _answer(request, deleted, 200)
 
 
-def _reactor(request: Request[Any, Any, Any], endpoint: str, named: object) -> str:
-    """Who reacts: the token's user, or (server-side) the user the request names."""
-    principal = principal_of(request)
-    if principal.is_server:
-        if not isinstance(named, str) or not named:
-            raise input_error(endpoint, "user_id is required with server side auth")
-        return named
-    if named is not None and named != principal.user_id:
-        raise not_allowed(endpoint, "a user can only react as themselves")
-    return str(principal.user_id)
-
-
 @post("/messages/{message_id:str}/reaction")
 async def send_reaction(
     request: Request[Any, Any, Any], message_id: FromPath[str]
@@ -176,7 +168,7 @@ async def send_reaction(
         raise input_error(endpoint, "reaction.type is a required field")
     user = reaction.get("user")
     named = reaction.get("user_id") or (user.get("id") if isinstance(user, Mapping) else None)
-    user_id = _reactor(request, endpoint, named)
+    user_id = acting_user(request, endpoint, named, refusal=ONLY_AS_SELF)
     score = int_field(reaction, "score", endpoint, default=1, low=1)
     unique = body.get("enforce_unique", False)
     if not isinstance(unique, bool):
@@ -206,7 +198,12 @@ async def delete_reaction(
 ) -> Response[Any]:
     """DeleteReaction: the caller's (or, server-side, `user_id`'s) reaction of that type."""
     endpoint = "DeleteReaction"
-    user_id = _reactor(request, endpoint, request.query_params.get("user_id"))
+    user_id = acting_user(
+        request,
+        endpoint,
+        request.query_params.get("user_id"),
+        refusal=ONLY_AS_SELF,
+    )
     state = control_of(request).state
     message, removed = state.delete_reaction(
         message_id,

@@ -7,27 +7,18 @@ from typing import Any, Final
 from litestar import Request, Response, post
 
 from yc_chat.adapters.fake_stream.sim import payloads
-from yc_chat.adapters.fake_stream.sim.errors import input_error, not_allowed
+from yc_chat.adapters.fake_stream.sim.errors import input_error
 from yc_chat.entrypoints.stream_emulator.plumbing import (
+    acting_user,
     control_of,
     int_field,
     ok,
-    principal_of,
     read_body,
     string_list,
 )
 
-
-def _muter(request: Request[Any, Any, Any], endpoint: str, named: object) -> str:
-    """Who mutes: the token's user, or (server-side) the `user_id` named."""
-    principal = principal_of(request)
-    if principal.is_server:
-        if not isinstance(named, str) or not named:
-            raise input_error(endpoint, "user_id is required with server side auth")
-        return named
-    if named is not None and named != principal.user_id:
-        raise not_allowed(endpoint, "a user can only mute or unmute channels for themselves")
-    return str(principal.user_id)
+# What a user naming someone else is told (Stream refuses with code 17).
+ONLY_AS_SELF = "a user can only mute or unmute channels for themselves"
 
 
 def _cids(body: dict[str, object], endpoint: str) -> list[str]:
@@ -44,7 +35,12 @@ async def mute_channel(request: Request[Any, Any, Any]) -> Response[Any]:
     """MuteChannel: `{channel_cid | channel_cids, user_id?, expiration? (ms)}`."""
     endpoint = "MuteChannel"
     body = await read_body(request, endpoint)
-    user_id = _muter(request, endpoint, body.get("user_id"))
+    user_id = acting_user(
+        request,
+        endpoint,
+        body.get("user_id"),
+        refusal=ONLY_AS_SELF,
+    )
     expiration = int_field(body, "expiration", endpoint, default=0)
     control = control_of(request)
     state = control.state
@@ -78,7 +74,12 @@ async def unmute_channel(request: Request[Any, Any, Any]) -> Response[Any]:
     """UnmuteChannel: `{channel_cid | channel_cids, user_id?}`."""
     endpoint = "UnmuteChannel"
     body = await read_body(request, endpoint)
-    user_id = _muter(request, endpoint, body.get("user_id"))
+    user_id = acting_user(
+        request,
+        endpoint,
+        body.get("user_id"),
+        refusal=ONLY_AS_SELF,
+    )
     control_of(request).state.unmute_channels(_cids(body, endpoint), user_id=user_id)
     _announce(request, user_id)
     return ok(request, {}, 201)

@@ -8,20 +8,16 @@ from litestar import Request, Response, post
 from litestar.params import FromPath
 
 from yc_chat.adapters.fake_stream.sim import StreamChannel, payloads
-from yc_chat.adapters.fake_stream.sim.errors import input_error, not_allowed
-from yc_chat.entrypoints.stream_emulator.plumbing import control_of, ok, principal_of, read_body
+from yc_chat.adapters.fake_stream.sim.errors import input_error
+from yc_chat.entrypoints.stream_emulator.plumbing import (
+    acting_user,
+    control_of,
+    ok,
+    read_body,
+)
 
-
-def _hider(request: Request[Any, Any, Any], endpoint: str, named: object) -> str:
-    """Whose list changes: the token's user, or (server-side) the `user_id` named."""
-    principal = principal_of(request)
-    if principal.is_server:
-        if not isinstance(named, str) or not named:
-            raise input_error(endpoint, "user_id is required with server side auth")
-        return named
-    if named is not None and named != principal.user_id:
-        raise not_allowed(endpoint, "a user can only hide or show channels for themselves")
-    return str(principal.user_id)
+# What a user naming someone else is told (Stream refuses with code 17).
+ONLY_AS_SELF = "a user can only hide or show channels for themselves"
 
 
 @post("/channels/{channel_type:str}/{channel_id:str}/hide")
@@ -31,7 +27,12 @@ async def hide_channel(
     """HideChannel: `{user_id?, clear_history?}`."""
     endpoint = "HideChannel"
     body = await read_body(request, endpoint)
-    user_id = _hider(request, endpoint, body.get("user_id"))
+    user_id = acting_user(
+        request,
+        endpoint,
+        body.get("user_id"),
+        refusal=ONLY_AS_SELF,
+    )
     clear_history = body.get("clear_history", False)
     if not isinstance(clear_history, bool):
         raise input_error(endpoint, "clear_history must be a boolean")
@@ -49,7 +50,12 @@ async def show_channel(
     """ShowChannel: `{user_id?}`."""
     endpoint = "ShowChannel"
     body = await read_body(request, endpoint)
-    user_id = _hider(request, endpoint, body.get("user_id"))
+    user_id = acting_user(
+        request,
+        endpoint,
+        body.get("user_id"),
+        refusal=ONLY_AS_SELF,
+    )
     channel = control_of(request).state.show_channel(channel_type, channel_id, user_id=user_id)
     _announce(request, "channel.visible", channel, user_id)
     return ok(request, {}, 201)
