@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -10,9 +11,11 @@ from typing import Any
 import attrs
 import jwt
 import pytest
+import redis.asyncio as aioredis
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from tests import servers
 from tests.support.chat_spy import SpyChat
 from tests.support.notifier import RecordingNotifier
 from yc_chat import in_memory
@@ -256,3 +259,21 @@ def assert_error(response: Any, status: int, code: str | None = None) -> dict[st
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The session's own Redis server (tests/servers.py): started here, or skipped."""
+    return servers.redis_url()
+
+
+@pytest.fixture
+async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
+    """A key prefix of this test's own on that server, its keys deleted afterwards."""
+    prefix = f"yc-chat-test:{uuid.uuid4().hex}:"
+    yield prefix
+    client: Any = aioredis.Redis.from_url(redis_url)
+    keys = [key async for key in client.scan_iter(match=prefix + "*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()

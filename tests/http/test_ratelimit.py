@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
-import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from redis import asyncio as aioredis
 
-from tests import servers
 from tests.http.conftest import World, WorldFactory, assert_error, default_settings
 from yc_chat.adapters.memory import MemoryRateLimitStore
 from yc_chat.adapters.redis import RedisRateLimitStore
@@ -68,23 +65,6 @@ async def test_memory_store_windows_reset_and_sweep() -> None:
     for index in range(10):
         await store.hit(f"k{index}", window_seconds=10)
     assert len(store._windows) <= 4  # bounded under an address flood
-
-
-@pytest.fixture
-def redis_url() -> str:
-    """The session's own Redis server (tests/servers.py): started here, or skipped."""
-    return servers.redis_url()
-
-
-@pytest.fixture
-async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
-    prefix = f"yc-chat-test:{uuid.uuid4().hex}:"
-    yield prefix
-    client: Any = aioredis.Redis.from_url(redis_url)
-    keys = [key async for key in client.scan_iter(match=prefix + "*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 async def test_redis_budget_is_shared_by_two_instances(

@@ -9,14 +9,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from redis import asyncio as aioredis
 
-from tests import servers
 from tests.http.conftest import (
     WEBHOOK_SECRET,
     World,
@@ -141,23 +138,6 @@ def test_write_rate_limit_settings() -> None:
     env["WRITE_RATE_LIMIT"] = "lots"
     with pytest.raises(SettingsError, match="WRITE_RATE_LIMIT"):
         Settings.from_env(env)
-
-
-@pytest.fixture
-def redis_url() -> str:
-    """The session's own Redis server (tests/servers.py): started here, or skipped."""
-    return servers.redis_url()
-
-
-@pytest.fixture
-async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
-    prefix = f"yc-chat-test:{uuid.uuid4().hex}:"
-    yield prefix
-    client: Any = aioredis.Redis.from_url(redis_url)
-    keys = [key async for key in client.scan_iter(match=prefix + "*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 async def test_the_write_budget_is_shared_through_redis(
