@@ -11,7 +11,7 @@ from redis import asyncio as aioredis
 from tests.http.conftest import World, WorldFactory, assert_error, default_settings
 from yc_chat.adapters.memory import MemoryRateLimitStore
 from yc_chat.adapters.redis import RedisRateLimitStore
-from yc_chat.entrypoints.http.middleware import client_address
+from yc_chat.entrypoints.http.pipeline import client_address
 from yc_chat.entrypoints.settings import RateLimit
 
 

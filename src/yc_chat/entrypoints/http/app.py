@@ -11,12 +11,10 @@ from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
-from litestar.middleware import DefineMiddleware
 from litestar.types import Message, Scope
 
 from yc_chat.entrypoints.background import background_loops
 from yc_chat.entrypoints.http.auth import build_authenticator
-from yc_chat.entrypoints.http.budgets import RateLimitMiddleware
 from yc_chat.entrypoints.http.controllers.channels import ChannelController
 from yc_chat.entrypoints.http.controllers.devices import DeviceController
 from yc_chat.entrypoints.http.controllers.health import HealthController
@@ -24,20 +22,14 @@ from yc_chat.entrypoints.http.controllers.metrics import MetricsController
 from yc_chat.entrypoints.http.controllers.orgs import OrgController
 from yc_chat.entrypoints.http.controllers.tokens import TokenController
 from yc_chat.entrypoints.http.controllers.webhooks import WebhookController
-from yc_chat.entrypoints.http.deps import (
-    STATE_RUNTIME,
-    STATE_WAKE_WORKER,
-    provide_caller,
-    provide_service,
-)
+from yc_chat.entrypoints.http.deps import provide_caller, provide_service
 from yc_chat.entrypoints.http.errors import exception_handlers
-from yc_chat.entrypoints.http.middleware import (
+from yc_chat.entrypoints.http.keys import (
     STATE_CLIENT,
     STATE_REQUEST_ID,
+    STATE_RUNTIME,
     STATE_STARTED,
-    AuthMiddleware,
-    RequestContextMiddleware,
-    new_request_id,
+    STATE_WAKE_WORKER,
     state_of,
 )
 from yc_chat.entrypoints.http.openapi import (
@@ -46,8 +38,7 @@ from yc_chat.entrypoints.http.openapi import (
     docs_assets_router,
     openapi_config,
 )
-from yc_chat.entrypoints.http.ratelimit import TokenRateLimiter, WriteRateLimiter
-from yc_chat.entrypoints.http.request_limits import RequestLimitsMiddleware
+from yc_chat.entrypoints.http.pipeline import middleware_chain, new_request_id
 from yc_chat.entrypoints.runtime import Runtime
 
 logger = logging.getLogger("yc_chat.http")
@@ -89,28 +80,6 @@ async def _before_send(message: Message, scope: Scope) -> None:
 
 def _nothing() -> None:
     return None
-
-
-def _token_limiter(runtime: Runtime) -> TokenRateLimiter | None:
-    settings = runtime.settings.http
-    per_user = settings.token_rate_limit
-    if per_user is None:
-        return None
-    return TokenRateLimiter(
-        runtime.rate_limits,
-        per_user=per_user,
-        per_address=per_user.times(settings.address_limit_factor),
-        fallback=runtime.local_rate_limits,
-    )
-
-
-def _write_limiter(runtime: Runtime) -> WriteRateLimiter | None:
-    per_user = runtime.settings.http.write_rate_limit
-    if per_user is None:
-        return None
-    return WriteRateLimiter(
-        runtime.rate_limits, per_user=per_user, fallback=runtime.local_rate_limits
-    )
 
 
 def create_app(runtime: Runtime) -> Litestar:
@@ -171,21 +140,7 @@ def create_app(runtime: Runtime) -> Litestar:
             "service": Provide(provide_service, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=False),
         },
-        middleware=[
-            DefineMiddleware(RequestContextMiddleware, trusted_proxies=settings.trusted_proxies),
-            DefineMiddleware(
-                RequestLimitsMiddleware,
-                default_limit=settings.max_body_bytes,
-                webhook_limit=settings.webhook_max_body_bytes,
-                read_timeout=settings.request_read_timeout_seconds,
-            ),
-            DefineMiddleware(AuthMiddleware, authenticator=auth, public_prefixes=[OPENAPI_PATH]),
-            DefineMiddleware(
-                RateLimitMiddleware,
-                token_limiter=_token_limiter(runtime),
-                write_limiter=_write_limiter(runtime),
-            ),
-        ],
+        middleware=middleware_chain(runtime, auth, public_prefixes=[OPENAPI_PATH]),
         exception_handlers=exception_handlers(),
         before_send=[_before_send],
         lifespan=[lifespan],

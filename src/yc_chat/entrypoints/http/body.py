@@ -3,8 +3,8 @@
 Litestar's own body handling coerces loosely ("5" becomes 5, "true" becomes True). The
 contract says a known field with a wrong type is a 400, so bodies are decoded here with
 msgspec in strict mode instead. Being a DTO keeps two properties of Litestar's pipeline:
-the body is parsed only after middleware (413, 401) and guards (429) have run, and the
-OpenAPI document still describes the request body from the same Struct.
+the body is parsed only after the middleware chain (413, 401, 429: pipeline.py) has run,
+and the OpenAPI document still describes the request body from the same Struct.
 """
 
 from __future__ import annotations

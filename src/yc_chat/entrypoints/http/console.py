@@ -17,7 +17,7 @@ from litestar import Response, Router, get
 from litestar.datastructures import CacheControlHeader
 from litestar.static_files import create_static_files_router
 
-from yc_chat.entrypoints.http.middleware import OPT_PUBLIC
+from yc_chat.entrypoints.http.keys import OPT_PUBLIC
 
 CONSOLE_DIR: Final = Path(__file__).resolve().parent.parent / "console"
 NOT_BUILT: Final = """<!doctype html><meta charset="utf-8"><title>Clinic console</title>

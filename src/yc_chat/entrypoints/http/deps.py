@@ -1,4 +1,5 @@
-"""What handlers receive: the caller, the service, the token rate-limit guard, error docs."""
+"""What handlers receive: the caller, the service, the runtime and the worker's wake-up;
+and the error statuses routes document."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from litestar.params import SkipValidationMarker
 from yc_chat.domain.errors import Unauthenticated
 from yc_chat.domain.model import UserId
 from yc_chat.domain.service import ChatService
+from yc_chat.entrypoints.http.keys import STATE_RUNTIME, STATE_WAKE_WORKER
 from yc_chat.entrypoints.http.schemas import ErrorBody
 from yc_chat.entrypoints.runtime import Runtime
 
@@ -23,13 +25,6 @@ from yc_chat.entrypoints.runtime import Runtime
 Service = Annotated[ChatService, Dependency(kind="named"), SkipValidationMarker()]
 Caller = Annotated[UserId, Dependency(kind="named")]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-# What `create_app` keeps in `app.state`: the runtime it serves, the token endpoint's
-# limiter (None: unlimited) and the in-process worker's wake-up (a no-op without one).
-STATE_RUNTIME = "yc_runtime"
-# Route option: the route has a budget of its own and is not counted as a write.
-OPT_OWN_BUDGET = "yc_own_budget"
-STATE_WAKE_WORKER = "yc_wake_worker"
 
 
 def runtime_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Runtime:

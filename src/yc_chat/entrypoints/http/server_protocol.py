@@ -4,7 +4,7 @@ Uvicorn closes idle keep-alive connections, but a client that opens a connection
 sends its header block a byte at a time is waited for forever. Here every request head
 (from the connection's start, or from the request's first byte) must be complete within
 the read timeout, or the client gets a 408 and the connection closes. The body's deadline
-is the app's (http/request_limits.py), where the route's size limit is known.
+is the app's (http/pipeline.py), where the route's size limit is known.
 """
 
 from __future__ import annotations

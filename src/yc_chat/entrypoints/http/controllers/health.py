@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get
 
 from yc_chat.entrypoints.http.deps import error_docs, runtime_of
 from yc_chat.entrypoints.http.errors import error_response
-from yc_chat.entrypoints.http.middleware import OPT_PUBLIC
+from yc_chat.entrypoints.http.keys import OPT_PUBLIC
 from yc_chat.entrypoints.http.schemas import HealthResponse, ReadyResponse
 from yc_chat.entrypoints.runtime import Probe
 

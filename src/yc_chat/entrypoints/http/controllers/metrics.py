@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get
 
 from yc_chat.domain.metrics import Gauge
 from yc_chat.entrypoints.http.deps import runtime_of
-from yc_chat.entrypoints.http.middleware import OPT_PUBLIC
+from yc_chat.entrypoints.http.keys import OPT_PUBLIC
 from yc_chat.ports import EventInbox
 
 logger = logging.getLogger("yc_chat.http")

@@ -8,15 +8,8 @@ from litestar.params import JSONBody
 
 from yc_chat.domain.model import UserId
 from yc_chat.entrypoints.http.body import StrictBody
-from yc_chat.entrypoints.http.budgets import OPT_TOKEN_BUDGET
-from yc_chat.entrypoints.http.deps import (
-    OPT_OWN_BUDGET,
-    WRITES,
-    Caller,
-    Service,
-    epoch_ms,
-    error_docs,
-)
+from yc_chat.entrypoints.http.deps import WRITES, Caller, Service, epoch_ms, error_docs
+from yc_chat.entrypoints.http.keys import OPT_OWN_BUDGET, OPT_TOKEN_BUDGET
 from yc_chat.entrypoints.http.schemas import TokenRequest, TokenResponse
 
 

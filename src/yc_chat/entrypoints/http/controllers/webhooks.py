@@ -19,7 +19,7 @@ from litestar.params import HeaderParameter
 from yc_chat.domain.errors import InvalidInput, Unauthenticated
 from yc_chat.entrypoints.http.body import refuse_deep_json
 from yc_chat.entrypoints.http.deps import error_docs, runtime_of, wake_worker
-from yc_chat.entrypoints.http.middleware import BODY_LIMIT_WEBHOOK, OPT_BODY_LIMIT, OPT_PUBLIC
+from yc_chat.entrypoints.http.keys import BODY_LIMIT_WEBHOOK, OPT_BODY_LIMIT, OPT_PUBLIC
 from yc_chat.entrypoints.http.openapi import WebhookOperation
 from yc_chat.entrypoints.http.schemas import OkResponse
 from yc_chat.ports import WebhookFormat
