@@ -18,8 +18,8 @@ from yc_chat.adapters.memory import (
     InMemoryChannelLocks,
     InMemoryDevices,
     InMemoryDirectory,
+    InMemoryEffectClaims,
     InMemoryEventInbox,
-    InMemoryEventLog,
     InMemoryFingerprints,
 )
 
@@ -58,7 +58,9 @@ APPOINTMENT_STORES: dict[str, Factory] = _adapters(
     InMemoryAppointments, lambda stores: stores.appointments
 )
 DEVICE_REGISTRIES: dict[str, Factory] = _adapters(InMemoryDevices, lambda stores: stores.devices)
-EVENT_LOGS: dict[str, Factory] = _adapters(InMemoryEventLog, lambda stores: stores.event_log)
+EFFECT_CLAIMS: dict[str, Factory] = _adapters(
+    InMemoryEffectClaims, lambda stores: stores.effect_claims
+)
 FINGERPRINT_STORES: dict[str, Factory] = _adapters(
     InMemoryFingerprints, lambda stores: stores.fingerprints
 )

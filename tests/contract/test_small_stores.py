@@ -1,4 +1,4 @@
-"""Contracts of DeviceRegistry, EventLog, ProfileFingerprints, Notifier and Clock."""
+"""Contracts of DeviceRegistry, EffectClaims, ProfileFingerprints, Notifier and Clock."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.contract.adapters import DEVICE_REGISTRIES, EVENT_LOGS, FINGERPRINT_STORES
+from tests.contract.adapters import DEVICE_REGISTRIES, EFFECT_CLAIMS, FINGERPRINT_STORES
 from tests.support.notifier import RecordingNotifier
 from yc_chat.adapters.clock import FixedClock, SystemClock
 from yc_chat.domain.model import Device, Notification, UserId
@@ -23,9 +23,9 @@ async def devices(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
         yield built
 
 
-@pytest.fixture(params=sorted(EVENT_LOGS))
-async def event_log(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    async with EVENT_LOGS[request.param]() as built:
+@pytest.fixture(params=sorted(EFFECT_CLAIMS))
+async def effect_claims(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    async with EFFECT_CLAIMS[request.param]() as built:
         yield built
 
 
@@ -69,16 +69,16 @@ async def test_devices_keep_only_the_newest_when_capped(devices: Any) -> None:
     assert [d.token for d in await devices.devices_of([BOB])] == ["bob"]
 
 
-async def test_event_ids_are_claimed_once(event_log: Any) -> None:
-    assert await event_log.claim("evt-1")
-    assert not await event_log.claim("evt-1")
-    assert await event_log.claim("evt-2")
-    await event_log.release("evt-1")
-    assert await event_log.claim("evt-1")
+async def test_event_ids_are_claimed_once(effect_claims: Any) -> None:
+    assert await effect_claims.claim("evt-1")
+    assert not await effect_claims.claim("evt-1")
+    assert await effect_claims.claim("evt-2")
+    await effect_claims.release("evt-1")
+    assert await effect_claims.claim("evt-1")
 
 
-async def test_concurrent_claims_of_one_id_yield_one_winner(event_log: Any) -> None:
-    results = await asyncio.gather(*(event_log.claim("evt-x") for _ in range(50)))
+async def test_concurrent_claims_of_one_id_yield_one_winner(effect_claims: Any) -> None:
+    results = await asyncio.gather(*(effect_claims.claim("evt-x") for _ in range(50)))
     assert results.count(True) == 1
 
 

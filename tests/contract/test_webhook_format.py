@@ -1,4 +1,4 @@
-"""WebhookFormat contract, run against every adapter: Stream's webhook JSON (the real Stream
+"""WebhookDecoder contract, run against every adapter: Stream's webhook JSON (the real Stream
 and the built-in emulator both send it)."""
 
 from __future__ import annotations

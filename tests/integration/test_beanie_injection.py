@@ -143,8 +143,8 @@ async def test_operator_shaped_ids_are_refused_before_reaching_a_filter(
         directory.list_members(ORG, limit=5, after=MemberKey(sort_name=OPERATOR, user_id="")),
         directory.search_members(ORG, SearchQuery.parse("an"), limit=5, exclude=OPERATOR),
         directory.remove_membership(ORG, OPERATOR),
-        stores.event_log.claim(OPERATOR),  # type: ignore[arg-type]
-        stores.event_log.release(OPERATOR),  # type: ignore[arg-type]
+        stores.effect_claims.claim(OPERATOR),  # type: ignore[arg-type]
+        stores.effect_claims.release(OPERATOR),  # type: ignore[arg-type]
         stores.devices.unregister(OPERATOR, "t"),  # type: ignore[arg-type]
         stores.devices.forget_token(OPERATOR),  # type: ignore[arg-type]
         stores.fingerprints.invalidate(OPERATOR),  # type: ignore[arg-type]
@@ -163,9 +163,9 @@ async def test_operator_shaped_strings_are_just_ids(
     stores, memory = populated
     text = '{"$gt": ""}'
     assert await stores.directory.get_user(UserId(text)) is None
-    assert await stores.event_log.claim(text)
-    assert not await stores.event_log.claim(text)
-    assert await stores.event_log.claim("evt-other")
+    assert await stores.effect_claims.claim(text)
+    assert not await stores.effect_claims.claim(text)
+    assert await stores.effect_claims.claim("evt-other")
     for name, uid in [(text, text), ("$where", ""), (".*", ".*"), ("", '{"$ne": null}')]:
         after = MemberKey(sort_name=name, user_id=UserId(uid))
         got = await stores.directory.list_members(ORG, limit=50, after=after)

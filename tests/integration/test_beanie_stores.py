@@ -300,7 +300,7 @@ async def test_put_replaces_the_whole_record(stores: MongoStores) -> None:
 
 
 async def test_fifty_concurrent_claims_of_one_event_yield_one_winner(stores: MongoStores) -> None:
-    results = await asyncio.gather(*(stores.event_log.claim("evt-1") for _ in range(50)))
+    results = await asyncio.gather(*(stores.effect_claims.claim("evt-1") for _ in range(50)))
     assert results.count(True) == 1
     assert len(await _raw(WebhookEventDocument, {})) == 1
 
@@ -359,7 +359,7 @@ async def test_operations_during_an_outage_are_503_and_write_nothing() -> None:
                 ),
                 stores.appointments.set_chat_status(AppointmentId("apt-1"), ChatStatus.ENDED),
                 stores.appointments.due_for_activation(T0, limit=5),
-                stores.event_log.claim("evt-1"),
+                stores.effect_claims.claim("evt-1"),
                 stores.devices.register(Device(user_id=ANA, token="t", platform="ios")),
                 stores.fingerprints.put_many({ANA: "f"}),
             ]

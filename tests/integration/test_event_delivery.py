@@ -53,7 +53,7 @@ class Instance:
             devices=stores.devices,
             notifier=self.notifier,
             fingerprints=stores.fingerprints,
-            event_log=stores.event_log,
+            effect_claims=stores.effect_claims,
             inbox=stores.inbox,
             locks=stores.locks,
             clock=clock,

@@ -214,7 +214,7 @@ async def test_a_retry_pushes_only_to_recipients_still_owed(world: World) -> Non
         chat=world.chat,  # type: ignore[arg-type]
         notifier=notifier,
         fingerprints=world.fingerprints,
-        event_log=service.handle_chat_event.event_log,
+        effect_claims=service.handle_chat_event.effect_claims,
     )
     inbox = InMemoryEventInbox()
     work = processor(world, inbox, handler)

@@ -22,8 +22,8 @@ from yc_chat.adapters.memory import (
     InMemoryChannelLocks,
     InMemoryDevices,
     InMemoryDirectory,
+    InMemoryEffectClaims,
     InMemoryEventInbox,
-    InMemoryEventLog,
     InMemoryFingerprints,
 )
 from yc_chat.adapters.metrics import PrometheusMetrics
@@ -85,7 +85,7 @@ async def memory_stores() -> AsyncIterator[dict[str, Any]]:
         "appointments": InMemoryAppointments(),
         "devices": InMemoryDevices(),
         "fingerprints": InMemoryFingerprints(),
-        "event_log": InMemoryEventLog(),
+        "effect_claims": InMemoryEffectClaims(),
         "locks": InMemoryChannelLocks(),
     }
 
@@ -98,7 +98,7 @@ async def beanie_stores() -> AsyncIterator[dict[str, Any]]:
             "appointments": stores.appointments,
             "devices": stores.devices,
             "fingerprints": stores.fingerprints,
-            "event_log": stores.event_log,
+            "effect_claims": stores.effect_claims,
             "locks": stores.locks,
         }
 

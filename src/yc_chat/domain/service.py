@@ -40,7 +40,7 @@ from yc_chat.domain.usecases import (
 from yc_chat.domain.usecases.offboarding import (
     OffboardMember,
     RemoveOrgMember,
-    with_offboard_jobs,
+    inbox_payload_decoder,
 )
 
 if TYPE_CHECKING:
@@ -52,12 +52,12 @@ if TYPE_CHECKING:
         DeviceRegistry,
         Directory,
         DirectoryWriter,
+        EffectClaims,
         EventInbox,
-        EventLog,
         Metrics,
         Notifier,
         ProfileFingerprints,
-        WebhookFormat,
+        WebhookDecoder,
     )
 
 
@@ -80,11 +80,11 @@ class Ports:
     devices: DeviceRegistry
     notifier: Notifier
     fingerprints: ProfileFingerprints
-    event_log: EventLog
+    effect_claims: EffectClaims
     inbox: EventInbox
     locks: ChannelLocks
     clock: Clock
-    webhooks: WebhookFormat
+    webhooks: WebhookDecoder
     metrics: Metrics = NO_METRICS
     # Where `remove_org_member` removes memberships. None when the directory is the host's
     # alone: the host removes people there and calls `offboard_member`.
@@ -161,7 +161,7 @@ class ChatService:
             chat=p.chat,
             notifier=p.notifier,
             fingerprints=p.fingerprints,
-            event_log=p.event_log,
+            effect_claims=p.effect_claims,
             metrics=p.metrics,
             offboard=offboard,
         )
@@ -213,7 +213,7 @@ class ChatService:
             process_inbox_events=ProcessInboxEvents(
                 inbox=p.inbox,
                 handle=handle_chat_event,
-                decode=with_offboard_jobs(p.webhooks.decode),
+                decode=inbox_payload_decoder(p.webhooks.decode),
                 clock=p.clock,
                 lease_for=lease_for,
                 policy=retry or RetryPolicy(),

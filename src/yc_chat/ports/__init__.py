@@ -1,8 +1,8 @@
 """What the use cases need from the outside world, in the domain's words.
 
 One module per family: `chat` (the chat provider), `directory`, `appointments`, `push`
-(devices and notifier), `inbox` (webhook events), `coordination` (side-effect claims and
-channel locks), `profiles` (provider profile fingerprints), `runtime` (clock and metrics),
+(devices and notifier), `inbox` (webhook events), `coordination` (once-only effect claims and
+channel locks), `profiles` (provider profile fingerprints), `clock`, `metrics` (for operators),
 `ratelimit` (request budgets), `webhooks` (the provider's webhook bodies).
 """
 
@@ -16,14 +16,15 @@ from yc_chat.ports.appointments import (
     TransitionClaims,
 )
 from yc_chat.ports.chat import ChatProvider
-from yc_chat.ports.coordination import ChannelLocks, EventLog
+from yc_chat.ports.clock import Clock
+from yc_chat.ports.coordination import ChannelLocks, EffectClaims
 from yc_chat.ports.directory import Directory, DirectoryWriter
 from yc_chat.ports.inbox import EventInbox
+from yc_chat.ports.metrics import Metrics
 from yc_chat.ports.profiles import ProfileFingerprints
 from yc_chat.ports.push import DeviceRegistry, Notifier
 from yc_chat.ports.ratelimit import RateLimitStore
-from yc_chat.ports.runtime import Clock, Metrics
-from yc_chat.ports.webhooks import WebhookFormat
+from yc_chat.ports.webhooks import WebhookDecoder
 
 __all__ = [
     "AppointmentChatLinks",
@@ -39,8 +40,8 @@ __all__ = [
     "DeviceRegistry",
     "Directory",
     "DirectoryWriter",
+    "EffectClaims",
     "EventInbox",
-    "EventLog",
     "MemberKey",
     "MemberPage",
     "Metrics",
@@ -48,5 +49,5 @@ __all__ = [
     "ProfileFingerprints",
     "RateLimitStore",
     "TransitionClaims",
-    "WebhookFormat",
+    "WebhookDecoder",
 ]

@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Protocol
 
 
-class EventLog(Protocol):
-    """Keys of side effects already taken (e.g. `push:{event id}:{recipient}`), so a
-    redelivered or retried event repeats none of them."""
+class EffectClaims(Protocol):
+    """Claims on side effects that must happen once only: the keys of effects already
+    taken (e.g. `push:{event id}:{recipient}`), so a redelivered or retried event repeats
+    none of them."""
 
     async def claim(self, key: str) -> bool:
         """Atomically take `key`; False if it was already taken."""

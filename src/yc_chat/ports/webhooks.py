@@ -7,7 +7,7 @@ from typing import Protocol
 from yc_chat.domain.events import ChatEvent
 
 
-class WebhookFormat(Protocol):
+class WebhookDecoder(Protocol):
     """How the chat provider's webhook bodies read (Stream's JSON, for both Stream adapters).
 
     Both are pure and raise ValueError when `raw` is not one of the provider's

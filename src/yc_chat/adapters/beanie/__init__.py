@@ -4,7 +4,7 @@
 stores = await open_mongo_stores("mongodb://db:27017", "yc_chat")
 try:
     service = ChatService.build(directory=stores.directory, appointments=stores.appointments,
-                                devices=stores.devices, event_log=stores.event_log,
+                                devices=stores.devices, effect_claims=stores.effect_claims,
                                 fingerprints=stores.fingerprints, locks=stores.locks, ...)
 finally:
     await stores.close()
@@ -38,7 +38,7 @@ from yc_chat.adapters.beanie.appointments import BeanieAppointments
 from yc_chat.adapters.beanie.channel_locks import BeanieChannelLocks
 from yc_chat.adapters.beanie.devices import BeanieDevices
 from yc_chat.adapters.beanie.directory import BeanieDirectory
-from yc_chat.adapters.beanie.event_log import BeanieEventLog
+from yc_chat.adapters.beanie.effect_claims import BeanieEffectClaims
 from yc_chat.adapters.beanie.fingerprints import BeanieFingerprints
 from yc_chat.adapters.beanie.inbox import BeanieEventInbox
 from yc_chat.adapters.beanie.settings import CollectionNames, MongoOptions
@@ -49,8 +49,8 @@ __all__ = [
     "BeanieChannelLocks",
     "BeanieDevices",
     "BeanieDirectory",
+    "BeanieEffectClaims",
     "BeanieEventInbox",
-    "BeanieEventLog",
     "BeanieFingerprints",
     "CollectionNames",
     "MongoClient",

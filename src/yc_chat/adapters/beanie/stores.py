@@ -29,8 +29,8 @@ from yc_chat.adapters.beanie.documents import (
     UserDocument,
     WebhookEventDocument,
 )
+from yc_chat.adapters.beanie.effect_claims import BeanieEffectClaims
 from yc_chat.adapters.beanie.errors import ping, unavailable
-from yc_chat.adapters.beanie.event_log import BeanieEventLog
 from yc_chat.adapters.beanie.fingerprints import BeanieFingerprints
 from yc_chat.adapters.beanie.inbox import BeanieEventInbox
 from yc_chat.adapters.beanie.server import (
@@ -52,8 +52,8 @@ if TYPE_CHECKING:
         DeviceRegistry,
         Directory,
         DirectoryWriter,
+        EffectClaims,
         EventInbox,
-        EventLog,
         ProfileFingerprints,
     )
 
@@ -80,7 +80,7 @@ class MongoStores:
     directory: BeanieDirectory
     appointments: BeanieAppointments
     devices: BeanieDevices
-    event_log: BeanieEventLog
+    effect_claims: BeanieEffectClaims
     inbox: BeanieEventInbox
     fingerprints: BeanieFingerprints
     locks: BeanieChannelLocks
@@ -238,7 +238,7 @@ async def _open(
         directory=BeanieDirectory(),
         appointments=BeanieAppointments(serial=serial),
         devices=BeanieDevices(),
-        event_log=BeanieEventLog(),
+        effect_claims=BeanieEffectClaims(),
         inbox=BeanieEventInbox(sweeper=sweeper, serial=serial),
         fingerprints=BeanieFingerprints(bulk_upserts=server.bulk_upserts),
         locks=BeanieChannelLocks(serial=serial),
@@ -260,7 +260,7 @@ if TYPE_CHECKING:
         DirectoryWriter,
         AppointmentStore,
         DeviceRegistry,
-        EventLog,
+        EffectClaims,
         EventInbox,
         ProfileFingerprints,
         ChannelLocks,
@@ -271,7 +271,7 @@ if TYPE_CHECKING:
             stores.directory,
             stores.appointments,
             stores.devices,
-            stores.event_log,
+            stores.effect_claims,
             stores.inbox,
             stores.fingerprints,
             stores.locks,

@@ -4,7 +4,7 @@ from yc_chat.adapters.memory.appointments import InMemoryAppointments
 from yc_chat.adapters.memory.channel_locks import InMemoryChannelLocks
 from yc_chat.adapters.memory.devices import InMemoryDevices
 from yc_chat.adapters.memory.directory import InMemoryDirectory
-from yc_chat.adapters.memory.event_log import InMemoryEventLog
+from yc_chat.adapters.memory.effect_claims import InMemoryEffectClaims
 from yc_chat.adapters.memory.fingerprints import InMemoryFingerprints
 from yc_chat.adapters.memory.inbox import InMemoryEventInbox
 from yc_chat.adapters.memory.rate_limits import MemoryRateLimitStore
@@ -14,8 +14,8 @@ __all__ = [
     "InMemoryChannelLocks",
     "InMemoryDevices",
     "InMemoryDirectory",
+    "InMemoryEffectClaims",
     "InMemoryEventInbox",
-    "InMemoryEventLog",
     "InMemoryFingerprints",
     "MemoryRateLimitStore",
 ]

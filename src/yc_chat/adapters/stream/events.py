@@ -145,7 +145,7 @@ def decode_stream_event(raw: bytes) -> ChatEvent:
 
 
 class StreamWebhooks:
-    """WebhookFormat for Stream's webhook JSON (also what the emulator sends)."""
+    """WebhookDecoder for Stream's webhook JSON (also what the emulator sends)."""
 
     def identify(self, raw: bytes) -> tuple[str, str | None]:
         """Stream's `type` and the event's identity; raises StreamEventError (a ValueError)

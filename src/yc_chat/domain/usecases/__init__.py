@@ -1,6 +1,5 @@
 """Use cases: one small callable per action of the contract, each receiving its ports."""
 
-from yc_chat.domain.usecases._support import ProfileSync
 from yc_chat.domain.usecases.appointments import OpenAppointmentChat
 from yc_chat.domain.usecases.channels import (
     ChannelsPage,
@@ -21,6 +20,7 @@ from yc_chat.domain.usecases.events import HandleChatEvent
 from yc_chat.domain.usecases.groups import CreateGroup, UpdateGroupMembers
 from yc_chat.domain.usecases.inbox import ProcessInboxEvents, RecordChatEvent
 from yc_chat.domain.usecases.lifecycle import AdvanceChatLifecycle, LifecycleRun
+from yc_chat.domain.usecases.profile_sync import ProfileSync
 from yc_chat.domain.usecases.tokens import ConnectUser
 
 __all__ = [

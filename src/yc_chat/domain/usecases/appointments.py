@@ -22,7 +22,7 @@ from yc_chat.domain.model import (
     UserId,
     UserProfile,
 )
-from yc_chat.domain.usecases._support import ProfileSync
+from yc_chat.domain.usecases.profile_sync import ProfileSync
 from yc_chat.domain.validation import Problems
 
 if TYPE_CHECKING:

@@ -36,9 +36,10 @@ from yc_chat.domain.usecases._locks import (
     end_lock_key,
     members_lock_key,
 )
-from yc_chat.domain.usecases._support import ProfileSync, require_caller_membership, require_org
 from yc_chat.domain.usecases.appointments import client_chat_name
 from yc_chat.domain.usecases.lifecycle import AdvanceChatLifecycle
+from yc_chat.domain.usecases.org_checks import require_caller_membership, require_org
+from yc_chat.domain.usecases.profile_sync import ProfileSync
 from yc_chat.domain.validation import Problems
 
 if TYPE_CHECKING:

@@ -28,13 +28,13 @@ from yc_chat.domain.model import (
     UserProfile,
 )
 from yc_chat.domain.text import SearchQuery
-from yc_chat.domain.usecases._support import (
-    ProfileSync,
+from yc_chat.domain.usecases.org_checks import (
     deny_not_caller,
     require_caller_membership,
     require_org,
     require_org_members,
 )
+from yc_chat.domain.usecases.profile_sync import ProfileSync
 from yc_chat.domain.validation import Problems
 
 if TYPE_CHECKING:

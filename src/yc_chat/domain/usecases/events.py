@@ -35,7 +35,7 @@ if TYPE_CHECKING:
         AppointmentChatLinks,
         ChatProvider,
         Directory,
-        EventLog,
+        EffectClaims,
         Metrics,
         Notifier,
         ProfileFingerprints,
@@ -61,7 +61,7 @@ class HandleChatEvent:
     chat: ChatProvider
     notifier: Notifier
     fingerprints: ProfileFingerprints
-    event_log: EventLog
+    effect_claims: EffectClaims
     metrics: Metrics = NO_METRICS
     # Finishes offboarding jobs (MemberLeftOrg) that RemoveOrgMember left in the inbox.
     offboard: OffboardMember | None = None
@@ -117,7 +117,7 @@ class HandleChatEvent:
         body = push_body(event.text)
         # One claim per recipient, concurrently: a large group is not N serial round trips.
         claimed = await asyncio.gather(
-            *(self.event_log.claim(push_claim_key(event_id, r)) for r in recipients)
+            *(self.effect_claims.claim(push_claim_key(event_id, r)) for r in recipients)
         )
         owed = [r for r, took in zip(recipients, claimed, strict=True) if took]
         if not owed:
@@ -170,5 +170,5 @@ class HandleChatEvent:
 
     async def _release(self, event_id: str, recipients: Sequence[UserId]) -> None:
         await asyncio.gather(
-            *(self.event_log.release(push_claim_key(event_id, r)) for r in recipients)
+            *(self.effect_claims.release(push_claim_key(event_id, r)) for r in recipients)
         )

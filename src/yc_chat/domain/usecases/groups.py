@@ -24,14 +24,14 @@ from yc_chat.domain.model import (
     UserProfile,
 )
 from yc_chat.domain.usecases._locks import channel_lock, members_lock_key
-from yc_chat.domain.usecases._support import (
-    ProfileSync,
+from yc_chat.domain.usecases.org_checks import (
     dedupe,
     deny_not_caller,
     require_caller_membership,
     require_org,
     require_org_members,
 )
+from yc_chat.domain.usecases.profile_sync import ProfileSync
 from yc_chat.domain.validation import Problems
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ import attrs
 from yc_chat.domain.metrics import NO_METRICS, Counted
 from yc_chat.domain.model import Appointment, Channel, ChannelId, ChatStatus
 from yc_chat.domain.usecases._locks import channel_lock, end_lock_key
-from yc_chat.domain.usecases._support import ProfileSync
+from yc_chat.domain.usecases.profile_sync import ProfileSync
 
 if TYPE_CHECKING:
     from yc_chat.ports import (

@@ -24,7 +24,7 @@ from yc_chat.domain.limits import MAX_LIST_OFFSET, OFFBOARD_PAGE
 from yc_chat.domain.model import Channel, ChatCategory, ChatStatus, OrgId, UserId
 from yc_chat.domain.queries import ChannelQuery
 from yc_chat.domain.usecases._locks import channel_lock, end_lock_key, members_lock_key
-from yc_chat.domain.usecases._support import require_caller_membership, require_org
+from yc_chat.domain.usecases.org_checks import require_caller_membership, require_org
 from yc_chat.domain.validation import Problems
 
 if TYPE_CHECKING:
@@ -48,8 +48,9 @@ def offboard_job(org_id: OrgId, user_id: UserId) -> bytes:
     return OFFBOARD_JOB_PREFIX + json.dumps({"org_id": org_id, "user_id": user_id}).encode()
 
 
-def with_offboard_jobs(decode: Callable[[bytes], ChatEvent]) -> Callable[[bytes], ChatEvent]:
-    """`decode` for inbox payloads, reading offboarding jobs itself."""
+def inbox_payload_decoder(decode: Callable[[bytes], ChatEvent]) -> Callable[[bytes], ChatEvent]:
+    """The decoder of the event inbox's payloads: offboarding jobs are read here, anything
+    else (the provider's webhook bodies) by `decode`."""
 
     def decode_any(raw: bytes) -> ChatEvent:
         if not raw.startswith(OFFBOARD_JOB_PREFIX):

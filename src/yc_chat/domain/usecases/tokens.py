@@ -10,7 +10,8 @@ import attrs
 from yc_chat.domain import errors, policies
 from yc_chat.domain.limits import DEFAULT_TOKEN_TTL
 from yc_chat.domain.model import UserId, UserProfile, UserToken
-from yc_chat.domain.usecases._support import ProfileSync, deny_not_caller
+from yc_chat.domain.usecases.org_checks import deny_not_caller
+from yc_chat.domain.usecases.profile_sync import ProfileSync
 from yc_chat.domain.validation import Problems
 
 if TYPE_CHECKING:

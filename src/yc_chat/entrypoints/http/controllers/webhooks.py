@@ -22,7 +22,7 @@ from yc_chat.entrypoints.http.deps import error_docs, runtime_of, wake_worker
 from yc_chat.entrypoints.http.keys import BODY_LIMIT_WEBHOOK, OPT_BODY_LIMIT, OPT_PUBLIC
 from yc_chat.entrypoints.http.openapi import WebhookOperation
 from yc_chat.entrypoints.http.schemas import OkResponse
-from yc_chat.ports import WebhookFormat
+from yc_chat.ports import WebhookDecoder
 
 logger = logging.getLogger("yc_chat.webhooks")
 
@@ -46,7 +46,7 @@ def event_id_for(header_value: str | None, body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-def _event_type_and_identity(webhooks: WebhookFormat, body: bytes) -> tuple[str, str | None]:
+def _event_type_and_identity(webhooks: WebhookDecoder, body: bytes) -> tuple[str, str | None]:
     """The event's `type` and identity, checked to be one of the provider's events (400
     otherwise)."""
     refuse_deep_json(body)

@@ -1,9 +1,8 @@
-"""Time and operator metrics."""
+"""Operator metrics."""
 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from datetime import datetime
 from typing import Protocol
 
 from yc_chat.domain.metrics import Counted, Timed
@@ -20,10 +19,3 @@ class Metrics(Protocol):
 
     def time(self, name: Timed, **labels: str) -> AbstractContextManager[None]:
         """Record the duration of the `with` block (also when it raises)."""
-
-
-class Clock(Protocol):
-    """Time, injected so the lifecycle can be tested."""
-
-    def now(self) -> datetime:
-        """The current time, timezone-aware."""

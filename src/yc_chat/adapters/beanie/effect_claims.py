@@ -11,8 +11,8 @@ from yc_chat.adapters.beanie.documents import WebhookEventDocument
 from yc_chat.adapters.beanie.errors import store_errors
 
 
-class BeanieEventLog:
-    """EventLog: a claim is one insert keyed by the event id; the second insert fails."""
+class BeanieEffectClaims:
+    """EffectClaims: a claim is one insert keyed by the event id; the second insert fails."""
 
     @store_errors
     async def claim(self, event_id: str) -> bool:

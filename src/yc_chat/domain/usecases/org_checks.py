@@ -1,37 +1,17 @@
-"""Pieces several use cases share: profile sync, org lookups, membership checks."""
+"""Checks several use cases share: the org exists, the caller is a current member of it,
+the people a request names are its members (and the ids they came in, without repeats)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from typing import TYPE_CHECKING
 
-import attrs
-
 from yc_chat.domain import errors, policies
-from yc_chat.domain.model import Membership, Org, OrgId, UserId, UserProfile
+from yc_chat.domain.model import Membership, Org, OrgId, UserId
 
 if TYPE_CHECKING:
     # Ports are structural Protocols: the domain needs them as types only, never at run time.
-    from yc_chat.ports import ChatProvider, Directory, ProfileFingerprints
-
-
-@attrs.frozen(kw_only=True)
-class ProfileSync:
-    """Upserts provider profiles only when name or image changed since the last upsert."""
-
-    chat: ChatProvider
-    fingerprints: ProfileFingerprints
-
-    async def sync(self, profiles: Iterable[UserProfile]) -> None:
-        wanted = {profile.id: profile for profile in profiles}
-        if not wanted:
-            return
-        known = await self.fingerprints.get_many(list(wanted))
-        stale = [p for p in wanted.values() if known.get(p.id) != p.fingerprint]
-        if not stale:
-            return
-        await self.chat.upsert_profiles(stale)
-        await self.fingerprints.put_many({p.id: p.fingerprint for p in stale})
+    from yc_chat.ports import Directory
 
 
 async def require_org(directory: Directory, org_id: OrgId) -> Org:

@@ -1,10 +1,10 @@
-"""EventLog in memory: effect claims."""
+"""EffectClaims in memory: the claims of once-only side effects."""
 
 from __future__ import annotations
 
 
-class InMemoryEventLog:
-    """EventLog: the set of claimed keys."""
+class InMemoryEffectClaims:
+    """EffectClaims: the set of claimed keys."""
 
     def __init__(self) -> None:
         self._claimed: set[str] = set()
