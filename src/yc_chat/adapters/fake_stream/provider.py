@@ -12,10 +12,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
-import jwt
-
 from yc_chat.adapters.fake_stream.sim import StreamAPIError, StreamChannel, StreamState
 from yc_chat.adapters.stream import mapping
+from yc_chat.adapters.stream.tokens import sign_user_token
 from yc_chat.domain import errors
 from yc_chat.domain.model import (
     SYSTEM_PROFILE,
@@ -91,13 +90,10 @@ class FakeStreamChatProvider:
     async def issue_user_token(
         self, user_id: UserId, *, issued_at: datetime, expires_at: datetime
     ) -> str:
-        """A client token for `user_id` whose `exp` is `expires_at`, as Stream's SDKs sign it."""
-        claims = {
-            "user_id": user_id,
-            "iat": int(issued_at.timestamp()),
-            "exp": int(expires_at.timestamp()),
-        }
-        return jwt.encode(claims, self._api_secret, algorithm="HS256")
+        """A client token for `user_id`, signed as the real adapter signs it."""
+        return sign_user_token(
+            self._api_secret, user_id, issued_at=issued_at, expires_at=expires_at
+        )
 
     async def client_access(self) -> ClientAccess:
         """The fake app's key and the address of an emulator serving it (None: none)."""

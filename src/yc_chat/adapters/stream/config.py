@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from yc_chat.adapters.stream.tokens import TOKEN_IAT_BACKDATE
+
 DEFAULT_BASE_URL: Final = "https://chat.stream-io-api.com"
 
 
@@ -51,9 +53,8 @@ class StreamConfig:
     base_url: str | None = attrs.field(default=None, validator=_check_base_url)
     timeout: float = attrs.field(default=6.0, validator=attrs.validators.gt(0))
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
-    # Stream refuses tokens whose `iat` lies in its future; a clock a little ahead of
-    # Stream's would make fresh tokens fail, so `iat` is written this much earlier.
-    token_iat_backdate: timedelta = timedelta(seconds=5)
+    # How much earlier than issued user tokens claim to be (stream/tokens.py says why).
+    token_iat_backdate: timedelta = TOKEN_IAT_BACKDATE
 
     @property
     def effective_base_url(self) -> str:

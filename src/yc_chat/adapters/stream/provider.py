@@ -27,6 +27,7 @@ from stream_chat.base.exceptions import StreamAPIException
 from yc_chat.adapters.stream import failures, mapping
 from yc_chat.adapters.stream.client import last_headers, open_client, reset_last_headers
 from yc_chat.adapters.stream.config import StreamConfig
+from yc_chat.adapters.stream.tokens import sign_user_token
 from yc_chat.domain import errors
 from yc_chat.domain.channel_ids import is_valid_channel_id
 from yc_chat.domain.model import (
@@ -170,11 +171,12 @@ class StreamChatProvider:
         self, user_id: UserId, *, issued_at: datetime, expires_at: datetime
     ) -> str:
         """A client token for `user_id` whose `exp` is `expires_at` (`iat` a little earlier)."""
-        backdate = int(self._config.token_iat_backdate.total_seconds())
-        return self._client.create_token(
+        return sign_user_token(
+            self._config.api_secret,
             user_id,
-            exp=int(expires_at.timestamp()),
-            iat=int(issued_at.timestamp()) - backdate,
+            issued_at=issued_at,
+            expires_at=expires_at,
+            iat_backdate=self._config.token_iat_backdate,
         )
 
     async def client_access(self) -> ClientAccess:
