@@ -18,12 +18,12 @@ import jwt
 import pytest
 from stream_chat import StreamChat
 
-from yc_chat.adapters.stream import RetryPolicy, StreamConfig
-from yc_chat.entrypoints.stream_emulator import (
+from stream_emulator import (
     RunningEmulator,
     WebhookSettings,
     start_in_background,
 )
+from yc_chat.adapters.stream import RetryPolicy, StreamConfig
 
 API_KEY = "emulator-test-key"
 API_SECRET = "emulator-test-secret-long-enough-for-hs256-signing"

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 from stream_chat import StreamChat
 
+from stream_emulator import RunningEmulator
 from tests.emulator_support import API_KEY, API_SECRET
 from tests.emulator_support import stream_emulator as stream_emulator  # the fixture
 from yc_chat.adapters.fake_stream import StreamState
-from yc_chat.entrypoints.stream_emulator import RunningEmulator
 
 
 @pytest.fixture

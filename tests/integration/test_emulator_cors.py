@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from stream_emulator import RunningEmulator
 from tests.emulator_support import API_KEY, user_token
 from tests.emulator_support import stream_emulator as stream_emulator  # the fixture
 from yc_chat.adapters.fake_stream import StreamState
-from yc_chat.entrypoints.stream_emulator import RunningEmulator
 
 ORIGIN = "http://localhost:5173"
 

@@ -9,9 +9,9 @@ from stream_chat import StreamChat
 from stream_chat.async_chat.client import StreamChatAsync
 from stream_chat.base.exceptions import StreamAPIException
 
+from stream_emulator import RunningEmulator
 from tests.emulator_support import API_KEY, API_SECRET, as_user
 from tests.emulator_support import stream_emulator as stream_emulator  # the fixture
-from yc_chat.entrypoints.stream_emulator import RunningEmulator
 
 
 def test_the_same_member_set_gives_the_same_channel(

@@ -11,10 +11,10 @@ from stream_chat.async_chat.client import StreamChatAsync
 from stream_chat.base.exceptions import StreamAPIException
 from websockets.sync.client import connect as ws_connect
 
+from stream_emulator import RunningEmulator
 from tests.emulator_support import API_KEY, API_SECRET, as_user
 from tests.emulator_support import stream_emulator as stream_emulator  # the fixture
 from tests.integration.test_emulator_realtime import frames, watch, ws_url
-from yc_chat.entrypoints.stream_emulator import RunningEmulator
 
 
 def post(emulator: RunningEmulator, user_id: str, text: str) -> str:

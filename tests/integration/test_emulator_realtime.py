@@ -23,9 +23,9 @@ from stream_chat.base.exceptions import StreamAPIException
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
+from stream_emulator import RunningEmulator
 from tests.emulator_support import API_KEY, API_SECRET, as_user, user_token
 from tests.emulator_support import stream_emulator as stream_emulator  # the fixture
-from yc_chat.entrypoints.stream_emulator import RunningEmulator
 
 CID = "messaging:visit"
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from stream_chat.async_chat.client import StreamChatAsync
 
+from stream_emulator import RunningEmulator
 from tests.emulator_support import API_KEY, API_SECRET, adapter_config, user_token
 from tests.emulator_support import stream_emulator as stream_emulator  # the fixture
 from tests.http.conftest import FIXTURE
@@ -22,7 +23,6 @@ from yc_chat.domain.events import MessagePosted
 from yc_chat.domain.model import AppointmentId, OrgId, UserId
 from yc_chat.entrypoints.fixture import parse_fixture
 from yc_chat.entrypoints.runtime import Runtime
-from yc_chat.entrypoints.stream_emulator import RunningEmulator
 
 ORG = OrgId("org-1")
 LEAVER = UserId("vet-2")

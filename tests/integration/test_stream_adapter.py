@@ -17,6 +17,7 @@ from stream_chat.async_chat.client import StreamChatAsync
 from stream_chat.base.exceptions import StreamAPIException
 from stream_chat.types.stream_response import StreamResponse
 
+from stream_emulator import RunningEmulator
 from tests.emulator_support import API_KEY, API_SECRET, adapter_config, user_token
 from tests.emulator_support import stream_emulator as stream_emulator  # the fixture
 from yc_chat.adapters.stream import RetryPolicy, StreamChatProvider, StreamConfig
@@ -32,7 +33,6 @@ from yc_chat.domain.model import (
     UserProfile,
 )
 from yc_chat.domain.queries import ChannelQuery
-from yc_chat.entrypoints.stream_emulator import RunningEmulator
 
 ANA, BEN, CLEO = UserId("ana"), UserId("ben"), UserId("cleo")
 PEOPLE = [UserProfile(id=uid, name=uid.title()) for uid in (ANA, BEN, CLEO)]

@@ -21,6 +21,13 @@ from stream_chat.async_chat.client import StreamChatAsync
 from stream_chat.base.exceptions import StreamAPIException
 from stream_chat.types.stream_response import StreamResponse
 
+from stream_emulator import (
+    RunningEmulator,
+    WebhookSettings,
+    sign,
+    start_in_background,
+)
+from stream_emulator.state import payloads
 from tests.emulator_support import (
     API_KEY,
     API_SECRET,
@@ -30,13 +37,6 @@ from tests.emulator_support import (
 from tests.emulator_support import stream_emulator as stream_emulator  # the fixture
 from tests.integration.stream_openapi import OPERATIONS, problems
 from yc_chat.adapters.fake_stream import StreamState
-from yc_chat.adapters.fake_stream.sim import payloads
-from yc_chat.entrypoints.stream_emulator import (
-    RunningEmulator,
-    WebhookSettings,
-    sign,
-    start_in_background,
-)
 
 SERVER_TOKEN = jwt.encode({"server": True}, API_SECRET, algorithm="HS256")
 

@@ -12,8 +12,7 @@ import pytest
 ROOT = "yc_chat.entrypoints.bootstrap"
 ENTRYPOINTS = "yc_chat.entrypoints"
 ADAPTERS = "yc_chat.adapters"
-EMULATOR = "yc_chat.entrypoints.stream_emulator"
-SIMULATION = "yc_chat.adapters.fake_stream.sim"
+EMULATOR = "stream_emulator"
 # The top-level packages of the `http`, `stream`, `mongo` and `push` extras.
 EXTRAS = {
     "litestar", "uvicorn", "httpx", "redis", "stream_chat", "aiohttp", "beanie", "pymongo",
@@ -23,7 +22,7 @@ EXTRAS = {
 
 @pytest.fixture(scope="module")
 def graph() -> grimp.ImportGraph:
-    return grimp.build_graph("yc_chat", exclude_type_checking_imports=False)
+    return grimp.build_graph("yc_chat", EMULATOR, exclude_type_checking_imports=False)
 
 
 def _is_adapter(module: str) -> bool:
@@ -40,12 +39,28 @@ def test_only_the_composition_root_imports_adapters(graph: grimp.ImportGraph) ->
         for module in entrypoints - {ROOT}
         for imported in graph.find_modules_directly_imported_by(module)
         if _is_adapter(imported)
-        # The emulator serves the Stream simulation over HTTP: it is that simulation's own
-        # entrypoint, not a chooser of the service's adapters.
-        and not (module.startswith(EMULATOR) and imported.startswith(SIMULATION))
     }
     assert offenders == set()
     assert any(_is_adapter(m) for m in graph.find_modules_directly_imported_by(ROOT))
+
+
+def test_yc_chat_meets_the_emulator_only_in_fake_stream_and_where_its_server_starts(
+    graph: grimp.ImportGraph,
+) -> None:
+    users = {
+        (module, imported)
+        for module in graph.find_descendants("yc_chat")
+        for imported in graph.find_modules_directly_imported_by(module)
+        if imported == EMULATOR or imported.startswith(EMULATOR + ".")
+    }
+    assert users == {
+        ("yc_chat.adapters.fake_stream", "stream_emulator.state"),
+        ("yc_chat.adapters.fake_stream.provider", "stream_emulator.state"),
+        (ROOT, "stream_emulator.server"),
+        ("yc_chat.entrypoints.runtime", "stream_emulator.server"),
+        ("yc_chat.entrypoints.cli_serve", "stream_emulator.server"),
+        ("yc_chat.entrypoints.cli_tools", "stream_emulator.server"),
+    }
 
 
 def test_the_library_root_imports_no_adapter(graph: grimp.ImportGraph) -> None:

@@ -1,4 +1,4 @@
-"""The source tree's shape: no import cycles, an independent Stream simulation, small files.
+"""The source tree's shape: no import cycles, an independent Stream emulator, small files.
 
 The import graph is grimp's (the library import-linter is built on), with imports under
 TYPE_CHECKING included unless a test says otherwise: a cycle through an annotation-only
@@ -19,8 +19,9 @@ import pytest
 import yc_chat
 
 PACKAGE = "yc_chat"
-SIMULATION = "yc_chat.adapters.fake_stream.sim"
-SOURCE_ROOT = Path(yc_chat.__file__).parent
+EMULATOR = "stream_emulator"
+PACKAGES = (PACKAGE, EMULATOR)
+SOURCE_ROOT = Path(yc_chat.__file__).parents[1]
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 MAX_LINES = 500
 
@@ -28,7 +29,7 @@ MAX_LINES = 500
 @pytest.fixture(scope="module")
 def graph() -> grimp.ImportGraph:
     return grimp.build_graph(
-        PACKAGE, include_external_packages=True, exclude_type_checking_imports=False
+        *PACKAGES, include_external_packages=True, exclude_type_checking_imports=False
     )
 
 
@@ -84,9 +85,13 @@ def import_cycles(edges: Mapping[str, Iterable[str]]) -> list[list[str]]:
     return cycles
 
 
+def _ours(module: str) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in PACKAGES)
+
+
 def own_edges(graph: grimp.ImportGraph) -> dict[str, set[str]]:
-    """Each yc_chat module and the yc_chat modules it imports directly."""
-    modules = {m for m in graph.modules if m == PACKAGE or m.startswith(PACKAGE + ".")}
+    """Each module of yc_chat and the emulator, and the modules of both it imports directly."""
+    modules = {m for m in graph.modules if _ours(m)}
     return {m: graph.find_modules_directly_imported_by(m) & modules for m in modules}
 
 
@@ -112,40 +117,37 @@ def test_the_domain_imports_ports_only_for_type_checking(
         assert not runtime_graph.chain_exists("yc_chat.domain", upper, as_packages=True)
 
 
-def test_the_stream_simulation_imports_nothing_else_from_yc_chat(
-    graph: grimp.ImportGraph,
-) -> None:
-    simulation = {SIMULATION, *graph.find_descendants(SIMULATION)}
-    assert len(simulation) > 5
-    outside = {
+def test_the_stream_emulator_imports_nothing_from_yc_chat(graph: grimp.ImportGraph) -> None:
+    emulator = {EMULATOR, *graph.find_descendants(EMULATOR)}
+    assert {f"{EMULATOR}.state", f"{EMULATOR}.api", f"{EMULATOR}.server"} <= emulator
+    into_yc_chat = {
         (module, imported)
-        for module in simulation
+        for module in emulator
         for imported in graph.find_modules_directly_imported_by(module)
-        if imported.startswith(PACKAGE + ".") and imported not in simulation
+        if imported == PACKAGE or imported.startswith(PACKAGE + ".")
     }
-    assert outside == set()
+    assert into_yc_chat == set()
+    assert not graph.chain_exists(EMULATOR, PACKAGE, as_packages=True)
 
 
-def test_the_import_linter_contract_forbids_every_other_part_of_yc_chat(
-    graph: grimp.ImportGraph,
-) -> None:
-    # The contract names what the simulation may not import; a new package (say a new
-    # adapter) must join the list, or the contract would silently stop covering it.
+def _contracts() -> list[dict[str, object]]:
     config = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
-    (contract,) = [
-        c
-        for c in config["tool"]["importlinter"]["contracts"]
-        if c.get("source_modules") == [SIMULATION]
-    ]
-    ancestors = (PACKAGE, "yc_chat.adapters", "yc_chat.adapters.fake_stream", SIMULATION)
-    siblings = {
-        child
-        for parent in ancestors[:-1]
-        for child in graph.find_children(parent)
-        if child not in ancestors
-    }
-    assert "yc_chat.adapters.stream" in siblings
-    assert siblings <= set(contract["forbidden_modules"])
+    contracts: list[dict[str, object]] = config["tool"]["importlinter"]["contracts"]
+    return contracts
+
+
+def test_the_import_linter_contract_forbids_the_whole_of_yc_chat_to_the_emulator() -> None:
+    # The whole package, not a list of its parts: a new part of yc_chat is covered at once.
+    (contract,) = [c for c in _contracts() if c.get("source_modules") == [EMULATOR]]
+    assert contract["type"] == "forbidden"
+    assert contract["forbidden_modules"] == [PACKAGE]
+    assert "ignore_imports" not in contract
+
+
+def test_import_linter_sees_both_packages_and_keeps_six_contracts() -> None:
+    config = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
+    assert config["tool"]["importlinter"]["root_packages"] == list(PACKAGES)
+    assert len(_contracts()) >= 6
 
 
 def test_the_fake_provider_and_stream_mapping_load_without_the_stream_sdk() -> None:
@@ -173,6 +175,7 @@ def test_the_stream_package_still_offers_the_sdk_provider() -> None:
 
 def test_no_source_file_is_over_500_lines() -> None:
     files = sorted(SOURCE_ROOT.rglob("*.py"))
+    assert {path.relative_to(SOURCE_ROOT).parts[0] for path in files} == set(PACKAGES)
     assert len(files) > 50
     too_long = {
         str(path.relative_to(SOURCE_ROOT)): count

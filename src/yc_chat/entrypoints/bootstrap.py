@@ -57,8 +57,8 @@ from yc_chat.ports import (
 if TYPE_CHECKING:
     from litestar import Litestar
 
+    from stream_emulator.server import RunningEmulator
     from yc_chat.adapters.beanie import MongoStores
-    from yc_chat.entrypoints.stream_emulator import RunningEmulator
 
 logger = logging.getLogger("yc_chat.bootstrap")
 
@@ -201,8 +201,8 @@ async def open_chat(
 ) -> AsyncIterator[tuple[ChatProvider, str, RunningEmulator | None]]:
     """The Stream adapter, on real Stream or on the built-in emulator; with its secret."""
     # The SDK-backed adapter and the emulator need the `stream` and `http` extras.
+    from stream_emulator.server import new_credentials, start_in_background
     from yc_chat.adapters.stream import StreamChatProvider, StreamConfig
-    from yc_chat.entrypoints.stream_emulator import new_credentials, start_in_background
 
     emulator: RunningEmulator | None = None
     if settings.stream_api_key is not None:

@@ -18,7 +18,7 @@ from yc_chat.entrypoints.cli_common import EXIT_INTERRUPTED, EXIT_USAGE, Command
 from yc_chat.entrypoints.settings import SettingsError
 
 DEFAULT_PORT = 3000
-EMULATOR_PORT = 8800  # stream_emulator.DEFAULT_PORT, not imported: --help needs no extras
+EMULATOR_PORT = 8800  # stream_emulator.server.DEFAULT_PORT, not imported: --help needs no extras
 ENV_FILE = ".env"
 
 # Which optional extra (pyproject `[project.optional-dependencies]`) provides a module.

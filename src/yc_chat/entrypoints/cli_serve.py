@@ -38,8 +38,8 @@ from yc_chat.entrypoints.settings import Settings, SettingsError, require_auth, 
 if TYPE_CHECKING:
     import uvicorn
 
+    from stream_emulator.server import RunningEmulator
     from yc_chat.entrypoints.fixture import Fixture
-    from yc_chat.entrypoints.stream_emulator import RunningEmulator
 
 logger = logging.getLogger("yc_chat.cli")
 

@@ -149,7 +149,8 @@ async def _events(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def emulator(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    from yc_chat.entrypoints.stream_emulator import new_credentials, run_emulator
+    """The emulator package's own server, with yc-chat's settings, logging and port check."""
+    from stream_emulator.server import announcement, new_credentials, run_emulator
 
     settings = Settings.from_env(env)
     if not 0 < args.port < 65536:
@@ -158,15 +159,10 @@ def emulator(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     configure_cli_logging(settings, env)
     if settings.stream_api_key and settings.stream_api_secret:
         key, secret = settings.stream_api_key, settings.stream_api_secret
-        print(f"Stream emulator on http://{args.host}:{args.port} with STREAM_API_KEY={key}")
+        print(announcement(args.host, args.port, api_key=key))
     else:
         key, secret = new_credentials()
         # Printed on purpose: this is a throwaway local app the developer must point at.
-        print(
-            f"Stream emulator on http://{args.host}:{args.port}\n"
-            f"  STREAM_API_KEY={key}\n  STREAM_API_SECRET={secret}\n"
-            f"  STREAM_BASE_URL=http://{args.host}:{args.port}",
-            flush=True,
-        )
+        print(announcement(args.host, args.port, api_key=key, api_secret=secret), flush=True)
     run_emulator(args.host, args.port, api_key=key, api_secret=secret, webhook_url=args.webhook_url)
     return 0

@@ -18,7 +18,7 @@ from yc_chat.entrypoints.settings import Settings
 from yc_chat.ports import RateLimitStore
 
 if TYPE_CHECKING:
-    from yc_chat.entrypoints.stream_emulator import RunningEmulator
+    from stream_emulator.server import RunningEmulator
 
 # A readiness check: returns when the dependency answers, raises otherwise.
 Probe = Callable[[], Awaitable[None]]

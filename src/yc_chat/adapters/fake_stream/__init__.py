@@ -1,7 +1,10 @@
-"""An in-memory Stream Chat: the simulation (`sim`), and a ChatProvider on top of it."""
+"""yc_chat's in-process Stream: a ChatProvider over the Stream emulator's state.
 
-from yc_chat.adapters.fake_stream.provider import FakeStreamChatProvider
-from yc_chat.adapters.fake_stream.sim import (
+The state is `stream_emulator.state` (its own package, beside yc_chat); this adapter drives it
+directly, without HTTP, for the in-memory composition and the domain tests.
+"""
+
+from stream_emulator.state import (
     Clock,
     EventListener,
     StreamAPIError,
@@ -11,6 +14,7 @@ from yc_chat.adapters.fake_stream.sim import (
     StreamState,
     StreamUser,
 )
+from yc_chat.adapters.fake_stream.provider import FakeStreamChatProvider
 
 __all__ = [
     "Clock",

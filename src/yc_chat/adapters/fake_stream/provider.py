@@ -1,4 +1,4 @@
-"""FakeStreamChatProvider: the ChatProvider port on the Stream simulation (`sim`).
+"""FakeStreamChatProvider: the ChatProvider port on the Stream emulator's state, in process.
 
 A thin adapter: it talks to the simulation as the real adapter talks to Stream, Stream-shaped
 data in, Stream's JSON shapes out, both through the real adapter's `stream.mapping`, so the
@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
-from yc_chat.adapters.fake_stream.sim import StreamAPIError, StreamChannel, StreamState
+from stream_emulator.state import StreamAPIError, StreamChannel, StreamState
 from yc_chat.adapters.stream import mapping
 from yc_chat.adapters.stream.tokens import sign_user_token
 from yc_chat.domain import errors

@@ -1,0 +1,35 @@
+"""Stream's HTTP and WebSocket API, one module per resource, over `stream_emulator.state`.
+
+A new endpoint goes into the module of its resource (or a new module for a new resource,
+listed here); each module lists its handlers in `ROUTES`. `request_response` reads what
+every route reads (caller, body, typed fields) and answers as Stream does; `inputs` parses
+Stream's REST input shapes; `connect` is the websocket.
+"""
+
+from typing import Final
+
+from stream_emulator.api import (
+    admin,
+    app_settings,
+    channels,
+    live,
+    members,
+    messages,
+    moderation,
+    uploads,
+    users,
+    visibility,
+)
+
+ROUTES: Final = [
+    *app_settings.ROUTES,
+    *users.ROUTES,
+    *channels.ROUTES,
+    *messages.ROUTES,
+    *members.ROUTES,
+    *live.ROUTES,
+    *uploads.ROUTES,
+    *admin.ROUTES,
+    *visibility.ROUTES,
+    *moderation.ROUTES,
+]

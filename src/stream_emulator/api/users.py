@@ -1,0 +1,101 @@
+"""`/users`: upsert, partial update and query by id.
+
+Stream's UpdateUsers, UpdateUsersPartial and QueryUsers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from litestar import Request, Response, get, patch, post
+
+from stream_emulator.api.request_response import (
+    control_of,
+    int_field,
+    object_field,
+    ok,
+    payload_param,
+    read_body,
+    server_only,
+    string_list,
+)
+from stream_emulator.state import payloads
+from stream_emulator.state.errors import input_error
+
+DEFAULT_USER_QUERY_LIMIT: Final = 30
+
+
+@post("/users")
+async def upsert_users(request: Request[Any, Any, Any]) -> Response[Any]:
+    """UpdateUsers: create or replace up to 100 users, keyed by id."""
+    endpoint = "UpdateUsers"
+    server_only(request, endpoint)
+    body = await read_body(request, endpoint)
+    users = object_field(body, "users", endpoint)
+    if users is None:
+        raise input_error(endpoint, "users is a required field")
+    batch: list[Mapping[str, object]] = []
+    for key, user in users.items():
+        if not isinstance(user, Mapping):
+            raise input_error(endpoint, f"users.{key} must be an object")
+        if user.get("id", key) != key:
+            raise input_error(endpoint, f"users.{key}.id does not match its key")
+        batch.append({**user, "id": key})
+    state = control_of(request).state
+    stored = state.upsert_users(batch)
+    return ok(
+        request,
+        {
+            "users": {uid: payloads.full_user(user) for uid, user in stored.items()},
+            "membership_deletion_task_id": "",
+        },
+        201,
+    )
+
+
+@patch("/users")
+async def update_users_partial(request: Request[Any, Any, Any]) -> Response[Any]:
+    """UpdateUsersPartial: set and unset fields of up to 100 users."""
+    endpoint = "UpdateUsersPartial"
+    server_only(request, endpoint)
+    body = await read_body(request, endpoint)
+    updates = body.get("users")
+    if not isinstance(updates, list) or not updates:
+        raise input_error(endpoint, "users must be a non-empty list")
+    if len(updates) > 100:
+        raise input_error(endpoint, "users must contain at most 100 items")
+    state = control_of(request).state
+    result: dict[str, object] = {}
+    for update in updates:
+        if not isinstance(update, Mapping) or not isinstance(update.get("id"), str):
+            raise input_error(endpoint, "every update needs an id")
+        user = state.partial_update_user(
+            str(update["id"]),
+            set_fields=object_field(update, "set", endpoint),
+            unset=string_list(update.get("unset"), "unset", endpoint),
+        )
+        result[user.id] = payloads.full_user(user)
+    return ok(request, {"users": result, "membership_deletion_task_id": ""}, 200)
+
+
+@get("/users")
+async def query_users(request: Request[Any, Any, Any]) -> Response[Any]:
+    """QueryUsers: users by id (`id` with `$eq`/`$in`), in creation order."""
+    endpoint = "QueryUsers"
+    server_only(request, endpoint)
+    payload = payload_param(request, endpoint)
+    sort = payload.get("sort")
+    if sort not in (None, [], [{"field": "created_at", "direction": 1}]):
+        raise input_error(endpoint, "the emulator sorts users by created_at only")
+    conditions = object_field(payload, "filter_conditions", endpoint) or {}
+    state = control_of(request).state
+    users = state.query_users(
+        conditions,
+        limit=int_field(payload, "limit", endpoint, default=DEFAULT_USER_QUERY_LIMIT),
+        offset=int_field(payload, "offset", endpoint, default=0, high=1000),
+    )
+    return ok(request, {"users": [payloads.full_user(user) for user in users]}, 200)
+
+
+ROUTES: Final = [upsert_users, update_users_partial, query_users]

@@ -1,0 +1,304 @@
+"""Message operations: get, edit (full or partial) and delete one message by id; reactions.
+
+As on Stream: a user may edit or delete only their own messages, and nothing in a frozen
+channel (server-side calls may do both anywhere); a delete is soft unless `hard` (the
+message stays, emptied, with type `deleted`). Each change is announced (`message.updated`,
+`message.deleted`). Only `text` and `attachments` are editable in the simulation.
+Reactions: a member reacts (one reaction per type and user; reacting again replaces it,
+`enforce_unique` keeps only the new one), not in a frozen channel; removing is by type.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import attrs
+
+from stream_emulator.state import events, filters
+from stream_emulator.state.errors import (
+    does_not_exist,
+    input_error,
+    message_too_long,
+    not_allowed,
+)
+from stream_emulator.state.parsing import MAX_MESSAGE_LENGTH
+from stream_emulator.state.records import StreamChannel, StreamMessage, StreamReaction
+from stream_emulator.state.store import Store
+
+EDITABLE_FIELDS = frozenset({"text", "attachments"})
+MAX_SEARCH_LIMIT = 100
+REACTION_TYPE_PATTERN = re.compile(r"^[A-Za-z0-9_+-]{1,30}\Z")
+MAX_REACTIONS_PAGE = 300
+MAX_REPLIES_PAGE = 300
+
+
+class MessageOperations:
+    """The message endpoints of one app; mixed into `StreamState`."""
+
+    _store: Store
+
+    def get_message(self, message_id: str, *, as_user: str | None = None) -> StreamMessage:
+        """The message; a user must be a member of its channel (403 otherwise)."""
+        endpoint = "GetMessage"
+        self._store.faults.gate()
+        channel, message = self._find(endpoint, message_id)
+        if as_user is not None and channel.member(as_user) is None:
+            raise not_allowed(endpoint, f"User '{as_user}' is not allowed to read this message")
+        return message
+
+    def update_message(
+        self,
+        message_id: str,
+        *,
+        set_fields: Mapping[str, object],
+        unset: Sequence[str] = (),
+        as_user: str | None = None,
+    ) -> StreamMessage:
+        """Set (and unset) the editable fields of a message; announced as `message.updated`."""
+        endpoint = "UpdateMessage"
+        self._store.faults.gate()
+        channel, message = self._find(endpoint, message_id)
+        self._check_own(endpoint, channel, message, as_user, "UpdateMessage")
+        text, attachments = message.text, message.attachments
+        for key, value in set_fields.items():
+            if key == "text":
+                if not isinstance(value, str):
+                    raise input_error(endpoint, "message.text must be a string")
+                text = value
+            elif key == "attachments":
+                if not isinstance(value, list) or not all(isinstance(a, Mapping) for a in value):
+                    raise input_error(endpoint, "message.attachments must be a list of objects")
+                attachments = tuple(dict(item) for item in value)
+        for key in unset:
+            if key not in EDITABLE_FIELDS:
+                raise input_error(endpoint, f"field {key} cannot be unset")
+            text, attachments = ("", attachments) if key == "text" else (text, ())
+        if not text and not attachments:
+            raise input_error(endpoint, "message must have text or attachments")
+        if len(text) > MAX_MESSAGE_LENGTH:
+            raise message_too_long(endpoint, MAX_MESSAGE_LENGTH)
+        now = self._store.now()
+        updated = attrs.evolve(message, text=text, attachments=attachments, updated_at=now)
+        self._replace(channel, updated)
+        lookup = self._store.users.get
+        self._store.events.emit(
+            events.message_changed("message.updated", channel, updated, lookup, now)
+        )
+        return updated
+
+    def delete_message(
+        self, message_id: str, *, hard: bool = False, as_user: str | None = None
+    ) -> StreamMessage:
+        """Delete a message (soft: emptied, type `deleted`); announced as `message.deleted`."""
+        endpoint = "DeleteMessage"
+        self._store.faults.gate()
+        channel, message = self._find(endpoint, message_id)
+        self._check_own(endpoint, channel, message, as_user, "DeleteMessage")
+        if hard and as_user is not None:
+            raise not_allowed(endpoint, "only server-side calls can hard-delete messages")
+        now = self._store.now()
+        deleted = attrs.evolve(
+            message, text="", attachments=(), type="deleted", deleted_at=now, updated_at=now
+        )
+        key = (channel.type, channel.id)
+        if hard:
+            self._store.messages[key] = [m for m in self._store.messages[key] if m.id != message_id]
+            self._store.message_ids.discard(message_id)
+        else:
+            self._replace(channel, deleted)
+        lookup = self._store.users.get
+        self._store.events.emit(
+            events.message_changed("message.deleted", channel, deleted, lookup, now)
+        )
+        return deleted
+
+    def send_reaction(
+        self,
+        message_id: str,
+        *,
+        reaction_type: str,
+        user_id: str,
+        score: int = 1,
+        enforce_unique: bool = False,
+        client_side: bool = False,
+    ) -> tuple[StreamMessage, StreamReaction]:
+        """React to a message as `user_id`; announced as `reaction.new`."""
+        endpoint = "SendReaction"
+        self._store.faults.gate()
+        if not REACTION_TYPE_PATTERN.match(reaction_type):
+            raise input_error(endpoint, "reaction.type must be 1 to 30 letters, digits, _ + -")
+        if score < 1:
+            raise input_error(endpoint, "reaction.score must be a positive integer")
+        if user_id not in self._store.users:
+            raise input_error(endpoint, f"user {user_id} does not exist")
+        channel, message = self._find(endpoint, message_id)
+        self._check_may_react(endpoint, channel, message, user_id, client_side)
+        now = self._store.now()
+        added = StreamReaction(type=reaction_type, user_id=user_id, score=score, created_at=now)
+        kept = tuple(
+            item
+            for item in message.reactions
+            if item.user_id != user_id or (item.type != reaction_type and not enforce_unique)
+        )
+        updated = attrs.evolve(message, reactions=(*kept, added))
+        self._replace(channel, updated)
+        lookup = self._store.users.get
+        self._store.events.emit(
+            events.reaction_changed("reaction.new", channel, updated, added, lookup, now)
+        )
+        return updated, added
+
+    def delete_reaction(
+        self, message_id: str, *, reaction_type: str, user_id: str, client_side: bool = False
+    ) -> tuple[StreamMessage, StreamReaction]:
+        """Remove the user's reaction of that type; announced as `reaction.deleted`."""
+        endpoint = "DeleteReaction"
+        self._store.faults.gate()
+        channel, message = self._find(endpoint, message_id)
+        self._check_may_react(endpoint, channel, message, user_id, client_side)
+        removed = next(
+            (r for r in message.reactions if r.user_id == user_id and r.type == reaction_type),
+            None,
+        )
+        if removed is None:
+            raise does_not_exist(endpoint, f"reaction {reaction_type} by {user_id} does not exist")
+        updated = attrs.evolve(
+            message, reactions=tuple(r for r in message.reactions if r is not removed)
+        )
+        self._replace(channel, updated)
+        now = self._store.now()
+        lookup = self._store.users.get
+        self._store.events.emit(
+            events.reaction_changed("reaction.deleted", channel, updated, removed, lookup, now)
+        )
+        return updated, removed
+
+    def reactions(
+        self, message_id: str, *, limit: int = 10, offset: int = 0, as_user: str | None = None
+    ) -> list[StreamReaction]:
+        """A page of the message's reactions, newest first."""
+        endpoint = "GetReactions"
+        self._store.faults.gate()
+        if not 1 <= limit <= MAX_REACTIONS_PAGE or offset < 0:
+            raise input_error(endpoint, f"limit must be 1 to {MAX_REACTIONS_PAGE}, offset >= 0")
+        channel, message = self._find(endpoint, message_id)
+        if as_user is not None and channel.member(as_user) is None:
+            raise not_allowed(endpoint, f"User '{as_user}' is not allowed to read this message")
+        return list(reversed(message.reactions))[offset : offset + limit]
+
+    def replies(
+        self,
+        parent_id: str,
+        *,
+        limit: int = 10,
+        id_lt: str | None = None,
+        id_gt: str | None = None,
+        as_user: str | None = None,
+    ) -> list[StreamMessage]:
+        """A page of a thread's replies, oldest first: the newest `limit` ones (before
+        `id_lt` if given), or the first `limit` after `id_gt`."""
+        endpoint = "GetReplies"
+        self._store.faults.gate()
+        if not 1 <= limit <= MAX_REPLIES_PAGE:
+            raise input_error(endpoint, f"limit must be 1 to {MAX_REPLIES_PAGE}")
+        channel, _parent = self._find(endpoint, parent_id)
+        if as_user is not None and channel.member(as_user) is None:
+            raise not_allowed(endpoint, f"User '{as_user}' is not allowed to read this thread")
+        thread = [
+            m for m in self._store.messages[(channel.type, channel.id)] if m.parent_id == parent_id
+        ]
+        ids = [m.id for m in thread]
+        for bound in (id_lt, id_gt):
+            if bound is not None and bound not in ids:
+                raise input_error(endpoint, f"message {bound} is not a reply in this thread")
+        if id_gt is not None:
+            return thread[ids.index(id_gt) + 1 :][:limit]
+        if id_lt is not None:
+            thread = thread[: ids.index(id_lt)]
+        return thread[-limit:]
+
+    def search_messages(
+        self,
+        filter_conditions: Mapping[str, object],
+        query: str,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        as_user: str | None = None,
+    ) -> list[tuple[StreamChannel, StreamMessage]]:
+        """Messages containing `query` (case-insensitive) in the channels the filter selects
+        (for a user, only channels they are a member of), newest first."""
+        endpoint = "Search"
+        self._store.faults.gate()
+        if not filter_conditions:
+            raise input_error(endpoint, "filter_conditions is required")
+        wanted = query.strip().casefold()
+        if not wanted:
+            raise input_error(endpoint, "query must not be empty")
+        if not 1 <= limit <= MAX_SEARCH_LIMIT or offset < 0:
+            raise input_error(endpoint, f"limit must be 1 to {MAX_SEARCH_LIMIT}, offset >= 0")
+        predicate = filters.compile_channel_filter(endpoint, filter_conditions)
+        found: list[tuple[StreamChannel, StreamMessage]] = []
+        for channel in self._store.channels.values():
+            if not predicate(channel):
+                continue
+            if as_user is not None and channel.member(as_user) is None:
+                continue
+            for message in self._store.messages.get((channel.type, channel.id), ()):
+                if message.deleted_at is None and wanted in message.text.casefold():
+                    found.append((channel, message))
+        found.sort(key=lambda hit: hit[1].created_at, reverse=True)
+        return found[offset : offset + limit]
+
+    def _check_may_react(
+        self,
+        endpoint: str,
+        channel: StreamChannel,
+        message: StreamMessage,
+        user_id: str,
+        client_side: bool,
+    ) -> None:
+        if message.deleted_at is not None:
+            raise input_error(endpoint, "a deleted message cannot get reactions")
+        if not client_side:
+            return
+        if channel.member(user_id) is None:
+            raise not_allowed(
+                endpoint, f"User '{user_id}' is not allowed to perform action {endpoint}"
+            )
+        if channel.frozen:
+            raise not_allowed(endpoint, f"channel {channel.cid} is frozen")
+
+    def _find(self, endpoint: str, message_id: str) -> tuple[StreamChannel, StreamMessage]:
+        if message_id in self._store.message_ids:
+            for (channel_type, channel_id), messages in self._store.messages.items():
+                for message in messages:
+                    if message.id == message_id:
+                        channel = self._store.channels[(channel_type, channel_id)]
+                        return channel, message
+        raise does_not_exist(endpoint, f"message {message_id} does not exist")
+
+    def _check_own(
+        self,
+        endpoint: str,
+        channel: StreamChannel,
+        message: StreamMessage,
+        as_user: str | None,
+        action: str,
+    ) -> None:
+        if as_user is None:
+            return
+        if message.user_id != as_user or channel.member(as_user) is None:
+            raise not_allowed(
+                endpoint,
+                f"User '{as_user}' is not allowed to perform action {action} on this message",
+            )
+        if channel.frozen:
+            raise not_allowed(endpoint, f"channel {channel.cid} is frozen")
+
+    def _replace(self, channel: StreamChannel, message: StreamMessage) -> None:
+        key = (channel.type, channel.id)
+        self._store.messages[key] = [
+            message if m.id == message.id else m for m in self._store.messages[key]
+        ]

@@ -1,0 +1,487 @@
+"""Stream's realtime side: websocket connections, watchers, read state and event fan-out.
+
+One `Realtime` hub per emulator, living on the emulator's event loop. It listens to the
+Stream state's events (whatever caused them: a REST call as the server or as a user) and
+routes each as Stream does:
+
+- to every connection watching the event's channel (`watch: true` on a channel query,
+  dropped on `stop-watching` or when the connection closes);
+- as `notification.*` to members who are connected but not watching that channel
+  (`notification.message_new`, `notification.added_to_channel`, ...);
+- `message.new` counts as unread for every member but the sender until they mark the
+  channel read; the counts ride on events and on the connection's `me`.
+
+Frames go out through one queue per connection, so a slow client never blocks the state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Final
+
+import attrs
+
+from stream_emulator.state import StreamAPIError, StreamChannel, StreamState, payloads
+from stream_emulator.state.permissions import check_may_post
+
+Frame = dict[str, object]
+# Sent down a connection's queue to make the server close it (close code, reason).
+CloseRequest = tuple[int, str]
+
+# Stream's `messaging` channel type configuration as clients read it from `channel.config`:
+# the SDKs switch typing indicators, read receipts and the rest on or off from this.
+MESSAGING_CONFIG: Final[Mapping[str, object]] = {
+    "name": "messaging",
+    "typing_events": True,
+    "read_events": True,
+    "connect_events": True,
+    "delivery_events": False,
+    "search": True,
+    "reactions": True,
+    "replies": True,
+    "quotes": True,
+    "mutes": True,
+    "uploads": True,
+    "url_enrichment": False,
+    "custom_events": True,
+    "push_notifications": True,
+    "reminders": False,
+    "mark_messages_pending": False,
+    "polls": False,
+    "shared_locations": False,
+    "message_retention": "infinite",
+    "max_message_length": 5000,
+    "automod": "disabled",
+    "automod_behavior": "flag",
+    "commands": [],
+}
+# What a member may do in an open channel; a frozen channel or a revoked grant takes the
+# posting ones away.
+MEMBER_CAPABILITIES: Final = (
+    "connect-events",
+    "delete-own-message",
+    "flag-message",
+    "mute-channel",
+    "quote-message",
+    "read-events",
+    "search-messages",
+    "send-custom-events",
+    "send-links",
+    "send-message",
+    "send-reaction",
+    "send-reply",
+    "send-typing-events",
+    "typing-events",
+    "update-own-message",
+    "upload-file",
+)
+POSTING_CAPABILITIES: Final = frozenset(
+    {
+        "send-custom-events",
+        "send-links",
+        "send-message",
+        "send-reaction",
+        "send-reply",
+        "send-typing-events",
+        "upload-file",
+    }
+)
+
+
+@attrs.define
+class ReadMark:
+    """Where one member stands in one channel."""
+
+    last_read: datetime
+    unread_messages: int = 0
+    last_read_message_id: str | None = None
+
+
+@attrs.define(eq=False)
+class Connection:
+    """One open websocket: its user, the channels it watches and its outgoing frames."""
+
+    id: str
+    user_id: str
+    outbox: asyncio.Queue[Frame | CloseRequest]
+    watching: set[str] = attrs.field(factory=set)
+
+    def send(self, frame: Frame) -> None:
+        """Queue a frame; the connection's sender writes it out in order."""
+        self.outbox.put_nowait(frame)
+
+
+def _split_cid(cid: str) -> tuple[str, str]:
+    channel_type, _, channel_id = cid.partition(":")
+    return channel_type, channel_id
+
+
+class Realtime:
+    """Connections, watchers and read state of one emulated app; see the module docstring."""
+
+    def __init__(self, state: StreamState) -> None:
+        self._state = state
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._connections: dict[str, Connection] = {}
+        self._reads: dict[tuple[str, str], ReadMark] = {}
+        self._ids = itertools.count(1)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Deliver on `loop` (the emulator's); events from other threads are handed over."""
+        self._loop = loop
+        self._loop_thread = threading.get_ident()
+
+    def reset(self, state: StreamState) -> None:
+        """Serve a fresh app: every connection is dropped (clients reconnect), reads forgotten."""
+        self._run(lambda: self._reset(state))
+
+    def _reset(self, state: StreamState) -> None:
+        self._state = state
+        self._reads.clear()
+        self.drop_all(code=1012, reason="the emulator was reset")
+
+    def _run(self, action: Callable[[], None]) -> None:
+        loop = self._loop
+        if loop is None or threading.get_ident() == self._loop_thread or loop.is_closed():
+            action()
+        else:
+            loop.call_soon_threadsafe(action)
+
+    # -- connections ----------------------------------------------------------------------
+
+    def open(self, user_id: str) -> Connection:
+        """Register a new connection for `user_id` (already authenticated)."""
+        connection = Connection(
+            id=f"{uuid.uuid4()}--{next(self._ids)}", user_id=user_id, outbox=asyncio.Queue()
+        )
+        first = not self.is_online(user_id)
+        self._connections[connection.id] = connection
+        if first:
+            self._presence(user_id, online=True)
+        return connection
+
+    def close(self, connection: Connection) -> None:
+        """Forget a closed connection and everything it watched."""
+        if self._connections.pop(connection.id, None) is None:
+            return
+        if not self.is_online(connection.user_id):
+            self._presence(connection.user_id, online=False)
+
+    def connection(self, connection_id: str | None, user_id: str) -> Connection | None:
+        """The user's own open connection with this id, or None."""
+        if connection_id is None:
+            return None
+        found = self._connections.get(connection_id)
+        return found if found is not None and found.user_id == user_id else None
+
+    def is_online(self, user_id: str) -> bool:
+        """Whether the user has at least one open connection."""
+        return any(c.user_id == user_id for c in self._connections.values())
+
+    def drop_all(self, *, code: int = 1012, reason: str = "dropped by the emulator") -> int:
+        """Close every connection from the server side (as a restart would); how many."""
+        dropped = list(self._connections.values())
+        for connection in dropped:
+            connection.outbox.put_nowait((code, reason))
+        return len(dropped)
+
+    # -- watching -------------------------------------------------------------------------
+
+    def watch(self, connection: Connection, cid: str) -> None:
+        """The connection receives the channel's events from now on."""
+        connection.watching.add(cid)
+
+    def stop_watching(self, connection: Connection, cid: str) -> None:
+        """The connection no longer receives the channel's events."""
+        connection.watching.discard(cid)
+
+    def watchers(self, cid: str) -> list[Connection]:
+        """Connections watching the channel."""
+        return [c for c in self._connections.values() if cid in c.watching]
+
+    def watcher_ids(self, cid: str) -> list[str]:
+        """Distinct users watching the channel, in connection order."""
+        return list(dict.fromkeys(c.user_id for c in self.watchers(cid)))
+
+    # -- read state -----------------------------------------------------------------------
+
+    def read_mark(self, user_id: str, channel: StreamChannel) -> ReadMark:
+        """The member's read state; a member who never read has read up to joining."""
+        key = (user_id, channel.cid)
+        mark = self._reads.get(key)
+        if mark is None:
+            member = channel.member(user_id)
+            joined = member.created_at if member is not None else channel.created_at
+            mark = ReadMark(last_read=joined)
+            self._reads[key] = mark
+        return mark
+
+    def mark_read(self, user_id: str, channel: StreamChannel, message_id: str | None) -> Frame:
+        """Mark the channel read for the user; announce it; returns the `message.read` event."""
+        messages = self._state.messages(channel.type, channel.id)
+        last_id = message_id or (messages[-1].id if messages else None)
+        now = self._state.now()
+        mark = self.read_mark(user_id, channel)
+        mark.last_read, mark.unread_messages, mark.last_read_message_id = now, 0, last_id
+        event: Frame = {
+            **self._channel_fields(channel.cid),
+            "type": "message.read",
+            "user": payloads.user_or_id(user_id, self._state.user),
+            "created_at": payloads.format_time(now),
+            "last_read_message_id": last_id,
+        }
+        counts = self.unread_counts(user_id)
+        for connection in self.watchers(channel.cid):
+            connection.send({**event, **counts} if connection.user_id == user_id else event)
+        for connection in self._connections.values():
+            if connection.user_id == user_id and channel.cid not in connection.watching:
+                connection.send(
+                    {
+                        **event,
+                        **counts,
+                        "type": "notification.mark_read",
+                        "unread_count": 0,
+                        "channel": self._channel_json(channel),
+                    }
+                )
+        return event
+
+    def unread_counts(self, user_id: str) -> Frame:
+        """The user's `total_unread_count` and `unread_channels`, as Stream reports them."""
+        total = channels = 0
+        for (reader, _), mark in self._reads.items():
+            if reader == user_id and mark.unread_messages:
+                total += mark.unread_messages
+                channels += 1
+        return {"total_unread_count": total, "unread_channels": channels}
+
+    def read_json(self, channel: StreamChannel) -> list[Frame]:
+        """A channel's `read` list: one entry per member."""
+        return [
+            {
+                "user": payloads.user_or_id(member.user_id, self._state.user),
+                "last_read": payloads.format_time(mark.last_read),
+                "unread_messages": mark.unread_messages,
+                "last_read_message_id": mark.last_read_message_id,
+            }
+            for member in channel.members
+            for mark in (self.read_mark(member.user_id, channel),)
+        ]
+
+    def me(self, user_id: str) -> Frame:
+        """The connected user as the first `health.check` carries it (`OwnUser`)."""
+        user = self._state.user(user_id)
+        body: Frame = payloads.full_user(user) if user is not None else {"id": user_id}
+        body.update(self.unread_counts(user_id))
+        body.update({"online": True, "unread_count": body["total_unread_count"]})
+        body["channel_mutes"] = self.channel_mutes_json(user_id)
+        return body
+
+    def channel_mutes_json(self, user_id: str) -> list[Frame]:
+        """The user's channel mutes in force, as `OwnUser.channel_mutes` lists them."""
+        found = []
+        for mute in self._state.channel_mutes(user_id):
+            channel = self._state.channel(*_split_cid(mute.cid))
+            if channel is not None:
+                found.append(payloads.channel_mute(mute, channel, self._state.user))
+        return found
+
+    # -- channel payloads for users ---------------------------------------------------------
+
+    def capabilities(self, channel: StreamChannel, user_id: str) -> list[str]:
+        """`own_capabilities`: what the user may do in the channel, from role and state."""
+        member = channel.member(user_id)
+        if member is None:
+            return []
+        granted = set(MEMBER_CAPABILITIES)
+        if channel.frozen:
+            granted -= POSTING_CAPABILITIES
+        try:
+            # The simulation's own CreateMessage check (grants, read-only rooms).
+            check_may_post("GetOrCreateChannel", channel, user_id, self._state.user(user_id))
+        except StreamAPIError:
+            granted -= {"send-message", "send-reply", "upload-file", "send-links"}
+        return sorted(granted)
+
+    def channel_config(self, channel: StreamChannel) -> Frame:
+        """The type's configuration with the channel's overrides applied."""
+        config: Frame = dict(MESSAGING_CONFIG)
+        config.update(channel.config_overrides)
+        return config
+
+    def for_user(self, body: Frame, channel: StreamChannel, user_id: str | None) -> Frame:
+        """A channel-state answer completed with what a user's client reads from it."""
+        channel_json = body.get("channel")
+        if isinstance(channel_json, dict):
+            channel_json["config"] = self.channel_config(channel)
+            if user_id is not None:
+                channel_json["own_capabilities"] = self.capabilities(channel, user_id)
+                mute = self._state.channel_mute(user_id, channel)
+                channel_json["muted"] = mute is not None
+                if mute is not None and mute.expires is not None:
+                    channel_json["mute_expires_at"] = payloads.format_time(mute.expires)
+                channel_json["hidden"] = self._state.is_hidden(user_id, channel)
+        body["read"] = self.read_json(channel)
+        watchers = self.watcher_ids(channel.cid)
+        body["watcher_count"] = len(watchers)
+        body["watchers"] = [payloads.user_or_id(uid, self._state.user) for uid in watchers]
+        if user_id is not None:
+            member = channel.member(user_id)
+            if member is not None:
+                body["membership"] = payloads.member(member, self._state.user)
+        return body
+
+    # -- events ---------------------------------------------------------------------------
+
+    def publish(self, event: Mapping[str, object]) -> None:
+        """Route one event of the state (from any thread) to the connections it concerns."""
+        copied = dict(event)
+        self._run(lambda: self._route(copied))
+
+    def send_channel_event(self, channel: StreamChannel, user_id: str, event: Frame) -> Frame:
+        """A client event (`typing.start`, custom ones) to the channel's watchers."""
+        full: Frame = {
+            **event,
+            **self._channel_fields(channel.cid),
+            "user": payloads.user_or_id(user_id, self._state.user),
+            "created_at": payloads.format_time(self._state.now()),
+        }
+        for connection in self.watchers(channel.cid):
+            connection.send(full)
+        return full
+
+    def send_to_user(self, user_id: str, event: Frame) -> None:
+        """An event about the user's own view (mutes, hidden channels) to their connections."""
+        full = {**event, "created_at": payloads.format_time(self._state.now())}
+        for connection in list(self._connections.values()):
+            if connection.user_id == user_id:
+                connection.send(full)
+
+    def _route(self, event: Frame) -> None:
+        kind = event.get("type")
+        cid = event.get("cid")
+        if kind == "message.new" and isinstance(cid, str):
+            self._message_new(cid, event)
+        elif kind in ("member.added", "member.removed") and isinstance(cid, str):
+            self._membership(cid, event)
+        elif kind in ("channel.deleted", "channel.truncated") and isinstance(cid, str):
+            self._to_watchers_and_members(cid, event, f"notification.{kind.replace('.', '_')}")
+        elif isinstance(cid, str):
+            for connection in self.watchers(cid):
+                connection.send(event)
+        elif kind == "user.updated":
+            self._to_everyone(event)
+
+    def _message_new(self, cid: str, event: Frame) -> None:
+        channel = self._state.channel(*_split_cid(cid))
+        if channel is None:
+            return
+        message = event.get("message")
+        sender = message.get("user") if isinstance(message, Mapping) else None
+        sender_id = sender.get("id") if isinstance(sender, Mapping) else None
+        for member in channel.members:
+            if member.user_id != sender_id:
+                self.read_mark(member.user_id, channel).unread_messages += 1
+        watcher_count = len(self.watcher_ids(cid))
+        base = {**event, "watcher_count": watcher_count}
+        notified = self._channel_json(channel)
+        for connection in list(self._connections.values()):
+            counts = self.unread_counts(connection.user_id)
+            if cid in connection.watching:
+                connection.send({**base, **counts})
+            elif channel.member(connection.user_id) is not None:
+                connection.send(
+                    {**base, **counts, "type": "notification.message_new", "channel": notified}
+                )
+
+    def _membership(self, cid: str, event: Frame) -> None:
+        member = event.get("member")
+        user_id = member.get("user_id") if isinstance(member, Mapping) else None
+        for connection in self.watchers(cid):
+            connection.send(event)
+        if not isinstance(user_id, str):
+            return
+        added = event.get("type") == "member.added"
+        channel = self._state.channel(*_split_cid(cid))
+        notice: Frame = {
+            **event,
+            "type": "notification.added_to_channel"
+            if added
+            else "notification.removed_from_channel",
+        }
+        if channel is not None:
+            notice["channel"] = self._channel_json(channel)
+        for connection in self._connections.values():
+            if connection.user_id == user_id and cid not in connection.watching:
+                connection.send(notice)
+
+    def _to_watchers_and_members(self, cid: str, event: Frame, notification: str) -> None:
+        channel = event.get("channel")
+        members = channel.get("members") if isinstance(channel, Mapping) else None
+        member_ids = {
+            member.get("user_id")
+            for member in (members if isinstance(members, list) else [])
+            if isinstance(member, Mapping)
+        }
+        for connection in self._connections.values():
+            if cid in connection.watching:
+                connection.send(event)
+            elif connection.user_id in member_ids:
+                connection.send({**event, "type": notification})
+            if event.get("type") == "channel.deleted":
+                connection.watching.discard(cid)
+
+    def _to_everyone(self, event: Frame) -> None:
+        for connection in self._connections.values():
+            connection.send(event)
+
+    def _presence(self, user_id: str, *, online: bool) -> None:
+        user = self._state.user(user_id)
+        user_json: Frame = payloads.user(user) if user is not None else {"id": user_id}
+        user_json["online"] = online
+        event: Frame = {
+            "type": "user.presence.changed",
+            "user": user_json,
+            "created_at": payloads.format_time(self._state.now()),
+        }
+        for connection in self._connections.values():
+            if connection.user_id != user_id and self._shares_a_channel(connection, user_id):
+                connection.send(event)
+
+    def _shares_a_channel(self, connection: Connection, user_id: str) -> bool:
+        for cid in connection.watching:
+            channel = self._state.channel(*_split_cid(cid))
+            if channel is not None and channel.member(user_id) is not None:
+                return True
+        return False
+
+    def _channel_json(self, channel: StreamChannel) -> Frame:
+        body = payloads.channel(channel, self._state.user)
+        body["config"] = self.channel_config(channel)
+        return body
+
+    @staticmethod
+    def _channel_fields(cid: str) -> Frame:
+        channel_type, channel_id = _split_cid(cid)
+        return {"cid": cid, "channel_type": channel_type, "channel_id": channel_id}
+
+
+def health_check(connection: Connection, *, me: Frame | None, now: datetime) -> Frame:
+    """Stream's `health.check` event: the first frame (with `me`) and each heartbeat answer."""
+    frame: Frame = {
+        "type": "health.check",
+        "connection_id": connection.id,
+        "cid": "*",
+        "created_at": payloads.format_time(now),
+    }
+    if me is not None:
+        frame["me"] = me
+    return frame

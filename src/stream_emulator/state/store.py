@@ -1,0 +1,111 @@
+"""The simulation's data: users, channels, messages, and the invariants every operation keeps.
+
+`Store` is shared by the user and channel operations (`users`, `channels`); it holds the
+clock, the fault switches and the event bus too, so one object is one Stream app.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import attrs
+
+from stream_emulator.state import events
+from stream_emulator.state.errors import does_not_exist, input_error
+from stream_emulator.state.events import EventBus
+from stream_emulator.state.faults import Faults
+from stream_emulator.state.parsing import check_draft_shape, draft_from_json
+from stream_emulator.state.records import (
+    Clock,
+    Draft,
+    StreamChannel,
+    StreamChannelMute,
+    StreamMessage,
+    StreamUser,
+)
+
+
+class Store:
+    """One Stream app's records, clock, injected faults and event listeners."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.users: dict[str, StreamUser] = {}
+        # Insertion order is creation order: query_channels uses it to break ties.
+        self.channels: dict[tuple[str, str], StreamChannel] = {}
+        self.messages: dict[tuple[str, str], list[StreamMessage]] = {}
+        self.message_ids: set[str] = set()
+        # Per (user id, cid): channels a member hid, and when they last cleared its history.
+        self.hidden: set[tuple[str, str]] = set()
+        self.cleared: dict[tuple[str, str], datetime] = {}
+        self.channel_mutes: dict[tuple[str, str], StreamChannelMute] = {}
+        self.events = EventBus()
+        self.faults = Faults()
+
+    def now(self) -> datetime:
+        """The current time, from the clock, in UTC."""
+        value = self.clock()
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("the clock must return an aware datetime")
+        return value.astimezone(UTC)
+
+    def require_channel(self, endpoint: str, channel_type: str, channel_id: str) -> StreamChannel:
+        """The channel; 404 (code 16) in Stream's words when there is none."""
+        channel = self.channels.get((channel_type, channel_id))
+        if channel is None:
+            raise does_not_exist(
+                endpoint, f"Can't find channel with id {channel_type}:{channel_id}"
+            )
+        return channel
+
+    def put(self, channel: StreamChannel) -> StreamChannel:
+        """Store `channel` (a new version of it); returns it."""
+        self.channels[(channel.type, channel.id)] = channel
+        return channel
+
+    def parse_update_message(
+        self, endpoint: str, message: Mapping[str, object] | None
+    ) -> Draft | None:
+        """The message a channel update carries (a `system` one by default), checked."""
+        if message is None:
+            return None
+        draft = draft_from_json(endpoint, message, default_type="system")
+        self.check_draft(endpoint, draft)
+        return draft
+
+    def check_draft(self, endpoint: str, draft: Draft) -> None:
+        """A message may be posted: valid, from an existing user, with a fresh id."""
+        check_draft_shape(endpoint, draft)
+        if draft.user_id not in self.users:
+            raise input_error(endpoint, f"user {draft.user_id} does not exist")
+        if draft.id is not None and draft.id in self.message_ids:
+            raise input_error(endpoint, f"a message with id {draft.id} already exists")
+
+    def post(self, channel: StreamChannel, draft: Draft, now: datetime) -> StreamChannel:
+        """Post `draft` in `channel` and announce it (`message.new`); returns the channel."""
+        message = StreamMessage(
+            id=draft.id or str(uuid.uuid4()),
+            cid=channel.cid,
+            text=draft.text,
+            user_id=draft.user_id,
+            type=draft.type,
+            attachments=draft.attachments,
+            created_at=now,
+            parent_id=draft.parent_id,
+            show_in_channel=draft.show_in_channel,
+        )
+        key = (channel.type, channel.id)
+        if draft.parent_id is not None:
+            self.messages[key] = [
+                attrs.evolve(m, reply_count=m.reply_count + 1) if m.id == draft.parent_id else m
+                for m in self.messages[key]
+            ]
+        self.messages[key].append(message)
+        # A new message brings a hidden channel back into every member's list.
+        self.hidden = {entry for entry in self.hidden if entry[1] != channel.cid}
+        self.message_ids.add(message.id)
+        channel = self.put(attrs.evolve(channel, last_message_at=now))
+        self.events.emit(events.message_new(channel, message, self.users.get, now))
+        return channel
