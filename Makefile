@@ -8,7 +8,7 @@ HYPOTHESIS_PROFILE ?= ci
 PORT ?= 3000
 HOST ?= 127.0.0.1
 
-.PHONY: help install serve dev docs test lint types imports unit js console bench nightly clean ferretdb servers
+.PHONY: help install serve dev docs test lint types imports unit suite js console bench nightly clean ferretdb servers
 
 # FerretDB 1.x (MongoDB's wire protocol over SQLite): the real server the Beanie suites run
 # on. Built once from the Go module proxy into .build/ (like the venv, a stamp keeps it).
@@ -35,7 +35,7 @@ $(FERRETDB_STAMP): tools/build-ferretdb
 
 ferretdb: $(FERRETDB_STAMP) ## build FerretDB (needs Go) for the real-server MongoDB suites
 
-# The real servers the suites start (tests/servers.py): FerretDB where Go can build it;
+# The real servers the suites start (tests/support/servers.py): FerretDB where Go can build it;
 # redis-server comes from the system. Without them, those suites skip with one line each.
 servers:
 	@if command -v go >/dev/null 2>&1; then \
@@ -83,9 +83,19 @@ imports: install ## import-linter contracts (the layers)
 
 # The OpenAPI property run goes alone: schemathesis' pytest plugin patches Hypothesis for
 # the whole session (its reporting and buffer size), which the other suites must not get.
-SCHEMATHESIS_TESTS := tests/http/test_openapi_property.py
+SCHEMATHESIS_TESTS := tests/http/test_responses_match_openapi.py
 
-unit: install ## pytest: every test suite
+# The fast suites: the unit tests (the emulator's state included) and the port contracts on
+# the in-process adapters, without the real servers or the emulator over HTTP.
+UNIT_TESTS := tests/unit tests/contract tests/stream_emulator/test_stream_state.py \
+	tests/stream_emulator/test_permissions.py
+IN_PROCESS_ONLY := not beanie-server and not stream-emulator and not redis
+
+unit: install ## pytest: the fast suites only (unit, contracts on in-process adapters)
+	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(BIN)/python -m pytest -q -p no:schemathesis \
+		$(UNIT_TESTS) -k "$(IN_PROCESS_ONLY)"
+
+suite: install ## pytest: every test suite
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(BIN)/python -m pytest -q $(SCHEMATHESIS_TESTS)
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(BIN)/python -m pytest -q -p no:schemathesis \
 		--ignore=$(SCHEMATHESIS_TESTS)
@@ -105,10 +115,10 @@ js: install console ## the official stream-chat JS SDK against a real yc-chat se
 		echo "make js: SKIPPED: node and npm not found (Node 20+ runs the JS SDK tests)"; \
 	fi
 
-test: lint types imports servers unit js ## everything CI runs: lint, types, imports, tests
+test: lint types imports servers suite js ## everything CI runs: lint, types, imports, tests
 
 nightly: HYPOTHESIS_PROFILE := nightly
-nightly: unit ## the tests with the long Hypothesis profile
+nightly: suite ## the tests with the long Hypothesis profile
 
 # wrk loads the servers from a process of its own; installed from Debian's packages if missing.
 # The FerretDB section (about 80 s; skipped in one line without `make ferretdb`) is left out

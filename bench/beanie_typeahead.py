@@ -19,8 +19,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.mongo_double import DoubleClient
-from tests.mongo_double.stores import double_stores, mongo_stores
+from tests.support.mongo_double import DoubleClient
+from tests.support.mongo_double.stores import double_stores, mongo_stores
 
 from bench.directory_bench import FIRST, ORG
 from bench.harness import Figure, measure, report

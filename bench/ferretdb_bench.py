@@ -25,7 +25,7 @@ from typing import Any
 
 import jwt
 from pymongo import AsyncMongoClient
-from tests import servers as test_servers
+from tests.support import servers as test_servers
 
 from bench import servers
 from bench.directory_bench import FIRST

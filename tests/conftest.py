@@ -1,5 +1,6 @@
 """Shared test setup: Hypothesis profiles (bounded `ci` by default, long `nightly`), and the
-real servers of tests/servers.py stopped at the session's end, with one line per missing one."""
+real servers of tests/support/servers.py stopped at the session's end, with one line per
+missing one."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests import servers
+from tests.support import servers
 
 settings.register_profile(
     "ci",

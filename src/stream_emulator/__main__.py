@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import socket
@@ -67,7 +68,11 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     else:
         key, secret = new_credentials()
         print(announcement(args.host, args.port, api_key=key, api_secret=secret), flush=True)
-    run_emulator(args.host, args.port, api_key=key, api_secret=secret, webhook_url=args.webhook_url)
+    # uvicorn stops gracefully on Ctrl-C, then raises it again: stopping is not an error.
+    with contextlib.suppress(KeyboardInterrupt):
+        run_emulator(
+            args.host, args.port, api_key=key, api_secret=secret, webhook_url=args.webhook_url
+        )
     return 0
 
 

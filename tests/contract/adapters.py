@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from tests.mongo_double.stores import MONGO_BACKENDS, Backend, mongo_stores
+from tests.support.mongo_double.stores import MONGO_BACKENDS, Backend, mongo_stores
 from yc_chat.adapters.beanie import MongoStores
 from yc_chat.adapters.memory import (
     InMemoryAppointments,
@@ -36,7 +36,7 @@ def _memory(build: Callable[[], Any]) -> Factory:
 
 def _beanie(pick: Callable[[MongoStores], Any], backend: Backend) -> Factory:
     """The store `pick` chooses among freshly opened Beanie stores on `backend`: the
-    in-process double, or a real server (see tests/mongo_double/stores.py)."""
+    in-process double, or a real server (see tests/support/mongo_double/stores.py)."""
 
     @asynccontextmanager
     async def factory() -> AsyncIterator[Any]:

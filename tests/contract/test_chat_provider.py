@@ -19,8 +19,8 @@ import pytest
 from stream_chat.async_chat.client import StreamChatAsync
 from stream_chat.base.exceptions import StreamAPIException
 
-from tests.emulator_support import API_SECRET, adapter_config, user_token
-from tests.emulator_support import stream_emulator as stream_emulator  # the fixture
+from tests.support.emulator import API_SECRET, adapter_config, user_token
+from tests.support.emulator import stream_emulator as stream_emulator  # the fixture
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamAPIError, StreamState
 from yc_chat.adapters.stream import StreamChatProvider
 from yc_chat.domain import errors

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests import servers
+from tests.support import servers
 from yc_chat.adapters.memory import MemoryRateLimitStore
 from yc_chat.adapters.redis import RedisRateLimitStore
 from yc_chat.domain.errors import ProviderUnavailable

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import pty
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,34 +22,17 @@ from pathlib import Path
 import jwt
 import pytest
 
+from tests.support.commands import clean_env, free_port, yc_chat_command
+
 SECRET = "cli-test-secret-" + "x" * 40
-
-
-def _command() -> list[str]:
-    script = Path(sys.executable).with_name("yc-chat")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("yc-chat")
-    return [found] if found else [sys.executable, "-m", "yc_chat"]
-
-
-def _clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The caller's environment without any yc-chat configuration, plus `extra`."""
-    prefixes = (
-        "JWT_", "STREAM_", "MONGODB_", "REDIS_", "DATABASE_", "TOKEN_", "CHAT_", "LOG_",
-        "PUSH_", "FCM_", "EXPO_", "WEBHOOK_", "WORKER_", "CORS_", "TRUSTED_", "ACTIVATION_",
-    )  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
-    env.update(extra or {})
-    return env
 
 
 def run(
     *args: str, env: Mapping[str, str] | None = None, cwd: Path, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own console script, fixed arguments
-        [*_command(), *args],
-        env=_clean_env(env),
+        [*yc_chat_command(), *args],
+        env=clean_env(env),
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -70,13 +52,6 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: 
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
     return lines[0]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 # -- configuration ---------------------------------------------------------------------------
@@ -236,7 +211,7 @@ def test_every_command_has_a_description(tmp_path: Path) -> None:
 def test_python_dash_m_runs_the_same_command(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "yc_chat", "--help"],
-        env=_clean_env(),
+        env=clean_env(),
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -263,7 +238,7 @@ def test_without_extras_help_works_and_commands_name_the_extra(tmp_path: Path) -
     def bare(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(  # noqa: S603
             [sys.executable, "-c", _BARE_INSTALL, *args],
-            env=_clean_env({"JWT_SECRET": SECRET}),
+            env=clean_env({"JWT_SECRET": SECRET}),
             cwd=tmp_path,
             capture_output=True,
             text=True,
@@ -355,8 +330,8 @@ def test_ctrl_c_stops_the_demo_cleanly(tmp_path: Path) -> None:
     out = tmp_path / "out.log"
     terminal = Terminal()
     process = subprocess.Popen(  # noqa: S603
-        [*_command(), "serve", "--demo", "--port", str(free_port())],
-        env=_clean_env(),
+        [*yc_chat_command(), "serve", "--demo", "--port", str(free_port())],
+        env=clean_env(),
         cwd=tmp_path,
         stdout=out.open("w"),
         stderr=terminal.slave,

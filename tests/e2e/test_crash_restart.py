@@ -23,25 +23,11 @@ from typing import Any
 import pytest
 from pymongo import MongoClient
 
-from tests import servers
-from tests.e2e.processes import Cluster, bearer, request, signed_webhook
-from tests.integration.push_mimics import Mimic, running_mimic
+from tests.support import servers
+from tests.support.demo import FIXTURE
+from tests.support.processes import DEVICES, Cluster, bearer, request, signed_webhook
+from tests.support.push_mimics import Mimic, running_mimic
 
-FIXTURE: dict[str, Any] = {
-    "orgs": [{"id": "org-1", "name": "Happy Paws"}],
-    "users": [
-        {"id": "vet-1", "name": "Dr. Ana Núñez", "email": "ana@hp.example"},
-        {"id": "vet-2", "name": "Tom Brien", "email": "tom@hp.example"},
-        {"id": "nurse-1", "name": "Priya Shah", "email": "priya@hp.example"},
-    ],
-    "memberships": [
-        {"orgId": "org-1", "userId": "vet-1", "role": "vet"},
-        {"orgId": "org-1", "userId": "vet-2", "role": "vet"},
-        {"orgId": "org-1", "userId": "nurse-1", "role": "nurse"},
-    ],
-    "appointments": [],
-}
-DEVICES = {"vet-2": "ExponentPushToken[vet2]", "nurse-1": "ExponentPushToken[nurse1]"}
 EVENTS = 120
 # What one worker can hold claimed but unsent when killed: a leased batch (the worker's
 # batch size, 16), each recipient.

@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.test_cli_mistakes import _clean_env, _command, free_port
+from tests.support.commands import clean_env, free_port, yc_chat_command
 
 
 def _perform(curl: str, variables: dict[str, str]) -> Any:
@@ -46,9 +46,9 @@ def _perform(curl: str, variables: dict[str, str]) -> Any:
 
 def test_the_printed_walkthrough_delivers_a_push_to_the_vet(tmp_path: Path) -> None:
     out, err = tmp_path / "out.log", tmp_path / "err.log"
-    env = _clean_env({"LOG_FORMAT": "json", "ACTIVATION_INTERVAL_SECONDS": "1"})
+    env = clean_env({"LOG_FORMAT": "json", "ACTIVATION_INTERVAL_SECONDS": "1"})
     process = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
-        [*_command(), "serve", "--demo", "--port", str(free_port())],
+        [*yc_chat_command(), "serve", "--demo", "--port", str(free_port())],
         env=env,
         cwd=tmp_path,
         stdout=out.open("w"),

@@ -20,13 +20,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_serve import (
-    JWT_SECRET,
-    _command,
-    _fixture,
-    _free_port,
-    token_for,
-)
+from tests.support.commands import JWT_SECRET, free_port, token_for, yc_chat_command
+from tests.support.demo import fixture_at
 
 READ_TIMEOUT = 1.0  # REQUEST_READ_TIMEOUT for this server: short, so slow clients end soon
 
@@ -52,8 +47,8 @@ class Serve:
 def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     tmp = tmp_path_factory.mktemp("limits")
     fixture = tmp / "fixture.json"
-    fixture.write_text(json.dumps(_fixture(datetime.now(UTC))), encoding="utf-8")
-    port = _free_port()
+    fixture.write_text(json.dumps(fixture_at(datetime.now(UTC))), encoding="utf-8")
+    port = free_port()
     env = {
         key: value
         for key, value in os.environ.items()
@@ -69,7 +64,16 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     log_path = tmp / "server.log"
     log = log_path.open("wb")
     process = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
-        [*_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--seed", str(fixture)],
+        [
+            *yc_chat_command(),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--seed",
+            str(fixture),
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

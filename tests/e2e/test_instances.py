@@ -14,8 +14,10 @@ import pytest
 from pymongo import MongoClient
 from stream_chat import StreamChat
 
-from tests import servers
-from tests.e2e.processes import (
+from tests.support import servers
+from tests.support.demo import FIXTURE
+from tests.support.processes import (
+    DEVICES,
     STREAM_KEY,
     STREAM_SECRET,
     Cluster,
@@ -23,8 +25,7 @@ from tests.e2e.processes import (
     request,
     signed_webhook,
 )
-from tests.e2e.test_crash_restart import DEVICES, FIXTURE
-from tests.integration.push_mimics import Mimic, running_mimic
+from tests.support.push_mimics import Mimic, running_mimic
 
 TOKEN_BUDGET = 3
 

@@ -8,15 +8,15 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.e2e.test_cli_mistakes import _clean_env, _command, free_port
+from tests.support.commands import clean_env, free_port, yc_chat_command
 
 
 def test_reload_serves_the_demo_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     port = free_port()
     out, err = tmp_path / "out.log", tmp_path / "err.log"
     process = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
-        [*_command(), "serve", "--demo", "--reload", "--port", str(port)],
-        env=_clean_env({"LOG_FORMAT": "json"}),
+        [*yc_chat_command(), "serve", "--demo", "--reload", "--port", str(port)],
+        env=clean_env({"LOG_FORMAT": "json"}),
         cwd=tmp_path,
         stdout=out.open("w"),
         stderr=err.open("w"),

@@ -6,64 +6,25 @@ import hashlib
 import hmac
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
 
-JWT_SECRET = "e2e-secret-" + "k" * 40
+from tests.support.commands import JWT_SECRET, free_port, token_for, yc_chat_command
+from tests.support.demo import fixture_at
+
 STREAM_SECRET = "e2e-stream-" + "w" * 30
 STREAM_KEY = "e2e-key"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _fixture(now: datetime) -> dict[str, Any]:
-    return {
-        "orgs": [{"id": "org-1", "name": "Happy Paws"}],
-        "users": [
-            {"id": "admin-1", "name": "Maya Ortega", "email": "maya@hp.example", "kind": "staff"},
-            {"id": "vet-1", "name": "Dr. Ana Núñez", "email": "ana@hp.example", "kind": "staff"},
-            {"id": "vet-2", "name": "Tom O'Brien", "email": "tom@hp.example", "kind": "staff"},
-            {"id": "nurse-1", "name": "Priya Shah", "email": "priya@hp.example", "kind": "staff"},
-            {"id": "owner-1", "name": "Sam Lee", "kind": "pet_owner"},
-        ],
-        "memberships": [
-            {"orgId": "org-1", "userId": "admin-1", "role": "owner"},
-            {"orgId": "org-1", "userId": "vet-1", "role": "vet"},
-            {"orgId": "org-1", "userId": "vet-2", "role": "vet"},
-            {"orgId": "org-1", "userId": "nurse-1", "role": "nurse"},
-        ],
-        "appointments": [
-            {"id": "apt-1", "orgId": "org-1", "petOwnerId": "owner-1", "vetId": "vet-1",
-             "startsAt": (now + timedelta(minutes=2)).isoformat(), "petName": "Rex",
-             "petOwnerName": "Sam Lee"},
-        ],
-    }  # fmt: skip
-
-
-def _command() -> list[str]:
-    script = Path(sys.executable).with_name("yc-chat")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("yc-chat")
-    return [found] if found else [sys.executable, "-m", "yc_chat"]
 
 
 class Server:
@@ -116,11 +77,6 @@ def assert_stream_accepts(token: dict[str, Any]) -> None:
         assert json.loads(response.read())["channels"] == []
 
 
-def token_for(user: str) -> str:
-    now = int(time.time())
-    return jwt.encode({"sub": user, "iat": now, "exp": now + 600}, JWT_SECRET, algorithm="HS256")
-
-
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 30
     while True:
@@ -149,13 +105,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 @pytest.fixture
 def emulator(tmp_path: Path) -> Iterator[str]:
     """`yc-chat emulator` on its own, with the credentials the service will be given."""
-    port = _free_port()
+    port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("STREAM_")}
     env.update({"STREAM_API_KEY": STREAM_KEY, "STREAM_API_SECRET": STREAM_SECRET})
     log_path = tmp_path / "emulator.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
-            [*_command(), "emulator", "--host", "127.0.0.1", "--port", str(port)],
+            [*yc_chat_command(), "emulator", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -171,8 +127,8 @@ def emulator(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def server(tmp_path: Path, emulator: str) -> Iterator[Server]:
     fixture = tmp_path / "fixture.json"
-    fixture.write_text(json.dumps(_fixture(datetime.now(UTC))), encoding="utf-8")
-    port = _free_port()
+    fixture.write_text(json.dumps(fixture_at(datetime.now(UTC))), encoding="utf-8")
+    port = free_port()
     env = {
         key: value
         for key, value in os.environ.items()
@@ -189,7 +145,16 @@ def server(tmp_path: Path, emulator: str) -> Iterator[Server]:
     )
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
-        [*_command(), "serve", "--host", "127.0.0.1", "--port", str(port), "--seed", str(fixture)],
+        [
+            *yc_chat_command(),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--seed",
+            str(fixture),
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

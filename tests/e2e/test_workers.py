@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import servers
+from tests.support import servers
 from yc_chat.entrypoints import cli
 
 SECRET = "workers-secret-" + "w" * 40

@@ -16,14 +16,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from tests.http.conftest import (
-    JWT_SECRET,
-    World,
-    WorldFactory,
-    assert_error,
-    default_settings,
-    make_token,
-)
+from tests.http.conftest import WorldFactory
+from tests.support.world import JWT_SECRET, World, assert_error, default_settings, make_token
 from yc_chat.entrypoints.settings import AuthSettings
 
 TOKEN_PATH = "/api/chat/token"

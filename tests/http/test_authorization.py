@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.http.conftest import World, assert_error
+from tests.support.world import World, assert_error
 from yc_chat.domain.channel_ids import appointment_channel_id, colleague_dm_channel_id
 from yc_chat.domain.model import AppointmentId, OrgId, UserId
 
@@ -174,6 +174,6 @@ async def test_others_channels_are_invisible(world: World) -> None:
 
 
 def _auth(user: str) -> dict[str, str]:
-    from tests.http.conftest import bearer
+    from tests.support.world import bearer
 
     return bearer(user)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.http.conftest import World
+from tests.support.world import World
 from yc_chat.entrypoints.http.console import console_routes
 
 CONFIG = {"appointmentId": "apt-1", "personas": [{"key": "vet", "bearer": "demo-token"}]}

@@ -8,7 +8,8 @@ import attrs
 import pytest
 from litestar.testing import AsyncTestClient
 
-from tests.http.conftest import World, WorldFactory, assert_error, bearer, default_settings
+from tests.http.conftest import WorldFactory
+from tests.support.world import World, assert_error, bearer, default_settings
 from yc_chat.domain.errors import ProviderUnavailable
 from yc_chat.entrypoints.http import create_app
 

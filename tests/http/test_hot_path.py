@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.http.conftest import World
+from tests.support.world import World
 from yc_chat.entrypoints.logs import FIELDS_ATTR, JsonFormatter, use_structured_loggers
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 import pytest
 
-from tests.http.conftest import WEBHOOK_SECRET, World, assert_error, bearer
+from tests.support.world import WEBHOOK_SECRET, World, assert_error, bearer
 from yc_chat.adapters.clock import FixedClock
 from yc_chat.domain import errors
 from yc_chat.domain.channel_ids import appointment_channel_id, colleague_dm_channel_id

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.http.conftest import World
+from tests.support.world import World
 
 CONTRACT = {
     ("post", "/api/chat/token"),

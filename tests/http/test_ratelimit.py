@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from redis import asyncio as aioredis
 
-from tests.http.conftest import World, WorldFactory, assert_error, default_settings
+from tests.http.conftest import WorldFactory
+from tests.support.world import World, assert_error, default_settings
 from yc_chat.adapters.memory import MemoryRateLimitStore
 from yc_chat.adapters.redis import RedisRateLimitStore
 from yc_chat.entrypoints.http.pipeline import client_address

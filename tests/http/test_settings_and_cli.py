@@ -13,7 +13,9 @@ import httpx
 import jwt
 import pytest
 
-from tests.http.conftest import FIXTURE, World, WorldFactory, default_settings
+from tests.http.conftest import WorldFactory
+from tests.support.demo import FIXTURE
+from tests.support.world import World, default_settings
 from yc_chat.adapters.push import LogNotifier
 from yc_chat.adapters.stream.events import StreamEventError, parse_stream_event
 from yc_chat.domain.channel_ids import appointment_channel_id

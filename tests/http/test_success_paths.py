@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import jwt
 
-from tests.http.conftest import WEBHOOK_SECRET, World
+from tests.support.world import WEBHOOK_SECRET, World
 from yc_chat.domain.channel_ids import appointment_channel_id, colleague_dm_channel_id
 from yc_chat.domain.model import AppointmentId, ChatStatus, OrgId, UserId
 
@@ -155,13 +155,13 @@ async def test_org_members_pagination(world: World) -> None:
     assert first.status_code == 200
     page = first.json()
     assert set(page) == {"members", "nextCursor"}
-    assert [m["id"] for m in page["members"]] == ["vet-1", "admin-1", "nurse-1"]
+    assert [m["id"] for m in page["members"]] == ["vet-1", "admin-1", "owner-org"]
     assert set(page["members"][0]) == {"id", "name", "email", "image", "role"}
     assert isinstance(page["nextCursor"], str)
     second = await world.get(
         "/api/orgs/org-1/members", "vet-1", params={"limit": 3, "cursor": page["nextCursor"]}
     )
-    assert [m["id"] for m in second.json()["members"]] == ["vet-2"]
+    assert [m["id"] for m in second.json()["members"]] == ["nurse-1", "vet-2"]
     assert second.json()["nextCursor"] is None
 
 
@@ -264,6 +264,6 @@ async def test_readyz_reports_an_unreachable_provider(world: World) -> None:
 
 
 def _auth(user: str) -> str:
-    from tests.http.conftest import bearer
+    from tests.support.world import bearer
 
     return bearer(user)["Authorization"]

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from attrs import evolve
 
-from tests.http.conftest import World, WorldFactory, default_settings
+from tests.http.conftest import WorldFactory
+from tests.support.world import World, default_settings
 from yc_chat.adapters.memory import InMemoryDirectory, InMemoryFingerprints, MemoryRateLimitStore
 from yc_chat.entrypoints.settings import RateLimit
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.http.conftest import WEBHOOK_SECRET, World, WorldFactory, assert_error
+from tests.http.conftest import WorldFactory
+from tests.support.world import WEBHOOK_SECRET, World, assert_error
 from yc_chat.adapters.push import push_data
 from yc_chat.domain.channel_ids import appointment_channel_id
 from yc_chat.domain.inbox import InboxState

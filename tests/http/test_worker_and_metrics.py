@@ -10,7 +10,7 @@ from typing import cast
 
 import pytest
 
-from tests.mongo_double import DoubleClient
+from tests.support.mongo_double import DoubleClient
 from yc_chat.adapters.beanie import MongoClient, MongoStores, open_mongo_stores
 from yc_chat.adapters.metrics import Gauge, PrometheusMetrics
 from yc_chat.domain.inbox import InboxState

@@ -14,14 +14,8 @@ from typing import Any
 import pytest
 from redis import asyncio as aioredis
 
-from tests.http.conftest import (
-    WEBHOOK_SECRET,
-    World,
-    WorldFactory,
-    assert_error,
-    bearer,
-    default_settings,
-)
+from tests.http.conftest import WorldFactory
+from tests.support.world import WEBHOOK_SECRET, World, assert_error, bearer, default_settings
 from yc_chat.adapters.redis import RedisRateLimitStore
 from yc_chat.entrypoints.settings import RateLimit, Settings, SettingsError
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.mongo_double.stores import MONGO_BACKENDS, mongo_stores
+from tests.support.mongo_double.stores import MONGO_BACKENDS, mongo_stores
 from yc_chat.adapters.beanie import MongoStores
 from yc_chat.adapters.beanie.documents import ALL_DOCUMENTS
 from yc_chat.adapters.memory import InMemoryDirectory

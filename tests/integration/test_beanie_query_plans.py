@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.mongo_double.stores import mongo_stores
+from tests.support.mongo_double.stores import mongo_stores
 from yc_chat.adapters.beanie import MongoStores
 from yc_chat.adapters.beanie._queries import MEMBER_ORDER, prefix_regex
 from yc_chat.adapters.beanie.documents import MembershipDocument

@@ -13,8 +13,8 @@ import asyncio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests import servers
-from tests.mongo_double.stores import Backend, mongo_stores
+from tests.support import servers
+from tests.support.mongo_double.stores import Backend, mongo_stores
 from yc_chat.adapters.memory import InMemoryDirectory
 from yc_chat.domain.model import Membership, Org, OrgId, User, UserId
 from yc_chat.domain.text import SearchQuery

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pymongo import AsyncMongoClient
 
-from tests.mongo_double import DoubleClient
-from tests.mongo_double.stores import MONGO_BACKENDS, double_stores, mongo_stores
+from tests.support.mongo_double import DoubleClient
+from tests.support.mongo_double.stores import MONGO_BACKENDS, double_stores, mongo_stores
 from yc_chat.adapters.beanie import (
     CollectionNames,
     MongoClient,

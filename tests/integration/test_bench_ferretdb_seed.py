@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bench import ferretdb_bench
 
-from tests.mongo_double.stores import mongo_stores
+from tests.support.mongo_double.stores import mongo_stores
 from yc_chat.adapters.memory import InMemoryDirectory
 from yc_chat.domain.model import Membership, Org, User, UserId, UserKind
 from yc_chat.domain.text import SearchQuery

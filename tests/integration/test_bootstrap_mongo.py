@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import pytest
 
-from tests.mongo_double import DoubleClient
+from tests.support.demo import FIXTURE
+from tests.support.mongo_double import DoubleClient
 from yc_chat.adapters.beanie import MongoClient, MongoStores, open_mongo_stores
 from yc_chat.domain.model import AppointmentId, ChatStatus, UserId
 from yc_chat.entrypoints import bootstrap, cli
@@ -21,18 +22,6 @@ from yc_chat.entrypoints.settings import Settings
 
 SECRET = "bootstrap-mongo-secret-" + "m" * 32
 URI = "mongodb://db.example:27017"
-FIXTURE: dict[str, Any] = {
-    "orgs": [{"id": "org-1", "name": "Happy Paws"}],
-    "users": [
-        {"id": "vet-1", "name": "Dr. Ana Núñez", "email": "ana@hp.example"},
-        {"id": "owner-1", "name": "Sam Lee", "kind": "pet_owner"},
-    ],
-    "memberships": [{"orgId": "org-1", "userId": "vet-1", "role": "vet"}],
-    "appointments": [
-        {"id": "apt-1", "orgId": "org-1", "petOwnerId": "owner-1", "vetId": "vet-1",
-         "startsAt": "2026-01-15T14:00:00Z", "petName": "Rex", "petOwnerName": "Sam Lee"},
-    ],
-}  # fmt: skip
 
 
 @pytest.fixture

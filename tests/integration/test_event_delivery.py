@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from tests.http.conftest import FIXTURE, NOW, WEBHOOK_SECRET, bearer, default_settings
-from tests.mongo_double.stores import mongo_stores
+from tests.support.demo import FIXTURE, NOW
+from tests.support.mongo_double.stores import mongo_stores
 from tests.support.notifier import RecordingNotifier
+from tests.support.world import WEBHOOK_SECRET, bearer, default_settings
 from yc_chat.adapters.beanie import MongoStores
 from yc_chat.adapters.clock import FixedClock
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState

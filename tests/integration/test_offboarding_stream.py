@@ -11,9 +11,9 @@ import pytest
 from stream_chat.async_chat.client import StreamChatAsync
 
 from stream_emulator import RunningEmulator
-from tests.emulator_support import API_KEY, API_SECRET, adapter_config, user_token
-from tests.emulator_support import stream_emulator as stream_emulator  # the fixture
-from tests.http.conftest import FIXTURE
+from tests.support.demo import FIXTURE
+from tests.support.emulator import API_KEY, API_SECRET, adapter_config, user_token
+from tests.support.emulator import stream_emulator as stream_emulator  # the fixture
 from tests.support.notifier import RecordingNotifier
 from yc_chat import in_memory
 from yc_chat.adapters.clock import SystemClock

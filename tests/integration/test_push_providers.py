@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.integration.push_mimics import ACCESS_TOKEN, PROJECT, Mimic, running_mimic
+from tests.support.push_mimics import ACCESS_TOKEN, PROJECT, Mimic, running_mimic
 from yc_chat.adapters.memory import InMemoryDevices
 from yc_chat.adapters.push.expo import ExpoNotifier
 from yc_chat.adapters.push.fcm import FcmConfigError, FcmNotifier

@@ -18,8 +18,8 @@ from stream_chat.base.exceptions import StreamAPIException
 from stream_chat.types.stream_response import StreamResponse
 
 from stream_emulator import RunningEmulator
-from tests.emulator_support import API_KEY, API_SECRET, adapter_config, user_token
-from tests.emulator_support import stream_emulator as stream_emulator  # the fixture
+from tests.support.emulator import API_KEY, API_SECRET, adapter_config, user_token
+from tests.support.emulator import stream_emulator as stream_emulator  # the fixture
 from yc_chat.adapters.stream import RetryPolicy, StreamChatProvider, StreamConfig
 from yc_chat.adapters.stream.failures import RateLimit, header, retry_after_seconds
 from yc_chat.domain import errors

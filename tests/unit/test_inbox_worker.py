@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.mongo_double.stores import mongo_stores
-from tests.unit.world import World, build_world
+from tests.support.mongo_double.stores import mongo_stores
+from tests.support.world import World, build_world
 from yc_chat.adapters.memory import InMemoryEventInbox
 from yc_chat.adapters.metrics import PrometheusMetrics
 from yc_chat.adapters.stream.events import decode_stream_event

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from tests.mongo_double.stores import mongo_stores
 from tests.support.chat_spy import SpyChat
+from tests.support.mongo_double.stores import mongo_stores
 from tests.support.notifier import RecordingNotifier
-from tests.unit.world import FIXTURE, NOW
+from tests.support.world import FIXTURE, NOW
 from yc_chat.adapters.clock import FixedClock
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
 from yc_chat.adapters.memory import (

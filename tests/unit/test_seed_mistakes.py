@@ -7,7 +7,7 @@ import inspect
 import jwt
 import pytest
 
-from tests.unit.world import TEST_SECRET, World, build_world
+from tests.support.world import TEST_SECRET, World, build_world
 from yc_chat.domain import errors
 from yc_chat.domain.channel_ids import appointment_channel_id, colleague_dm_channel_id
 from yc_chat.domain.model import AppointmentId, ChannelId, ChannelRole, OrgId, UserId

@@ -1,0 +1,168 @@
+"""Real `yc-chat` processes for the end-to-end suites: serve, worker and emulator, each a
+subprocess with its own log file, over the session's real servers (tests/servers.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+from tests.support import servers
+
+JWT_SECRET = "e2e-processes-secret-" + "e" * 40
+STREAM_KEY = "e2e-stream-key"
+STREAM_SECRET = "e2e-stream-secret-" + "s" * 30
+# Push devices of two demo-clinic colleagues (tests/support/demo.py), for the push checks.
+DEVICES = {"vet-2": "ExponentPushToken[vet2]", "nurse-1": "ExponentPushToken[nurse1]"}
+
+
+def bearer(user_id: str) -> dict[str, str]:
+    now = datetime.now(UTC)
+    claims = {"sub": user_id, "iat": now, "exp": now + timedelta(minutes=30)}
+    return {"Authorization": "Bearer " + jwt.encode(claims, JWT_SECRET, algorithm="HS256")}
+
+
+def signed_webhook(body: bytes, webhook_id: str) -> dict[str, str]:
+    signature = hmac.new(STREAM_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return {"X-Signature": signature, "X-Webhook-Id": webhook_id}
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    body: Any = None,
+    raw: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10,
+) -> tuple[int, Any]:
+    """(status, JSON body) of one HTTP call; raises OSError when nothing answers."""
+    data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+    call = urllib.request.Request(  # noqa: S310 - 127.0.0.1 only
+        url,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(call, timeout=timeout) as response:  # noqa: S310
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+    except http.client.HTTPException as error:
+        # A process killed mid-answer cuts the response short (IncompleteRead, a bad
+        # status line): for the caller that is the same as no answer at all.
+        raise ConnectionError(f"cut-off answer from {url}: {error!r}") from error
+
+
+def base_env(**extra: str) -> dict[str, str]:
+    """The machine's environment without any yc-chat setting, plus `extra`."""
+    prefixes = ("JWT_", "STREAM_", "MONGODB_", "REDIS_", "DATABASE_NAME", "PUSH_", "EXPO_",
+                "FCM_", "WORKER_", "WEBHOOK_", "TOKEN_RATE", "WRITE_RATE", "LOG_")  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    env.update({"LOG_LEVEL": "WARNING", "LOG_FORMAT": "json", **extra})
+    return env
+
+
+class Process:
+    """One `yc-chat` subcommand in a subprocess, logging to `log_path`."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}-{time.monotonic_ns()}.log"
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
+            [sys.executable, "-m", "yc_chat", *args],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_answering(self, url: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"{self.name} exited:\n{self.log()[-3000:]}"
+            try:
+                request("GET", url, timeout=2)
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError(f"{self.name} did not answer {url} in {timeout} s:\n{self.log()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handler runs, as in a crash."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self._log.close()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._log.close()
+
+
+class Cluster:
+    """An emulator process and the settings every serve/worker of one test shares."""
+
+    def __init__(self, log_dir: Path, database: str, **settings: str) -> None:
+        self.log_dir = log_dir
+        self.processes: list[Process] = []
+        port = servers.free_port()
+        self.emulator_url = f"http://127.0.0.1:{port}"
+        self.env = base_env(
+            JWT_SECRET=JWT_SECRET,
+            STREAM_API_KEY=STREAM_KEY,
+            STREAM_API_SECRET=STREAM_SECRET,
+            STREAM_BASE_URL=self.emulator_url,
+            MONGODB_URI=servers.mongodb_uri(),
+            DATABASE_NAME=database,
+            **{"TOKEN_RATE_LIMIT": "off", "WRITE_RATE_LIMIT": "off", **settings},
+        )
+        emulator = self.start("emulator", ["emulator", "--host", "127.0.0.1", "--port", str(port)])
+        emulator.wait_answering(self.emulator_url + "/")
+
+    def start(self, name: str, args: list[str]) -> Process:
+        process = Process(name, args, self.env, self.log_dir)
+        self.processes.append(process)
+        return process
+
+    def serve(self, *extra: str, seed: Path | None = None) -> tuple[Process, str]:
+        port = servers.free_port()
+        args = ["serve", "--host", "127.0.0.1", "--port", str(port), *extra]
+        if seed is not None:
+            args += ["--seed", str(seed)]
+        process = self.start(f"serve-{port}", args)
+        url = f"http://127.0.0.1:{port}"
+        process.wait_answering(url + "/healthz")
+        return process, url
+
+    def logs(self) -> str:
+        """Every process's log, for a failing assertion's message."""
+        return "\n".join(f"--- {p.name}\n{p.log()[-4000:]}" for p in self.processes)
+
+    def close(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
