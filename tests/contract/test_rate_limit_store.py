@@ -1,5 +1,5 @@
 """RateLimitStore contract, run against every adapter: in memory and on a real Redis server
-(the session's own, started by tests/servers.py)."""
+(the session's own, started by tests/support/servers.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Real `yc-chat` processes for the end-to-end suites: serve, worker and emulator, each a
-subprocess with its own log file, over the session's real servers (tests/servers.py)."""
+subprocess with its own log file, over the session's real servers (tests/support/servers.py)."""
 
 from __future__ import annotations
 
