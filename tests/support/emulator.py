@@ -30,6 +30,7 @@ from stream_emulator import (
     WebhookSettings,
     start_in_background,
 )
+from stream_emulator.state import StreamState
 from yc_chat.adapters.stream import RetryPolicy, StreamConfig
 
 API_KEY = "emulator-test-key"
@@ -47,6 +48,24 @@ def stream_emulator() -> Iterator[RunningEmulator]:
         yield emulator
     finally:
         emulator.stop()
+
+
+@pytest.fixture
+def emulator(stream_emulator: RunningEmulator) -> RunningEmulator:
+    """The emulator over a fresh Stream state, delivering no webhooks."""
+    stream_emulator.control.reset(StreamState())
+    stream_emulator.control.webhook_url = None
+    return stream_emulator
+
+
+@pytest.fixture
+def server(emulator: RunningEmulator) -> Iterator[StreamChat]:
+    """The official SDK with the app's secret: ana, sam and cleo; ana and sam in 'visit'."""
+    sdk = StreamChat(API_KEY, API_SECRET, base_url=emulator.base_url)
+    sdk.upsert_users([{"id": uid, "name": uid.title()} for uid in ("ana", "sam", "cleo")])
+    sdk.channel("messaging", "visit", {"members": ["ana", "sam"]}).create("ana")
+    yield sdk
+    sdk.session.close()
 
 
 def adapter_config(emulator: RunningEmulator, **changes: Any) -> StreamConfig:
