@@ -2,12 +2,14 @@
 
 Supported channel filters: `type`, `id`, `cid`, `created_by_id` and custom fields with
 `$eq` / `$in` or a plain value (implicit `$eq`); `frozen` with a boolean; `members` with
-`$in`; `$and` / `$or` of such filters. Anything else is an input error, never ignored, so a
+`$in`; `created_at` with `$gt` / `$gte` / `$lt` / `$lte` and an RFC 3339 time; `$and` /
+`$or` of such filters. Anything else is an input error, never ignored, so a
 query the simulation cannot answer faithfully fails loudly instead of returning too much.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Final
@@ -51,7 +53,47 @@ def _compile_entry(endpoint: str, key: object, condition: object) -> ChannelPred
         raise input_error(endpoint, f"operator {key} is not supported")
     if key == "members":
         return _members_filter(endpoint, condition)
+    if key == "created_at":
+        return _time_filter(endpoint, key, condition)
     return _value_filter(endpoint, key, condition)
+
+
+_TIME_COMPARISONS: Final[dict[str, Callable[[datetime, datetime], bool]]] = {
+    "$gt": lambda value, operand: value > operand,
+    "$gte": lambda value, operand: value >= operand,
+    "$lt": lambda value, operand: value < operand,
+    "$lte": lambda value, operand: value <= operand,
+}
+
+
+def _time_filter(endpoint: str, field: str, condition: object) -> ChannelPredicate:
+    if not isinstance(condition, Mapping) or not condition:
+        raise input_error(endpoint, f"{field} needs comparisons such as $gte")
+    tests: list[Callable[[datetime], bool]] = []
+    for operator, operand in condition.items():
+        compare = _TIME_COMPARISONS.get(operator)
+        if compare is None:
+            raise input_error(endpoint, f"operator {operator} is not supported on {field}")
+        tests.append(functools.partial(_compare_time, compare, _time_operand(endpoint, operand)))
+    return lambda channel: all(test(channel.created_at) for test in tests)
+
+
+def _compare_time(
+    compare: Callable[[datetime, datetime], bool], operand: datetime, value: datetime
+) -> bool:
+    return compare(value, operand)
+
+
+def _time_operand(endpoint: str, operand: object) -> datetime:
+    parsed: datetime | None = None
+    if isinstance(operand, str):
+        try:
+            parsed = datetime.fromisoformat(operand)
+        except ValueError:
+            parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise input_error(endpoint, "time comparisons need an RFC 3339 time with a zone")
+    return parsed
 
 
 def _members_filter(endpoint: str, condition: object) -> ChannelPredicate:

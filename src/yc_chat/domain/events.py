@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import attrs
 
 from yc_chat.domain.limits import PUSH_BODY_LIMIT
 from yc_chat.domain.model import SYSTEM_USER_ID, ChannelId, OrgId, UserId
+from yc_chat.domain.queries import CreationCursor
 
 MEDIA_PLACEHOLDER = "[Media Message]"
 
@@ -60,6 +63,10 @@ class MemberLeftOrg:
 
     org_id: OrgId
     user_id: UserId
+    # When the membership went: tokens issued before it are revoked (None: when handled).
+    removed_at: datetime | None = None
+    # Where the walk over their channels resumes (None: from the start, tokens first).
+    resume: CreationCursor | None = None
 
 
 ChatEvent = MessagePosted | ChannelDeleted | UserUpdated | OtherEvent | MemberLeftOrg

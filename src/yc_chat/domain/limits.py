@@ -65,8 +65,11 @@ MAX_DEVICES_PER_USER: Final = 10
 # A push notification's body: the message text cut to this many characters.
 PUSH_BODY_LIMIT: Final = 100
 
-# Offboarding reads a person's channels in an org this many per provider query.
+# Offboarding reads a person's channels in an org this many per provider query, and one
+# run (a request, or one worker pass over the job) makes at most this many provider calls;
+# the job resumes where a run stopped.
 OFFBOARD_PAGE: Final = 30
+OFFBOARD_CALL_BUDGET: Final = 60
 
 # Request bodies nest arrays and objects at most this deep (deeper is a 400).
 MAX_JSON_DEPTH: Final = 32

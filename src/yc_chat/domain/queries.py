@@ -2,20 +2,53 @@
 
 from __future__ import annotations
 
+import enum
+from datetime import datetime
+
 import attrs
 
 from yc_chat.domain.model import Channel, ChatCategory, Member, OrgId, UserId
 
 
+class ChannelOrder(enum.Enum):
+    ACTIVITY = "activity"  # newest activity first: what people see
+    # Oldest creation first: a fixed order that new channels only extend at the end, so a
+    # walk over it by creation time always moves forward (offboarding).
+    CREATION = "creation"
+
+
 @attrs.frozen(kw_only=True)
 class ChannelQuery:
-    """Channels `member` belongs to, optionally narrowed; newest activity first."""
+    """Channels `member` belongs to, optionally narrowed; newest activity first unless
+    `order` says otherwise. `created_from` keeps channels created at or after it."""
 
     member: UserId
     category: ChatCategory | None = None
     org_id: OrgId | None = None
     pet_owner_id: UserId | None = None
     vet_id: UserId | None = None
+    created_from: datetime | None = None
+    order: ChannelOrder = ChannelOrder.ACTIVITY
+
+
+@attrs.frozen(kw_only=True)
+class CreationCursor:
+    """A place in a walk over channels oldest creation first: the channels created at or
+    after `created_from`, past the first `passed` of them (those created exactly then and
+    still in the query). Query with `created_from` and offset `passed`."""
+
+    created_from: datetime | None = None
+    passed: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+
+    def past(self, created_at: datetime | None, *, stays: bool) -> CreationCursor:
+        """The place after the next channel, created at `created_at`; `stays` says whether
+        it is still in the query (a channel the walk took the person out of is not)."""
+        if created_at is None or (
+            self.created_from is not None and created_at <= self.created_from
+        ):
+            # Created when the walk already is (a time unknown counts as that too).
+            return attrs.evolve(self, passed=self.passed + int(stays))
+        return CreationCursor(created_from=created_at, passed=int(stays))
 
 
 @attrs.frozen(kw_only=True)

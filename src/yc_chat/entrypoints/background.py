@@ -98,6 +98,8 @@ def _log(item: PassOutcome) -> None:
     extra = {"event_id": item.event_id, "kind": item.kind, "attempts": item.attempts}
     if item.result == "processed":
         logger.info("webhook event handled", extra=extra)
+    elif item.result == "continued":
+        logger.info("job moved on, continues in a later pass", extra=extra)
     elif item.result == "retry":
         logger.warning("webhook event failed, will retry", extra={**extra, "reason": item.reason})
     elif item.result == "parked":

@@ -30,6 +30,11 @@ class ChatProvider(Protocol):
     ) -> str:
         """A client token for `user_id` whose `exp` is `expires_at`."""
 
+    async def revoke_tokens(self, user_id: UserId, *, issued_before: datetime) -> None:
+        """Make every token issued to `user_id` before `issued_before` stop working (the
+        `issued_at` given to `issue_user_token`); their open connections close. A user the
+        provider does not know holds no working token: nothing to do."""
+
     async def client_access(self) -> ClientAccess:
         """The API key and address a client app uses with the tokens issued here."""
 
@@ -75,7 +80,7 @@ class ChatProvider(Protocol):
         """
 
     async def query_channels(self, query: ChannelQuery, *, limit: int, offset: int) -> ChannelPage:
-        """One page of the member's channels, newest activity first, never one call per channel."""
+        """One page of the member's channels in the query's order, never one call per channel."""
 
     async def ping(self) -> None:
         """Raise ProviderUnavailable when the provider cannot be reached."""

@@ -41,6 +41,10 @@ class EventInbox(Protocol):
     async def retry_later(self, event: InboxEvent, *, at: datetime, reason: str) -> bool:
         """Put a leased event back, due at `at`, noting why; False if the lease was lost."""
 
+    async def reschedule(self, event: InboxEvent, *, at: datetime, payload: bytes) -> bool:
+        """Put a leased job back with `payload` (its progress), due at `at`, its attempts
+        reset: a job that moved on has not failed. False if the lease was lost."""
+
     async def park(self, event: InboxEvent, *, reason: str, now: datetime) -> bool:
         """Give up on a leased event, keeping it with the reason; False if the lease was lost."""
 

@@ -145,6 +145,19 @@ class BeanieEventInbox:
         )
 
     @store_errors
+    async def reschedule(self, event: InboxEvent, *, at: datetime, payload: bytes) -> bool:
+        return await self._settle(
+            event,
+            {
+                "state": InboxState.PENDING.value,
+                "dueAt": to_millis(at),
+                "payload": payload,
+                "attempts": 0,
+                "lastError": None,
+            },
+        )
+
+    @store_errors
     async def park(self, event: InboxEvent, *, reason: str, now: datetime) -> bool:
         at = to_millis(now)
         return await self._settle(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 
 from stream_emulator.state import StreamAPIError, StreamChannel, StreamState
 from yc_chat.adapters.stream import mapping
@@ -95,6 +95,16 @@ class FakeStreamChatProvider:
             self._api_secret, user_id, issued_at=issued_at, expires_at=expires_at
         )
 
+    async def revoke_tokens(self, user_id: UserId, *, issued_before: datetime) -> None:
+        """Revoke by issued-at, as the official SDK does it: a partial update of the user."""
+        if self._state.user(user_id) is None:
+            return  # a user Stream does not know has no token it accepts
+        with _translated_errors():
+            self._state.partial_update_user(
+                user_id,
+                set_fields={mapping.REVOKE_TOKENS_FIELD: issued_before.astimezone(UTC).isoformat()},
+            )
+
     async def client_access(self) -> ClientAccess:
         """The fake app's key and the address of an emulator serving it (None: none)."""
         return ClientAccess(api_key=self._api_key, base_url=self._base_url)
@@ -172,13 +182,13 @@ class FakeStreamChatProvider:
             return self._to_domain(updated)
 
     async def query_channels(self, query: ChannelQuery, *, limit: int, offset: int) -> ChannelPage:
-        """One page of the member's channels, newest activity first.
+        """One page of the member's channels, in the query's order.
 
         Stream answers at most 30 channels per call, so a larger page is read in chunks;
         one more than `limit` is read to learn whether a next page exists.
         """
         conditions = mapping.channel_filter(query)
-        sort = list(mapping.LAST_ACTIVITY_SORT)
+        sort = mapping.channel_sort(query)
 
         async def fetch(size: int, at: int) -> Sequence[StreamChannel]:
             return self._state.query_channels(conditions, sort, limit=size, offset=at)

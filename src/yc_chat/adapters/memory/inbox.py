@@ -93,6 +93,21 @@ class InMemoryEventInbox:
         )
         return True
 
+    async def reschedule(self, event: InboxEvent, *, at: datetime, payload: bytes) -> bool:
+        current = self._leased(event)
+        if current is None:
+            return False
+        self._events[event.id] = attrs.evolve(
+            current,
+            state=InboxState.PENDING,
+            due_at=at,
+            payload=payload,
+            attempts=0,
+            last_error=None,
+            lease_id=None,
+        )
+        return True
+
     async def park(self, event: InboxEvent, *, reason: str, now: datetime) -> bool:
         current = self._leased(event)
         if current is None:

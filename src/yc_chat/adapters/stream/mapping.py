@@ -25,7 +25,7 @@ from yc_chat.domain.model import (
     UserId,
     UserProfile,
 )
-from yc_chat.domain.queries import ChannelQuery
+from yc_chat.domain.queries import ChannelOrder, ChannelQuery
 
 CHANNEL_TYPE: Final = "messaging"
 
@@ -49,6 +49,9 @@ FROZEN: Final = "frozen"
 # last_updated is the last message's time or, for a channel without messages, its creation
 # time; sorting on last_message_at would put every new, still silent chat last.
 LAST_ACTIVITY_SORT: Final = ({"field": "last_updated", "direction": -1},)
+# The user field Stream's revoke-by-issued-at sets: tokens with an earlier `iat` are refused.
+REVOKE_TOKENS_FIELD: Final = "revoke_tokens_issued_before"
+CREATION_SORT: Final = ({"field": "created_at", "direction": 1},)
 # Stream answers at most 30 channels per query_channels call and pages no deeper than 1000.
 QUERY_CHANNELS_MAX_LIMIT: Final = 30
 QUERY_CHANNELS_MAX_OFFSET: Final = 1000
@@ -220,7 +223,16 @@ def channel_filter(query: ChannelQuery) -> dict[str, object]:
         VET_ID: query.vet_id,
     }
     conditions.update({key: value for key, value in narrowing.items() if value is not None})
+    if query.created_from is not None:
+        # Microseconds: the cursor must not fall before a channel it already passed.
+        conditions["created_at"] = {"$gte": format_precise_time(query.created_from)}
     return conditions
+
+
+def channel_sort(query: ChannelQuery) -> list[dict[str, object]]:
+    """The Stream sort for `query`'s order."""
+    order = CREATION_SORT if query.order is ChannelOrder.CREATION else LAST_ACTIVITY_SORT
+    return [dict(item) for item in order]
 
 
 def channel_from_state(state: Mapping[str, object]) -> Channel:
@@ -320,6 +332,11 @@ def format_time(value: datetime) -> str:
     """
     utc = value.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def format_precise_time(value: datetime) -> str:
+    """RFC 3339 in UTC with microseconds and `Z` (for filters on Stream's own times)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_time(value: object) -> datetime | None:

@@ -179,6 +179,22 @@ class StreamChatProvider:
             iat_backdate=self._config.token_iat_backdate,
         )
 
+    async def revoke_tokens(self, user_id: UserId, *, issued_before: datetime) -> None:
+        """Revoke by issued-at: Stream refuses this user's tokens whose `iat` is earlier.
+
+        Tokens are signed with `iat` backdated (see `issue_user_token`), so the cut-off is
+        backdated the same: a token issued after `issued_before` keeps working.
+        """
+        before = issued_before - self._config.token_iat_backdate
+        try:
+            await self._call(
+                "UpdateUsersPartial",
+                lambda: self._client.revoke_user_token(user_id, before.astimezone(UTC)),
+                idempotent=True,  # the same cut-off twice is the same state
+            )
+        except errors.NotFound:
+            return  # a user Stream does not know has no token it accepts
+
     async def client_access(self) -> ClientAccess:
         """The app's API key and the configured base URL (None: Stream's default)."""
         return ClientAccess(api_key=self._config.api_key, base_url=self._config.base_url)
@@ -294,14 +310,14 @@ class StreamChatProvider:
         return await self._updated(channel_id, response)
 
     async def query_channels(self, query: ChannelQuery, *, limit: int, offset: int) -> ChannelPage:
-        """One page of the member's channels, newest activity first.
+        """One page of the member's channels, in the query's order.
 
         Stream answers at most 30 channels per call, so a larger page is read in chunks
         (one call per 30 channels, never one per channel); one more than `limit` is read
         to learn whether a next page exists.
         """
         conditions = mapping.channel_filter(query)
-        sort = list(mapping.LAST_ACTIVITY_SORT)
+        sort = mapping.channel_sort(query)
 
         async def fetch(size: int, at: int) -> list[Mapping[str, object]]:
             return await self._query(conditions, sort, size, at)

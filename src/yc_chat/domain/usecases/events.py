@@ -28,6 +28,8 @@ from yc_chat.domain.events import (
 )
 from yc_chat.domain.metrics import NO_METRICS, Counted, Timed
 from yc_chat.domain.model import Channel, Notification, PushOutcome, UserId, UserProfile
+from yc_chat.domain.usecases.inbox import JobContinues
+from yc_chat.domain.usecases.offboarding import offboard_job
 
 if TYPE_CHECKING:
     from yc_chat.domain.usecases.offboarding import OffboardMember
@@ -87,13 +89,26 @@ class HandleChatEvent:
         if self.offboard is None:
             return
         try:
-            outcome = await self.offboard(org_id=event.org_id, user_id=event.user_id)
+            outcome = await self.offboard(
+                org_id=event.org_id,
+                user_id=event.user_id,
+                removed_at=event.removed_at,
+                resume=event.resume,
+            )
         except errors.Conflict:
             return  # a member again (re-added by the host): nothing of theirs to take
         except errors.NotFound:
             return  # the org is gone
-        if not outcome.complete:
-            raise errors.ProviderUnavailable("Offboarding is not finished yet")
+        if outcome.resume is None:
+            return
+        if outcome.resume == event.resume and not outcome.changed_anything:
+            # Stuck on a channel a concurrent change holds: a failure, retried with backoff.
+            raise errors.ProviderUnavailable("Offboarding waits for a busy channel")
+        raise JobContinues(
+            offboard_job(
+                event.org_id, event.user_id, removed_at=event.removed_at, resume=outcome.resume
+            )
+        )
 
     async def _user_updated(self, event: UserUpdated) -> None:
         if event.name is not None:

@@ -32,12 +32,22 @@ class PassOutcome:
     event_id: str
     kind: str
     attempts: int
-    result: Literal["processed", "retry", "parked", "lost"]
+    result: Literal["processed", "continued", "retry", "parked", "lost"]
     reason: str | None = None
 
 
 class UndecodableEvent(ValueError):
     """A recorded payload that can never become an event: parked at once, never retried."""
+
+
+class JobContinues(Exception):
+    """Raised by a handler whose job moved on but is not finished (it spent its budget):
+    the inbox keeps it with `payload`, its progress, due again after the first retry's
+    wait, and it leaves the worker free for other events meanwhile."""
+
+    def __init__(self, payload: bytes) -> None:
+        super().__init__("the job continues in a later pass")
+        self.payload = payload
 
 
 @attrs.frozen(kw_only=True)
@@ -118,6 +128,11 @@ class ProcessInboxEvents:
                 await self.handle(event_id=event.id, event=decoded)
         except UndecodableEvent as exc:
             return await self._park(event, failure_reason(exc), kind)
+        except JobContinues as more:
+            at = self.clock.now() + self.policy.delay(1, self.jitter())
+            if not await self.inbox.reschedule(event, at=at, payload=more.payload):
+                return self._outcome(event, kind, "lost")
+            return self._outcome(event, kind, "continued")
         except Exception as exc:
             reason = failure_reason(exc)
             if self.policy.gives_up_after(event.attempts):
@@ -150,7 +165,7 @@ class ProcessInboxEvents:
     def _outcome(
         event: InboxEvent,
         kind: str,
-        result: Literal["processed", "retry", "parked", "lost"],
+        result: Literal["processed", "continued", "retry", "parked", "lost"],
         reason: str | None = None,
     ) -> PassOutcome:
         return PassOutcome(

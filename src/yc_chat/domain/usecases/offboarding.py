@@ -3,8 +3,12 @@
 Offboarding is a sequence of idempotent steps over the person's channels in the org, so a
 run that stopped halfway (a crash, a provider outage, a lock held by a concurrent change)
 is finished by running it again: every channel it already handled no longer lists the
-person, and the steps for the rest do not repeat a system message. The channels are read
-one provider query per page; only the changes are per channel.
+person, and the steps for the rest do not repeat a system message.
+
+It always finishes. The channels are walked oldest creation first with a cursor that moves
+past every channel it looked at (one it acted on, one that is not the org's to take, one it
+ignores), so nothing can hold it in place; and each run spends at most `budget` provider
+calls, handing back where it stopped. The worker's job carries that place to the next run.
 """
 
 from __future__ import annotations
@@ -14,15 +18,16 @@ import enum
 import json
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import attrs
 
 from yc_chat.domain import errors, policies
 from yc_chat.domain.events import ChatEvent, MemberLeftOrg
-from yc_chat.domain.limits import MAX_LIST_OFFSET, OFFBOARD_PAGE
+from yc_chat.domain.limits import OFFBOARD_CALL_BUDGET, OFFBOARD_PAGE
 from yc_chat.domain.model import Channel, ChatCategory, ChatStatus, OrgId, UserId
-from yc_chat.domain.queries import ChannelQuery
+from yc_chat.domain.queries import ChannelOrder, ChannelQuery, CreationCursor
 from yc_chat.domain.usecases._locks import channel_lock, end_lock_key, members_lock_key
 from yc_chat.domain.usecases.org_checks import require_caller_membership, require_org
 from yc_chat.domain.validation import Problems
@@ -42,10 +47,56 @@ if TYPE_CHECKING:
 # JSON: no webhook body (which must parse as JSON to be recorded) can pass for one.
 OFFBOARD_JOB_PREFIX = b"yc-offboard:"
 
+# The most provider calls one channel's step makes, by category (a group: read, leave; a
+# colleague DM: read, end, leave; an appointment chat: leave). A run starts a channel only
+# with that much budget left.
+STEP_CALLS = {ChatCategory.GROUP: 2, ChatCategory.COLLEAGUE: 3, ChatCategory.CLIENT: 1}
+MAX_STEP_CALLS = max(STEP_CALLS.values())
 
-def offboard_job(org_id: OrgId, user_id: UserId) -> bytes:
-    """The inbox payload asking the worker to finish offboarding `user_id` from `org_id`."""
-    return OFFBOARD_JOB_PREFIX + json.dumps({"org_id": org_id, "user_id": user_id}).encode()
+
+def offboard_job(
+    org_id: OrgId,
+    user_id: UserId,
+    *,
+    removed_at: datetime | None = None,
+    resume: CreationCursor | None = None,
+) -> bytes:
+    """The inbox payload asking the worker to finish offboarding `user_id` from `org_id`,
+    from `resume` on (the start when None)."""
+    job: dict[str, object] = {
+        "org_id": org_id,
+        "user_id": user_id,
+        "removed_at": removed_at.isoformat() if removed_at is not None else None,
+    }
+    if resume is not None:
+        created_from = resume.created_from
+        job["resume"] = {
+            "created_from": created_from.isoformat() if created_from is not None else None,
+            "passed": resume.passed,
+        }
+    return OFFBOARD_JOB_PREFIX + json.dumps(job).encode()
+
+
+def _resume(value: object) -> CreationCursor | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError("an offboarding job's place is an object")
+    passed = value.get("passed")
+    if isinstance(passed, bool) or not isinstance(passed, int) or passed < 0:
+        raise ValueError("an offboarding job's place is a count")
+    return CreationCursor(created_from=_time(value.get("created_from")), passed=passed)
+
+
+def _time(value: object) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("an offboarding job's times are ISO-8601 text")
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("an offboarding job's times carry a zone")
+    return parsed
 
 
 def inbox_payload_decoder(decode: Callable[[bytes], ChatEvent]) -> Callable[[bytes], ChatEvent]:
@@ -56,7 +107,12 @@ def inbox_payload_decoder(decode: Callable[[bytes], ChatEvent]) -> Callable[[byt
         if not raw.startswith(OFFBOARD_JOB_PREFIX):
             return decode(raw)
         job = json.loads(raw[len(OFFBOARD_JOB_PREFIX) :])
-        return MemberLeftOrg(org_id=OrgId(job["org_id"]), user_id=UserId(job["user_id"]))
+        return MemberLeftOrg(
+            org_id=OrgId(job["org_id"]),
+            user_id=UserId(job["user_id"]),
+            removed_at=_time(job.get("removed_at")),
+            resume=_resume(job.get("resume")),
+        )
 
     return decode_any
 
@@ -71,20 +127,67 @@ def dm_closed_notice(name: str, org_name: str) -> str:
     return f"This chat was closed: {name} is no longer a member of {org_name}."
 
 
+def offboarding_takes(channel: Channel) -> bool:
+    """Whether offboarding acts on `channel` at all; anything else is passed over.
+
+    The one place that decides it for offboarding: a channel yc-chat did not create is
+    not the org's, whatever its custom data says (issue 19, "Stream is a second door").
+    """
+    return True
+
+
+def _step_cost(channel: Channel, user_id: UserId) -> int:
+    """The most calls the step for `channel` makes (none for one it passes over)."""
+    if not offboarding_takes(channel) or user_id not in channel.members:
+        return 0
+    if channel.category is ChatCategory.CLIENT and channel.pet_owner_id == user_id:
+        return 0
+    return STEP_CALLS[channel.category]
+
+
 class _Step(enum.Enum):
-    LEFT = "left"  # the person is out of the channel now
-    KEPT = "kept"  # not the org's to take (their own chat as a pet owner)
+    LEFT = "left"  # this run took the person out: the channel left the query
+    STAYS = "stays"  # still in the query: not the org's to take, or already without them
     BUSY = "busy"  # a concurrent change holds the channel: a later run finishes it
 
 
 @attrs.frozen(kw_only=True)
 class OffboardOutcome:
-    """What one run did; `complete` is False when some channel must be handled again."""
+    """What one run did: what it changed, the provider calls it spent, and `resume`, the
+    place a next run starts from (None: nothing is left to do)."""
 
     groups_left: int = 0
     dms_ended: int = 0
     appointment_chats_left: int = 0
-    complete: bool = True
+    calls: int = 0
+    resume: CreationCursor | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Whether the person is out of every staff chat of the org."""
+        return self.resume is None
+
+    @property
+    def changed_anything(self) -> bool:
+        """Whether this run took the person out of any channel."""
+        return bool(self.groups_left or self.dms_ended or self.appointment_chats_left)
+
+
+class _Calls:
+    """Provider calls spent by one run, never more than its budget."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.spent = 0
+
+    def left(self) -> int:
+        return self.budget - self.spent
+
+    def spend(self) -> None:
+        if self.spent >= self.budget:
+            # The run plans within its budget; reaching here is a planning mistake.
+            raise errors.ProviderUnavailable("Offboarding ran out of its call budget")
+        self.spent += 1
 
 
 @attrs.frozen(kw_only=True)
@@ -95,14 +198,27 @@ class OffboardMember:
     this. Groups lose them with one system message each; their colleague DMs in the org
     are ended (frozen) and lose them; appointment chats where they are the vet lose them
     until the host reassigns the appointment. Chats where they are the pet owner stay.
+    Every provider token issued to them before `removed_at` is revoked. One run spends at
+    most `budget` provider calls; an incomplete outcome says where the next run resumes.
     """
 
     directory: Directory
     chat: ChatProvider
     locks: ChannelLocks
     clock: Clock
+    # At least: revoke tokens, read a page, handle one channel; so every run moves on.
+    budget: int = attrs.field(
+        default=OFFBOARD_CALL_BUDGET, validator=attrs.validators.ge(MAX_STEP_CALLS + 2)
+    )
 
-    async def __call__(self, *, org_id: OrgId, user_id: UserId) -> OffboardOutcome:
+    async def __call__(
+        self,
+        *,
+        org_id: OrgId,
+        user_id: UserId,
+        removed_at: datetime | None = None,
+        resume: CreationCursor | None = None,
+    ) -> OffboardOutcome:
         problems = Problems()
         problems.identifier("org_id", org_id)
         problems.identifier("user_id", user_id)
@@ -116,57 +232,94 @@ class OffboardMember:
             )
         user = await self.directory.get_user(user_id)
         name = user.name if user is not None else user_id
-        query = ChannelQuery(member=user_id, org_id=org_id)
+        calls = _Calls(self.budget)
+        if resume is None:
+            # First thing, once per offboarding: sockets and tokens they hold stop working
+            # now, whatever the walk below still has to do.
+            calls.spend()
+            await self.chat.revoke_tokens(user_id, issued_before=removed_at or self.clock.now())
+        cursor = resume or CreationCursor()
         counts = {ChatCategory.GROUP: 0, ChatCategory.COLLEAGUE: 0, ChatCategory.CLIENT: 0}
-        complete = True
-        # Channels the person leaves drop out of the query, so the offset only moves past
-        # those that stay (their own pet-owner chats, and any a concurrent change holds).
-        offset = 0
-        while offset <= MAX_LIST_OFFSET:
-            page = await self.chat.query_channels(query, limit=OFFBOARD_PAGE, offset=offset)
-            steps = await asyncio.gather(
-                *(self._leave(channel, user_id, name, org.name) for channel in page.channels)
+        finished = False
+        while calls.left() > 0:
+            query = ChannelQuery(
+                member=user_id,
+                org_id=org_id,
+                created_from=cursor.created_from,
+                order=ChannelOrder.CREATION,
             )
-            for channel, step in zip(page.channels, steps, strict=True):
+            calls.spend()
+            page = await self.chat.query_channels(query, limit=OFFBOARD_PAGE, offset=cursor.passed)
+            # Start only the channels the budget can finish; the cursor stops before the rest.
+            affordable = self._affordable(page.channels, user_id, calls.left())
+            steps = await asyncio.gather(
+                *(self._leave(channel, user_id, name, org.name, calls) for channel in affordable)
+            )
+            handled = 0
+            for channel, step in zip(affordable, steps, strict=True):
+                if step is _Step.BUSY:
+                    break  # resume here: it must be looked at again
                 if step is _Step.LEFT:
                     counts[channel.category] += 1
-                elif step is _Step.BUSY:
-                    complete = False
-            offset += sum(step is not _Step.LEFT for step in steps)
+                cursor = cursor.past(channel.created_at, stays=step is _Step.STAYS)
+                handled += 1
+            if handled < len(page.channels):
+                break  # out of budget, or a channel was busy: the next run goes on
             if not page.has_more:
+                finished = True
                 break
-        else:
-            complete = False  # deeper than the provider pages: the next run goes on
+            # Never a spin: a provider (or a fake) that answers without waiting still lets
+            # other tasks, and signal handlers, run between pages.
+            await asyncio.sleep(0)
         return OffboardOutcome(
             groups_left=counts[ChatCategory.GROUP],
             dms_ended=counts[ChatCategory.COLLEAGUE],
             appointment_chats_left=counts[ChatCategory.CLIENT],
-            complete=complete,
+            calls=calls.spent,
+            resume=None if finished else cursor,
         )
 
-    async def _leave(self, channel: Channel, user_id: UserId, name: str, org_name: str) -> _Step:
-        if user_id not in channel.members:
-            return _Step.LEFT
+    @staticmethod
+    def _affordable(
+        channels: tuple[Channel, ...], user_id: UserId, budget: int
+    ) -> tuple[Channel, ...]:
+        """The longest first part of `channels` whose steps cost at most `budget` calls."""
+        cost = 0
+        for index, channel in enumerate(channels):
+            cost += _step_cost(channel, user_id)
+            if cost > budget:
+                return channels[:index]
+        return channels
+
+    async def _leave(
+        self, channel: Channel, user_id: UserId, name: str, org_name: str, calls: _Calls
+    ) -> _Step:
+        if _step_cost(channel, user_id) == 0:
+            return _Step.STAYS  # not the org's to take, or their own chat as a pet owner
         if channel.category is ChatCategory.CLIENT:
-            if channel.pet_owner_id == user_id:
-                return _Step.KEPT
             # Their staff seat in the appointment's chat; it follows the record again
             # once the host assigns another vet.
+            calls.spend()
             await self.chat.change_members(channel.id, remove=frozenset({user_id}))
             return _Step.LEFT
         if channel.category is ChatCategory.GROUP:
-            return await self._leave_group(channel, user_id, left_org_notice(name, org_name))
-        return await self._end_dm(channel, user_id, dm_closed_notice(name, org_name))
+            notice = left_org_notice(name, org_name)
+            return await self._leave_group(channel, user_id, notice, calls)
+        return await self._end_dm(channel, user_id, dm_closed_notice(name, org_name), calls)
 
-    async def _leave_group(self, group: Channel, user_id: UserId, notice: str) -> _Step:
+    async def _leave_group(
+        self, group: Channel, user_id: UserId, notice: str, calls: _Calls
+    ) -> _Step:
         # The lock every membership change takes: decided on fresh state, announced once.
         async with channel_lock(self.locks, members_lock_key(group.id), clock=self.clock) as held:
             if not held:
                 return _Step.BUSY
+            calls.spend()
             fresh = await self.chat.get_channel(group.id)
             if fresh is None or user_id not in fresh.members:
-                return _Step.LEFT
+                return _Step.STAYS
             # An ended group is frozen: no message goes in, the member still goes out.
+            calls.spend()
             await self.chat.change_members(
                 group.id,
                 remove=frozenset({user_id}),
@@ -174,17 +327,20 @@ class OffboardMember:
             )
         return _Step.LEFT
 
-    async def _end_dm(self, dm: Channel, user_id: UserId, notice: str) -> _Step:
+    async def _end_dm(self, dm: Channel, user_id: UserId, notice: str, calls: _Calls) -> _Step:
         # Ended first, then left: a run stopped in between still finds the DM (with the
         # person in it) and only removes them; the closing message is never posted twice.
         async with channel_lock(self.locks, end_lock_key(dm.id), clock=self.clock) as held:
             if not held:
                 return _Step.BUSY
+            calls.spend()
             fresh = await self.chat.get_channel(dm.id)
             if fresh is None or user_id not in fresh.members:
-                return _Step.LEFT
+                return _Step.STAYS
             if not fresh.is_ended:
+                calls.spend()
                 await self.chat.set_status(dm.id, ChatStatus.ENDED, notice=notice)
+            calls.spend()
             await self.chat.change_members(dm.id, remove=frozenset({user_id}))
         return _Step.LEFT
 
@@ -221,19 +377,22 @@ class RemoveOrgMember:
                 code=errors.CODE_DIRECTORY_READ_ONLY,
             )
         if await self.directory.get_membership(org_id, user_id) is not None:
-            if self.jobs is not None and self.clock is not None:
+            removed_at = self.clock.now() if self.clock is not None else None
+            if self.jobs is not None and removed_at is not None:
                 await self.jobs.record(
                     f"offboard:{uuid.uuid4().hex}",
                     event_type="yc.offboard",
-                    payload=offboard_job(org_id, user_id),
-                    received_at=self.clock.now(),
+                    payload=offboard_job(org_id, user_id, removed_at=removed_at),
+                    received_at=removed_at,
                 )
             # From here on every read checks current membership: nothing of the org
-            # reaches them, even before the steps below have run.
+            # reaches them, even before the steps below have run. One budgeted run here;
+            # the job finishes whatever it leaves.
             await self.writer.remove_membership(org_id, user_id)
-            return await self.offboard(org_id=org_id, user_id=user_id)
-        leftover = await self.offboard(org_id=org_id, user_id=user_id)
-        if leftover == OffboardOutcome():
+            return await self.offboard(org_id=org_id, user_id=user_id, removed_at=removed_at)
+        # Their tokens were revoked at the removal; tokens issued since stay theirs.
+        leftover = await self.offboard(org_id=org_id, user_id=user_id, resume=CreationCursor())
+        if leftover.complete and not leftover.changed_anything:
             raise errors.NotFound(
                 "Not a member of this organisation", code=errors.CODE_MEMBER_NOT_FOUND
             )
