@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from yc_chat.domain import errors, policies
+from yc_chat.domain.channel_ids import is_valid_channel_id
 from yc_chat.domain.events import ChatEvent, MemberLeftOrg
 from yc_chat.domain.limits import OFFBOARD_CALL_BUDGET, OFFBOARD_PAGE
 from yc_chat.domain.model import Channel, ChatCategory, ChatStatus, OrgId, UserId
@@ -132,8 +133,10 @@ def offboarding_takes(channel: Channel) -> bool:
 
     The one place that decides it for offboarding: a channel yc-chat did not create is
     not the org's, whatever its custom data says (issue 19, "Stream is a second door").
+    This service never makes a channel whose id it would refuse (such as the `!members-`
+    ids Stream gives channels created without one).
     """
-    return True
+    return is_valid_channel_id(channel.id)
 
 
 def _step_cost(channel: Channel, user_id: UserId) -> int:
