@@ -37,7 +37,7 @@ from yc_chat.domain.model import (
     UserId,
     UserProfile,
 )
-from yc_chat.domain.queries import ChannelQuery
+from yc_chat.domain.queries import ChannelOrder, ChannelQuery
 from yc_chat.ports import ChatProvider
 
 ORG_A = OrgId("org-a")
@@ -542,6 +542,39 @@ async def test_query_channels_sorts_by_last_activity(
     assert page.channels[1].last_message_text == "first"
     assert page.channels[1].last_message_at is not None
     assert newest.last_message_at > page.channels[1].last_message_at
+
+
+async def test_query_channels_in_creation_order_from_a_time(
+    harness: Harness, chat_provider: ChatProvider
+) -> None:
+    """Offboarding's walk: oldest creation first, activity changes nothing, and
+    `created_from` keeps the channels created at or after it."""
+    for channel_id in ("grp_1", "grp_2", "grp_3", "grp_4"):
+        await chat_provider.open_channel(group_spec(channel_id))
+    await harness.post_as_user(ChannelId("grp_1"), VET_1, "first")
+    query = ChannelQuery(member=NURSE, order=ChannelOrder.CREATION)
+    page = await chat_provider.query_channels(query, limit=10, offset=0)
+    assert [c.id for c in page.channels] == ["grp_1", "grp_2", "grp_3", "grp_4"]
+    created = [c.created_at for c in page.channels]
+    assert all(t is not None for t in created)
+    assert created == sorted(created)  # type: ignore[type-var]
+
+    third = page.channels[2].created_at
+    from_third = attrs.evolve(query, created_from=third)
+    assert await ids_of(chat_provider, from_third) == ["grp_3", "grp_4"]
+    later = attrs.evolve(query, created_from=third + timedelta(microseconds=1))  # type: ignore[operator]
+    assert await ids_of(chat_provider, later) == ["grp_4"]
+    page = await chat_provider.query_channels(from_third, limit=1, offset=1)
+    assert [c.id for c in page.channels] == ["grp_4"] and not page.has_more
+
+
+async def test_revoking_tokens_is_idempotent_and_unknown_users_hold_none(
+    chat_provider: ChatProvider,
+) -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    await chat_provider.revoke_tokens(VET_2, issued_before=at)
+    await chat_provider.revoke_tokens(VET_2, issued_before=at)
+    await chat_provider.revoke_tokens(STRANGER, issued_before=at)
 
 
 async def test_query_channels_pages_without_duplicates(chat_provider: ChatProvider) -> None:

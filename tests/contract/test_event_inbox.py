@@ -116,6 +116,8 @@ async def test_a_lapsed_lease_is_retaken_and_fences_off_its_old_holder(inbox: An
     assert not await inbox.complete(old, now=T0 + LEASE)
     assert not await inbox.retry_later(old, at=T0, reason="late")
     assert not await inbox.park(old, reason="late", now=T0)
+    assert not await inbox.reschedule(old, at=T0, payload=b"late")
+    assert (await inbox.get("e1")).payload == b"{}"
     assert await inbox.complete(new, now=T0 + LEASE)
     done = await inbox.get("e1")
     assert done.state is InboxState.DONE and done.finished_at == T0 + LEASE
@@ -135,6 +137,30 @@ async def test_retry_later_makes_the_event_due_again_at_its_time(inbox: Any) -> 
     assert await _lease(inbox, now=at - timedelta(milliseconds=1)) == []
     [again] = await _lease(inbox, now=at)
     assert again.attempts == 2
+
+
+async def test_a_rescheduled_job_keeps_its_progress_and_starts_its_attempts_again(
+    inbox: Any,
+) -> None:
+    """A job that moved on (offboarding past its call budget) is not a failure."""
+    await _record(inbox, "job", payload=b"yc-offboard:{}")
+    [first] = await _lease(inbox)
+    assert await inbox.retry_later(first, at=T0, reason="ProviderUnavailable: down")
+    [second] = await _lease(inbox)
+    assert second.attempts == 2
+    at = T0 + timedelta(seconds=2)
+    assert await inbox.reschedule(second, at=at, payload=b'yc-offboard:{"resume": 1}')
+    event = await inbox.get("job")
+    assert (event.state, event.due_at, event.attempts, event.last_error) == (
+        InboxState.PENDING,
+        at,
+        0,
+        None,
+    )
+    assert event.payload == b'yc-offboard:{"resume": 1}'
+    assert await _lease(inbox, now=at - timedelta(milliseconds=1)) == []
+    [again] = await _lease(inbox, now=at)
+    assert (again.attempts, again.payload) == (1, b'yc-offboard:{"resume": 1}')
 
 
 async def test_parked_events_are_listed_and_can_be_replayed(inbox: Any) -> None:

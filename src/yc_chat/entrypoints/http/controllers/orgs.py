@@ -106,8 +106,10 @@ class OrgController(Controller):
         description="Org admins only. Removes the membership, then takes the person out of "
         "every group of the org (one system message each), ends and freezes their colleague "
         "DMs in the org and takes them out of the org's appointment chats where they are the "
-        "vet. Their chats as a pet owner and in other orgs stay. Calling it again finishes "
-        "an offboarding that stopped halfway; with nothing left to do it is 404.",
+        "vet. Their chats as a pet owner and in other orgs stay. Every Stream token issued to "
+        "them before the removal is revoked. The request does a bounded amount of Stream "
+        "work and answers; the worker finishes the rest. Calling it again finishes an "
+        "offboarding that stopped halfway; with nothing left to do it is 404.",
         status_code=200,
         responses=error_docs(*AUTHED, 403, 404, 502, 503),
     )
