@@ -18,7 +18,7 @@ import enum
 import json
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import attrs
@@ -116,6 +116,16 @@ def inbox_payload_decoder(decode: Callable[[bytes], ChatEvent]) -> Callable[[byt
         )
 
     return decode_any
+
+
+def revocation_cutoff(removed_at: datetime) -> datetime:
+    """Tokens issued before this are revoked: the end of the second of the removal.
+
+    Tokens carry their issue time in whole seconds, so one issued in that second cannot be
+    told apart from one issued just before the removal: it is revoked too, and the client
+    fetches another (a second later at most).
+    """
+    return removed_at.replace(microsecond=0) + timedelta(seconds=1)
 
 
 def left_org_notice(name: str, org_name: str) -> str:
@@ -240,7 +250,8 @@ class OffboardMember:
             # First thing, once per offboarding: sockets and tokens they hold stop working
             # now, whatever the walk below still has to do.
             calls.spend()
-            await self.chat.revoke_tokens(user_id, issued_before=removed_at or self.clock.now())
+            revoked_before = revocation_cutoff(removed_at or self.clock.now())
+            await self.chat.revoke_tokens(user_id, issued_before=revoked_before)
         cursor = resume or CreationCursor()
         counts = {ChatCategory.GROUP: 0, ChatCategory.COLLEAGUE: 0, ChatCategory.CLIENT: 0}
         finished = False
