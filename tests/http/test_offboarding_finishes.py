@@ -34,6 +34,7 @@ from yc_chat.domain.inbox import InboxState
 from yc_chat.domain.limits import OFFBOARD_CALL_BUDGET
 from yc_chat.domain.model import AppointmentId, ChannelId, UserId
 from yc_chat.domain.queries import ChannelQuery
+from yc_chat.domain.usecases._locks import members_lock_key
 from yc_chat.domain.usecases.offboarding import (
     OffboardMember,
     OffboardOutcome,
@@ -252,3 +253,37 @@ async def test_the_removal_revokes_the_tokens_issued_before_it(world: World) -> 
     assert (await _remove(world)).status_code == 404
     again = world.state.user(UserId(LEAVER))
     assert again is not None and again.custom["revoke_tokens_issued_before"] == cutoff.isoformat()
+
+
+async def test_a_job_stuck_on_a_busy_channel_backs_off_and_finishes_once_it_is_free(
+    world: World,
+) -> None:
+    chats = await _real_chats(world)
+    locks = world.service.offboard_member.locks
+    key = members_lock_key(chats["group"])
+    hold = timedelta(hours=1)
+    assert await locks.acquire(
+        key, owner="other", until=world.clock.now() + hold, now=world.clock.now()
+    )
+    assert (await _remove(world)).status_code == 200
+    # The group is busy: the walk stops there (the rest of its page is done meanwhile).
+    assert LEAVER in _members(world, chats["group"]) and LEAVER not in _members(world, DM)
+
+    [first] = await world.service.process_inbox_events()
+    assert first.result == "continued"  # tokens revoked: that was progress
+    world.clock.advance(timedelta(minutes=1))
+    [second] = await world.service.process_inbox_events()
+    # No progress at all: a failure, retried with backoff, counted.
+    assert second.result == "retry" and second.reason is not None and "busy" in second.reason
+    stored = await world.inbox.get(second.event_id)
+    assert stored is not None and stored.attempts == 1
+
+    await locks.release(key, owner="other")
+    for _ in range(5):
+        world.clock.advance(timedelta(minutes=5))
+        await world.drain()
+    stored = await world.inbox.get(second.event_id)
+    assert stored is not None and stored.state is InboxState.DONE
+    for channel_id in chats.values():
+        assert LEAVER not in _members(world, channel_id)
+    assert world.messages(chats["group"]).count(NOTICE) == 1
