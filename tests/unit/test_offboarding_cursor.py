@@ -19,7 +19,7 @@ from yc_chat.domain.events import MemberLeftOrg
 from yc_chat.domain.model import OrgId, UserId
 from yc_chat.domain.queries import CreationCursor
 from yc_chat.domain.usecases.inbox import UndecodableEvent
-from yc_chat.domain.usecases.offboarding import offboard_job, with_offboard_jobs
+from yc_chat.domain.usecases.offboarding import inbox_payload_decoder, offboard_job
 
 T0 = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -75,7 +75,7 @@ def test_a_channel_without_a_time_counts_where_the_walk_is() -> None:
     assert cursor.past(later, stays=True) == CreationCursor(created_from=later, passed=1)
 
 
-decode = with_offboard_jobs(lambda raw: pytest.fail("not a job"))
+decode = inbox_payload_decoder(lambda raw: pytest.fail("not a job"))
 
 
 @pytest.mark.parametrize(
