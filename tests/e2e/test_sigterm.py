@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import servers
-from tests.e2e.processes import (
+from tests.support import servers
+from tests.support.processes import (
     JWT_SECRET,
     STREAM_KEY,
     STREAM_SECRET,

@@ -17,11 +17,13 @@ import pytest
 from stream_chat.async_chat.client import StreamChatAsync
 from stream_chat.base.exceptions import StreamAPIException
 
-from tests.emulator_support import API_KEY, API_SECRET, adapter_config, user_token
-from tests.emulator_support import stream_emulator as stream_emulator  # the fixture
-from tests.http.conftest import FIXTURE, NO_WORKER, USER_IDS, default_settings
+from stream_emulator import RunningEmulator
 from tests.support.chat_spy import SpyChat
+from tests.support.demo import FIXTURE, USER_IDS
+from tests.support.emulator import API_KEY, API_SECRET, adapter_config, user_token
+from tests.support.emulator import stream_emulator as stream_emulator  # the fixture
 from tests.support.notifier import RecordingNotifier
+from tests.support.world import NO_WORKER, default_settings
 from yc_chat import in_memory
 from yc_chat.adapters.clock import SystemClock
 from yc_chat.adapters.fake_stream import StreamState
@@ -33,7 +35,6 @@ from yc_chat.domain.model import UserId
 from yc_chat.entrypoints.fixture import parse_fixture
 from yc_chat.entrypoints.runtime import Runtime
 from yc_chat.entrypoints.settings import Settings
-from yc_chat.entrypoints.stream_emulator import RunningEmulator
 
 ORG = "org-1"
 LEAVER = "vet-2"
