@@ -7,7 +7,8 @@ delivery listens.
 
 Endpoints (paths as Stream's; mounted at `/`, because the async SDK drops path prefixes):
 
-- `GET /app`, `PATCH /app` (only `webhook_url` can be changed)
+- `GET /app` (a user's client sees only its upload settings), `PATCH /app` (only
+  `webhook_url` can be changed)
 - `POST /users` (upsert), `PATCH /users` (partial update), `GET /users?payload=` (query by id)
 - `POST /channels/{type}/{id}/query` (get or create), `POST /channels` (query channels)
 - `POST /channels/{type}/{id}` (full update with `data`, or `add_members`/`remove_members`;
@@ -21,7 +22,8 @@ Endpoints (paths as Stream's; mounted at `/`, because the async SDK drops path p
 - `POST /messages/{id}/reaction`, `DELETE /messages/{id}/reaction/{type}`,
   `GET /messages/{id}/reactions`
 - realtime (`api/live`): the websocket `GET /connect`, and a client's
-  `POST /channels/{type}/{id}/event`, `.../read`, `.../stop-watching`
+  `POST /channels/{type}/{id}/event`, `.../read`, `.../stop-watching`, `POST /channels/read`
+  (mark all read); server-side, events and reads act for a `user_id`
 - `POST|DELETE /_emulator/faults`, `POST /_emulator/reset`, `POST /_emulator/disconnect`:
   the emulator's own switches,
   for server-side (secret-holding) callers only.

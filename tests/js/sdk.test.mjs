@@ -118,6 +118,75 @@ describe('two users on the appointment chat', () => {
     assert.equal(ownerChannel.countUnread(), 0);
   });
 
+  test('the reader hears notification.mark_read while watching, and the badge clears', async () => {
+    const arrived = nextEvent(ownerChannel, 'message.new', (e) => e.message?.text === 'unread one');
+    await vetChannel.sendMessage({ text: 'unread one' });
+    await arrived;
+    assert.equal(ownerChannel.countUnread(), 1);
+    // The React kit's ChannelPreview resets its badge on this client event.
+    const notice = nextEvent(owner, 'notification.mark_read', (e) => e.cid === ownerChannel.cid);
+    const seen = nextEvent(vetChannel, 'message.read', (e) => e.user?.id === 'owner-1');
+    await ownerChannel.markRead();
+    const [event] = await Promise.all([notice, seen]);
+    assert.equal(event.unread_count, 0);
+    assert.equal(event.total_unread_count, 0);
+    assert.equal(ownerChannel.countUnread(), 0);
+  });
+
+  test('mark all read clears every badge', async () => {
+    const arrived = nextEvent(ownerChannel, 'message.new', (e) => e.message?.text === 'unread two');
+    await vetChannel.sendMessage({ text: 'unread two' });
+    await arrived;
+    assert.equal(ownerChannel.countUnread(), 1);
+    const notice = nextEvent(owner, 'notification.mark_read', (e) => !e.cid);
+    await owner.markAllRead();
+    const event = await notice;
+    assert.equal(event.unread_channels, 0);
+    assert.equal(ownerChannel.countUnread(), 0);
+  });
+
+  test('a reply updates the reply count of its parent on both sides', async () => {
+    const parent = (await vetChannel.sendMessage({ text: 'Any vomiting?' })).message;
+    const vetSees = nextEvent(vetChannel, 'message.updated', (e) => e.message?.id === parent.id);
+    const ownerSees = nextEvent(ownerChannel, 'message.updated', (e) => e.message?.id === parent.id);
+    const reply = nextEvent(vetChannel, 'message.new', (e) => e.message?.parent_id === parent.id);
+    await ownerChannel.sendMessage({ text: 'No', parent_id: parent.id });
+    await Promise.all([vetSees, ownerSees, reply]);
+    assert.equal(vetChannel.state.findMessage(parent.id).reply_count, 1);
+    assert.equal(ownerChannel.state.findMessage(parent.id).reply_count, 1);
+    const { messages } = await vetChannel.getReplies(parent.id, { limit: 10 });
+    assert.deepEqual(messages.map((m) => m.text), ['No']);
+  });
+
+  test('the client reads the upload settings with its own token, as before every upload', async () => {
+    const settings = await owner.getAppSettings();
+    assert.ok(settings.app.image_upload_config.size_limit > 0);
+    assert.equal(settings.app.webhook_url, undefined);
+    // The composer's check before uploading (the browser upload itself is in browser.test).
+    const file = new File([Buffer.alloc(16, 3)], 'chart.png', { type: 'image/png' });
+    const check = await ownerChannel.messageComposer.attachmentManager.getUploadConfigCheck(file);
+    assert.deepEqual(check, { uploadBlocked: false });
+  });
+
+  test('watchers, presence and own reactions', async () => {
+    assert.equal(vetChannel.state.watcher_count, 2);
+    assert.equal(vetChannel.state.members['owner-1'].user.online, true);
+    const stopped = nextEvent(vetChannel, 'user.watching.stop', (e) => e.user?.id === 'owner-1');
+    await ownerChannel.stopWatching();
+    assert.equal((await stopped).watcher_count, 1);
+    assert.ok(!('owner-1' in vetChannel.state.watchers));
+    const started = nextEvent(vetChannel, 'user.watching.start', (e) => e.user?.id === 'owner-1');
+    await ownerChannel.watch();
+    assert.equal((await started).watcher_count, 2);
+    assert.ok('owner-1' in vetChannel.state.watchers);
+
+    const sent = (await vetChannel.sendMessage({ text: 'Good boy' })).message;
+    await ownerChannel.sendReaction(sent.id, { type: 'like' });
+    const { message } = await owner.getMessage(sent.id);
+    assert.deepEqual(message.own_reactions.map((r) => r.type), ['like']);
+    assert.deepEqual((await vet.getMessage(sent.id)).message.own_reactions, []);
+  });
+
   test('a photo is uploaded, sent as an attachment and served back', async () => {
     const bytes = Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'binary'), Buffer.alloc(32, 7)]);
     const uploaded = await ownerChannel.sendImage(bytes, 'rex.png', 'image/png');

@@ -7,18 +7,49 @@ from typing import Any, Final
 
 from litestar import Request, Response, get, patch
 
-from stream_emulator.api.request_response import control_of, ok, read_body, server_only
+from stream_emulator.api.request_response import (
+    control_of,
+    ok,
+    principal_of,
+    read_body,
+    server_only,
+)
 from stream_emulator.state.errors import input_error
+from stream_emulator.state.uploads import MAX_UPLOAD_BYTES
+
+
+def upload_config() -> dict[str, object]:
+    """`FileUploadConfig`: what the emulator accepts (any type, up to its size limit)."""
+    return {
+        "allowed_file_extensions": [],
+        "blocked_file_extensions": [],
+        "allowed_mime_types": [],
+        "blocked_mime_types": [],
+        "size_limit": MAX_UPLOAD_BYTES,
+    }
 
 
 @get("/app")
 async def get_app(request: Request[Any, Any, Any]) -> Response[Any]:
-    """GetApp: the app's settings (a subset)."""
-    server_only(request, "GetApp")
+    """GetApp: the app's settings (a subset). A user's client may read it too (stream-chat
+    reads the upload settings before every upload); it sees only the client-side fields
+    (`AppResponseFields` of the client-side API), none of the server's."""
     control = control_of(request)
     settings = control.state.app_settings()
     raw = settings.get("app")
     app_json: dict[str, object] = dict(raw) if isinstance(raw, Mapping) else {}
+    client_fields: dict[str, object] = {
+        "id": 1,
+        "name": app_json.get("name", ""),
+        "placement": "",
+        "async_url_enrich_enabled": False,
+        "auto_translation_enabled": False,
+        "file_upload_config": upload_config(),
+        "image_upload_config": upload_config(),
+    }
+    if not principal_of(request).is_server:
+        return ok(request, {"app": client_fields}, 200)
+    app_json.update(client_fields)
     app_json.update(
         {
             "webhook_url": control.webhook_url or "",

@@ -12,6 +12,7 @@ from litestar.params import FromPath
 
 from stream_emulator.api.connect import connect
 from stream_emulator.api.request_response import (
+    acting_user,
     control_of,
     object_field,
     ok,
@@ -25,25 +26,35 @@ from stream_emulator.state.errors import does_not_exist, input_error, not_allowe
 # Event types a client may send; `typing.*` need the typing-events capability.
 TYPING_EVENTS: Final = frozenset({"typing.start", "typing.stop"})
 CLIENT_EVENTS: Final = frozenset({*TYPING_EVENTS, "custom"})
+ONLY_AS_SELF: Final = "a user can only act as themselves"
+
+
+def _named_user(body: Mapping[str, object]) -> object:
+    """The `user_id` (or `user.id`) a server-side call acts for."""
+    user = body.get("user")
+    return body.get("user_id") or (user.get("id") if isinstance(user, Mapping) else None)
 
 
 def _member_channel(
-    request: Request[Any, Any, Any], endpoint: str, channel_type: str, channel_id: str
+    request: Request[Any, Any, Any],
+    endpoint: str,
+    channel_type: str,
+    channel_id: str,
+    named: object = None,
 ) -> tuple[StreamChannel, str]:
-    """The channel and the calling user, who must be a member (403 code 17 otherwise)."""
-    principal = principal_of(request)
-    if principal.is_server or principal.user_id is None:
-        raise input_error(endpoint, "this endpoint is for a user's client (a user token)")
+    """The channel and the acting user (the token's, or server-side the one `named`), who
+    must be a member (403 code 17 otherwise)."""
+    user_id = acting_user(request, endpoint, named, refusal=ONLY_AS_SELF)
     channel = control_of(request).state.channel(channel_type, channel_id)
     if channel is None:
         raise does_not_exist(endpoint, f"Can't find channel with id {channel_type}:{channel_id}")
-    if channel.member(principal.user_id) is None:
+    if channel.member(user_id) is None:
         raise not_allowed(
             endpoint,
-            f"User '{principal.user_id}' is not allowed to perform action ReadChannel "
+            f"User '{user_id}' is not allowed to perform action ReadChannel "
             f"in scope '{channel_type}'",
         )
-    return channel, principal.user_id
+    return channel, user_id
 
 
 def watch_from_client(
@@ -76,18 +87,25 @@ async def send_event(
     event = object_field(body, "event", endpoint)
     if event is None or not isinstance(event.get("type"), str):
         raise input_error(endpoint, "event.type is a required field")
-    channel, user_id = _member_channel(request, endpoint, channel_type, channel_id)
+    channel, user_id = _member_channel(
+        request, endpoint, channel_type, channel_id, _named_user(event)
+    )
     kind = str(event["type"])
     if kind not in CLIENT_EVENTS and "." in kind:
         raise not_allowed(endpoint, f"clients cannot send {kind} events")
     realtime = control_of(request).realtime
     needed = "send-typing-events" if kind in TYPING_EVENTS else "send-custom-events"
-    if needed not in realtime.capabilities(channel, user_id):
+    # Server-side calls act for the user without their client's capability checks.
+    if not principal_of(request).is_server and needed not in realtime.capabilities(
+        channel, user_id
+    ):
         raise not_allowed(
             endpoint,
             f"User '{user_id}' is not allowed to perform action {needed} in this channel",
         )
-    sent = realtime.send_channel_event(channel, user_id, dict(event))
+    # The acting user is set by the emulator, whoever the body names.
+    fields = {key: value for key, value in event.items() if key not in ("user", "user_id")}
+    sent = realtime.send_channel_event(channel, user_id, fields)
     return ok(request, {"event": sent}, 201)
 
 
@@ -101,14 +119,44 @@ async def mark_read(
     message_id = body.get("message_id")
     if message_id is not None and not isinstance(message_id, str):
         raise input_error(endpoint, "message_id must be a string")
-    channel, user_id = _member_channel(request, endpoint, channel_type, channel_id)
-    state = control_of(request).state
-    if message_id is not None and all(
-        message.id != message_id for message in state.messages(channel_type, channel_id)
-    ):
-        raise does_not_exist(endpoint, f"message {message_id} does not exist in this channel")
+    channel, user_id = _member_channel(
+        request, endpoint, channel_type, channel_id, _named_user(body)
+    )
+    _check_message_in(request, endpoint, channel, message_id)
     event = control_of(request).realtime.mark_read(user_id, channel, message_id)
     return ok(request, {"event": event}, 201)
+
+
+@post("/channels/read")
+async def mark_channels_read(request: Request[Any, Any, Any]) -> Response[Any]:
+    """MarkChannelsRead (the SDKs' markAllRead): every channel of the acting user is read;
+    `read_by_channel` ({cid: message_id}) marks those channels up to those messages."""
+    endpoint = "MarkChannelsRead"
+    body = await read_body(request, endpoint)
+    user_id = acting_user(request, endpoint, _named_user(body), refusal=ONLY_AS_SELF)
+    by_channel = object_field(body, "read_by_channel", endpoint)
+    control = control_of(request)
+    if by_channel:
+        for cid, message_id in by_channel.items():
+            if message_id is not None and not isinstance(message_id, str):
+                raise input_error(endpoint, "read_by_channel values must be message ids")
+            channel_type, _, channel_id = cid.partition(":")
+            channel, _ = _member_channel(request, endpoint, channel_type, channel_id, user_id)
+            _check_message_in(request, endpoint, channel, message_id)
+            control.realtime.mark_read(user_id, channel, message_id)
+        return ok(request, {}, 201)
+    event = control.realtime.mark_all_read(user_id)
+    return ok(request, {"event": event}, 201)
+
+
+def _check_message_in(
+    request: Request[Any, Any, Any], endpoint: str, channel: StreamChannel, message_id: object
+) -> None:
+    state = control_of(request).state
+    if message_id is not None and all(
+        message.id != message_id for message in state.messages(channel.type, channel.id)
+    ):
+        raise does_not_exist(endpoint, f"message {message_id} does not exist in this channel")
 
 
 @post("/channels/{channel_type:str}/{channel_id:str}/stop-watching")
@@ -136,4 +184,11 @@ async def drop_connections(request: Request[Any, Any, Any]) -> Response[Any]:
     return ok(request, {"dropped": dropped}, 200)
 
 
-ROUTES: Final = [connect, send_event, mark_read, stop_watching, drop_connections]
+ROUTES: Final = [
+    connect,
+    send_event,
+    mark_read,
+    mark_channels_read,
+    stop_watching,
+    drop_connections,
+]

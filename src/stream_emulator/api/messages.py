@@ -86,7 +86,7 @@ async def send_message(
         parent_id=parent_id,
         show_in_channel=show_in_channel,
     )
-    return ok(request, {"message": payloads.message(posted, state.user)}, 201)
+    return ok(request, {"message": payloads.message(posted, state.user, _as_user(request))}, 201)
 
 
 def _as_user(request: Request[Any, Any, Any]) -> str | None:
@@ -97,7 +97,9 @@ def _as_user(request: Request[Any, Any, Any]) -> str | None:
 
 def _answer(request: Request[Any, Any, Any], message: StreamMessage, status: int) -> Response[Any]:
     state = control_of(request).state
-    return ok(request, {"message": payloads.message(message, state.user)}, status)
+    return ok(
+        request, {"message": payloads.message(message, state.user, _as_user(request))}, status
+    )
 
 
 @get("/messages/{message_id:str}")
@@ -185,7 +187,7 @@ async def send_reaction(
     return ok(
         request,
         {
-            "message": payloads.message(message, state.user),
+            "message": payloads.message(message, state.user, _as_user(request)),
             "reaction": payloads.reaction(added, state.user),
         },
         201,
@@ -214,7 +216,7 @@ async def delete_reaction(
     return ok(
         request,
         {
-            "message": payloads.message(message, state.user),
+            "message": payloads.message(message, state.user, _as_user(request)),
             "reaction": payloads.reaction(removed, state.user),
         },
         200,
@@ -269,7 +271,11 @@ async def get_replies(request: Request[Any, Any, Any], message_id: FromPath[str]
         id_gt=params.get("id_gt"),
         as_user=_as_user(request),
     )
-    return ok(request, {"messages": [payloads.message(m, state.user) for m in found]}, 200)
+    return ok(
+        request,
+        {"messages": [payloads.message(m, state.user, _as_user(request)) for m in found]},
+        200,
+    )
 
 
 @get("/search")
@@ -295,7 +301,7 @@ async def search(request: Request[Any, Any, Any]) -> Response[Any]:
     results = [
         {
             "message": {
-                **payloads.message(message, state.user),
+                **payloads.message(message, state.user, _as_user(request)),
                 "channel": payloads.channel(channel, state.user),
             }
         }

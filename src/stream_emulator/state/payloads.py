@@ -40,7 +40,7 @@ def user(record: StreamUser) -> dict[str, object]:
             "created_at": format_time(record.created_at),
             "updated_at": format_time(record.updated_at),
             "banned": False,
-            "online": False,
+            "online": record.online,
             # Required by Stream's OpenAPI `UserResponse`; the simulation keeps none of these.
             "language": "",
             "teams": [],
@@ -49,6 +49,8 @@ def user(record: StreamUser) -> dict[str, object]:
             "invisible": False,
         }
     )
+    if record.last_active is not None:
+        body["last_active"] = format_time(record.last_active)
     return body
 
 
@@ -89,8 +91,11 @@ def member(record: StreamMember, lookup: UserLookup) -> dict[str, object]:
     }
 
 
-def message(record: StreamMessage, lookup: UserLookup) -> dict[str, object]:
-    """A message object."""
+def message(
+    record: StreamMessage, lookup: UserLookup, reader: str | None = None
+) -> dict[str, object]:
+    """A message object; `own_reactions` are the `reader`'s (none for the server or events:
+    the SDKs fill them in from their own user's reactions)."""
     return {
         "id": record.id,
         "cid": record.cid,
@@ -98,10 +103,11 @@ def message(record: StreamMessage, lookup: UserLookup) -> dict[str, object]:
         "type": record.type,
         "user": user_or_id(record.user_id, lookup),
         "attachments": [dict(item) for item in record.attachments],
-        # Newest first, as Stream lists them; `own_reactions` depends on the reader, which a
-        # shared payload cannot know (the SDKs fill it from the reaction events).
+        # Newest first, as Stream lists them.
         "latest_reactions": [reaction(item, lookup) for item in reversed(record.reactions[-10:])],
-        "own_reactions": [],
+        "own_reactions": [
+            reaction(item, lookup) for item in reversed(record.reactions) if item.user_id == reader
+        ],
         "reply_count": record.reply_count,
         **({"parent_id": record.parent_id} if record.parent_id is not None else {}),
         **({"show_in_channel": True} if record.show_in_channel else {}),
@@ -200,6 +206,7 @@ def channel_state(
     message_limit: int = 25,
     member_limit: int | None = 100,
     member_offset: int = 0,
+    reader: str | None = None,
 ) -> dict[str, object]:
     """`ChannelStateResponseFields`: the channel, a page of members, the newest messages.
 
@@ -213,7 +220,7 @@ def channel_state(
     return {
         "channel": channel(record, lookup),
         "members": [member(item, lookup) for item in page],
-        "messages": [message(item, lookup) for item in newest],
+        "messages": [message(item, lookup, reader) for item in newest],
         # The simulation has no pins, threads, read state or watchers: their empty values.
         "pinned_messages": [],
         "threads": [],

@@ -24,14 +24,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Final
 
-import attrs
-
 from stream_emulator.state import StreamAPIError, StreamChannel, StreamState, payloads
 from stream_emulator.state.permissions import check_may_post
-
-Frame = dict[str, object]
-# Sent down a connection's queue to make the server close it (close code, reason).
-CloseRequest = tuple[int, str]
+from stream_emulator.state.reads import Connection as Connection
+from stream_emulator.state.reads import Frame, ReadMark, ReadState
 
 # Stream's `messaging` channel type configuration as clients read it from `channel.config`:
 # the SDKs switch typing indicators, read receipts and the rest on or off from this.
@@ -93,35 +89,12 @@ POSTING_CAPABILITIES: Final = frozenset(
 )
 
 
-@attrs.define
-class ReadMark:
-    """Where one member stands in one channel."""
-
-    last_read: datetime
-    unread_messages: int = 0
-    last_read_message_id: str | None = None
-
-
-@attrs.define(eq=False)
-class Connection:
-    """One open websocket: its user, the channels it watches and its outgoing frames."""
-
-    id: str
-    user_id: str
-    outbox: asyncio.Queue[Frame | CloseRequest]
-    watching: set[str] = attrs.field(factory=set)
-
-    def send(self, frame: Frame) -> None:
-        """Queue a frame; the connection's sender writes it out in order."""
-        self.outbox.put_nowait(frame)
-
-
 def _split_cid(cid: str) -> tuple[str, str]:
     channel_type, _, channel_id = cid.partition(":")
     return channel_type, channel_id
 
 
-class Realtime:
+class Realtime(ReadState):
     """Connections, watchers and read state of one emulated app; see the module docstring."""
 
     def __init__(self, state: StreamState) -> None:
@@ -172,6 +145,9 @@ class Realtime:
         """Forget a closed connection and everything it watched."""
         if self._connections.pop(connection.id, None) is None:
             return
+        for cid in sorted(connection.watching):
+            if connection.user_id not in self.watcher_ids(cid):
+                self._watching_event("user.watching.stop", cid, connection.user_id)
         if not self.is_online(connection.user_id):
             self._presence(connection.user_id, online=False)
 
@@ -196,12 +172,33 @@ class Realtime:
     # -- watching -------------------------------------------------------------------------
 
     def watch(self, connection: Connection, cid: str) -> None:
-        """The connection receives the channel's events from now on."""
+        """The connection receives the channel's events from now on; the other watchers
+        hear `user.watching.start` when the user was not watching yet."""
+        started = connection.user_id not in self.watcher_ids(cid)
         connection.watching.add(cid)
+        if started:
+            self._watching_event("user.watching.start", cid, connection.user_id)
 
     def stop_watching(self, connection: Connection, cid: str) -> None:
-        """The connection no longer receives the channel's events."""
+        """The connection no longer receives the channel's events (`user.watching.stop` to
+        the rest when no other connection of the user watches it)."""
+        if cid not in connection.watching:
+            return
         connection.watching.discard(cid)
+        if connection.user_id not in self.watcher_ids(cid):
+            self._watching_event("user.watching.stop", cid, connection.user_id)
+
+    def _watching_event(self, kind: str, cid: str, user_id: str) -> None:
+        event: Frame = {
+            **self._channel_fields(cid),
+            "type": kind,
+            "user": payloads.user_or_id(user_id, self._state.user),
+            "watcher_count": len(self.watcher_ids(cid)),
+            "created_at": payloads.format_time(self._state.now()),
+        }
+        for connection in self.watchers(cid):
+            if connection.user_id != user_id:
+                connection.send(event)
 
     def watchers(self, cid: str) -> list[Connection]:
         """Connections watching the channel."""
@@ -210,71 +207,6 @@ class Realtime:
     def watcher_ids(self, cid: str) -> list[str]:
         """Distinct users watching the channel, in connection order."""
         return list(dict.fromkeys(c.user_id for c in self.watchers(cid)))
-
-    # -- read state -----------------------------------------------------------------------
-
-    def read_mark(self, user_id: str, channel: StreamChannel) -> ReadMark:
-        """The member's read state; a member who never read has read up to joining."""
-        key = (user_id, channel.cid)
-        mark = self._reads.get(key)
-        if mark is None:
-            member = channel.member(user_id)
-            joined = member.created_at if member is not None else channel.created_at
-            mark = ReadMark(last_read=joined)
-            self._reads[key] = mark
-        return mark
-
-    def mark_read(self, user_id: str, channel: StreamChannel, message_id: str | None) -> Frame:
-        """Mark the channel read for the user; announce it; returns the `message.read` event."""
-        messages = self._state.messages(channel.type, channel.id)
-        last_id = message_id or (messages[-1].id if messages else None)
-        now = self._state.now()
-        mark = self.read_mark(user_id, channel)
-        mark.last_read, mark.unread_messages, mark.last_read_message_id = now, 0, last_id
-        event: Frame = {
-            **self._channel_fields(channel.cid),
-            "type": "message.read",
-            "user": payloads.user_or_id(user_id, self._state.user),
-            "created_at": payloads.format_time(now),
-            "last_read_message_id": last_id,
-        }
-        counts = self.unread_counts(user_id)
-        for connection in self.watchers(channel.cid):
-            connection.send({**event, **counts} if connection.user_id == user_id else event)
-        for connection in self._connections.values():
-            if connection.user_id == user_id and channel.cid not in connection.watching:
-                connection.send(
-                    {
-                        **event,
-                        **counts,
-                        "type": "notification.mark_read",
-                        "unread_count": 0,
-                        "channel": self._channel_json(channel),
-                    }
-                )
-        return event
-
-    def unread_counts(self, user_id: str) -> Frame:
-        """The user's `total_unread_count` and `unread_channels`, as Stream reports them."""
-        total = channels = 0
-        for (reader, _), mark in self._reads.items():
-            if reader == user_id and mark.unread_messages:
-                total += mark.unread_messages
-                channels += 1
-        return {"total_unread_count": total, "unread_channels": channels}
-
-    def read_json(self, channel: StreamChannel) -> list[Frame]:
-        """A channel's `read` list: one entry per member."""
-        return [
-            {
-                "user": payloads.user_or_id(member.user_id, self._state.user),
-                "last_read": payloads.format_time(mark.last_read),
-                "unread_messages": mark.unread_messages,
-                "last_read_message_id": mark.last_read_message_id,
-            }
-            for member in channel.members
-            for mark in (self.read_mark(member.user_id, channel),)
-        ]
 
     def me(self, user_id: str) -> Frame:
         """The connected user as the first `health.check` carries it (`OwnUser`)."""
@@ -444,6 +376,7 @@ class Realtime:
             connection.send(event)
 
     def _presence(self, user_id: str, *, online: bool) -> None:
+        self._state.set_presence(user_id, online=online)
         user = self._state.user(user_id)
         user_json: Frame = payloads.user(user) if user is not None else {"id": user_id}
         user_json["online"] = online

@@ -32,6 +32,9 @@ class StreamUser:
     custom: Mapping[str, object] = attrs.field(factory=dict)
     created_at: datetime
     updated_at: datetime
+    # Presence, kept by the realtime side: a user is online while a websocket is open.
+    online: bool = False
+    last_active: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)

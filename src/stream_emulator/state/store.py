@@ -108,4 +108,11 @@ class Store:
         self.message_ids.add(message.id)
         channel = self.put(attrs.evolve(channel, last_message_at=now))
         self.events.emit(events.message_new(channel, message, self.users.get, now))
+        parent = next((m for m in self.messages[key] if m.id == draft.parent_id), None)
+        if parent is not None:
+            # As Stream does: the thread's parent, with its new reply_count, for every list
+            # that shows it ("1 reply").
+            self.events.emit(
+                events.message_changed("message.updated", channel, parent, self.users.get, now)
+            )
         return channel

@@ -81,6 +81,10 @@ class StreamState(UserOperations, ChannelOperations, MessageOperations, Visibili
         """The channel, or None."""
         return self._store.channels.get((channel_type, channel_id))
 
+    def channels_of(self, user_id: str) -> list[StreamChannel]:
+        """The channels the user is a member of, in creation order."""
+        return [c for c in self._store.channels.values() if c.member(user_id) is not None]
+
     def messages(self, channel_type: str, channel_id: str) -> tuple[StreamMessage, ...]:
         """The channel's messages, oldest first."""
         return tuple(self._store.messages.get((channel_type, channel_id), ()))
@@ -106,6 +110,7 @@ class StreamState(UserOperations, ChannelOperations, MessageOperations, Visibili
             message_limit=message_limit,
             member_limit=member_limit,
             member_offset=member_offset,
+            reader=reader,
         )
 
     def app_settings(self) -> dict[str, object]:

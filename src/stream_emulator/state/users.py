@@ -47,6 +47,8 @@ class UserOperations:
                 custom=custom,
                 created_at=existing.created_at if existing is not None else now,
                 updated_at=now,
+                online=existing.online if existing is not None else False,
+                last_active=existing.last_active if existing is not None else None,
             )
             self._store.users[user_id] = user
             result[user_id] = user
@@ -55,6 +57,17 @@ class UserOperations:
         for user in updated:
             self._store.events.emit(events.user_updated(user, now))
         return result
+
+    def set_presence(self, user_id: str, *, online: bool) -> None:
+        """The realtime side's report: the user connected (or is still active) or left.
+
+        Not an API operation: it never fails and announces nothing itself.
+        """
+        user = self._store.users.get(user_id)
+        if user is not None:
+            self._store.users[user_id] = attrs.evolve(
+                user, online=online, last_active=self._store.now()
+            )
 
     def get_user(self, user_id: str) -> StreamUser:
         """The user; 404 when there is none."""
