@@ -1,15 +1,17 @@
-"""Contracts of DeviceRegistry, EffectClaims, ProfileFingerprints, Notifier and Clock."""
+"""Contracts of DeviceRegistry, ProfileFingerprints, Notifier and Clock.
+
+EffectClaims has its own: test_once_only_claims.py.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from tests.contract.adapters import DEVICE_REGISTRIES, EFFECT_CLAIMS, FINGERPRINT_STORES
+from tests.contract.adapters import DEVICE_REGISTRIES, FINGERPRINT_STORES
 from tests.support.notifier import RecordingNotifier
 from yc_chat.adapters.clock import FixedClock, SystemClock
 from yc_chat.domain.model import Device, Notification, UserId
@@ -20,12 +22,6 @@ ANA, BOB = UserId("ana"), UserId("bob")
 @pytest.fixture(params=sorted(DEVICE_REGISTRIES))
 async def devices(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
     async with DEVICE_REGISTRIES[request.param]() as built:
-        yield built
-
-
-@pytest.fixture(params=sorted(EFFECT_CLAIMS))
-async def effect_claims(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    async with EFFECT_CLAIMS[request.param]() as built:
         yield built
 
 
@@ -67,19 +63,6 @@ async def test_devices_keep_only_the_newest_when_capped(devices: Any) -> None:
     mine = {d.token for d in await devices.devices_of([ANA])}
     assert len(mine) == 10 and "t05" in mine and "new" in mine and "t06" not in mine
     assert [d.token for d in await devices.devices_of([BOB])] == ["bob"]
-
-
-async def test_event_ids_are_claimed_once(effect_claims: Any) -> None:
-    assert await effect_claims.claim("evt-1")
-    assert not await effect_claims.claim("evt-1")
-    assert await effect_claims.claim("evt-2")
-    await effect_claims.release("evt-1")
-    assert await effect_claims.claim("evt-1")
-
-
-async def test_concurrent_claims_of_one_id_yield_one_winner(effect_claims: Any) -> None:
-    results = await asyncio.gather(*(effect_claims.claim("evt-x") for _ in range(50)))
-    assert results.count(True) == 1
 
 
 async def test_fingerprints_store_and_invalidate(fingerprints: Any) -> None:

@@ -7,6 +7,7 @@ is checked against the in-memory directory, whose matching is plain string compa
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,9 +16,12 @@ from tests.support.mongo_double.stores import MONGO_BACKENDS, mongo_stores
 from yc_chat.adapters.beanie import MongoStores
 from yc_chat.adapters.beanie.documents import ALL_DOCUMENTS
 from yc_chat.adapters.memory import InMemoryDirectory
-from yc_chat.domain.model import Membership, Org, OrgId, User, UserId
+from yc_chat.domain.model import ClaimState, Membership, Org, OrgId, User, UserId
 from yc_chat.domain.queries import MemberKey
 from yc_chat.domain.text import SearchQuery
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+TAKEN, HELD, DONE = ClaimState.TAKEN, ClaimState.HELD, ClaimState.DONE
 
 ORG = OrgId("org-1")
 PEOPLE = [
@@ -143,8 +147,11 @@ async def test_operator_shaped_ids_are_refused_before_reaching_a_filter(
         directory.list_members(ORG, limit=5, after=MemberKey(sort_name=OPERATOR, user_id="")),
         directory.search_members(ORG, SearchQuery.parse("an"), limit=5, exclude=OPERATOR),
         directory.remove_membership(ORG, OPERATOR),
-        stores.effect_claims.claim(OPERATOR),  # type: ignore[arg-type]
-        stores.effect_claims.release(OPERATOR),  # type: ignore[arg-type]
+        stores.effect_claims.claim(OPERATOR, owner="w", now=NOW, until=NOW),  # type: ignore[arg-type]
+        stores.effect_claims.claim("k", owner=OPERATOR, now=NOW, until=NOW),  # type: ignore[arg-type]
+        stores.effect_claims.confirm(OPERATOR, owner="w"),  # type: ignore[arg-type]
+        stores.effect_claims.release(OPERATOR, owner="w"),  # type: ignore[arg-type]
+        stores.effect_claims.release("k", owner=OPERATOR),  # type: ignore[arg-type]
         stores.devices.unregister(OPERATOR, "t"),  # type: ignore[arg-type]
         stores.devices.forget_token(OPERATOR),  # type: ignore[arg-type]
         stores.fingerprints.invalidate(OPERATOR),  # type: ignore[arg-type]
@@ -163,9 +170,12 @@ async def test_operator_shaped_strings_are_just_ids(
     stores, memory = populated
     text = '{"$gt": ""}'
     assert await stores.directory.get_user(UserId(text)) is None
-    assert await stores.effect_claims.claim(text)
-    assert not await stores.effect_claims.claim(text)
-    assert await stores.effect_claims.claim("evt-other")
+    later = NOW + timedelta(minutes=1)
+    assert await stores.effect_claims.claim(text, owner=text, now=NOW, until=later) is TAKEN
+    assert await stores.effect_claims.claim(text, owner="w", now=NOW, until=later) is HELD
+    await stores.effect_claims.confirm(text, owner=text)
+    assert await stores.effect_claims.claim(text, owner="w", now=later, until=later) is DONE
+    assert await stores.effect_claims.claim("evt-other", owner="w", now=NOW, until=later) is TAKEN
     for name, uid in [(text, text), ("$where", ""), (".*", ".*"), ("", '{"$ne": null}')]:
         after = MemberKey(sort_name=name, user_id=UserId(uid))
         got = await stores.directory.list_members(ORG, limit=50, after=after)

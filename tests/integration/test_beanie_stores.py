@@ -41,6 +41,7 @@ from yc_chat.domain.model import (
     AppointmentId,
     ChannelId,
     ChatStatus,
+    ClaimState,
     Device,
     Membership,
     Org,
@@ -300,9 +301,30 @@ async def test_put_replaces_the_whole_record(stores: MongoStores) -> None:
 
 
 async def test_fifty_concurrent_claims_of_one_event_yield_one_winner(stores: MongoStores) -> None:
-    results = await asyncio.gather(*(stores.effect_claims.claim("evt-1") for _ in range(50)))
-    assert results.count(True) == 1
+    until = T0 + timedelta(minutes=1)
+    results = await asyncio.gather(
+        *(
+            stores.effect_claims.claim("evt-1", owner=f"w{n}", now=T0, until=until)
+            for n in range(50)
+        )
+    )
+    assert results.count(ClaimState.TAKEN) == 1
     assert len(await _raw(WebhookEventDocument, {})) == 1
+
+
+async def test_a_claim_written_before_leases_counts_as_done(stores: MongoStores) -> None:
+    """Claims stored by the earlier claim-then-send code (`_id` = key, no lease) are kept:
+    an event retried across the upgrade pushes nobody twice."""
+    await WebhookEventDocument.get_pymongo_collection().insert_one(
+        {"_id": "push:e1:ana", "claimedAt": datetime.now(UTC)}  # wall time: TTL keeps it
+    )
+    until = T0 + timedelta(minutes=1)
+    assert await stores.effect_claims.claim("push:e1:ana", owner="w", now=T0, until=until) is (
+        ClaimState.DONE
+    )
+    assert await stores.effect_claims.claim("push:e1:bob", owner="w", now=T0, until=until) is (
+        ClaimState.TAKEN
+    )
 
 
 async def test_concurrent_identical_membership_upserts_leave_one_document(
@@ -359,7 +381,7 @@ async def test_operations_during_an_outage_are_503_and_write_nothing() -> None:
                 ),
                 stores.appointments.set_chat_status(AppointmentId("apt-1"), ChatStatus.ENDED),
                 stores.appointments.due_for_activation(T0, limit=5),
-                stores.effect_claims.claim("evt-1"),
+                stores.effect_claims.claim("evt-1", owner="w", now=T0, until=T0),
                 stores.devices.register(Device(user_id=ANA, token="t", platform="ios")),
                 stores.fingerprints.put_many({ANA: "f"}),
             ]

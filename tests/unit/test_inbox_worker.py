@@ -7,7 +7,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -46,11 +46,13 @@ class Flaky:
         self.failures = failures
         self.calls = 0
 
-    async def __call__(self, *, event_id: str, event: ChatEvent) -> None:
+    async def __call__(self, *, event_id: str, event: ChatEvent, lease_until: datetime) -> None:
         self.calls += 1
         if self.calls <= self.failures:
             raise ConnectionError(f"provider down (call {self.calls})")
-        await self.world.service.handle_chat_event(event_id=event_id, event=event)
+        await self.world.service.handle_chat_event(
+            event_id=event_id, event=event, lease_until=lease_until
+        )
 
 
 def processor(
@@ -175,7 +177,7 @@ async def test_concurrent_workers_handle_each_event_once(world: World, open_inbo
     async with open_inbox() as inbox:
         handled: list[str] = []
 
-        async def handle(*, event_id: str, event: ChatEvent) -> None:
+        async def handle(*, event_id: str, event: ChatEvent, lease_until: datetime) -> None:
             handled.append(event_id)
             await asyncio.sleep(0)
 
@@ -215,6 +217,7 @@ async def test_a_retry_pushes_only_to_recipients_still_owed(world: World) -> Non
         notifier=notifier,
         fingerprints=world.fingerprints,
         effect_claims=service.handle_chat_event.effect_claims,
+        clock=world.clock,
     )
     inbox = InMemoryEventInbox()
     work = processor(world, inbox, handler)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 import attrs
@@ -78,6 +79,14 @@ def push_body(text: str) -> str:
     if not stripped:
         return MEDIA_PLACEHOLDER
     return stripped[:PUSH_BODY_LIMIT]
+
+
+def push_collapse_id(event_id: str, recipient: UserId) -> str:
+    """The stable collapse id of one recipient's push about one event: the same on every
+    send, distinct for any other (event, recipient), and 35 ASCII characters (APNs takes up
+    to 64 bytes; no id or name of a person is readable in it)."""
+    digest = hashlib.sha256(f"{len(event_id)}:{event_id}|{recipient}".encode()).hexdigest()
+    return "yc-" + digest[:32]
 
 
 def event_kind(event: ChatEvent) -> str:

@@ -250,6 +250,17 @@ class Notification:
     channel_id: ChannelId | None = None
     category: ChatCategory | None = None
     appointment_id: AppointmentId | None = None
+    # The same for every send of this push (retries and repeats after a crash), so a
+    # provider that supports it shows a repeat once (events.push_collapse_id).
+    collapse_id: str | None = None
+
+
+class ClaimState(enum.StrEnum):
+    """What claiming a once-only side effect found."""
+
+    TAKEN = "taken"  # the caller holds it now: do the effect, then confirm (or release) it
+    HELD = "held"  # another caller holds it and its lease has not run out
+    DONE = "done"  # confirmed: the effect took place
 
 
 class PushOutcome(enum.StrEnum):

@@ -162,8 +162,10 @@ class ChatService:
             notifier=p.notifier,
             fingerprints=p.fingerprints,
             effect_claims=p.effect_claims,
+            clock=p.clock,
             metrics=p.metrics,
             offboard=offboard,
+            claim_for=lease_for,
         )
         return cls(
             connect_user=ConnectUser(

@@ -157,22 +157,34 @@ class DeviceDocument(Document):
 
 
 class WebhookEventDocument(Document):
-    """A claimed effect key (`push:{event}:{user}`); `_id` is the key, so claiming is one
-    insert that can succeed once."""
+    """One claim of an effect key (`push:{event}:{user}`) by one owner, under a lease.
+
+    A key's claims are numbered: the first has the key itself as `_id`, the next ones
+    `{key}#{generation}`. Taking a key is inserting its next generation, which succeeds
+    once on any server (a unique `_id`); a holder that dies leaves its generation to
+    lapse at `until`, and the next claim inserts the one after. `done` marks a confirmed
+    claim. (A claim written before leases existed has no `until`: confirmed, for good.)
+    """
 
     model_config = _CONFIG
 
     id: str  # type: ignore[assignment]
+    key: str | None = None
+    generation: int = 0
+    owner: str | None = None
+    until: datetime | None = None
+    done: bool = False
     claimed_at: datetime
 
     class Settings:
         name: ClassVar[str] = "chat_webhook_events"
         indexes: ClassVar[list[IndexModel]] = [
+            IndexModel([("key", ASCENDING), ("generation", ASCENDING)], name="claims_by_key"),
             IndexModel(
                 [("claimedAt", ASCENDING)],
                 name="expire_claims",
                 expireAfterSeconds=WEBHOOK_EVENT_RETENTION_SECONDS,
-            )
+            ),
         ]
 
 

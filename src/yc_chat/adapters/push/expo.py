@@ -84,13 +84,20 @@ class ExpoNotifier:
 
 
 def _message(notification: Notification, device: Device) -> dict[str, Any]:
-    return {
+    message: dict[str, Any] = {
         "to": device.token,
         "title": notification.title,
         "body": notification.body,
         "data": push_data(notification),
         "sound": "default",
     }
+    if notification.collapse_id is not None:
+        # A repeat of one push (a send in flight at a crash) shown once: Expo passes
+        # `collapseId` on as FCM's collapse key and APNs' `apns-collapse-id`, and `tag`
+        # as the Android notification tag that replaces one already shown.
+        message["collapseId"] = notification.collapse_id
+        message["tag"] = notification.collapse_id
+    return message
 
 
 def _ticket_result(ticket: Any) -> DeviceResult:

@@ -150,7 +150,22 @@ def _message(notification: Notification, token: str) -> messaging.Message:
             token=token,
             notification=messaging.Notification(title=notification.title, body=notification.body),
             data=push_data(notification),
+            **_collapsing(notification.collapse_id),
         )
+
+
+def _collapsing(collapse_id: str | None) -> dict[str, Any]:
+    """A repeat of one push (a send in flight at a crash) shown once: on Android FCM keeps
+    one of a collapse key's undelivered messages, and the notification tag replaces one
+    already shown; on iOS `apns-collapse-id` does both."""
+    if collapse_id is None:
+        return {}
+    return {
+        "android": messaging.AndroidConfig(
+            collapse_key=collapse_id, notification=messaging.AndroidNotification(tag=collapse_id)
+        ),
+        "apns": messaging.APNSConfig(headers={"apns-collapse-id": collapse_id}),
+    }
 
 
 def _result(response: messaging.SendResponse) -> DeviceResult:

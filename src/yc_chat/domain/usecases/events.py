@@ -2,16 +2,22 @@
 
 The inbox delivers an event at least once (a retry after a failure, a lease retaken from a
 crashed worker), so every effect is idempotent: unlinking and profile invalidation are by
-nature, and each push is claimed per recipient (`push:{event id}:{recipient}`) before it is
-sent and released only when it reached no device. A retry therefore pushes to the
-recipients still owed one, and nobody gets the same message twice; a crash between claim
-and send loses that one push rather than risking a duplicate.
+nature, and pushes are at least once with a narrow window for repeats. Each recipient's
+push is claimed (`push:{event id}:{recipient}`) for as long as the worker's lease on the
+event, sent, then confirmed; a failed send gives its claim back. A retry therefore pushes
+to the recipients still owed one: those never claimed, given back, or claimed by a worker
+that died before confirming (its lease ran out). The event is not done while another
+worker's claim on one of its pushes is still running. So a push is repeated only when its
+send was in flight when a worker died, and every send of it carries the same collapse id
+(from the event id and the recipient), with which providers show a repeat once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import attrs
@@ -25,9 +31,17 @@ from yc_chat.domain.events import (
     OtherEvent,
     UserUpdated,
     push_body,
+    push_collapse_id,
 )
 from yc_chat.domain.metrics import NO_METRICS, Counted, Timed
-from yc_chat.domain.model import Channel, Notification, PushOutcome, UserId, UserProfile
+from yc_chat.domain.model import (
+    Channel,
+    ClaimState,
+    Notification,
+    PushOutcome,
+    UserId,
+    UserProfile,
+)
 from yc_chat.domain.usecases.inbox import JobContinues
 from yc_chat.domain.usecases.offboarding import offboard_job
 
@@ -36,6 +50,7 @@ if TYPE_CHECKING:
     from yc_chat.ports import (
         AppointmentChatLinks,
         ChatProvider,
+        Clock,
         Directory,
         EffectClaims,
         Metrics,
@@ -51,6 +66,10 @@ class PushesPending(errors.ProviderUnavailable):
     default_message = "Some push notifications could not be delivered yet"
 
 
+# How long a push claim lasts when the caller names no lease (a direct call, not a worker's).
+DEFAULT_CLAIM_FOR = timedelta(seconds=60)
+
+
 def push_claim_key(event_id: str, recipient: UserId) -> str:
     """The once-only key of one recipient's push for one event."""
     return f"push:{event_id}:{recipient}"
@@ -64,15 +83,25 @@ class HandleChatEvent:
     notifier: Notifier
     fingerprints: ProfileFingerprints
     effect_claims: EffectClaims
+    clock: Clock
     metrics: Metrics = NO_METRICS
     # Finishes offboarding jobs (MemberLeftOrg) that RemoveOrgMember left in the inbox.
     offboard: OffboardMember | None = None
+    claim_for: timedelta = DEFAULT_CLAIM_FOR
 
-    async def __call__(self, *, event_id: str, event: ChatEvent) -> None:
-        """Apply the event's effects not applied yet; raises when some must be retried."""
+    async def __call__(
+        self, *, event_id: str, event: ChatEvent, lease_until: datetime | None = None
+    ) -> None:
+        """Apply the event's effects not applied yet; raises when some must be retried.
+
+        `lease_until`: when the calling worker's lease on the event runs out; its push
+        claims last as long (else `claim_for` from now).
+        """
         match event:
             case MessagePosted():
-                await self._message_posted(event_id, event)
+                now = self.clock.now()
+                until = lease_until if lease_until is not None else now + self.claim_for
+                await self._message_posted(event_id, event, now=now, until=until)
             case ChannelDeleted(channel_id=channel_id):
                 appointment = await self.chat_links.find_by_channel(channel_id)
                 if appointment is not None:
@@ -118,7 +147,9 @@ class HandleChatEvent:
                 return  # the echo of our own upsert
         await self.fingerprints.invalidate(event.user_id)
 
-    async def _message_posted(self, event_id: str, event: MessagePosted) -> None:
+    async def _message_posted(
+        self, event_id: str, event: MessagePosted, *, now: datetime, until: datetime
+    ) -> None:
         if event.from_system:
             return
         channel = await self.chat.get_channel(event.channel_id)
@@ -127,34 +158,72 @@ class HandleChatEvent:
         recipients = await self._current_seats(channel, channel.members - {event.sender_id})
         if not recipients:
             return
-        sender = await self.directory.get_user(event.sender_id)
-        title = sender.name if sender is not None else (event.sender_name or "New message")
-        body = push_body(event.text)
-        # One claim per recipient, concurrently: a large group is not N serial round trips.
-        claimed = await asyncio.gather(
-            *(self.effect_claims.claim(push_claim_key(event_id, r)) for r in recipients)
-        )
-        owed = [r for r, took in zip(recipients, claimed, strict=True) if took]
-        if not owed:
-            return  # every recipient already had this event's push
-        notifications = [
-            Notification(
-                recipient_id=recipient,
-                title=title,
-                body=body,
-                channel_id=channel.id,
-                category=channel.category,
-                appointment_id=channel.appointment_id,
+        owner = uuid.uuid4().hex  # this handling's claims, apart from any other's
+        claims = await self._claim(event_id, recipients, owner=owner, now=now, until=until)
+        owed = [r for r, state in zip(recipients, claims, strict=True) if state is ClaimState.TAKEN]
+        held = sum(1 for state in claims if state is ClaimState.HELD)
+        retry = 0
+        if owed:
+            sender = await self.directory.get_user(event.sender_id)
+            title = sender.name if sender is not None else (event.sender_name or "New message")
+            body = push_body(event.text)
+            notifications = [
+                Notification(
+                    recipient_id=recipient,
+                    title=title,
+                    body=body,
+                    channel_id=channel.id,
+                    category=channel.category,
+                    appointment_id=channel.appointment_id,
+                    collapse_id=push_collapse_id(event_id, recipient),
+                )
+                for recipient in owed
+            ]
+            try:
+                with self.metrics.time(Timed.PUSH_SEND):
+                    outcomes = await self.notifier.notify(notifications)
+            except BaseException:
+                await self._release(event_id, owed, owner)
+                raise
+            retry = await self._settle(event_id, notifications, outcomes, owner)
+        if retry or held:
+            # Not done while a push is owed: given back now, or claimed by another worker
+            # (alive and sending, or dead: then its lease runs out and a retry takes it).
+            raise PushesPending(
+                f"{retry + held} of {len(recipients)} pushes to retry"
+                + (f" ({held} claimed by another worker)" if held else "")
             )
-            for recipient in owed
+
+    async def _claim(
+        self,
+        event_id: str,
+        recipients: Sequence[UserId],
+        *,
+        owner: str,
+        now: datetime,
+        until: datetime,
+    ) -> list[ClaimState]:
+        """One claim per recipient, concurrently (a large group is not N serial round
+        trips); if any claim fails, those taken are given back before the error rises."""
+        results = await asyncio.gather(
+            *(
+                self.effect_claims.claim(
+                    push_claim_key(event_id, r), owner=owner, now=now, until=until
+                )
+                for r in recipients
+            ),
+            return_exceptions=True,
+        )
+        states = [r for r in results if isinstance(r, ClaimState)]
+        if len(states) == len(results):
+            return states
+        taken = [
+            recipient
+            for recipient, result in zip(recipients, results, strict=True)
+            if result is ClaimState.TAKEN
         ]
-        try:
-            with self.metrics.time(Timed.PUSH_SEND):
-                outcomes = await self.notifier.notify(notifications)
-        except BaseException:
-            await self._release(event_id, owed)
-            raise
-        await self._settle(event_id, notifications, outcomes)
+        await self._release(event_id, taken, owner)
+        raise next(r for r in results if isinstance(r, BaseException))
 
     async def _current_seats(self, channel: Channel, members: frozenset[UserId]) -> list[UserId]:
         """Members the directory still places in the channel now (policies.may_see_channel):
@@ -168,8 +237,11 @@ class HandleChatEvent:
         event_id: str,
         notifications: Sequence[Notification],
         outcomes: Sequence[PushOutcome],
-    ) -> None:
-        """Count outcomes; give back the claims of pushes worth retrying, and ask for a retry."""
+        owner: str,
+    ) -> int:
+        """Count outcomes; confirm the pushes that are settled and give back the claims of
+        those worth retrying. Returns how many are to be retried."""
+        settled: list[UserId] = []
         retry: list[UserId] = []
         for notification, outcome in zip(notifications, outcomes, strict=True):
             if outcome is PushOutcome.SENT:
@@ -177,13 +249,23 @@ class HandleChatEvent:
             elif outcome is PushOutcome.RETRY:
                 self.metrics.count(Counted.PUSHES_FAILED, reason="retry")
                 retry.append(notification.recipient_id)
+                continue
             elif outcome is PushOutcome.REJECTED:
                 self.metrics.count(Counted.PUSHES_FAILED, reason="rejected")
-        if retry:
-            await self._release(event_id, retry)
-            raise PushesPending(f"{len(retry)} of {len(notifications)} pushes to retry")
-
-    async def _release(self, event_id: str, recipients: Sequence[UserId]) -> None:
+            settled.append(notification.recipient_id)
         await asyncio.gather(
-            *(self.effect_claims.release(push_claim_key(event_id, r)) for r in recipients)
+            *(
+                self.effect_claims.confirm(push_claim_key(event_id, r), owner=owner)
+                for r in settled
+            ),
+            self._release(event_id, retry, owner),
+        )
+        return len(retry)
+
+    async def _release(self, event_id: str, recipients: Sequence[UserId], owner: str) -> None:
+        await asyncio.gather(
+            *(
+                self.effect_claims.release(push_claim_key(event_id, r), owner=owner)
+                for r in recipients
+            )
         )

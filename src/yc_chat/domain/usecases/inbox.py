@@ -15,13 +15,15 @@ from yc_chat.domain.inbox import InboxEvent, RetryPolicy, failure_reason
 from yc_chat.domain.metrics import NO_METRICS, Counted, Timed
 
 if TYPE_CHECKING:
-    from datetime import timedelta
+    from datetime import datetime, timedelta
 
     from yc_chat.ports import Clock, EventInbox, Metrics
 
 
 class EventHandler(Protocol):
-    def __call__(self, *, event_id: str, event: ChatEvent) -> Awaitable[None]: ...
+    def __call__(
+        self, *, event_id: str, event: ChatEvent, lease_until: datetime
+    ) -> Awaitable[None]: ...
 
 
 @attrs.frozen(kw_only=True)
@@ -81,7 +83,8 @@ class ProcessInboxEvents:
 
     Handling runs at least once per event (a lapsed lease is retaken), so `handle` must be
     idempotent; HandleChatEvent is. Leases make concurrent workers, in this process or
-    others, take disjoint events.
+    others, take disjoint events; `handle` learns when the lease runs out (the leased
+    event's `due_at`), so that what it claims lapses with it.
     """
 
     inbox: EventInbox
@@ -125,7 +128,9 @@ class ProcessInboxEvents:
             decoded = self._decode(event)
             kind = event_kind(decoded)
             with self.metrics.time(Timed.EVENT_HANDLING, kind=kind):
-                await self.handle(event_id=event.id, event=decoded)
+                # The event's lease bounds the handler's claims: a worker that dies leaves
+                # them to lapse exactly when the event becomes due again.
+                await self.handle(event_id=event.id, event=decoded, lease_until=event.due_at)
         except UndecodableEvent as exc:
             return await self._park(event, failure_reason(exc), kind)
         except JobContinues as more:
