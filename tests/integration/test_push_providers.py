@@ -14,6 +14,7 @@ from tests.support.push_mimics import ACCESS_TOKEN, PROJECT, Mimic, running_mimi
 from yc_chat.adapters.memory import InMemoryDevices
 from yc_chat.adapters.push.expo import ExpoNotifier
 from yc_chat.adapters.push.fcm import FcmConfigError, FcmNotifier
+from yc_chat.domain.events import push_collapse_id
 from yc_chat.domain.model import (
     AppointmentId,
     ChannelId,
@@ -29,7 +30,7 @@ from yc_chat.entrypoints.settings import Settings, SettingsError
 ANA, BOB, CID, DEE = UserId("ana"), UserId("bob"), UserId("cid"), UserId("dee")
 
 
-def note(recipient: UserId) -> Notification:
+def note(recipient: UserId, collapse_id: str | None = None) -> Notification:
     return Notification(
         recipient_id=recipient,
         title="Dr. Ana Núñez",
@@ -37,6 +38,7 @@ def note(recipient: UserId) -> Notification:
         channel_id=ChannelId("apt_1"),
         category=ChatCategory.CLIENT,
         appointment_id=AppointmentId("apt-1"),
+        collapse_id=collapse_id,
     )
 
 
@@ -133,6 +135,34 @@ async def test_fcm_sends_through_the_sdk_and_forgets_unregistered_tokens(
     assert len(mimic.token_requests) == 1  # the access token is reused until it expires
 
 
+async def test_fcm_messages_carry_the_collapse_id_for_android_and_ios(
+    fcm: FcmNotifier, mimic: Mimic
+) -> None:
+    """A repeat of one push (sent again after a crash) shows once: Android's collapse key
+    and notification tag, and iOS's apns-collapse-id, all the push's stable id."""
+    fcm._devices = InMemoryDevices()
+    for user, token, platform in [(ANA, "fcm-ana", "android"), (BOB, "fcm-bob", "ios")]:
+        await fcm._devices.register(Device(user_id=user, token=token, platform=platform))
+    # An event id as long as a webhook id may be: the collapse id stays within APNs' limit.
+    event_id = "wh-" + "9" * 200
+    ids = {ANA: push_collapse_id(event_id, ANA), BOB: push_collapse_id(event_id, BOB)}
+    for _ in range(2):  # the first send, and its repeat
+        outcomes = await fcm.notify([note(ANA, ids[ANA]), note(BOB, ids[BOB])])
+        assert outcomes == [PushOutcome.SENT, PushOutcome.SENT]  # the mimic accepted both
+    assert len(mimic.fcm_messages) == 4
+    for message in mimic.fcm_messages:
+        expected = ids[ANA] if message["token"] == "fcm-ana" else ids[BOB]
+        assert message["android"]["collapse_key"] == expected
+        assert message["android"]["notification"]["tag"] == expected
+        assert message["apns"]["headers"]["apns-collapse-id"] == expected
+    assert ids[ANA] != ids[BOB] != push_collapse_id("wh-other", BOB)
+    # The mimic holds FCM to APNs' limit, as FCM does: an id over 64 bytes is refused.
+    assert await fcm.notify([note(ANA, "x" * 65)]) == [PushOutcome.REJECTED]
+    # Without one (not a chat message's push), FCM gets no collapsing fields at all.
+    await fcm.notify([note(ANA)])
+    assert "android" not in mimic.fcm_messages[-1] and "apns" not in mimic.fcm_messages[-1]
+
+
 async def test_fcm_refuses_unusable_credentials(tmp_path: Path, devices: InMemoryDevices) -> None:
     missing = tmp_path / "nope.json"
     with pytest.raises(FcmConfigError, match=r"nope\.json"):
@@ -176,6 +206,29 @@ async def test_expo_sends_batches_and_forgets_device_not_registered(
         assert await expo.notify([note(ANA)]) == [PushOutcome.RETRY]
     finally:
         await expo.aclose()
+
+
+async def test_expo_messages_carry_the_collapse_id(mimic: Mimic) -> None:
+    """Expo's `collapseId` (FCM collapse key and apns-collapse-id downstream) and `tag`
+    (the Android notification tag): the same on a repeat, distinct per recipient."""
+    registry = InMemoryDevices()
+    await registry.register(Device(user_id=ANA, token="ExponentPushToken[ana]", platform="ios"))
+    await registry.register(Device(user_id=BOB, token="ExponentPushToken[bob]", platform="android"))
+    expo = ExpoNotifier(registry, base_url=mimic.base_url)
+    ids = {ANA: push_collapse_id("wh-1", ANA), BOB: push_collapse_id("wh-1", BOB)}
+    try:
+        for _ in range(2):
+            outcomes = await expo.notify([note(ANA, ids[ANA]), note(BOB, ids[BOB])])
+            assert outcomes == [PushOutcome.SENT, PushOutcome.SENT]
+        await expo.notify([note(ANA)])
+    finally:
+        await expo.aclose()
+    first, repeat, plain = mimic.expo_requests
+    for batch in (first, repeat):
+        by_token = {m["to"]: m for m in batch}
+        for user, token in [(ANA, "ExponentPushToken[ana]"), (BOB, "ExponentPushToken[bob]")]:
+            assert by_token[token]["collapseId"] == by_token[token]["tag"] == ids[user]
+    assert "collapseId" not in plain[0] and "tag" not in plain[0]
 
 
 async def test_expo_unreachable_is_a_retry(devices: InMemoryDevices) -> None:
