@@ -164,28 +164,14 @@ class HandleChatEvent:
         held = sum(1 for state in claims if state is ClaimState.HELD)
         retry = 0
         if owed:
-            sender = await self.directory.get_user(event.sender_id)
-            title = sender.name if sender is not None else (event.sender_name or "New message")
-            body = push_body(event.text)
-            notifications = [
-                Notification(
-                    recipient_id=recipient,
-                    title=title,
-                    body=body,
-                    channel_id=channel.id,
-                    category=channel.category,
-                    appointment_id=channel.appointment_id,
-                    collapse_id=push_collapse_id(event_id, recipient),
-                )
-                for recipient in owed
-            ]
             try:
-                with self.metrics.time(Timed.PUSH_SEND):
-                    outcomes = await self.notifier.notify(notifications)
+                outcomes = await self._send(event_id, event, channel, owed)
             except BaseException:
+                # The notifier raises only before anything went out (or the worker is
+                # stopping): these pushes are owed again at once.
                 await self._release(event_id, owed, owner)
                 raise
-            retry = await self._settle(event_id, notifications, outcomes, owner)
+            retry = await self._settle(event_id, owed, outcomes, owner)
         if retry or held:
             # Not done while a push is owed: given back now, or claimed by another worker
             # (alive and sending, or dead: then its lease runs out and a retry takes it).
@@ -193,6 +179,28 @@ class HandleChatEvent:
                 f"{retry + held} of {len(recipients)} pushes to retry"
                 + (f" ({held} claimed by another worker)" if held else "")
             )
+
+    async def _send(
+        self, event_id: str, event: MessagePosted, channel: Channel, owed: Sequence[UserId]
+    ) -> Sequence[PushOutcome]:
+        """One notification per owed recipient, each with its collapse id, to the notifier."""
+        sender = await self.directory.get_user(event.sender_id)
+        title = sender.name if sender is not None else (event.sender_name or "New message")
+        body = push_body(event.text)
+        notifications = [
+            Notification(
+                recipient_id=recipient,
+                title=title,
+                body=body,
+                channel_id=channel.id,
+                category=channel.category,
+                appointment_id=channel.appointment_id,
+                collapse_id=push_collapse_id(event_id, recipient),
+            )
+            for recipient in owed
+        ]
+        with self.metrics.time(Timed.PUSH_SEND):
+            return await self.notifier.notify(notifications)
 
     async def _claim(
         self,
@@ -235,7 +243,7 @@ class HandleChatEvent:
     async def _settle(
         self,
         event_id: str,
-        notifications: Sequence[Notification],
+        recipients: Sequence[UserId],
         outcomes: Sequence[PushOutcome],
         owner: str,
     ) -> int:
@@ -243,16 +251,16 @@ class HandleChatEvent:
         those worth retrying. Returns how many are to be retried."""
         settled: list[UserId] = []
         retry: list[UserId] = []
-        for notification, outcome in zip(notifications, outcomes, strict=True):
+        for recipient, outcome in zip(recipients, outcomes, strict=True):
             if outcome is PushOutcome.SENT:
                 self.metrics.count(Counted.PUSHES_SENT)
             elif outcome is PushOutcome.RETRY:
                 self.metrics.count(Counted.PUSHES_FAILED, reason="retry")
-                retry.append(notification.recipient_id)
+                retry.append(recipient)
                 continue
             elif outcome is PushOutcome.REJECTED:
                 self.metrics.count(Counted.PUSHES_FAILED, reason="rejected")
-            settled.append(notification.recipient_id)
+            settled.append(recipient)
         await asyncio.gather(
             *(
                 self.effect_claims.confirm(push_claim_key(event_id, r), owner=owner)
