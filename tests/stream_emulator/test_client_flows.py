@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
+import jwt
 from stream_chat import StreamChat
-from stream_chat.base.exceptions import StreamAPIException
 
 from stream_emulator import RunningEmulator
 from stream_emulator.state.uploads import MAX_UPLOAD_BYTES
 from tests.support.emulator import (
     API_KEY,
+    API_SECRET,
     as_user,
     connected,
     frames,
@@ -27,6 +27,10 @@ from tests.support.emulator import (
     watch,
 )
 from tests.support.emulator import stream_emulator as stream_emulator  # the fixture
+
+
+def server_token() -> str:
+    return jwt.encode({"server": True}, API_SECRET, algorithm="HS256")
 
 
 def _as(emulator: RunningEmulator, user_id: str, method: str, path: str, **kwargs: Any) -> Any:
@@ -190,6 +194,11 @@ def test_the_server_sends_a_custom_event_for_a_user(
         server.channel("messaging", "visit").send_event({"type": "vitals", "bpm": 80}, "ana")
         event = frames(sam, "vitals")
     assert (event["user"]["id"], event["bpm"]) == ("ana", 80)
-    with pytest.raises(StreamAPIException) as refused:
-        server.channel("messaging", "visit").send_event({"type": "vitals"}, "cleo")
-    assert refused.value.error_code == 17
+    refused = httpx.post(
+        f"{emulator.base_url}/channels/messaging/visit/event",
+        params={"api_key": API_KEY},
+        headers={"Authorization": server_token(), "Stream-Auth-Type": "jwt"},
+        json={"event": {"type": "vitals"}},
+    )
+    assert refused.status_code == 400
+    assert refused.json()["code"] == 4

@@ -98,7 +98,7 @@ def test_bad_edits_are_input_errors(emulator: RunningEmulator, server: StreamCha
     with pytest.raises(StreamAPIException) as empty:
         sam.update_message_partial(message_id, {"unset": ["text"]}, "sam")
     with pytest.raises(StreamAPIException) as unknown:
-        sam.update_message_partial(message_id, {"set": {"pinned": True}}, "sam")
+        sam.update_message_partial(message_id, {"set": {"type": "system"}}, "sam")
     with pytest.raises(StreamAPIException) as missing:
         sam.get_message("no-such-message")
 

@@ -16,6 +16,7 @@ from stream_emulator.api import (
     members,
     messages,
     moderation,
+    unsupported,
     uploads,
     users,
     visibility,
@@ -32,4 +33,5 @@ ROUTES: Final = [
     *admin.ROUTES,
     *visibility.ROUTES,
     *moderation.ROUTES,
+    *unsupported.ROUTES,
 ]

@@ -41,9 +41,7 @@ UNSUPPORTED_UPDATE_FIELDS: Final = frozenset(
         "remove_filter_tags",
     }
 )
-UNSUPPORTED_MESSAGE_FIELDS: Final = frozenset(
-    {"quoted_message_id", "poll_id", "pinned", "mml", "shared_location"}
-)
+UNSUPPORTED_MESSAGE_FIELDS: Final = frozenset({"poll_id", "mml", "shared_location"})
 
 
 def member_entries(value: object, what: str, endpoint: str) -> tuple[list[str], dict[str, str]]:

@@ -41,6 +41,8 @@ def _member_channel(
     channel_type: str,
     channel_id: str,
     named: object = None,
+    *,
+    members_only: bool = True,
 ) -> tuple[StreamChannel, str]:
     """The channel and the acting user (the token's, or server-side the one `named`), who
     must be a member (403 code 17 otherwise)."""
@@ -48,7 +50,7 @@ def _member_channel(
     channel = control_of(request).state.channel(channel_type, channel_id)
     if channel is None:
         raise does_not_exist(endpoint, f"Can't find channel with id {channel_type}:{channel_id}")
-    if channel.member(user_id) is None:
+    if channel.member(user_id) is None and members_only:
         raise not_allowed(
             endpoint,
             f"User '{user_id}' is not allowed to perform action ReadChannel "
@@ -87,8 +89,14 @@ async def send_event(
     event = object_field(body, "event", endpoint)
     if event is None or not isinstance(event.get("type"), str):
         raise input_error(endpoint, "event.type is a required field")
+    # The server may send an event as any user (Stream does not ask for membership).
     channel, user_id = _member_channel(
-        request, endpoint, channel_type, channel_id, _named_user(event)
+        request,
+        endpoint,
+        channel_type,
+        channel_id,
+        _named_user(event),
+        members_only=not principal_of(request).is_server,
     )
     kind = str(event["type"])
     if kind not in CLIENT_EVENTS and "." in kind:

@@ -23,8 +23,11 @@ from stream_emulator.api.request_response import (
 )
 from stream_emulator.state import StreamMessage, payloads
 from stream_emulator.state.errors import input_error, not_allowed
-from stream_emulator.state.messages import EDITABLE_FIELDS
 
+# Reaction fields Stream reserves; the rest are the reaction's custom data.
+RESERVED_REACTION_FIELDS: Final = frozenset(
+    {"type", "score", "user", "user_id", "message_id", "created_at", "updated_at"}
+)
 # What a user naming someone else is told (Stream refuses with code 17).
 ONLY_AS_SELF = "a user can only react as themselves"
 
@@ -85,6 +88,7 @@ async def send_message(
         client_side=not principal.is_server,
         parent_id=parent_id,
         show_in_channel=show_in_channel,
+        fields=message,
     )
     return ok(request, {"message": payloads.message(posted, state.user, _as_user(request))}, 201)
 
@@ -106,7 +110,10 @@ def _answer(request: Request[Any, Any, Any], message: StreamMessage, status: int
 async def get_message(request: Request[Any, Any, Any], message_id: FromPath[str]) -> Response[Any]:
     """GetMessage: one message by id (a user must be a member of its channel)."""
     state = control_of(request).state
-    return _answer(request, state.get_message(message_id, as_user=_as_user(request)), 200)
+    found = state.get_message(message_id, as_user=_as_user(request))
+    show = request.query_params.get("show_deleted_message", "false").lower() == "true"
+    body = payloads.message(found, state.user, _as_user(request), show_deleted=show)
+    return ok(request, {"message": body}, 200)
 
 
 @post("/messages/{message_id:str}")
@@ -119,10 +126,18 @@ async def update_message(
     message = object_field(body, "message", endpoint)
     if message is None:
         raise input_error(endpoint, "message is a required field")
-    # The SDKs echo the whole message back; only the editable fields are read.
-    fields = {"text": message.get("text", ""), "attachments": message.get("attachments") or []}
+    # The SDKs echo the whole message back: what Stream writes itself is ignored.
+    fields = {"attachments": [], **message, "text": message.get("text", "")}
+    user = message.get("user")
+    named = message.get("user_id") or (user.get("id") if isinstance(user, Mapping) else None)
     state = control_of(request).state
-    updated = state.update_message(message_id, set_fields=fields, as_user=_as_user(request))
+    updated = state.update_message(
+        message_id,
+        set_fields=fields,
+        as_user=_as_user(request),
+        acting_user=named if isinstance(named, str) and _as_user(request) is None else None,
+        full=True,
+    )
     return _answer(request, updated, 201)
 
 
@@ -130,19 +145,21 @@ async def update_message(
 async def update_message_partial(
     request: Request[Any, Any, Any], message_id: FromPath[str]
 ) -> Response[Any]:
-    """UpdateMessagePartial: set and unset `text` and `attachments`."""
+    """UpdateMessagePartial: set and unset text, attachments, `pinned`/`pin_expires`,
+    `silent` and custom fields (server-side, as `user_id`)."""
     endpoint = "UpdateMessagePartial"
     body = await read_body(request, endpoint)
     to_set = object_field(body, "set", endpoint) or {}
     unset = string_list(body.get("unset"), "unset", endpoint)
-    unknown = sorted((set(to_set) | set(unset)) - EDITABLE_FIELDS)
-    if unknown:
-        raise input_error(
-            endpoint, f"the emulator can only change text and attachments, not {unknown}"
-        )
+    user = body.get("user")
+    named = body.get("user_id") or (user.get("id") if isinstance(user, Mapping) else None)
     state = control_of(request).state
     updated = state.update_message(
-        message_id, set_fields=to_set, unset=unset, as_user=_as_user(request)
+        message_id,
+        set_fields=to_set,
+        unset=unset,
+        as_user=_as_user(request),
+        acting_user=named if isinstance(named, str) and _as_user(request) is None else None,
     )
     return _answer(request, updated, 200)
 
@@ -183,6 +200,7 @@ async def send_reaction(
         score=score,
         enforce_unique=unique,
         client_side=not principal_of(request).is_server,
+        custom={k: v for k, v in reaction.items() if k not in RESERVED_REACTION_FIELDS},
     )
     return ok(
         request,

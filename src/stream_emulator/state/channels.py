@@ -11,6 +11,7 @@ import attrs
 
 from stream_emulator.state import events, filters
 from stream_emulator.state.errors import id_list, input_error, not_allowed
+from stream_emulator.state.message_fields import with_options
 from stream_emulator.state.parsing import (
     DEFAULT_QUERY_CHANNELS_LIMIT,
     DEFAULT_SORT,
@@ -293,10 +294,13 @@ class ChannelOperations:
         client_side: bool = False,
         parent_id: str | None = None,
         show_in_channel: bool = False,
+        fields: Mapping[str, object] | None = None,
     ) -> StreamMessage:
         """Post a message as `user_id`; refused (403) while the channel is frozen.
 
-        With `parent_id` it is a thread reply to a top-level message of the same channel.
+        With `parent_id` it is a thread reply to a top-level message of the same channel;
+        `fields` are the message's other fields as Stream's JSON gives them (custom data,
+        `pinned`, `silent`, `restricted_visibility`, `quoted_message_id`).
 
         `client_side` is a request authenticated as `user_id` (a user token): then Stream's
         permission check applies too (CreateMessage, with the channel's grant modifiers).
@@ -313,7 +317,12 @@ class ChannelOperations:
             parent_id=parent_id,
             show_in_channel=show_in_channel,
         )
+        draft = with_options(endpoint, draft, fields or {})
         self._store.check_draft(endpoint, draft)
+        if draft.quoted_message_id is not None and draft.quoted_message_id not in (
+            m.id for m in self._store.messages[(channel_type, channel_id)]
+        ):
+            raise input_error(endpoint, "quoted_message_id names no message of this channel")
         if parent_id is not None:
             self._check_parent(endpoint, channel, parent_id)
         if client_side:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -22,11 +23,16 @@ from stream_emulator.state.errors import (
     message_too_long,
     not_allowed,
 )
+from stream_emulator.state.message_fields import (
+    SERVER_WRITTEN,
+    SETTABLE,
+    custom_fields,
+    parse_time,
+)
 from stream_emulator.state.parsing import MAX_MESSAGE_LENGTH
 from stream_emulator.state.records import StreamChannel, StreamMessage, StreamReaction
 from stream_emulator.state.store import Store
 
-EDITABLE_FIELDS = frozenset({"text", "attachments"})
 MAX_SEARCH_LIMIT = 100
 REACTION_TYPE_PATTERN = re.compile(r"^[A-Za-z0-9_+-]{1,30}\Z")
 MAX_REACTIONS_PAGE = 300
@@ -54,32 +60,26 @@ class MessageOperations:
         set_fields: Mapping[str, object],
         unset: Sequence[str] = (),
         as_user: str | None = None,
+        acting_user: str | None = None,
+        full: bool = False,
     ) -> StreamMessage:
-        """Set (and unset) the editable fields of a message; announced as `message.updated`."""
+        """Set (and unset) fields of a message: text, attachments, `pinned` (and
+        `pin_expires`), `silent` and custom fields; `full` (UpdateMessage) replaces the
+        custom fields with those given. Pins are by `acting_user` (else the caller, else the
+        sender). Announced as `message.updated`."""
         endpoint = "UpdateMessage"
         self._store.faults.gate()
         channel, message = self._find(endpoint, message_id)
         self._check_own(endpoint, channel, message, as_user, "UpdateMessage")
-        text, attachments = message.text, message.attachments
-        for key, value in set_fields.items():
-            if key == "text":
-                if not isinstance(value, str):
-                    raise input_error(endpoint, "message.text must be a string")
-                text = value
-            elif key == "attachments":
-                if not isinstance(value, list) or not all(isinstance(a, Mapping) for a in value):
-                    raise input_error(endpoint, "message.attachments must be a list of objects")
-                attachments = tuple(dict(item) for item in value)
-        for key in unset:
-            if key not in EDITABLE_FIELDS:
-                raise input_error(endpoint, f"field {key} cannot be unset")
-            text, attachments = ("", attachments) if key == "text" else (text, ())
-        if not text and not attachments:
-            raise input_error(endpoint, "message must have text or attachments")
-        if len(text) > MAX_MESSAGE_LENGTH:
-            raise message_too_long(endpoint, MAX_MESSAGE_LENGTH)
         now = self._store.now()
-        updated = attrs.evolve(message, text=text, attachments=attachments, updated_at=now)
+        pinner = acting_user or as_user or message.user_id
+        changed = _apply_set(endpoint, message, set_fields, pinner, now, full=full)
+        changed = _apply_unset(endpoint, changed, unset)
+        if not changed.text and not changed.attachments:
+            raise input_error(endpoint, "message must have text or attachments")
+        if len(changed.text) > MAX_MESSAGE_LENGTH:
+            raise message_too_long(endpoint, MAX_MESSAGE_LENGTH)
+        updated = attrs.evolve(changed, updated_at=now)
         self._replace(channel, updated)
         lookup = self._store.users.get
         self._store.events.emit(
@@ -98,9 +98,8 @@ class MessageOperations:
         if hard and as_user is not None:
             raise not_allowed(endpoint, "only server-side calls can hard-delete messages")
         now = self._store.now()
-        deleted = attrs.evolve(
-            message, text="", attachments=(), type="deleted", deleted_at=now, updated_at=now
-        )
+        # The text stays stored (shown with `show_deleted_message`), as on Stream.
+        deleted = attrs.evolve(message, type="deleted", deleted_at=now, updated_at=now)
         key = (channel.type, channel.id)
         if hard:
             self._store.messages[key] = [m for m in self._store.messages[key] if m.id != message_id]
@@ -122,6 +121,7 @@ class MessageOperations:
         score: int = 1,
         enforce_unique: bool = False,
         client_side: bool = False,
+        custom: Mapping[str, object] | None = None,
     ) -> tuple[StreamMessage, StreamReaction]:
         """React to a message as `user_id`; announced as `reaction.new`."""
         endpoint = "SendReaction"
@@ -135,7 +135,13 @@ class MessageOperations:
         channel, message = self._find(endpoint, message_id)
         self._check_may_react(endpoint, channel, message, user_id, client_side)
         now = self._store.now()
-        added = StreamReaction(type=reaction_type, user_id=user_id, score=score, created_at=now)
+        added = StreamReaction(
+            type=reaction_type,
+            user_id=user_id,
+            score=score,
+            created_at=now,
+            custom=dict(custom or {}),
+        )
         kept = tuple(
             item
             for item in message.reactions
@@ -302,3 +308,87 @@ class MessageOperations:
         self._store.messages[key] = [
             message if m.id == message.id else m for m in self._store.messages[key]
         ]
+
+
+def _apply_set(
+    endpoint: str,
+    message: StreamMessage,
+    fields: Mapping[str, object],
+    pinner: str,
+    now: datetime,
+    *,
+    full: bool,
+) -> StreamMessage:
+    custom = custom_fields(endpoint, fields) if full else {**message.custom}
+    text, attachments, silent = message.text, message.attachments, message.silent
+    pinned_at, pinned_by, pin_expires = message.pinned_at, message.pinned_by, message.pin_expires
+    for key, value in fields.items():
+        if key == "text":
+            if not isinstance(value, str):
+                raise input_error(endpoint, "message.text must be a string")
+            text = value
+        elif key == "attachments":
+            if not isinstance(value, list) or not all(isinstance(a, Mapping) for a in value):
+                raise input_error(endpoint, "message.attachments must be a list of objects")
+            attachments = tuple(dict(item) for item in value)
+        elif key == "pinned":
+            if not isinstance(value, bool):
+                raise input_error(endpoint, "pinned must be a boolean")
+            if value and pinned_at is None:
+                pinned_at, pinned_by = now, pinner
+            elif not value:
+                pinned_at, pinned_by, pin_expires = None, None, None
+        elif key == "pin_expires" and isinstance(value, int) and not isinstance(value, bool):
+            # The Python SDK's pin_message sends a duration in seconds.
+            pin_expires = now + timedelta(seconds=value)
+        elif key == "pin_expires":
+            pin_expires = parse_time(endpoint, "pin_expires", value)
+        elif key == "silent":
+            if not isinstance(value, bool):
+                raise input_error(endpoint, "silent must be a boolean")
+            silent = value
+        elif key == "custom" and isinstance(value, Mapping) and not full:
+            custom.update(value)
+        elif key in SETTABLE or key in SERVER_WRITTEN:
+            if not full and key != "mentioned_users":
+                raise input_error(endpoint, f"field {key} cannot be changed")
+        elif not full:
+            custom[key] = value
+    return attrs.evolve(
+        message,
+        custom=custom,
+        text=text,
+        attachments=attachments,
+        silent=silent,
+        pinned_at=pinned_at,
+        pinned_by=pinned_by,
+        pin_expires=pin_expires,
+    )
+
+
+def _apply_unset(endpoint: str, message: StreamMessage, keys: Sequence[str]) -> StreamMessage:
+    custom = {**message.custom}
+    text, attachments = message.text, message.attachments
+    pinned_at, pinned_by, pin_expires = message.pinned_at, message.pinned_by, message.pin_expires
+    for key in keys:
+        if key == "text":
+            text = ""
+        elif key == "attachments":
+            attachments = ()
+        elif key == "pin_expires":
+            pin_expires = None
+        elif key == "pinned":
+            pinned_at, pinned_by, pin_expires = None, None, None
+        elif key in SETTABLE or key in SERVER_WRITTEN:
+            raise input_error(endpoint, f"field {key} cannot be unset")
+        else:
+            custom.pop(key, None)
+    return attrs.evolve(
+        message,
+        custom=custom,
+        text=text,
+        attachments=attachments,
+        pinned_at=pinned_at,
+        pinned_by=pinned_by,
+        pin_expires=pin_expires,
+    )

@@ -92,10 +92,26 @@ def member(record: StreamMember, lookup: UserLookup) -> dict[str, object]:
 
 
 def message(
-    record: StreamMessage, lookup: UserLookup, reader: str | None = None
+    record: StreamMessage,
+    lookup: UserLookup,
+    reader: str | None = None,
+    *,
+    show_deleted: bool = False,
 ) -> dict[str, object]:
-    """A message object; `own_reactions` are the `reader`'s (none for the server or events:
-    the SDKs fill them in from their own user's reactions)."""
+    """A message object, custom fields flattened; `own_reactions` are the `reader`'s (none
+    for the server or events: the SDKs fill them in from their own user's reactions). A
+    soft-deleted message shows its text and attachments only with `show_deleted`."""
+    hidden = record.deleted_at is not None and not show_deleted
+    body: dict[str, object] = dict(record.custom)
+    body.update(_message_fields(record, lookup, reader))
+    if hidden:
+        body.update({"text": "", "attachments": []})
+    return body
+
+
+def _message_fields(
+    record: StreamMessage, lookup: UserLookup, reader: str | None
+) -> dict[str, object]:
     return {
         "id": record.id,
         "cid": record.cid,
@@ -124,15 +140,30 @@ def message(
         "mentioned_users": [],
         "mentioned_channel": False,
         "mentioned_here": False,
-        "silent": False,
-        "pinned": False,
-        "restricted_visibility": [],
+        "silent": record.silent,
+        "pinned": record.pinned_at is not None,
+        "pinned_at": format_time(record.pinned_at) if record.pinned_at else None,
+        "pinned_by": user_or_id(record.pinned_by, lookup) if record.pinned_by else None,
+        "pin_expires": format_time(record.pin_expires) if record.pin_expires else None,
+        "restricted_visibility": list(record.restricted_visibility),
+        **({"quoted_message_id": record.quoted_message_id} if record.quoted_message_id else {}),
     }
 
 
+def visible_to(record: StreamMessage, reader: str | None) -> bool:
+    """Whether `reader` (None: the server) sees a message of restricted visibility."""
+    return (
+        reader is None
+        or not record.restricted_visibility
+        or reader == record.user_id
+        or reader in record.restricted_visibility
+    )
+
+
 def reaction(record: StreamReaction, lookup: UserLookup) -> dict[str, object]:
-    """A reaction object."""
+    """A reaction object, custom fields flattened."""
     return {
+        **record.custom,
         "type": record.type,
         "user_id": record.user_id,
         "user": user_or_id(record.user_id, lookup),
@@ -215,14 +246,20 @@ def channel_state(
     end = None if member_limit is None else member_offset + member_limit
     page = record.members[member_offset:end]
     # Thread replies live in their thread, unless also shown in the channel.
-    listed = [item for item in messages if item.parent_id is None or item.show_in_channel]
+    listed = [
+        item
+        for item in messages
+        if (item.parent_id is None or item.show_in_channel) and visible_to(item, reader)
+    ]
     newest = listed[-message_limit:] if message_limit > 0 else ()
     return {
         "channel": channel(record, lookup),
         "members": [member(item, lookup) for item in page],
         "messages": [message(item, lookup, reader) for item in newest],
         # The simulation has no pins, threads, read state or watchers: their empty values.
-        "pinned_messages": [],
+        "pinned_messages": [
+            message(item, lookup, reader) for item in listed if item.pinned_at is not None
+        ][-10:],
         "threads": [],
         "read": [],
         "watcher_count": 0,

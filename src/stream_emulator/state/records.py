@@ -54,6 +54,7 @@ class StreamReaction:
     user_id: str
     score: int = 1
     created_at: datetime
+    custom: Mapping[str, object] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
@@ -77,6 +78,15 @@ class StreamMessage:
     show_in_channel: bool = False
     # On a thread's parent: how many replies it has had.
     reply_count: int = 0
+    # Custom fields, flattened next to the reserved ones in Stream's JSON.
+    custom: Mapping[str, object] = attrs.field(factory=dict)
+    pinned_at: datetime | None = None
+    pinned_by: str | None = None
+    pin_expires: datetime | None = None
+    silent: bool = False
+    # Only these users (and the sender) see it; empty: everyone.
+    restricted_visibility: tuple[str, ...] = ()
+    quoted_message_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -137,3 +147,9 @@ class Draft:
     id: str | None = None
     parent_id: str | None = None
     show_in_channel: bool = False
+    custom: Mapping[str, object] = attrs.field(factory=dict)
+    pinned: bool = False
+    pin_expires: datetime | None = None
+    silent: bool = False
+    restricted_visibility: tuple[str, ...] = ()
+    quoted_message_id: str | None = None

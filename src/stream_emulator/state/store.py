@@ -95,6 +95,13 @@ class Store:
             created_at=now,
             parent_id=draft.parent_id,
             show_in_channel=draft.show_in_channel,
+            custom=dict(draft.custom),
+            pinned_at=now if draft.pinned else None,
+            pinned_by=draft.user_id if draft.pinned else None,
+            pin_expires=draft.pin_expires if draft.pinned else None,
+            silent=draft.silent,
+            restricted_visibility=draft.restricted_visibility,
+            quoted_message_id=draft.quoted_message_id,
         )
         key = (channel.type, channel.id)
         if draft.parent_id is not None:
