@@ -136,8 +136,9 @@ def _database(cluster: Cluster) -> Any:
 
 
 def _unconfirmed_claims(cluster: Cluster) -> dict[str, str]:
-    """Push claims taken and neither confirmed nor given back (claim document id -> key):
-    read after a kill, the sends the dead process had in flight, or was about to make.
+    """Push claims taken and neither confirmed nor given back (`{owner}|{key}` -> key: one
+    handling's claim of one push): read after a kill, the sends the dead process had in
+    flight, or was about to make.
 
     Read until two reads agree: the server may still apply writes the process sent just
     before it died (its socket closes, the server finishes what it had received).
@@ -148,9 +149,9 @@ def _unconfirmed_claims(cluster: Cluster) -> dict[str, str]:
         last: dict[str, str] | None = None
         for _ in range(40):
             found = db["chat_webhook_events"].find(
-                {"done": False, "until": {"$gt": released}}, {"key": 1}
+                {"done": False, "until": {"$gt": released}}, {"key": 1, "owner": 1}
             )
-            now = {doc["_id"]: doc["key"] for doc in found}
+            now = {f"{doc['owner']}|{doc['key']}": doc["key"] for doc in found}
             if now == last:
                 return now
             last = now
