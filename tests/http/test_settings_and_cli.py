@@ -56,7 +56,7 @@ def test_environment_is_parsed() -> None:
             "TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1",
             "REDIS_URL": "redis://:pw@cache:6379/0",
             "STREAM_API_KEY": "stream-key",
-            "STREAM_API_SECRET": "stream-secret",
+            "STREAM_API_SECRET": "stream-secret-" + "q" * 32,
         }
     )
     assert settings.http.auth.audience == "yc"
@@ -65,7 +65,7 @@ def test_environment_is_parsed() -> None:
     assert settings.chat_token_ttl == timedelta(hours=2)
     assert settings.http.cors_origins == ("https://pms.example", "https://admin.example")
     assert len(settings.http.trusted_proxies) == 2
-    assert settings.http.webhook_secret == "stream-secret"
+    assert settings.http.webhook_secret == "stream-secret-" + "q" * 32
 
 
 def test_secrets_never_appear_in_repr() -> None:
@@ -74,7 +74,7 @@ def test_secrets_never_appear_in_repr() -> None:
             "JWT_SECRET": SECRET,
             "REDIS_URL": "redis://:hunter2@cache",
             "STREAM_API_KEY": "k",
-            "STREAM_API_SECRET": "zz9",
+            "STREAM_API_SECRET": "zz9" * 12,
         }
     )
     text = repr(settings)

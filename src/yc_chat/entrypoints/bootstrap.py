@@ -232,6 +232,24 @@ async def open_chat(
             await asyncio.to_thread(emulator.stop)
 
 
+async def check_chat_provider(settings: Settings, *, wait_seconds: float) -> str | None:
+    """None when the configured Stream app answers and accepts its credentials, else why.
+
+    The built-in emulator needs no check: this process starts it with its own credentials.
+    """
+    if settings.stream_api_key is None or settings.stream_api_secret is None:
+        return None
+    from yc_chat.adapters.stream import StreamConfig
+    from yc_chat.adapters.stream.check import check_stream
+
+    config = StreamConfig(
+        api_key=settings.stream_api_key,
+        api_secret=settings.stream_api_secret,
+        base_url=settings.stream_base_url,
+    )
+    return await check_stream(config, wait_seconds=wait_seconds)
+
+
 @asynccontextmanager
 async def open_notifier(settings: Settings, devices: DeviceRegistry) -> AsyncIterator[Notifier]:
     """The push provider PUSH_PROVIDER names: the log (default), FCM or Expo."""

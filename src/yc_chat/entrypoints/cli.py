@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the current directory, if there is one; the real environment wins).",
         epilog="Start with `yc-chat serve --demo`. `yc-chat COMMAND --help` describes each.",
     )
+    parser.add_argument("--version", action="version", version=f"yc-chat {_version()}")
     parser.add_argument(
         "--env-file",
         metavar="FILE",
@@ -94,6 +95,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-worker",
         action="store_true",
         help="do not handle recorded webhook events in this process (run `yc-chat worker`)",
+    )
+    serve.add_argument(
+        "--no-check",
+        action="store_true",
+        help="do not check at start that Stream answers and accepts STREAM_API_KEY/"
+        "STREAM_API_SECRET",
+    )
+    serve.add_argument(
+        "--check-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long the start-up check keeps asking a Stream that does not answer yet "
+        "(default 30; 0 asks once)",
     )
     serve.add_argument(
         "--reload",
@@ -165,9 +180,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("yc-chat")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree, not installed
+        return "unknown"
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse `argv`; an unknown option is reported with its own subcommand's usage.
+
+    argparse leaves unknown arguments to the top-level parser, whose usage says nothing
+    about `serve`'s options; the innermost subcommand's parser reports them instead.
+    """
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        _innermost(parser, args).error("unrecognized arguments: " + " ".join(unknown))
+    return args
+
+
+def _innermost(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> argparse.ArgumentParser:
+    for action in parser._actions:  # argparse has no public way to reach its subparsers
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = getattr(args, action.dest or "", None)
+            if chosen in action.choices:
+                return _innermost(action.choices[chosen], args)
+    return parser
+
+
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     """Run the command line; returns the process exit status."""
-    args = build_parser().parse_args(argv)
+    args = parse_args(build_parser(), argv)
     try:
         environment = os.environ if env is None else env
         if env is None or args.env_file:

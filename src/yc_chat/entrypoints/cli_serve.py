@@ -69,6 +69,8 @@ def serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     sock = bind_socket(args.host, args.port)
     # Every adapter module, before anything starts: a missing extra is named up front.
     importlib.import_module("yc_chat.entrypoints.bootstrap")
+    if not args.no_check:
+        check_stream(settings, wait_seconds=args.check_timeout)
     if args.reload:
         return _serve_with_reload(args, env, settings, sock)
     # Logging is set up once the configuration is known to be usable: errors before this
@@ -81,6 +83,20 @@ def serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             settings, fixtures, sock, host=args.host, port=args.port, workers=args.workers
         )
     return _serve_on(settings, fixtures, sock, host=args.host, port=args.port, demo=args.demo)
+
+
+def check_stream(settings: Settings, *, wait_seconds: float) -> None:
+    """Stop with one line unless the configured Stream app answers and takes its credentials.
+
+    Runs before logging is set up and before anything listens, in a loop of its own.
+    """
+    from yc_chat.entrypoints import bootstrap
+
+    if not 0 <= wait_seconds <= 600:
+        raise SettingsError("--check-timeout must be between 0 and 600 seconds")
+    problem = asyncio.run(bootstrap.check_chat_provider(settings, wait_seconds=wait_seconds))
+    if problem is not None:
+        raise CommandError(f"{problem}; or start with --no-check", status=1)
 
 
 def _serve_workers(

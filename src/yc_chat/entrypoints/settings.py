@@ -24,6 +24,10 @@ DEFAULT_MAX_BODY_BYTES = 256 * KIB
 DEFAULT_WEBHOOK_MAX_BODY_BYTES = 1 * MIB
 # HS256 keys shorter than the hash output are brute-forceable offline from one token.
 MIN_JWT_SECRET_BYTES = 32
+# The Stream API secret signs every Stream token (HS256) and every webhook (HMAC-SHA256).
+MIN_STREAM_SECRET_BYTES = 32
+# Placeholders shipped in `.env.example`: a copied file must not run with a public secret.
+PLACEHOLDER_SECRET_PREFIXES = ("change-me",)
 # Signature algorithms accepted from a JWKS. Pinned: never HS* (key confusion), never none.
 JWKS_ALGORITHMS = ("RS256", "ES256")
 
@@ -246,18 +250,17 @@ class Settings:
             database_name=reader.text("DATABASE_NAME"),
             stream_api_key=reader.text("STREAM_API_KEY"),
             stream_api_secret=reader.text("STREAM_API_SECRET"),
-            stream_base_url=reader.url("STREAM_BASE_URL"),
+            stream_base_url=reader.base_url("STREAM_BASE_URL"),
             log_level=reader.log_level("LOG_LEVEL"),
             log_format=reader.log_format("LOG_FORMAT"),
         )
         auth = settings.http.auth
         if auth.jwt_secret is not None and auth.jwks_url is not None:
             reader.problem("set only one of JWT_SECRET and JWT_JWKS_URL")
-        if auth.jwt_secret is not None:
-            reader.problem_unless(
-                len(auth.jwt_secret.encode("utf-8")) >= MIN_JWT_SECRET_BYTES,
-                f"JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes",
-            )
+        reader.check_secret("JWT_SECRET", auth.jwt_secret, MIN_JWT_SECRET_BYTES)
+        reader.check_secret(
+            "STREAM_API_SECRET", settings.stream_api_secret, MIN_STREAM_SECRET_BYTES
+        )
         if (settings.stream_api_key is None) != (settings.stream_api_secret is None):
             reader.problem(
                 "STREAM_API_KEY and STREAM_API_SECRET go together: set both for a Stream app, "
@@ -328,6 +331,32 @@ class _EnvReader:
             self.problem(f"{name} must be an https URL (http only for localhost)")
             return None
         return value
+
+    def base_url(self, name: str) -> str | None:
+        """An API base URL: scheme and host only, since the Stream SDK drops any path."""
+        value = self.url(name)
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            self.problem(
+                f"{name} must have no path, query or fragment (the Stream SDK drops them): "
+                "give the scheme and host only, e.g. https://chat.stream-io-api.com"
+            )
+            return None
+        return value
+
+    def check_secret(self, name: str, value: str | None, min_bytes: int) -> None:
+        """A secret long enough for its algorithm, and not a placeholder from an example."""
+        if value is None:
+            return
+        if value.lower().startswith(PLACEHOLDER_SECRET_PREFIXES):
+            self.problem(
+                f"{name} is the placeholder from .env.example: generate a real one, e.g. "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        elif len(value.encode("utf-8")) < min_bytes:
+            self.problem(f"{name} must be at least {min_bytes} bytes")
 
     def service_url(self, name: str, schemes: tuple[str, ...], example: str) -> str | None:
         """A driver connection URL; never echoed back, since it may carry a password."""
