@@ -1,104 +1,102 @@
-"""PrometheusMetrics: the Metrics port in process memory, exported as Prometheus text.
+"""PrometheusMetrics: the Metrics port on `prometheus-client`, one registry per instance.
 
-The exposition format (version 0.0.4) is written here rather than with `prometheus-client`:
-the service exports a dozen fixed series, and that library's default registry is
-process-wide state filled at import time, which this codebase avoids (two apps in one
-process, as in tests, would share counters). Writing the format takes one short function
-and is pinned by tests against the format's rules (escaping, cumulative buckets, `+Inf`).
+Each instance owns a `CollectorRegistry` (never the library's global one), so two apps in
+one process, as in tests, count apart. In multiprocess mode (`serve --workers N`: the
+parent sets PROMETHEUS_MULTIPROC_DIR before the workers start, and the library keeps every
+value in a file there) a scrape of any worker sums what all of them counted.
 """
 
 from __future__ import annotations
 
-import bisect
 import contextlib
-import math
-import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-import attrs
+import prometheus_client
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.multiprocess import MultiProcessCollector
 
-from yc_chat.domain.metrics import DESCRIPTIONS, Counted, Gauge, Labels, Timed
+from yc_chat.domain.metrics import DESCRIPTIONS, Counted, Gauge, Timed
 
 # Seconds: from a fast store write to a slow push provider call.
 DEFAULT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-
-
-def _labels(labels: Mapping[str, str]) -> Labels:
-    for name in labels:
-        if not _LABEL_NAME.fullmatch(name) or name.startswith("__"):
-            raise ValueError(f"invalid metric label name {name!r}")
-    return tuple(sorted(labels.items()))
-
-
-def _escape_label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _escape_help(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
-
-
-def _number(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if math.isnan(value):
-        return "NaN"
-    return str(int(value)) if value == int(value) and abs(value) < 2**53 else repr(value)
-
-
-def _series(name: str, labels: Labels, value: float) -> str:
-    if not labels:
-        return f"{name} {_number(value)}"
-    inner = ",".join(f'{key}="{_escape_label(val)}"' for key, val in labels)
-    return f"{name}{{{inner}}} {_number(value)}"
-
-
-@attrs.define
-class _Histogram:
-    buckets: tuple[float, ...]
-    counts: list[int]
-    total: float = 0.0
-    count: int = 0
-
-    def observe(self, value: float) -> None:
-        # Counts per bucket here; the export makes them cumulative, as the format wants.
-        index = bisect.bisect_left(self.buckets, value)
-        if index < len(self.counts):
-            self.counts[index] += 1
-        self.total += value
-        self.count += 1
+# The text format scrapers have read for years (`generate_latest` writes it).
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+# The labels each series carries: the ones the use cases pass (`by kind`, `by reason`...).
+# prometheus-client needs them up front; a call with other labels is a ValueError.
+LABELS: Mapping[Counted | Timed, tuple[str, ...]] = {
+    Counted.WEBHOOKS_RECEIVED: (),
+    Counted.WEBHOOKS_DUPLICATE: (),
+    Counted.EVENTS_PROCESSED: ("kind",),
+    Counted.EVENTS_FAILED: ("kind",),
+    Counted.EVENTS_PARKED: ("kind",),
+    Counted.PUSHES_SENT: (),
+    Counted.PUSHES_FAILED: ("reason",),
+    Counted.LIFECYCLE_TRANSITIONS: ("to",),
+    Timed.WEBHOOK_RECORD: (),
+    Timed.EVENT_HANDLING: ("kind",),
+    Timed.EVENT_LAG: (),
+    Timed.PUSH_SEND: (),
+}
 
 
 class PrometheusMetrics:
-    """Counters and histograms in memory; `render()` is the `/metrics` body."""
+    """Counters and histograms in a registry of their own; `render()` is `/metrics`."""
 
     content_type = CONTENT_TYPE
 
-    def __init__(self, *, namespace: str = "yc_chat", buckets: Sequence[float] = DEFAULT_BUCKETS):
+    def __init__(
+        self,
+        *,
+        namespace: str = "yc_chat",
+        buckets: Sequence[float] = DEFAULT_BUCKETS,
+        multiprocess_dir: str | None = None,
+    ) -> None:
+        if multiprocess_dir is not None and values.ValueClass is values.MutexValue:
+            # The library picks where values live when it is first imported.
+            raise RuntimeError(
+                "multiprocess metrics need PROMETHEUS_MULTIPROC_DIR set before "
+                "prometheus_client is imported"
+            )
+        # `*_created` series would be new names next to the ones dashboards already use.
+        prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
         self._namespace = namespace
-        self._buckets = tuple(sorted(buckets))
-        self._counters: dict[Counted, dict[Labels, float]] = {name: {} for name in Counted}
-        self._histograms: dict[Timed, dict[Labels, _Histogram]] = {name: {} for name in Timed}
+        self._registry = CollectorRegistry(auto_describe=True)
+        self._multiprocess_dir = multiprocess_dir
+        self._counters = {
+            name: Counter(
+                f"{namespace}_{name.value}",
+                DESCRIPTIONS[name],
+                LABELS[name],
+                registry=self._registry,
+            )
+            for name in Counted
+        }
+        self._histograms = {
+            name: Histogram(
+                f"{namespace}_{name.value}_seconds",
+                DESCRIPTIONS[name],
+                LABELS[name],
+                registry=self._registry,
+                buckets=tuple(sorted(buckets)),
+            )
+            for name in Timed
+        }
 
     def count(self, name: Counted, amount: float = 1, **labels: str) -> None:
         """Add `amount` (never negative: counters only go up) to a counter."""
         if amount < 0:
             raise ValueError("counters only go up")
-        series = self._counters[name]
-        key = _labels(labels)
-        series[key] = series.get(key, 0.0) + amount
+        counter = self._counters[name]
+        (counter.labels(**labels) if labels or LABELS[name] else counter).inc(amount)
 
     def observe(self, name: Timed, seconds: float, **labels: str) -> None:
         """Record one duration in the histogram."""
-        series = self._histograms[name]
-        key = _labels(labels)
-        histogram = series.get(key)
-        if histogram is None:
-            histogram = series[key] = _Histogram(self._buckets, [0] * len(self._buckets))
-        histogram.observe(max(seconds, 0.0))
+        histogram = self._histograms[name]
+        target = histogram.labels(**labels) if labels or LABELS[name] else histogram
+        target.observe(max(seconds, 0.0))
 
     @contextlib.contextmanager
     def time(self, name: Timed, **labels: str) -> Iterator[None]:
@@ -110,43 +108,47 @@ class PrometheusMetrics:
             self.observe(name, time.perf_counter() - started, **labels)
 
     def value(self, name: Counted, **labels: str) -> float:
-        """A counter's current value (for tests and the CLI)."""
-        return self._counters[name].get(_labels(labels), 0.0)
+        """A counter's current value in this process (for tests and the CLI)."""
+        found = self._registry.get_sample_value(f"{self._namespace}_{name.value}_total", labels)
+        return found or 0.0
 
     def total(self, name: Counted) -> float:
-        """A counter summed over all its labels."""
-        return sum(self._counters[name].values())
+        """A counter summed over all its labels, in this process."""
+        wanted = f"{self._namespace}_{name.value}_total"
+        return sum(
+            sample.value
+            for metric in self._counters[name].collect()
+            for sample in metric.samples
+            if sample.name == wanted
+        )
 
     def render(self, gauges: Sequence[Gauge] = ()) -> str:
-        """Every series in the Prometheus text format, ending with a newline."""
-        lines: list[str] = []
-        for counter, samples in self._counters.items():
-            name = f"{self._namespace}_{counter.value}_total"
-            lines += [
-                f"# HELP {name} {_escape_help(DESCRIPTIONS[counter])}",
-                f"# TYPE {name} counter",
-            ]
-            # A series that never moved still exports 0, so rates and alerts have a start.
-            lines += [_series(name, key, value) for key, value in sorted(samples.items())] or [
-                _series(name, (), 0)
-            ]
-        for timed, histograms in self._histograms.items():
-            name = f"{self._namespace}_{timed.value}_seconds"
-            lines += [
-                f"# HELP {name} {_escape_help(DESCRIPTIONS[timed])}",
-                f"# TYPE {name} histogram",
-            ]
-            empty = _Histogram(self._buckets, [0] * len(self._buckets))
-            for key, histogram in sorted(histograms.items()) or [((), empty)]:
-                running = 0
-                for bound, count in zip(self._buckets, histogram.counts, strict=True):
-                    running += count
-                    lines.append(_series(f"{name}_bucket", (*key, ("le", _number(bound))), running))
-                lines.append(_series(f"{name}_bucket", (*key, ("le", "+Inf")), histogram.count))
-                lines.append(_series(f"{name}_sum", key, histogram.total))
-                lines.append(_series(f"{name}_count", key, histogram.count))
-        for gauge in gauges:
-            name = f"{self._namespace}_{gauge.name}"
-            lines += [f"# HELP {name} {_escape_help(gauge.help)}", f"# TYPE {name} gauge"]
-            lines += [_series(name, key, value) for key, value in sorted(gauge.samples.items())]
-        return "\n".join(lines) + "\n"
+        """Every series in the Prometheus text format, with `gauges` read at scrape time."""
+        registry = self._registry
+        if self._multiprocess_dir is not None:
+            # Every process's files, summed: whichever worker answers the scrape.
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry, path=self._multiprocess_dir)  # type: ignore[no-untyped-call]
+        text = generate_latest(registry).decode("utf-8")
+        if gauges:
+            scraped = CollectorRegistry()
+            scraped.register(_Gauges(self._namespace, gauges))
+            text += generate_latest(scraped).decode("utf-8")
+        return text
+
+
+class _Gauges:
+    """Values read at scrape time (inbox size, degraded parts), as a one-off collector."""
+
+    def __init__(self, namespace: str, gauges: Sequence[Gauge]) -> None:
+        self._namespace = namespace
+        self._gauges = gauges
+
+    def collect(self) -> Iterable[Metric]:
+        for gauge in self._gauges:
+            names = sorted({name for labels in gauge.samples for name, _ in labels})
+            family = GaugeMetricFamily(f"{self._namespace}_{gauge.name}", gauge.help, labels=names)
+            for labels, value in sorted(gauge.samples.items()):
+                given = dict(labels)
+                family.add_metric([given.get(name, "") for name in names], value)
+            yield family

@@ -44,7 +44,7 @@ from yc_chat.domain.inbox import RetryPolicy
 from yc_chat.domain.model import ChannelId
 from yc_chat.domain.service import ChatService, Ports
 from yc_chat.entrypoints.background import background_loops
-from yc_chat.entrypoints.runtime import Probe, Runtime
+from yc_chat.entrypoints.runtime import Fallback, Probe, Runtime
 from yc_chat.entrypoints.settings import Settings, SettingsError
 from yc_chat.ports import (
     ChatProvider,
@@ -98,9 +98,12 @@ def assemble(
         lease_for=timedelta(seconds=worker.lease_seconds),
         batch_size=worker.batch_size,
     )
-    all_probes = dict(probes)
+    degradable = {}
     if shared_rate_limits is not None:
-        all_probes["redis"] = shared_rate_limits.ping
+        degradable["redis"] = Fallback(
+            probe=shared_rate_limits.ping,
+            meaning="rate limits are counted in each process until it answers",
+        )
     return Runtime(
         settings=settings,
         ports=ports,
@@ -108,7 +111,8 @@ def assemble(
         exporter=exporter,
         rate_limits=shared_rate_limits or MemoryRateLimitStore(),
         local_rate_limits=MemoryRateLimitStore(),
-        probes=all_probes,
+        probes=dict(probes),
+        degradable=degradable,
         persistent=persistent,
         emulator=emulator,
         on_shutdown=tuple(on_shutdown),
@@ -143,7 +147,7 @@ def in_memory(
     clock = clock if clock is not None else SystemClock()
     chat = chat if chat is not None else FakeStreamChatProvider(StreamState(clock=clock.now))
     directory = InMemoryDirectory()
-    metrics = PrometheusMetrics()
+    metrics = PrometheusMetrics(multiprocess_dir=settings.metrics_multiprocess_dir)
     ports = Ports(
         directory=directory,
         appointments=InMemoryAppointments(),
@@ -339,7 +343,7 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Asy
             )
             return
         notifier = await stack.enter_async_context(open_notifier(settings, mongo.devices))
-        metrics = PrometheusMetrics()
+        metrics = PrometheusMetrics(multiprocess_dir=settings.metrics_multiprocess_dir)
         ports = Ports(
             directory=mongo.directory,
             appointments=mongo.appointments,

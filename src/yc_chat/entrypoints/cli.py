@@ -116,12 +116,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="restart when a source file changes (local development only)",
     )
 
-    commands.add_parser(
+    worker = commands.add_parser(
         "worker",
         help="handle webhook events and run the chat lifecycle, without HTTP (needs MongoDB)",
         description="Handle recorded webhook events and run the appointment chat lifecycle, "
         "without serving HTTP. It works on the inbox the servers write to, so it needs "
         "MONGODB_URI pointing at their MongoDB; several workers may run at once.",
+    )
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve Prometheus metrics (GET /metrics) and GET /healthz on PORT (default: none)",
+    )
+    worker.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address for --metrics-port (default 127.0.0.1)",
     )
 
     events = commands.add_parser(
@@ -290,7 +302,7 @@ def _dispatch(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if args.command == "emulator":
         return cli_tools.emulator(args, env)
     if args.command == "worker":
-        return cli_tools.worker(env)
+        return cli_tools.worker(args, env)
     if args.command == "events":
         return cli_tools.events_command(args, env)
     return cli_tools.seed_command(args, env)

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from yc_chat.entrypoints.cli_common import CommandError, configure_cli_logging, fail
+from yc_chat.entrypoints.cli_startup import check_stream, shared_metrics
 from yc_chat.entrypoints.logs import configure_logging
 from yc_chat.entrypoints.runtime import Runtime
 from yc_chat.entrypoints.settings import Settings, SettingsError, require_auth, with_jwt_secret
@@ -79,24 +80,11 @@ def serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if generated_secret:
         logger.warning("demo: generated a development JWT secret for this run only")
     if args.workers > 1:
-        return _serve_workers(
-            settings, fixtures, sock, host=args.host, port=args.port, workers=args.workers
-        )
+        with shared_metrics(settings) as shared:
+            return _serve_workers(
+                shared, fixtures, sock, host=args.host, port=args.port, workers=args.workers
+            )
     return _serve_on(settings, fixtures, sock, host=args.host, port=args.port, demo=args.demo)
-
-
-def check_stream(settings: Settings, *, wait_seconds: float) -> None:
-    """Stop with one line unless the configured Stream app answers and takes its credentials.
-
-    Runs before logging is set up and before anything listens, in a loop of its own.
-    """
-    from yc_chat.entrypoints import bootstrap
-
-    if not 0 <= wait_seconds <= 600:
-        raise SettingsError("--check-timeout must be between 0 and 600 seconds")
-    problem = asyncio.run(bootstrap.check_chat_provider(settings, wait_seconds=wait_seconds))
-    if problem is not None:
-        raise CommandError(f"{problem}; or start with --no-check", status=1)
 
 
 def _serve_workers(

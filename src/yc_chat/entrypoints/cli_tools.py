@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import signal
+import socket
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -16,6 +17,8 @@ from yc_chat.entrypoints.settings import Settings, SettingsError, parse_duration
 
 if TYPE_CHECKING:
     from yc_chat.entrypoints.fixture import Fixture
+    from yc_chat.entrypoints.observability import MetricsServer
+    from yc_chat.entrypoints.runtime import Runtime
 
 logger = logging.getLogger("yc_chat.cli")
 
@@ -81,19 +84,29 @@ async def _seed_into_mongo(settings: Settings, fixture: Fixture) -> int:
     return 0
 
 
-def worker(env: Mapping[str, str]) -> int:
+def worker(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     settings = Settings.from_env(env)
+    sock = None
+    if args.metrics_port is not None:
+        if not 0 < args.metrics_port < 65536:
+            raise SettingsError("--metrics-port must be between 1 and 65535")
+        # Taken before anything starts: a busy port is one line.
+        sock = bind_socket(args.metrics_host, args.metrics_port)
     configure_cli_logging(settings, env)
     if settings.mongodb_uri is None:
         logger.warning(
             "worker without MONGODB_URI: its in-memory inbox receives nothing from a server; "
             "run it against the MongoDB the servers use"
         )
-    asyncio.run(_run_worker(settings))
+    try:
+        asyncio.run(_run_worker(settings, sock))
+    finally:
+        if sock is not None:
+            sock.close()
     return 0
 
 
-async def _run_worker(settings: Settings) -> None:
+async def _run_worker(settings: Settings, sock: socket.socket | None) -> None:
     from yc_chat.entrypoints import bootstrap
 
     stop = asyncio.Event()
@@ -101,9 +114,25 @@ async def _run_worker(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     async with bootstrap.open_runtime(settings) as runtime:
+        metrics = None if sock is None else await _serve_metrics(runtime, sock)
         logger.info("worker started")
-        await bootstrap.run_worker(runtime, stop)
+        try:
+            await bootstrap.run_worker(runtime, stop)
+        finally:
+            if metrics is not None:
+                await metrics.stop()
     logger.info("worker stopped")
+
+
+async def _serve_metrics(runtime: Runtime, sock: socket.socket) -> MetricsServer:
+    """GET /metrics (and /healthz) on `sock`, served beside the worker's loops."""
+    from yc_chat.entrypoints.observability import MetricsServer, metrics_app
+
+    server = MetricsServer(metrics_app(runtime), sock)
+    await server.start()
+    host, port = sock.getsockname()[:2]
+    logger.info("metrics: serving /metrics", extra={"url": f"http://{host}:{port}/metrics"})
+    return server
 
 
 def events_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:

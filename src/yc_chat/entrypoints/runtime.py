@@ -14,14 +14,22 @@ import attrs
 from yc_chat.domain.metrics import Gauge
 from yc_chat.domain.service import ChatService, Ports
 from yc_chat.entrypoints.fixture import Fixture, seed
+from yc_chat.entrypoints.readiness import (
+    Fallback,
+    Probe,
+    Readiness,
+    ReadinessReport,
+    check_degradable,
+    check_readiness,
+)
 from yc_chat.entrypoints.settings import Settings
 from yc_chat.ports import RateLimitStore
 
 if TYPE_CHECKING:
     from stream_emulator.server import RunningEmulator
 
-# A readiness check: returns when the dependency answers, raises otherwise.
-Probe = Callable[[], Awaitable[None]]
+__all__ = ["Fallback", "MetricsExport", "Probe", "Runtime"]
+
 WEBHOOK_PATH = "/api/webhooks/stream"
 
 
@@ -42,7 +50,8 @@ class Runtime:
 
     `exporter` renders `ports.metrics` (the same object) for `/metrics`; `rate_limits`
     counts the token budget (shared through Redis, or this process's), `local_rate_limits`
-    when that store is unreachable; `on_shutdown` closes what the app's lifespan must close.
+    when that store is unreachable; `on_shutdown` closes what the app's lifespan must close;
+    `probes` must answer for the process to be ready, `degradable` parts only degrade it.
     """
 
     settings: Settings
@@ -55,6 +64,19 @@ class Runtime:
     persistent: bool
     emulator: RunningEmulator | None = None
     on_shutdown: Sequence[Callable[[], Awaitable[None]]] = ()
+    # Parts with a working fallback: down, they make readiness `degraded`, not `unready`.
+    degradable: Mapping[str, Fallback] = attrs.field(factory=dict)
+    readiness: Readiness = attrs.field(factory=Readiness)
+
+    async def check_readiness(self) -> ReadinessReport:
+        """Ask every part: ready, degraded (a fallback is in use) or unready."""
+        limit = self.settings.http.readiness_timeout_seconds
+        return await check_readiness(self.probes, self.degradable, self.readiness, limit)
+
+    async def check_degradable(self) -> None:
+        """Ask the parts that have a fallback (for the `degraded` gauge)."""
+        limit = self.settings.http.readiness_timeout_seconds
+        await check_degradable(self.degradable, self.readiness, limit)
 
     async def load(self, fixture: Fixture) -> None:
         """Write a directory/appointments fixture into the stores (upserts)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Mapping
 from datetime import timedelta
@@ -190,6 +191,9 @@ class Settings:
     stream_base_url: str | None = None
     log_level: str = "INFO"
     log_format: LogFormat = "json"
+    # PROMETHEUS_MULTIPROC_DIR: metrics kept in files there, summed over the processes
+    # sharing it (`serve --workers N` sets one up itself).
+    metrics_multiprocess_dir: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -253,6 +257,7 @@ class Settings:
             stream_base_url=reader.base_url("STREAM_BASE_URL"),
             log_level=reader.log_level("LOG_LEVEL"),
             log_format=reader.log_format("LOG_FORMAT"),
+            metrics_multiprocess_dir=reader.directory("PROMETHEUS_MULTIPROC_DIR"),
         )
         auth = settings.http.auth
         if auth.jwt_secret is not None and auth.jwks_url is not None:
@@ -343,6 +348,13 @@ class _EnvReader:
                 f"{name} must have no path, query or fragment (the Stream SDK drops them): "
                 "give the scheme and host only, e.g. https://chat.stream-io-api.com"
             )
+            return None
+        return value
+
+    def directory(self, name: str) -> str | None:
+        value = self.text(name)
+        if value is not None and not os.path.isdir(value):
+            self.problem(f"{name} must name an existing directory")
             return None
         return value
 
