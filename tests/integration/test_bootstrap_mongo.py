@@ -78,3 +78,34 @@ def test_mongodb_outage_makes_readiness_fail(server: DoubleClient) -> None:
                 await runtime.probes["stores"]()
 
     asyncio.run(check())
+
+
+def test_the_production_builder_takes_a_hosts_directory_and_notifier(server: DoubleClient) -> None:
+    from tests.support.notifier import RecordingNotifier
+    from yc_chat.adapters.memory import InMemoryDirectory
+    from yc_chat.domain.model import Membership, Org, OrgId, User
+
+    env = {"JWT_SECRET": SECRET, "MONGODB_URI": URI}
+    directory, notifier = InMemoryDirectory(), RecordingNotifier()
+
+    async def check() -> None:
+        await directory.put_org(Org(id=OrgId("org-1"), name="Happy Paws"))
+        for uid in ("vet-1", "nurse-1"):
+            await directory.put_user(User(id=UserId(uid), name=uid))
+            await directory.put_membership(
+                Membership(org_id=OrgId("org-1"), user_id=UserId(uid), role="vet")
+            )
+        settings = Settings.from_env(env)
+        async with bootstrap.open_runtime(settings, directory=directory, notifier=notifier) as rt:
+            assert rt.ports.directory is directory and rt.ports.notifier is notifier
+            # The host owns its people: nothing writes them but the host.
+            assert rt.ports.directory_writer is None
+            assert type(rt.ports.inbox).__module__.startswith("yc_chat.adapters.beanie")
+            assert "directory" in rt.probes
+            dm = await rt.service.start_colleague_dm(
+                caller=UserId("vet-1"), org_id=OrgId("org-1"),
+                member_ids=[UserId("vet-1"), UserId("nurse-1")], created_by=UserId("vet-1"),
+            )  # fmt: skip
+            assert set(dm.members) == {"vet-1", "nurse-1"}
+
+    asyncio.run(check())

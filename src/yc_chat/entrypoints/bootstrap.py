@@ -20,7 +20,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 import attrs
 
@@ -47,10 +47,17 @@ from yc_chat.entrypoints.background import background_loops
 from yc_chat.entrypoints.runtime import Fallback, Probe, Runtime
 from yc_chat.entrypoints.settings import Settings, SettingsError
 from yc_chat.ports import (
+    AppointmentStore,
+    ChannelLocks,
     ChatProvider,
     Clock,
     DeviceRegistry,
+    Directory,
+    DirectoryWriter,
+    EffectClaims,
+    EventInbox,
     Notifier,
+    ProfileFingerprints,
     RateLimitStore,
 )
 
@@ -123,57 +130,99 @@ async def _always_ready() -> None:
     return None
 
 
+class PortOverrides(TypedDict, total=False):
+    """Adapters a host brings instead of the built-in ones; any subset, by `Ports` name.
+
+    `directory_writer` is where `remove_org_member` and fixture loading write: with a
+    host's `directory` and no writer, the host owns its people (`runtime.load` refuses).
+    """
+
+    directory: Directory
+    directory_writer: DirectoryWriter | None
+    appointments: AppointmentStore
+    chat: ChatProvider
+    devices: DeviceRegistry
+    notifier: Notifier
+    fingerprints: ProfileFingerprints
+    effect_claims: EffectClaims
+    inbox: EventInbox
+    locks: ChannelLocks
+    clock: Clock
+
+
 def in_memory(
     settings: Settings | None = None,
     *,
-    chat: ChatProvider | None = None,
-    notifier: Notifier | None = None,
-    devices: DeviceRegistry | None = None,
-    clock: Clock | None = None,
     shared_rate_limits: RateLimitStore | None = None,
     emulator: RunningEmulator | None = None,
     on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
     new_group_id: Callable[[], ChannelId] = random_group_channel_id,
     instance_id: str | None = None,
+    **overrides: Unpack[PortOverrides],
 ) -> Runtime:
-    """A Runtime with every store in memory (one process; lost on exit).
+    """A Runtime with every store in memory (one process; lost on exit), but `overrides`.
 
     The chat provider is the in-process Stream simulation and push notifications go to the
     log unless `chat` and `notifier` are given; `devices` is the registry a given notifier
-    drops dead tokens from. `runtime.service` is the ChatService; `await
-    runtime.load(fixture)` seeds the directory and appointments.
+    drops dead tokens from. Any other port (`directory=`, `appointments=`, ...) may be the
+    host's own adapter. `runtime.service` is the ChatService; `await runtime.load(fixture)`
+    seeds the directory and appointments.
     """
     settings = settings if settings is not None else Settings()
-    clock = clock if clock is not None else SystemClock()
-    chat = chat if chat is not None else FakeStreamChatProvider(StreamState(clock=clock.now))
-    directory = InMemoryDirectory()
+    clock = overrides.get("clock") or SystemClock()
+    chat = overrides.get("chat") or FakeStreamChatProvider(StreamState(clock=clock.now))
     metrics = PrometheusMetrics(multiprocess_dir=settings.metrics_multiprocess_dir)
-    ports = Ports(
-        directory=directory,
-        appointments=InMemoryAppointments(),
-        chat=chat,
-        devices=devices if devices is not None else InMemoryDevices(),
-        notifier=notifier if notifier is not None else LogNotifier(),
-        fingerprints=InMemoryFingerprints(),
-        effect_claims=InMemoryEffectClaims(),
-        inbox=InMemoryEventInbox(),
-        locks=InMemoryChannelLocks(),
-        clock=clock,
-        webhooks=STREAM_WEBHOOKS,
+    directory = InMemoryDirectory()
+    ports = _ports(
+        {
+            "directory": directory,
+            "directory_writer": directory,
+            "appointments": InMemoryAppointments(),
+            "chat": chat,
+            "devices": InMemoryDevices(),
+            "notifier": LogNotifier(),
+            "fingerprints": InMemoryFingerprints(),
+            "effect_claims": InMemoryEffectClaims(),
+            "inbox": InMemoryEventInbox(),
+            "locks": InMemoryChannelLocks(),
+            "clock": clock,
+        },
+        overrides,
         metrics=metrics,
-        directory_writer=directory,
     )
     return assemble(
         ports,
         settings,
         exporter=metrics,
-        probes={"stores": _always_ready, "chat": chat.ping},
+        probes={"stores": ports.directory.ping, "chat": chat.ping},
         persistent=False,
         shared_rate_limits=shared_rate_limits,
         emulator=emulator,
         on_shutdown=on_shutdown,
         new_group_id=new_group_id,
         instance_id=instance_id,
+    )
+
+
+def _ports(built: PortOverrides, overrides: PortOverrides, *, metrics: PrometheusMetrics) -> Ports:
+    """`Ports` from what the builder chose, each replaced by the host's override if given."""
+    chosen: PortOverrides = {**built, **overrides}
+    if "directory" in overrides and "directory_writer" not in overrides:
+        chosen["directory_writer"] = None  # the host's people are the host's to change
+    return Ports(
+        directory=chosen["directory"],
+        appointments=chosen["appointments"],
+        chat=chosen["chat"],
+        devices=chosen["devices"],
+        notifier=chosen["notifier"],
+        fingerprints=chosen["fingerprints"],
+        effect_claims=chosen["effect_claims"],
+        inbox=chosen["inbox"],
+        locks=chosen["locks"],
+        clock=chosen["clock"],
+        webhooks=STREAM_WEBHOOKS,
+        metrics=metrics,
+        directory_writer=chosen.get("directory_writer"),
     )
 
 
@@ -305,14 +354,23 @@ def instance_name() -> str:
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Runtime]:
-    """Open every adapter the settings describe; closes them all on exit."""
-    clock = clock or SystemClock()
+async def open_runtime(
+    settings: Settings, **overrides: Unpack[PortOverrides]
+) -> AsyncIterator[Runtime]:
+    """Open every adapter the settings describe, but `overrides`; closes them all on exit.
+
+    A host's own adapters (`directory=`, `notifier=`, `chat=`, ...) replace the ones the
+    settings would open; the host opens and closes those itself.
+    """
+    clock = overrides.get("clock") or SystemClock()
     async with AsyncExitStack() as stack:
         mongo = None
         if settings.mongodb_uri is not None:
             mongo = await stack.enter_async_context(open_mongo(settings))
-        chat, secret, emulator = await stack.enter_async_context(open_chat(settings, clock))
+        if "chat" in overrides:
+            chat, secret, emulator = overrides["chat"], settings.stream_api_secret, None
+        else:
+            chat, secret, emulator = await stack.enter_async_context(open_chat(settings, clock))
         # Webhooks are signed with the Stream API secret (the emulator's when built in).
         settings = attrs.evolve(settings, http=attrs.evolve(settings.http, webhook_secret=secret))
         shared_rate_limits = _redis_rate_limits(settings.redis_url) if settings.redis_url else None
@@ -328,48 +386,65 @@ async def open_runtime(settings: Settings, *, clock: Clock | None = None) -> Asy
                 "events are NOT persisted and are lost when this process exits (set MONGODB_URI "
                 "to keep them)"
             )
-            devices = InMemoryDevices()
-            notifier = await stack.enter_async_context(open_notifier(settings, devices))
+            devices = overrides.get("devices") or InMemoryDevices()
+            notifier = await _notifier(stack, settings, devices, overrides)
+            chosen: PortOverrides = {
+                **overrides,
+                "chat": chat,
+                "notifier": notifier,
+                "devices": devices,
+                "clock": clock,
+            }
             yield in_memory(
                 settings,
-                chat=chat,
-                notifier=notifier,
-                devices=devices,
-                clock=clock,
+                **chosen,
                 shared_rate_limits=shared_rate_limits,
                 emulator=emulator,
                 on_shutdown=closers,
                 instance_id=instance_name(),
             )
             return
-        notifier = await stack.enter_async_context(open_notifier(settings, mongo.devices))
+        devices = overrides.get("devices") or mongo.devices
+        notifier = await _notifier(stack, settings, devices, overrides)
         metrics = PrometheusMetrics(multiprocess_dir=settings.metrics_multiprocess_dir)
-        ports = Ports(
-            directory=mongo.directory,
-            appointments=mongo.appointments,
-            chat=chat,
-            devices=mongo.devices,
-            notifier=notifier,
-            fingerprints=mongo.fingerprints,
-            effect_claims=mongo.effect_claims,
-            inbox=mongo.inbox,
-            locks=mongo.locks,
-            clock=clock,
-            webhooks=STREAM_WEBHOOKS,
+        ports = _ports(
+            {
+                "directory": mongo.directory,
+                "directory_writer": mongo.directory,
+                "appointments": mongo.appointments,
+                "chat": chat,
+                "devices": devices,
+                "notifier": notifier,
+                "fingerprints": mongo.fingerprints,
+                "effect_claims": mongo.effect_claims,
+                "inbox": mongo.inbox,
+                "locks": mongo.locks,
+                "clock": clock,
+            },
+            overrides,
             metrics=metrics,
-            directory_writer=mongo.directory,
         )
         yield assemble(
             ports,
             settings,
             exporter=metrics,
-            probes={"stores": mongo.ping, "chat": chat.ping},
+            probes={"stores": mongo.ping, "chat": chat.ping, "directory": ports.directory.ping},
             persistent=True,
             shared_rate_limits=shared_rate_limits,
             emulator=emulator,
             on_shutdown=closers,
             instance_id=instance_name(),
         )
+
+
+async def _notifier(
+    stack: AsyncExitStack, settings: Settings, devices: DeviceRegistry, overrides: PortOverrides
+) -> Notifier:
+    """The host's notifier, or the one PUSH_PROVIDER names (closed with `stack`)."""
+    given = overrides.get("notifier")
+    if given is not None:
+        return given
+    return await stack.enter_async_context(open_notifier(settings, devices))
 
 
 def _redis_rate_limits(url: str) -> RateLimitStore:

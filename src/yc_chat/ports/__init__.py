@@ -3,10 +3,13 @@
 One module per family: `chat` (the chat provider), `directory`, `appointments`, `push`
 (devices and notifier), `inbox` (webhook events), `coordination` (once-only effect claims and
 channel locks), `profiles` (provider profile fingerprints), `clock`, `metrics` (for operators),
-`ratelimit` (request budgets), `webhooks` (the provider's webhook bodies).
+`ratelimit` (request budgets), `webhooks` (the provider's webhook bodies). A Directory
+adapter also finds here the typeahead rule it must apply (`SearchKeys`, `SearchQuery`) and
+the member order (`folded_name`, `MemberKey`).
 """
 
 from yc_chat.domain.queries import ChannelPage, ChannelQuery, MemberKey, MemberPage
+from yc_chat.domain.text import SearchKeys, SearchQuery, folded_name
 from yc_chat.ports.appointments import (
     AppointmentChatLinks,
     AppointmentRecords,
@@ -48,6 +51,9 @@ __all__ = [
     "Notifier",
     "ProfileFingerprints",
     "RateLimitStore",
+    "SearchKeys",
+    "SearchQuery",
     "TransitionClaims",
     "WebhookDecoder",
+    "folded_name",
 ]
