@@ -8,7 +8,7 @@ HYPOTHESIS_PROFILE ?= ci
 PORT ?= 3000
 HOST ?= 127.0.0.1
 
-.PHONY: help install serve dev docs test lint types imports unit suite js console bench nightly clean ferretdb servers
+.PHONY: help install serve dev docs test lint fmt types imports unit suite js console bench nightly clean ferretdb servers
 
 # FerretDB 1.x (MongoDB's wire protocol over SQLite): the real server the Beanie suites run
 # on. Built once from the Go module proxy into .build/ (like the venv, a stamp keeps it).
@@ -74,6 +74,10 @@ docs: install ## regenerate docs/api.md from the served OpenAPI document
 lint: install ## ruff check and ruff format --check
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+
+fmt: install ## ruff format, then ruff check --fix (what `make lint` checks, applied)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
 
 types: install ## mypy --strict on src/
 	$(BIN)/mypy src
