@@ -1,0 +1,58 @@
+"""The tools a contributor expects: `make fmt`, pre-commit hooks, the changelog."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _hooks() -> dict[str, dict[str, object]]:
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    return {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+
+
+def test_make_fmt_formats_and_fixes_what_make_lint_checks() -> None:
+    result = subprocess.run(
+        ["make", "-n", "fmt"],  # noqa: S607 - make from PATH, as a contributor runs it
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert ".venv/bin/ruff format src tests bench" in result.stdout
+    assert ".venv/bin/ruff check --fix src tests bench" in result.stdout
+
+
+def test_pre_commit_runs_ruff_mypy_and_import_linter_from_the_venv() -> None:
+    hooks = _hooks()
+    assert {"ruff-format", "ruff-check", "mypy", "import-linter"} <= set(hooks)
+    for hook in hooks.values():
+        assert hook["language"] == "system"
+        executable = shlex.split(str(hook["entry"]))[0]
+        assert (ROOT / executable).is_file(), executable
+
+
+def test_the_ruff_hooks_fix_a_file(tmp_path: Path) -> None:
+    hooks = _hooks()
+    bad = tmp_path / "bad.py"
+    bad.write_text("import os\nx=1\n", encoding="utf-8")
+    for hook_id in ("ruff-check", "ruff-format"):
+        command = [str(ROOT / part) if part.startswith(".venv/") else part
+                   for part in shlex.split(str(hooks[hook_id]["entry"]))]  # fmt: skip
+        subprocess.run(  # noqa: S603 - the hook's own command on a scratch file
+            [*command, "--config", str(ROOT / "pyproject.toml"), str(bad)],
+            cwd=tmp_path, capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert bad.read_text(encoding="utf-8") == "x = 1\n"
+
+
+def test_the_changelog_has_this_release() -> None:
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "version"
+    ]
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"## {version}" in changelog
