@@ -22,36 +22,15 @@ from pathlib import Path
 import jwt
 import pytest
 
-from tests.support.commands import clean_env, free_port, yc_chat_command
+from tests.support.commands import (
+    assert_one_line_error,
+    clean_env,
+    free_port,
+    run,
+    yc_chat_command,
+)
 
 SECRET = "cli-test-secret-" + "x" * 40
-
-
-def run(
-    *args: str, env: Mapping[str, str] | None = None, cwd: Path, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own console script, fixed arguments
-        [*yc_chat_command(), *args],
-        env=clean_env(env),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> str:
-    """Non-zero exit, no traceback, and stderr is exactly one error line naming `fragments`."""
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, output
-    assert "Traceback" not in output, output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("yc-chat: error: "), lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 # -- configuration ---------------------------------------------------------------------------

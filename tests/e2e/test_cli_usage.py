@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli_mistakes import run
+from tests.support.commands import run
 
 ROOT = Path(__file__).resolve().parents[2]
 

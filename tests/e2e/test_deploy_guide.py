@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from pymongo import MongoClient
 
-from tests import servers
+from tests.support import servers
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "deploy.md"
 PORTS = ("8800", "3001", "3002", "9101")

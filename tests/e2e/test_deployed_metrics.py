@@ -19,19 +19,9 @@ from typing import Any
 import pytest
 from pymongo import MongoClient
 
-from tests import servers
-from tests.e2e.processes import Cluster, bearer, request, signed_webhook
-from tests.e2e.test_crash_restart import FIXTURE
-
-
-def samples(text: str) -> dict[str, float]:
-    """Series (name with labels) to value, from the Prometheus text format."""
-    found: dict[str, float] = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            key, value = line.rsplit(" ", 1)
-            found[key] = float(value)
-    return found
+from tests.support import servers
+from tests.support.demo import FIXTURE
+from tests.support.processes import Cluster, bearer, metric_samples, request, signed_webhook
 
 
 def scrape(url: str) -> dict[str, float]:
@@ -41,7 +31,7 @@ def scrape(url: str) -> dict[str, float]:
         response = connection.getresponse()
         assert response.status == 200
         assert response.getheader("Content-Type", "").startswith("text/plain; version=0.0.4")
-        return samples(response.read().decode())
+        return metric_samples(response.read().decode())
     finally:
         connection.close()
 
@@ -146,7 +136,7 @@ def test_any_of_several_workers_shows_what_all_of_them_counted(
         for connection in connections:
             connection.request("GET", "/metrics")
             response = connection.getresponse()
-            seen = samples(response.read().decode())
+            seen = metric_samples(response.read().decode())
             assert seen["yc_chat_webhooks_received_total"] == len(connections), cluster.logs()
     finally:
         for connection in connections:

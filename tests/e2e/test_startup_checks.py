@@ -13,25 +13,26 @@ import re
 import subprocess
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli_mistakes import (
-    SECRET,
-    _clean_env,
-    _command,
+from stream_emulator import start_in_background
+from tests.support.commands import (
+    answers,
     assert_one_line_error,
+    clean_env,
     free_port,
     run,
+    wait_serving,
+    yc_chat_command,
 )
-from yc_chat.entrypoints.stream_emulator import start_in_background
 
 ROOT = Path(__file__).resolve().parents[2]
 STREAM_KEY = "startup-check-key"
 STREAM_SECRET = "startup-check-secret-" + "c" * 32
+SECRET = "startup-check-jwt-secret-" + "j" * 32
 
 
 def _stream_env(base_url: str, secret: str = STREAM_SECRET) -> dict[str, str]:
@@ -125,35 +126,19 @@ def test_an_address_that_is_not_stream_is_one_line(tmp_path: Path) -> None:
     assert_one_line_error(result, "not as Stream's API does", "STREAM_BASE_URL")
 
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
 def _start_serve(
     tmp_path: Path, env: dict[str, str], *args: str
 ) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
-        [*_command(), "serve", "--port", str(port), *args],
-        env=_clean_env({**env, "LOG_LEVEL": "WARNING"}),
+        [*yc_chat_command(), "serve", "--port", str(port), *args],
+        env=clean_env({**env, "LOG_LEVEL": "WARNING"}),
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     return process, f"http://127.0.0.1:{port}"
-
-
-def _wait_serving(process: subprocess.Popen[str], url: str) -> None:
-    deadline = time.monotonic() + 60
-    while not _answers(url + "/healthz"):
-        assert process.poll() is None, process.communicate()[0]
-        assert time.monotonic() < deadline, "serve did not answer in 60 s"
-        time.sleep(0.1)
 
 
 def _stop(process: subprocess.Popen[str]) -> str:
@@ -169,10 +154,10 @@ def test_serve_waits_for_a_stream_that_is_still_starting(tmp_path: Path) -> None
         # Nothing answers yet: serve keeps asking and does not listen meanwhile.
         time.sleep(1.5)
         assert process.poll() is None
-        assert not _answers(url + "/healthz")
+        assert not answers(url + "/healthz")
         with start_in_background(api_key=STREAM_KEY, api_secret=STREAM_SECRET, port=stream_port):
-            _wait_serving(process, url)
-            assert _answers(url + "/readyz")
+            wait_serving(process, url)
+            assert answers(url + "/readyz")
             output = _stop(process)
     finally:
         if process.poll() is None:
@@ -186,7 +171,7 @@ def test_no_check_starts_anyway_and_readiness_says_what_is_wrong(
     env = _stream_env(emulator, secret="not-the-secret-of-this-stream-app-at-all")
     process, url = _start_serve(tmp_path, env, "--no-check")
     try:
-        _wait_serving(process, url)
-        assert not _answers(url + "/readyz")  # 503: the provider refuses us
+        wait_serving(process, url)
+        assert not answers(url + "/readyz")  # 503: the provider refuses us
     finally:
         _stop(process)

@@ -248,7 +248,11 @@ async def test_health_endpoints(world: World) -> None:
     assert health.json() == {"status": "ok"}
     ready = await world.client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"stores": "ok", "chat": "ok"}}
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {"stores": "ok", "chat": "ok"},
+        "degraded": [],
+    }
 
 
 async def test_readyz_reports_an_unreachable_provider(world: World) -> None:

@@ -166,3 +166,13 @@ class Cluster:
     def close(self) -> None:
         for process in reversed(self.processes):
             process.stop()
+
+
+def metric_samples(text: str) -> dict[str, float]:
+    """Series (name with labels) to value, from the Prometheus text format."""
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, value = line.rsplit(" ", 1)
+            found[key] = float(value)
+    return found

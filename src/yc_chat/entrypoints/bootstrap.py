@@ -44,7 +44,7 @@ from yc_chat.domain.inbox import RetryPolicy
 from yc_chat.domain.model import ChannelId
 from yc_chat.domain.service import ChatService, Ports
 from yc_chat.entrypoints.background import background_loops
-from yc_chat.entrypoints.runtime import Fallback, Probe, Runtime
+from yc_chat.entrypoints.runtime import RATE_LIMIT_STORE, Fallback, Probe, Runtime
 from yc_chat.entrypoints.settings import Settings, SettingsError
 from yc_chat.ports import (
     AppointmentStore,
@@ -107,7 +107,7 @@ def assemble(
     )
     degradable = {}
     if shared_rate_limits is not None:
-        degradable["redis"] = Fallback(
+        degradable[RATE_LIMIT_STORE] = Fallback(
             probe=shared_rate_limits.ping,
             meaning="rate limits are counted in each process until it answers",
         )

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Fallback", "MetricsExport", "Probe", "Runtime"]
 
+# The part name of the shared rate-limit store in readiness (`degraded: ["redis"]`).
+RATE_LIMIT_STORE = "redis"
 WEBHOOK_PATH = "/api/webhooks/stream"
 
 
@@ -77,6 +79,12 @@ class Runtime:
         """Ask the parts that have a fallback (for the `degraded` gauge)."""
         limit = self.settings.http.readiness_timeout_seconds
         await check_degradable(self.degradable, self.readiness, limit)
+
+    def rate_limit_store_down(self, down: bool) -> None:
+        """What the rate limiter saw of the shared store (Redis), for readiness and the log."""
+        fallback = self.degradable.get(RATE_LIMIT_STORE)
+        if fallback is not None:
+            self.readiness.note(RATE_LIMIT_STORE, degraded=down, fallback=fallback)
 
     async def load(self, fixture: Fixture) -> None:
         """Write a directory/appointments fixture into the stores (upserts)."""

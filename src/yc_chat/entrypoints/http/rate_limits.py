@@ -15,9 +15,8 @@ before 400, the contract's order.
 
 from __future__ import annotations
 
-import logging
 import math
-import time
+from collections.abc import Callable
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -33,36 +32,35 @@ from yc_chat.entrypoints.runtime import Runtime
 from yc_chat.entrypoints.settings import RateLimit
 from yc_chat.ports.ratelimit import RateLimitStore
 
-logger = logging.getLogger("yc_chat.ratelimit")
 _WRITE_METHODS = frozenset({"POST", "DELETE"})
 
 
 class _Budgets:
     """Counting against budgets in a shared store, falling back to this process when the
-    store fails: an outage of Redis must not become an outage of chat."""
+    store fails: an outage of Redis must not become an outage of chat. `report(down)` tells
+    the runtime's readiness, which says once that the fallback is in use (and when not)."""
 
-    def __init__(self, store: RateLimitStore, *, fallback: RateLimitStore) -> None:
+    def __init__(
+        self,
+        store: RateLimitStore,
+        *,
+        fallback: RateLimitStore,
+        report: Callable[[bool], None] = lambda down: None,
+    ) -> None:
         self._store = store
         self._fallback = fallback
-        self._last_warning = 0.0
+        self._report = report
 
     async def spent(self, key: str, budget: RateLimit) -> float:
         """Count one hit on `key`; seconds to wait when over budget, 0 when within it."""
         try:
             count, reset_in = await self._store.hit(key, window_seconds=budget.window_seconds)
-        except ProviderUnavailable as exc:
-            self._warn(exc)
+        except ProviderUnavailable:
+            self._report(True)
             count, reset_in = await self._fallback.hit(key, window_seconds=budget.window_seconds)
+        else:
+            self._report(False)
         return max(reset_in, 1.0) if count > budget.limit else 0.0
-
-    def _warn(self, exc: BaseException) -> None:
-        now = time.monotonic()
-        if now - self._last_warning > 60:
-            self._last_warning = now
-            logger.warning(
-                "rate-limit store unreachable, counting in this process",
-                extra={"error_type": type(exc).__name__},
-            )
 
 
 class WriteRateLimiter:
@@ -70,9 +68,14 @@ class WriteRateLimiter:
     with groups or a registry with devices. Only authenticated requests count."""
 
     def __init__(
-        self, store: RateLimitStore, *, per_user: RateLimit, fallback: RateLimitStore
+        self,
+        store: RateLimitStore,
+        *,
+        per_user: RateLimit,
+        fallback: RateLimitStore,
+        report: Callable[[bool], None] = lambda down: None,
     ) -> None:
-        self._budgets = _Budgets(store, fallback=fallback)
+        self._budgets = _Budgets(store, fallback=fallback, report=report)
         self._per_user = per_user
 
     async def check(self, *, user_id: str) -> None:
@@ -94,8 +97,9 @@ class TokenRateLimiter:
         per_user: RateLimit,
         per_address: RateLimit,
         fallback: RateLimitStore,
+        report: Callable[[bool], None] = lambda down: None,
     ) -> None:
-        self._budgets = _Budgets(store, fallback=fallback)
+        self._budgets = _Budgets(store, fallback=fallback, report=report)
         self._per_user = per_user
         self._per_address = per_address
 
@@ -123,6 +127,7 @@ def token_limiter(runtime: Runtime) -> TokenRateLimiter | None:
         per_user=per_user,
         per_address=per_user.times(settings.address_limit_factor),
         fallback=runtime.local_rate_limits,
+        report=runtime.rate_limit_store_down,
     )
 
 
@@ -132,7 +137,10 @@ def write_limiter(runtime: Runtime) -> WriteRateLimiter | None:
     if per_user is None:
         return None
     return WriteRateLimiter(
-        runtime.rate_limits, per_user=per_user, fallback=runtime.local_rate_limits
+        runtime.rate_limits,
+        per_user=per_user,
+        fallback=runtime.local_rate_limits,
+        report=runtime.rate_limit_store_down,
     )
 
 

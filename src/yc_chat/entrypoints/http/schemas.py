@@ -272,7 +272,8 @@ class HealthResponse(_Out):
 
 
 class ReadyResponse(_Out):
-    """Every dependency answered."""
+    """Every required dependency answered; `degraded` names parts running on a fallback."""
 
-    status: Literal["ready"]
+    status: Literal["ready", "degraded"]
     checks: dict[str, str]
+    degraded: list[str] = msgspec.field(default_factory=list)

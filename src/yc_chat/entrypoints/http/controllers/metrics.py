@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import Any
 
 from litestar import Controller, Request, Response, get
 
-from yc_chat.domain.metrics import Gauge
 from yc_chat.entrypoints.http.deps import runtime_of
 from yc_chat.entrypoints.http.keys import OPT_PUBLIC
-from yc_chat.ports import EventInbox
-
-logger = logging.getLogger("yc_chat.http")
+from yc_chat.entrypoints.observability import scrape
 
 # Prometheus' text exposition format, as documented; the exporter names the one it writes.
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
-
-
-async def inbox_gauges(inbox: EventInbox, limit_seconds: float) -> list[Gauge]:
-    """The inbox size by state, or nothing when the store does not answer in time."""
-    try:
-        counts = await asyncio.wait_for(inbox.counts(), timeout=limit_seconds)
-    except Exception as exc:
-        # A scrape must not fail with the store: the counters are still worth having.
-        logger.warning("inbox counts unavailable", extra={"error_type": type(exc).__name__})
-        return []
-    return [
-        Gauge(
-            name="inbox_events",
-            help="Webhook events in the inbox, by state (done ones expire after 7 days).",
-            samples={(("state", state.value),): float(n) for state, n in counts.items()},
-        )
-    ]
 
 
 class MetricsController(Controller):
@@ -56,8 +34,4 @@ class MetricsController(Controller):
     async def metrics(self, request: Request[Any, Any, Any]) -> Response[str]:
         """The text exposition of every series."""
         runtime = runtime_of(request)
-        gauges = await inbox_gauges(
-            runtime.ports.inbox, runtime.settings.http.readiness_timeout_seconds
-        )
-        text = runtime.exporter.render(gauges)
-        return Response(text, media_type=runtime.exporter.content_type)
+        return Response(await scrape(runtime), media_type=runtime.exporter.content_type)
