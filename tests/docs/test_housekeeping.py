@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import subprocess
 import tomllib
@@ -56,3 +57,16 @@ def test_the_changelog_has_this_release() -> None:
     ]
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert f"## {version}" in changelog
+
+
+def test_contributing_names_real_targets_and_where_code_goes() -> None:
+    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"`make ([a-z]+)`", text))
+    assert {"fmt", "lint", "types", "imports", "unit", "suite", "js", "test"} <= targets
+    for target in targets:
+        assert re.search(rf"^{target}:", makefile, re.M), f"no make target {target}"
+    for place in ("**A use case**", "**An adapter**", "**An emulator endpoint**"):
+        assert place in text
+    for path in re.findall(r"`((?:src|tests)/[\w/]+/)`", text):
+        assert (ROOT / path).is_dir(), path
