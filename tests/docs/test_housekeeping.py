@@ -8,14 +8,25 @@ import subprocess
 import tomllib
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _hooks() -> dict[str, dict[str, object]]:
-    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
-    return {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+def _hooks() -> dict[str, dict[str, str]]:
+    """The hooks of .pre-commit-config.yaml by id (its flat `key: value` lines; no YAML
+    library needed for a file this simple)."""
+    hooks: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    text = (ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        match = re.match(r"\s+(?:- )?(id|name|entry|language|pass_filenames): (.+)$", line)
+        if match is None:
+            continue
+        key, value = match.groups()
+        if key == "id":
+            current = hooks[value] = {}
+        elif current is not None:
+            current[key] = value
+    return hooks
 
 
 def test_make_fmt_formats_and_fixes_what_make_lint_checks() -> None:
