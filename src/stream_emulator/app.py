@@ -52,6 +52,7 @@ from litestar.exceptions import HTTPException
 
 from stream_emulator.api import ROUTES
 from stream_emulator.api.request_response import control_of, duration, rate_headers
+from stream_emulator.auth import check_not_revoked
 from stream_emulator.control import EmulatorControl
 from stream_emulator.state import StreamAPIError, StreamState, system_clock
 from stream_emulator.webhooks import WebhookSettings
@@ -87,11 +88,14 @@ async def _before_request(request: Request[Any, Any, Any]) -> None:
         failure = control.take_failure(request_line)
         if failure is not None:
             raise failure
-    request.state.principal = control.authenticator.authenticate(
+    principal = control.authenticator.authenticate(
         api_key=request.query_params.get("api_key"),
         auth_type=request.headers.get("stream-auth-type"),
         authorization=request.headers.get("authorization"),
     )
+    if principal.user_id is not None:
+        check_not_revoked(principal, control.state.tokens_revoked_before(principal.user_id))
+    request.state.principal = principal
 
 
 def _error_response(request: Request[Any, Any, Any], error: StreamAPIError) -> Response[Any]:

@@ -18,6 +18,7 @@ import jwt
 
 from stream_emulator.state import errors as stream_errors
 from stream_emulator.state.errors import StreamAPIError
+from stream_emulator.state.users import revoked
 
 ALGORITHM: Final = "HS256"
 
@@ -27,6 +28,8 @@ class Principal:
     """Who is calling: the server (the secret's holder) or one user."""
 
     user_id: str | None
+    # The token's `iat` (seconds since the epoch), None when it has none.
+    issued_at: float | None = None
 
     @property
     def is_server(self) -> bool:
@@ -73,7 +76,11 @@ class Authenticator:
             raise _unauthenticated(
                 stream_errors.AUTHENTICATION_ERROR, "Authorization header is missing"
             )
-        return _principal(self._claims(token))
+        claims = self._claims(token)
+        principal = _principal(claims)
+        if principal.is_server:
+            return principal
+        return attrs.evolve(principal, issued_at=_number(claims, "iat"))
 
     def _claims(self, token: str) -> Mapping[str, object]:
         try:
@@ -119,6 +126,16 @@ class Authenticator:
             raise _unauthenticated(
                 stream_errors.TOKEN_BEFORE_ISSUED_AT, "token used before issue at (iat)"
             )
+
+
+def check_not_revoked(principal: Principal, revoked_before: datetime | None) -> None:
+    """Refuse a revoked token as Stream refuses an expired one (code 40), so the client
+    fetches a new token."""
+    if not principal.is_server and revoked(principal.issued_at, revoked_before):
+        raise _unauthenticated(
+            stream_errors.TOKEN_EXPIRED,
+            "token was revoked: issued before the user's revoke_tokens_issued_before",
+        )
 
 
 def _bearer(authorization: str | None) -> str | None:

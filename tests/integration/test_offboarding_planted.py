@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from stream_chat.async_chat.client import StreamChatAsync
@@ -60,9 +61,11 @@ async def world(
         yield runtime, chat, notifier
 
 
-def _as(emulator: RunningEmulator, user: str) -> StreamChatAsync:
+def _as(
+    emulator: RunningEmulator, user: str, issued_ago: timedelta = timedelta(seconds=5)
+) -> StreamChatAsync:
     sdk = StreamChatAsync(API_KEY, API_SECRET, base_url=emulator.base_url)
-    sdk.auth_token = user_token(user)
+    sdk.auth_token = user_token(user, issued_ago=issued_ago)
     return sdk
 
 
@@ -129,8 +132,14 @@ async def test_planted_channels_do_not_stall_the_removal_of_their_maker(
     counts = await runtime.ports.inbox.counts()
     assert counts.get(InboxState.PARKED, 0) == 0 and counts.get(InboxState.PENDING, 0) == 0
 
-    # His real chats: he is out of them on Stream, so his token reads and posts nothing.
-    async with _as(stream_emulator, LEAVER) as sdk:
+    # His tokens from before the removal are revoked.
+    async with _as(stream_emulator, LEAVER, issued_ago=timedelta(minutes=1)) as old:
+        with pytest.raises(StreamAPIException) as refused:
+            await old.query_channels({"members": {"$in": [LEAVER]}}, limit=30)
+        assert refused.value.error_code == 40
+    # His real chats: he is out of them on Stream, so even a newer token of his reads and
+    # posts nothing there.
+    async with _as(stream_emulator, LEAVER, issued_ago=timedelta(seconds=1)) as sdk:
         response_json = await sdk.query_channels({"members": {"$in": [LEAVER]}}, limit=30)
         seen = {entry["channel"]["id"] for entry in response_json["channels"]}
         assert group.channel_id not in seen and dm.channel_id not in seen

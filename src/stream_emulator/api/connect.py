@@ -21,6 +21,7 @@ from typing import Any
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
+from stream_emulator.auth import Principal, check_not_revoked
 from stream_emulator.control import EmulatorControl
 from stream_emulator.state import StreamAPIError
 from stream_emulator.state.errors import AUTHENTICATION_ERROR
@@ -54,8 +55,8 @@ def _connect_payload(raw: str | None) -> tuple[str, Mapping[str, object]]:
     return user_id, details
 
 
-def _accept_user(control: EmulatorControl, query: Mapping[str, str]) -> str:
-    """The connecting user's id, or a StreamAPIError with Stream's status and code."""
+def _accept_user(control: EmulatorControl, query: Mapping[str, str]) -> Principal:
+    """The connecting user, or a StreamAPIError with Stream's status and code."""
     principal = control.authenticator.authenticate(
         api_key=query.get("api_key"),
         auth_type=query.get("stream-auth-type"),
@@ -67,12 +68,13 @@ def _accept_user(control: EmulatorControl, query: Mapping[str, str]) -> str:
     if principal.user_id != user_id:
         raise _refusal(f"the token is for {principal.user_id}, not for {user_id}")
     state = control.state
+    check_not_revoked(principal, state.tokens_revoked_before(user_id))
     if state.user(user_id) is None:
         # As Stream: connecting creates the user. Only the profile fields; never a role,
         # which a client must not choose for itself.
         profile = {key: details[key] for key in ("name", "image") if details.get(key) is not None}
         state.upsert_users([{**profile, "id": user_id}])
-    return user_id
+    return principal
 
 
 @websocket("/connect")
@@ -82,7 +84,7 @@ async def connect(socket: WebSocket[Any, Any, Any]) -> None:
     assert isinstance(control, EmulatorControl)
     await socket.accept()
     try:
-        user_id = _accept_user(control, socket.query_params)
+        principal = _accept_user(control, socket.query_params)
     except StreamAPIError as exc:
         body = exc.to_json()
         with contextlib.suppress(WebSocketDisconnect, RuntimeError):
@@ -90,7 +92,8 @@ async def connect(socket: WebSocket[Any, Any, Any]) -> None:
             await socket.close(code=CLOSE_REFUSED, reason=exc.message[:120])
         return
     realtime = control.realtime
-    connection = realtime.open(user_id)
+    user_id = str(principal.user_id)
+    connection = realtime.open(user_id, issued_at=principal.issued_at)
     connection.send(health_check(connection, me=realtime.me(user_id), now=control.state.now()))
     sender = asyncio.create_task(_send_frames(socket, connection))
     receiver = asyncio.create_task(_receive_frames(socket, connection, control))

@@ -51,6 +51,8 @@ def user(record: StreamUser) -> dict[str, object]:
     )
     if record.last_active is not None:
         body["last_active"] = format_time(record.last_active)
+    if record.revoke_tokens_issued_before is not None:
+        body["revoke_tokens_issued_before"] = format_time(record.revoke_tokens_issued_before)
     return body
 
 

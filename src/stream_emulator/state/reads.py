@@ -36,6 +36,7 @@ class Connection:
     user_id: str
     outbox: asyncio.Queue[Frame | CloseRequest]
     watching: set[str] = attrs.field(factory=set)
+    issued_at: float | None = None  # its token's `iat`
 
     def send(self, frame: Frame) -> None:
         """Queue a frame; the connection's sender writes it out in order."""

@@ -28,6 +28,7 @@ from stream_emulator.state import StreamAPIError, StreamChannel, StreamState, pa
 from stream_emulator.state.permissions import check_may_post
 from stream_emulator.state.reads import Connection as Connection
 from stream_emulator.state.reads import Frame, ReadMark, ReadState
+from stream_emulator.state.users import REVOKED_CLOSE_CODE, revoked
 
 # Stream's `messaging` channel type configuration as clients read it from `channel.config`:
 # the SDKs switch typing indicators, read receipts and the rest on or off from this.
@@ -130,10 +131,11 @@ class Realtime(ReadState):
 
     # -- connections ----------------------------------------------------------------------
 
-    def open(self, user_id: str) -> Connection:
-        """Register a new connection for `user_id` (already authenticated)."""
+    def open(self, user_id: str, *, issued_at: float | None = None) -> Connection:
+        """Register a new connection for `user_id` (authenticated, token `iat` issued_at)."""
+        connection_id = f"{uuid.uuid4()}--{next(self._ids)}"
         connection = Connection(
-            id=f"{uuid.uuid4()}--{next(self._ids)}", user_id=user_id, outbox=asyncio.Queue()
+            id=connection_id, user_id=user_id, outbox=asyncio.Queue(), issued_at=issued_at
         )
         first = not self.is_online(user_id)
         self._connections[connection.id] = connection
@@ -310,6 +312,7 @@ class Realtime(ReadState):
             for connection in self.watchers(cid):
                 connection.send(event)
         elif kind == "user.updated":
+            self._close_revoked(event)
             self._to_everyone(event)
 
     def _message_new(self, cid: str, event: Frame) -> None:
@@ -370,6 +373,15 @@ class Realtime(ReadState):
                 connection.send({**event, "type": notification})
             if event.get("type") == "channel.deleted":
                 connection.watching.discard(cid)
+
+    def _close_revoked(self, event: Frame) -> None:
+        """Close the user's sockets whose token a revocation now refuses."""
+        user = event.get("user")
+        user_id = user.get("id") if isinstance(user, Mapping) else None
+        cut_off = self._state.tokens_revoked_before(user_id) if isinstance(user_id, str) else None
+        for connection in list(self._connections.values()):
+            if connection.user_id == user_id and revoked(connection.issued_at, cut_off):
+                connection.outbox.put_nowait((REVOKED_CLOSE_CODE, "token revoked"))
 
     def _to_everyone(self, event: Frame) -> None:
         for connection in self._connections.values():

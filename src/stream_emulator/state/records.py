@@ -35,6 +35,9 @@ class StreamUser:
     # Presence, kept by the realtime side: a user is online while a websocket is open.
     online: bool = False
     last_active: datetime | None = None
+    # Revoke by issued-at: this user's tokens issued before it (or without `iat`) are
+    # refused. Set and cleared only by a partial update; an upsert keeps it.
+    revoke_tokens_issued_before: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Final
 
 import attrs
 
@@ -18,6 +20,37 @@ from stream_emulator.state.parsing import (
 )
 from stream_emulator.state.records import DEFAULT_USER_ROLE, StreamUser
 from stream_emulator.state.store import Store
+
+# The user field Stream's revoke-by-issued-at sets (`revoke_user_token` in the SDKs).
+REVOKE_FIELD: Final = "revoke_tokens_issued_before"
+
+
+def _revocation_time(endpoint: str, value: object) -> datetime | None:
+    """The cut-off from a partial update: an RFC 3339 time, or null to undo the revoke."""
+    if value is None:
+        return None
+    parsed: datetime | None = None
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        raise input_error(endpoint, f"{REVOKE_FIELD} must be an RFC 3339 time or null")
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+# A revoked token's socket closes as on a restart: clients reconnect, are refused with
+# code 40 and fetch a new token.
+REVOKED_CLOSE_CODE: Final = 1012
+
+
+def revoked(issued_at: float | None, cut_off: datetime | None) -> bool:
+    """Whether a token with this `iat` is refused under the user's cut-off (a token without
+    `iat` cannot prove it is newer)."""
+    if cut_off is None:
+        return False
+    return issued_at is None or issued_at < cut_off.timestamp()
 
 
 class UserOperations:
@@ -49,6 +82,9 @@ class UserOperations:
                 updated_at=now,
                 online=existing.online if existing is not None else False,
                 last_active=existing.last_active if existing is not None else None,
+                revoke_tokens_issued_before=(
+                    existing.revoke_tokens_issued_before if existing is not None else None
+                ),
             )
             self._store.users[user_id] = user
             result[user_id] = user
@@ -68,6 +104,11 @@ class UserOperations:
             self._store.users[user_id] = attrs.evolve(
                 user, online=online, last_active=self._store.now()
             )
+
+    def tokens_revoked_before(self, user_id: str) -> datetime | None:
+        """When this user's tokens stop being accepted (issued before it), or None."""
+        user = self._store.users.get(user_id)
+        return user.revoke_tokens_issued_before if user is not None else None
 
     def get_user(self, user_id: str) -> StreamUser:
         """The user; 404 when there is none."""
@@ -99,6 +140,11 @@ class UserOperations:
         for key in [*to_set, *unset]:
             if key == "id" or key in READ_ONLY_USER_FIELDS:
                 raise input_error(endpoint, f"field {key} cannot be updated")
+        revoked_before = user.revoke_tokens_issued_before
+        if REVOKE_FIELD in to_set:
+            revoked_before = _revocation_time(endpoint, to_set.pop(REVOKE_FIELD))
+        if REVOKE_FIELD in unset:
+            revoked_before = None
         role = optional_str(endpoint, "role", to_set.pop("role", user.role))
         name = optional_str(endpoint, "name", to_set.pop("name", user.name))
         image = optional_str(endpoint, "image", to_set.pop("image", user.image))
@@ -110,6 +156,8 @@ class UserOperations:
                 name = None
             elif key == "image":
                 image = None
+            elif key == REVOKE_FIELD:
+                pass  # handled above
             else:
                 custom.pop(key, None)
         now = self._store.now()
@@ -120,6 +168,7 @@ class UserOperations:
             image=image,
             custom=custom,
             updated_at=now,
+            revoke_tokens_issued_before=revoked_before,
         )
         self._store.users[user_id] = updated
         self._store.events.emit(events.user_updated(updated, now))
