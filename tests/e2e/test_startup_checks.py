@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.server
 import re
+import socket
 import subprocess
 import threading
 import time
@@ -175,3 +176,18 @@ def test_no_check_starts_anyway_and_readiness_says_what_is_wrong(
         assert not answers(url + "/readyz")  # 503: the provider refuses us
     finally:
         _stop(process)
+
+
+def test_a_busy_metrics_port_stops_the_worker_in_one_line(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run(
+            "worker", "--metrics-port", str(port), env={"JWT_SECRET": SECRET}, cwd=tmp_path
+        )
+    line = assert_one_line_error(result, f"port {port}", "already in use", "--metrics-port")
+    assert "make serve" not in line
+    assert result.returncode == 1
+    bad = run("worker", "--metrics-port", "70000", cwd=tmp_path)
+    assert_one_line_error(bad, "--metrics-port")

@@ -178,7 +178,7 @@ def _fixtures(args: argparse.Namespace) -> list[Fixture]:
     return fixtures
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
+def bind_socket(host: str, port: int, *, option: str = "--port") -> socket.socket:
     """A listening-ready socket on host:port; a port in use is one clear error."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
@@ -195,7 +195,8 @@ def bind_socket(host: str, port: int) -> socket.socket:
         if exc.errno == errno.EADDRINUSE:
             raise CommandError(
                 f"port {port} on {host} is already in use (another yc-chat?): stop that "
-                f"process, or pick another port with --port (make serve PORT=...)",
+                f"process, or pick another port with {option}"
+                + (" (make serve PORT=...)" if option == "--port" else ""),
                 status=1,
             ) from exc
         raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror}", status=1) from exc

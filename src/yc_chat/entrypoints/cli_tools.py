@@ -91,7 +91,7 @@ def worker(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         if not 0 < args.metrics_port < 65536:
             raise SettingsError("--metrics-port must be between 1 and 65535")
         # Taken before anything starts: a busy port is one line.
-        sock = bind_socket(args.metrics_host, args.metrics_port)
+        sock = bind_socket(args.metrics_host, args.metrics_port, option="--metrics-port")
     configure_cli_logging(settings, env)
     if settings.mongodb_uri is None:
         logger.warning(
