@@ -17,7 +17,13 @@ ChannelId = NewType("ChannelId", str)
 
 SYSTEM_USER_ID = UserId("system")
 SYSTEM_USER_NAME = "Yosemite Crew"
-ADMIN_ROLES = frozenset({"owner", "admin"})
+OWNER_ROLE = "owner"
+ADMIN_ROLES = frozenset({OWNER_ROLE, "admin"})
+
+
+def _role_word(role: str) -> str:
+    """A role as compared: the host's free-form string, trimmed and case-folded."""
+    return role.strip().lower()
 
 
 class UserKind(enum.StrEnum):
@@ -99,7 +105,11 @@ class Membership:
 
     @property
     def is_admin(self) -> bool:
-        return self.role.strip().lower() in ADMIN_ROLES
+        return _role_word(self.role) in ADMIN_ROLES
+
+    @property
+    def is_owner(self) -> bool:
+        return _role_word(self.role) == OWNER_ROLE
 
 
 @attrs.frozen(kw_only=True)

@@ -65,6 +65,31 @@ def may_remove_member(membership: Membership | None) -> bool:
     return membership is not None and membership.is_admin
 
 
+class RemovalDecision(enum.Enum):
+    ALLOW = "allow"
+    NOT_ADMIN = "not_admin"  # only org admins remove members
+    OWNER_ONLY = "owner_only"  # only an owner removes an owner
+    LAST_ADMIN = "last_admin"  # the org would be left with nobody to manage it
+
+
+def member_removal_decision(
+    caller: Membership | None, target: Membership, *, other_admin_remains: bool
+) -> RemovalDecision:
+    """Whether `caller` may remove `target` from the org.
+
+    Org admins (owners and admins) remove members; an owner only by an owner; and never
+    the last admin of either kind (`other_admin_remains`: an admin other than the target
+    stays), whoever asks, themselves included: nobody could manage the org after.
+    """
+    if not may_remove_member(caller):
+        return RemovalDecision.NOT_ADMIN
+    if target.is_owner and not (caller is not None and caller.is_owner):
+        return RemovalDecision.OWNER_ONLY
+    if target.is_admin and not other_admin_remains:
+        return RemovalDecision.LAST_ADMIN
+    return RemovalDecision.ALLOW
+
+
 def may_see_channel(user: UserId, channel: Channel, membership: Membership | None) -> bool:
     """Whether `user` may list, read or be pushed `channel`, by the directory as it is now.
 

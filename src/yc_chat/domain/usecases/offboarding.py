@@ -31,6 +31,7 @@ from yc_chat.domain.model import Channel, ChatCategory, ChatStatus, OrgId, UserI
 from yc_chat.domain.queries import ChannelOrder, ChannelQuery, CreationCursor
 from yc_chat.domain.usecases._locks import channel_lock, end_lock_key, members_lock_key
 from yc_chat.domain.usecases.org_checks import require_caller_membership, require_org
+from yc_chat.domain.usecases.org_roles import removal_allowed
 from yc_chat.domain.validation import Problems
 
 if TYPE_CHECKING:
@@ -362,7 +363,8 @@ class OffboardMember:
 @attrs.frozen(kw_only=True)
 class RemoveOrgMember:
     """DELETE /api/orgs/{orgId}/members/{userId}: an org admin removes a member, who is then
-    offboarded. Removing someone who is no longer a member finishes an offboarding that
+    offboarded. Only an owner removes an owner, and never the org's last admin (409
+    last_admin). Removing someone who is no longer a member finishes an offboarding that
     stopped halfway, and is 404 once there is nothing left to do."""
 
     directory: Directory
@@ -390,19 +392,27 @@ class RemoveOrgMember:
                 "The directory belongs to the host platform: remove members there",
                 code=errors.CODE_DIRECTORY_READ_ONLY,
             )
-        if await self.directory.get_membership(org_id, user_id) is not None:
+        target = await self.directory.get_membership(org_id, user_id)
+        if target is not None:
             removed_at = self.clock.now() if self.clock is not None else None
-            if self.jobs is not None and removed_at is not None:
-                await self.jobs.record(
-                    f"offboard:{uuid.uuid4().hex}",
-                    event_type="yc.offboard",
-                    payload=offboard_job(org_id, user_id, removed_at=removed_at),
-                    received_at=removed_at,
-                )
-            # From here on every read checks current membership: nothing of the org
-            # reaches them, even before the steps below have run. One budgeted run here;
-            # the job finishes whatever it leaves.
-            await self.writer.remove_membership(org_id, user_id)
+            async with removal_allowed(
+                directory=self.directory,
+                locks=self.offboard.locks,
+                clock=self.offboard.clock,
+                caller=membership,
+                target=target,
+            ):
+                if self.jobs is not None and removed_at is not None:
+                    await self.jobs.record(
+                        f"offboard:{uuid.uuid4().hex}",
+                        event_type="yc.offboard",
+                        payload=offboard_job(org_id, user_id, removed_at=removed_at),
+                        received_at=removed_at,
+                    )
+                # From here on every read checks current membership: nothing of the org
+                # reaches them, even before the steps below have run. One budgeted run
+                # here; the job finishes whatever it leaves.
+                await self.writer.remove_membership(org_id, user_id)
             return await self.offboard(org_id=org_id, user_id=user_id, removed_at=removed_at)
         # Their tokens were revoked at the removal; tokens issued since stay theirs.
         leftover = await self.offboard(org_id=org_id, user_id=user_id, resume=CreationCursor())

@@ -109,9 +109,11 @@ class OrgController(Controller):
         "vet. Their chats as a pet owner and in other orgs stay. Every Stream token issued to "
         "them before the removal is revoked. The request does a bounded amount of Stream "
         "work and answers; the worker finishes the rest. Calling it again finishes an "
-        "offboarding that stopped halfway; with nothing left to do it is 404.",
+        "offboarding that stopped halfway; with nothing left to do it is 404. Only an owner "
+        "may remove an owner (403 `owner_only`); the org's last owner or admin cannot be "
+        "removed, not even by themselves (409 `last_admin`).",
         status_code=200,
-        responses=error_docs(*AUTHED, 403, 404, 502, 503),
+        responses=error_docs(*AUTHED, 403, 404, 409, 502, 503),
     )
     async def remove_member(
         self, orgId: FromPath[str], userId: FromPath[str], caller: Caller, service: Service
