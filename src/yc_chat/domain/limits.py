@@ -71,5 +71,10 @@ PUSH_BODY_LIMIT: Final = 100
 OFFBOARD_PAGE: Final = 30
 OFFBOARD_CALL_BUDGET: Final = 60
 
+# Text read back from the chat provider is untrusted (anyone with a Stream token can write
+# some): it is cut to these lengths before it is shown. Stream's own message limit is 5,000.
+MAX_PROVIDER_TEXT: Final = 5000
+MAX_PROVIDER_NAME: Final = 1000
+
 # Request bodies nest arrays and objects at most this deep (deeper is a 400).
 MAX_JSON_DEPTH: Final = 32

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import attrs
 
 from yc_chat.domain.limits import MAX_QUERY_LENGTH, MIN_QUERY_LENGTH
+
+# A Python string holds a surrogate code point only when it came in unpaired (JSON's
+# "\ud800"): no encoder can write it, so it would fail the whole response it is in.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str, *, limit: int) -> str:
+    """Untrusted text made safe to show: cut to `limit` characters, and every lone surrogate
+    replaced with U+FFFD, as Stream itself does."""
+    return _LONE_SURROGATE.sub("\ufffd", text[:limit])
+
+
+def is_clean(text: str) -> bool:
+    """Whether `text` has no lone surrogate (it can be encoded as it is)."""
+    return _LONE_SURROGATE.search(text) is None
+
 
 # Typographic and ASCII apostrophes: O'Brien, O’Brien and Oʼbrien all fold to "obrien".
 _APOSTROPHES = frozenset("'\u2019\u02bc\u2018`\u00b4")

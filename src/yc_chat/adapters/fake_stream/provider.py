@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from stream_emulator.state import StreamAPIError, StreamChannel, StreamState
-from yc_chat.adapters.stream import mapping
+from yc_chat.adapters.stream import mapping, reading
 from yc_chat.adapters.stream.tokens import sign_user_token
 from yc_chat.domain import errors
 from yc_chat.domain.model import (
@@ -41,7 +41,7 @@ def _translated_errors() -> Iterator[None]:
     except StreamAPIError as exc:
         raise mapping.domain_error(exc.status_code, exc.message) from exc
     except mapping.StreamDataError as exc:
-        raise errors.ProviderFailed(f"The chat provider sent unreadable data: {exc}") from exc
+        raise errors.ProviderFailed("The chat provider sent unreadable data") from exc
 
 
 class FakeStreamChatProvider:
@@ -60,6 +60,7 @@ class FakeStreamChatProvider:
         # Where clients reach this state over Stream's API (an emulator serving it), if anywhere.
         self._base_url = base_url
         self._api_secret = api_secret if api_secret is not None else secrets.token_urlsafe(32)
+        self._untrusted = reading.UntrustedLog()
 
     def __repr__(self) -> str:
         # The secret signs user tokens: keep it out of logs and tracebacks.
@@ -127,7 +128,8 @@ class FakeStreamChatProvider:
         """The channel, or None when it does not exist."""
         with _translated_errors():
             state = self._find(channel_id)
-            return mapping.channel_from_state(state) if state is not None else None
+            # One we cannot read is none of ours: a push or a lifecycle pass skips it.
+            return reading.read_channel(state, self._untrusted) if state is not None else None
 
     async def set_status(
         self,
@@ -195,7 +197,8 @@ class FakeStreamChatProvider:
 
         with _translated_errors():
             found, has_more = await mapping.read_page(fetch, limit=limit, offset=offset)
-            channels = tuple(self._to_domain(channel) for channel in found)
+            states = (self._state_of(channel) for channel in found)
+            channels = tuple(reading.read_channels(states, self._untrusted))
         return ChannelPage(channels=channels, has_more=has_more)
 
     async def ping(self) -> None:

@@ -20,7 +20,9 @@ from yc_chat.domain.events import (
     OtherEvent,
     UserUpdated,
 )
+from yc_chat.domain.limits import MAX_PROVIDER_NAME, MAX_PROVIDER_TEXT
 from yc_chat.domain.model import ChannelId, UserId
+from yc_chat.domain.text import clean_text
 
 MAX_TYPE_LENGTH = 100
 
@@ -58,11 +60,13 @@ def _message_posted(payload: Mapping[str, Any]) -> ChatEvent | None:
         return None
     attachments = message.get("attachments")
     text = message.get("text")
+    name = _text(sender.get("name"))
+    # A person wrote these: shown in a push only cut short and encodable.
     return MessagePosted(
         channel_id=channel_id,
         sender_id=UserId(sender_id),
-        sender_name=_text(sender.get("name")),
-        text=text if isinstance(text, str) else "",
+        sender_name=clean_text(name, limit=MAX_PROVIDER_NAME) if name is not None else None,
+        text=clean_text(text, limit=MAX_PROVIDER_TEXT) if isinstance(text, str) else "",
         has_attachments=isinstance(attachments, list) and len(attachments) > 0,
         is_system=message.get("type") == "system",
     )

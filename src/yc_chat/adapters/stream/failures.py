@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from yc_chat.adapters.stream import mapping
 from yc_chat.domain import errors
 
 Headers = Mapping[str, str]
+logger = logging.getLogger("yc_chat.stream")
 
 DEFAULT_RETRY_AFTER: Final = 5
 # Statuses that say "not now" rather than "never": retrying may succeed.
@@ -122,8 +124,13 @@ def from_api_error(
     detail = exc.error_message if exc.json_response else f"HTTP {status}"
     if status in _TRANSIENT_STATUSES or status >= 500:
         wait = retry_after_seconds(headers, now, rate_limited=status == 429)
+        # Stream's wording (say "Unable to serialize response content") is for the log:
+        # what a client reads is the contract's own.
+        logger.warning(
+            "chat provider unavailable", extra={"operation": operation, "status": status}
+        )
         return Failure(
-            error=_unavailable(f"The chat provider is unavailable ({operation}): {detail}", wait),
+            error=_unavailable(errors.ProviderUnavailable.default_message, wait),
             transient=True,
             not_executed=status == 429,
             wait=wait,
@@ -141,7 +148,7 @@ def from_transport_error(operation: str, exc: BaseException) -> Failure:
     not_sent = isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
     kind = "timed out" if isinstance(exc, TimeoutError) else "could not be reached"
     return Failure(
-        error=_unavailable(f"The chat provider {kind} ({operation})", None),
+        error=_unavailable(f"The chat provider {kind}, try again shortly", None),
         transient=True,
         not_executed=not_sent,
     )
@@ -150,7 +157,7 @@ def from_transport_error(operation: str, exc: BaseException) -> Failure:
 def from_unreadable(operation: str, exc: ValueError) -> Failure:
     """An answer that is not the JSON Stream sends."""
     return Failure(
-        error=errors.ProviderFailed(f"The chat provider sent an unreadable answer ({operation})"),
+        error=errors.ProviderFailed("The chat provider sent an unreadable answer"),
         transient=False,
         not_executed=False,
     )

@@ -11,40 +11,39 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Final, TypeVar
 
+# What is read back from Stream lives in `reading`; its names are this module's too.
+from yc_chat.adapters.stream.reading import (
+    APPOINTMENT_ID,
+    APPOINTMENT_TIME,
+    CATEGORY,
+    FROZEN,
+    IMAGE,
+    IS_GROUP,
+    NAME,
+    ORG_ID,
+    PET_NAME,
+    PET_OWNER_ID,
+    PET_OWNER_NAME,
+    READ_ONLY,
+    STATUS,
+    VET_ID,
+)
+from yc_chat.adapters.stream.reading import StreamDataError as StreamDataError
+from yc_chat.adapters.stream.reading import channel_from_state as channel_from_state
+from yc_chat.adapters.stream.reading import parse_time as parse_time
 from yc_chat.domain import errors
 from yc_chat.domain.channel_ids import is_valid_channel_id
 from yc_chat.domain.model import (
     SYSTEM_USER_ID,
-    AppointmentId,
-    Channel,
     ChannelId,
     ChannelSpec,
-    ChatCategory,
     ChatStatus,
-    OrgId,
     UserId,
     UserProfile,
 )
 from yc_chat.domain.queries import ChannelOrder, ChannelQuery
 
 CHANNEL_TYPE: Final = "messaging"
-
-# Custom data keys, spelled as the contract fixes them: the frontends read these.
-CATEGORY: Final = "chatCategory"
-ORG_ID: Final = "orgId"
-IS_GROUP: Final = "isGroup"
-STATUS: Final = "status"
-NAME: Final = "name"
-IMAGE: Final = "image"
-READ_ONLY: Final = "readOnly"
-APPOINTMENT_ID: Final = "appointmentId"
-APPOINTMENT_TIME: Final = "appointmentTime"
-PET_OWNER_ID: Final = "petOwnerId"
-PET_OWNER_NAME: Final = "petOwnerName"
-PET_NAME: Final = "petName"
-VET_ID: Final = "vetId"
-# Stream's own top-level field, settable through channel data.
-FROZEN: Final = "frozen"
 
 # last_updated is the last message's time or, for a channel without messages, its creation
 # time; sorting on last_message_at would put every new, still silent chat last.
@@ -104,10 +103,6 @@ STREAM_CHANNEL_FIELDS: Final = STREAM_MAINTAINED_CHANNEL_FIELDS | frozenset(
 
 logger = logging.getLogger("yc_chat.stream")
 T = TypeVar("T")
-
-
-class StreamDataError(ValueError):
-    """Stream answered with data this service cannot read as a channel."""
 
 
 def user_data(profile: UserProfile) -> dict[str, object]:
@@ -235,42 +230,6 @@ def channel_sort(query: ChannelQuery) -> list[dict[str, object]]:
     return [dict(item) for item in order]
 
 
-def channel_from_state(state: Mapping[str, object]) -> Channel:
-    """A domain Channel from one Stream channel state: `{channel, members, messages}`."""
-    channel = state.get("channel")
-    if not isinstance(channel, Mapping):
-        raise StreamDataError("channel state without a channel object")
-    channel_id = channel.get("id")
-    if not isinstance(channel_id, str) or not channel_id:
-        raise StreamDataError("channel object without an id")
-    frozen = channel.get(FROZEN) is True
-    appointment_id = _str(channel, APPOINTMENT_ID)
-    category = _category(channel, appointment_id)
-    last_message = _last_message(state.get("messages"))
-    return Channel(
-        id=ChannelId(channel_id),
-        category=category,
-        # Channels created outside this service may lack it; "" matches no org, so no access.
-        org_id=OrgId(_str(channel, ORG_ID) or ""),
-        members=frozenset(_member_ids(state.get("members"))),
-        created_by=_created_by(channel),
-        status=_status(channel, frozen),
-        frozen=frozen,
-        name=_str(channel, NAME),
-        image=_str(channel, IMAGE),
-        read_only=channel.get(READ_ONLY) is True,
-        appointment_id=AppointmentId(appointment_id) if appointment_id is not None else None,
-        appointment_time=parse_time(channel.get(APPOINTMENT_TIME)),
-        pet_owner_id=_user_id(channel, PET_OWNER_ID),
-        pet_owner_name=_str(channel, PET_OWNER_NAME),
-        pet_name=_str(channel, PET_NAME),
-        vet_id=_user_id(channel, VET_ID),
-        created_at=parse_time(channel.get("created_at")),
-        last_message_at=parse_time(channel.get("last_message_at")),
-        last_message_text=_str(last_message, "text") if last_message is not None else None,
-    )
-
-
 def check_channel_id(channel_id: str) -> None:
     """Refuse, before any call, a channel id Stream would refuse.
 
@@ -337,80 +296,3 @@ def format_time(value: datetime) -> str:
 def format_precise_time(value: datetime) -> str:
     """RFC 3339 in UTC with microseconds and `Z` (for filters on Stream's own times)."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_time(value: object) -> datetime | None:
-    """An aware datetime from Stream's RFC 3339 text, or None when absent or unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        # Stream always writes UTC; an offset-less time is read as UTC rather than local.
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
-
-
-def _str(data: Mapping[str, object], key: str) -> str | None:
-    value = data.get(key)
-    return value if isinstance(value, str) else None
-
-
-def _user_id(data: Mapping[str, object], key: str) -> UserId | None:
-    value = _str(data, key)
-    return UserId(value) if value is not None else None
-
-
-def _category(channel: Mapping[str, object], appointment_id: str | None) -> ChatCategory:
-    raw = _str(channel, CATEGORY)
-    if raw in set(ChatCategory):
-        return ChatCategory(raw)
-    # Older channels lack chatCategory; the other fields still say what they are.
-    if channel.get(IS_GROUP) is True:
-        return ChatCategory.GROUP
-    if appointment_id is not None:
-        return ChatCategory.CLIENT
-    return ChatCategory.COLLEAGUE
-
-
-def _status(channel: Mapping[str, object], frozen: bool) -> ChatStatus:
-    raw = _str(channel, STATUS)
-    if raw in set(ChatStatus):
-        return ChatStatus(raw)
-    # Frontends treat frozen as "Session closed"; without a status we do the same.
-    return ChatStatus.ENDED if frozen else ChatStatus.ACTIVE
-
-
-def _created_by(channel: Mapping[str, object]) -> UserId | None:
-    creator = channel.get("created_by")
-    if isinstance(creator, Mapping):
-        creator_id = creator.get("id")
-        if isinstance(creator_id, str):
-            return UserId(creator_id)
-    return _user_id(channel, "created_by_id")
-
-
-def _member_ids(members: object) -> list[UserId]:
-    if not isinstance(members, Sequence) or isinstance(members, str | bytes):
-        return []
-    ids: list[UserId] = []
-    for item in members:
-        if not isinstance(item, Mapping):
-            continue
-        user_id = item.get("user_id")
-        if not isinstance(user_id, str):
-            user = item.get("user")
-            user_id = user.get("id") if isinstance(user, Mapping) else None
-        if isinstance(user_id, str):
-            ids.append(UserId(user_id))
-    return ids
-
-
-def _last_message(messages: object) -> Mapping[str, object] | None:
-    if not isinstance(messages, Sequence) or isinstance(messages, str | bytes) or not messages:
-        return None
-    # Stream lists a channel's messages oldest first.
-    last = messages[-1]
-    return last if isinstance(last, Mapping) else None

@@ -24,7 +24,7 @@ import attrs
 from stream_chat.async_chat.client import StreamChatAsync
 from stream_chat.base.exceptions import StreamAPIException
 
-from yc_chat.adapters.stream import failures, mapping
+from yc_chat.adapters.stream import failures, mapping, reading
 from yc_chat.adapters.stream.client import last_headers, open_client, reset_last_headers
 from yc_chat.adapters.stream.config import StreamConfig
 from yc_chat.adapters.stream.tokens import sign_user_token
@@ -117,6 +117,7 @@ class StreamChatProvider:
         self._system_ready = False
         self._closed = False
         self._rate_limit: failures.RateLimit | None = None
+        self._untrusted = reading.UntrustedLog()
 
     @classmethod
     async def open(cls, config: StreamConfig) -> StreamChatProvider:
@@ -222,7 +223,11 @@ class StreamChatProvider:
         if not is_valid_channel_id(channel_id):
             return None
         state = await self._find(channel_id)
-        return await self._complete(state) if state is not None else None
+        # One we cannot read is none of ours: a push or a lifecycle pass skips it.
+        if state is None:
+            return None
+        channel = reading.read_channel(state, self._untrusted)
+        return await self._with_all_members(channel, state) if channel is not None else None
 
     async def set_status(
         self,
@@ -240,7 +245,7 @@ class StreamChatProvider:
         # full update replaces custom data, so all of it is sent back, and the read-only
         # grant modifiers with it in case Stream resets overrides on a full update.
         data = mapping.status_update_data(current, status)
-        if current.get(mapping.READ_ONLY) is True:
+        if current.get(reading.READ_ONLY) is True:
             data["config_overrides"] = mapping.read_only_overrides()
         message = await self._notice(notice)
         response = await self._call(
@@ -323,8 +328,10 @@ class StreamChatProvider:
             return await self._query(conditions, sort, size, at)
 
         found, has_more = await mapping.read_page(fetch, limit=limit, offset=offset)
-        # Members come with each channel (up to 100, the most a group may have).
-        return ChannelPage(channels=tuple(_to_domain(s) for s in found), has_more=has_more)
+        # Members come with each channel (up to 100, the most a group may have). A channel
+        # that cannot be ours is left out, and never fails the page.
+        channels = reading.read_channels(found, self._untrusted)
+        return ChannelPage(channels=tuple(channels), has_more=has_more)
 
     async def ping(self) -> None:
         """Raise ProviderUnavailable when Stream cannot be reached (one try, no retries)."""
@@ -387,7 +394,9 @@ class StreamChatProvider:
 
     async def _complete(self, state: Mapping[str, object]) -> Channel:
         """The domain channel, with every member even beyond the 100 Stream sends along."""
-        channel = _to_domain(state)
+        return await self._with_all_members(_to_domain(state), state)
+
+    async def _with_all_members(self, channel: Channel, state: Mapping[str, object]) -> Channel:
         channel_json = state.get("channel")
         count = channel_json.get("member_count") if isinstance(channel_json, Mapping) else None
         if isinstance(count, int) and count > len(channel.members):
@@ -411,10 +420,7 @@ class StreamChatProvider:
                 ),
                 idempotent=True,
             )
-            for item in page:
-                user_id = item.get("user_id")
-                if isinstance(user_id, str):
-                    members.append(UserId(user_id))
+            members.extend(reading.member_ids(page))
             if len(page) < QUERY_MEMBERS_LIMIT:
                 return members
             offset += len(page)
@@ -488,7 +494,7 @@ def _to_domain(state: Mapping[str, object]) -> Channel:
     try:
         return mapping.channel_from_state(state)
     except mapping.StreamDataError as exc:
-        raise errors.ProviderFailed(f"The chat provider sent unreadable data: {exc}") from exc
+        raise errors.ProviderFailed("The chat provider sent unreadable data") from exc
 
 
 def _channel_not_found() -> errors.NotFound:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from yc_chat.domain.limits import CHANNELS_DEFAULT_LIMIT, CHANNELS_MAX_LIMIT
@@ -33,6 +34,8 @@ from yc_chat.entrypoints.http.schemas import (
 )
 
 CHANNELS_LIMIT_DOC = f"1..{CHANNELS_MAX_LIMIT}, {CHANNELS_DEFAULT_LIMIT}."
+# Lists carry chat content (names, last messages): no browser or proxy cache may keep them.
+NO_STORE = CacheControlHeader(no_store=True)
 
 
 def channel_ref(ref: ChannelRef) -> ChannelRefResponse:
@@ -200,6 +203,7 @@ class ChannelController(Controller):
         operation_id="listOrgGroups",
         response_description="The org's groups the caller is a member of",
         summary="The org's groups the caller belongs to",
+        cache_control=NO_STORE,
         responses=error_docs(*AUTHED, 403, 404),
     )
     async def list_groups(
@@ -237,6 +241,7 @@ class ChannelController(Controller):
         operation_id="listMyChannels",
         response_description="One page of the caller's channels and the cursor of the next",
         summary="The caller's channels, newest activity first",
+        cache_control=NO_STORE,
         responses=error_docs(*AUTHED, 403, 404),
     )
     async def list_channels(
