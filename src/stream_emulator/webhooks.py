@@ -25,6 +25,8 @@ from typing import Final
 import attrs
 import httpx
 
+from stream_emulator.state.parsing import clean_json
+
 LOG = logging.getLogger(__name__)
 RETRY_STATUSES: Final = frozenset({408, 429})
 USER_AGENT: Final = "yc-chat-stream-emulator-webhook"
@@ -99,7 +101,7 @@ class WebhookDispatcher:
         loop, queue = self._loop, self._queue
         if loop is None or queue is None or self._target() is None:
             return
-        body = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        body = json.dumps(clean_json(event), separators=(",", ":"), ensure_ascii=False).encode()
         delivery = _Delivery(
             webhook_id=str(uuid.uuid4()), event_type=str(event.get("type", "")), body=body
         )

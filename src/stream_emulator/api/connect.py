@@ -24,12 +24,15 @@ from litestar.exceptions import WebSocketDisconnect
 from stream_emulator.auth import Principal, check_not_revoked
 from stream_emulator.control import EmulatorControl
 from stream_emulator.state import StreamAPIError
-from stream_emulator.state.errors import AUTHENTICATION_ERROR
+from stream_emulator.state.errors import AUTHENTICATION_ERROR, RATE_LIMIT_ERROR
+from stream_emulator.state.parsing import clean_json
 from stream_emulator.state.realtime import Connection, health_check
 
 LOG = logging.getLogger(__name__)
 # A normal close: the SDKs then report the error frame's code instead of reconnecting.
 CLOSE_REFUSED = 1000
+# Open sockets per user: enough for a few tabs and devices; more is one client flooding.
+MAX_CONNECTIONS_PER_USER = 10
 
 
 def _refusal(message: str) -> StreamAPIError:
@@ -41,8 +44,8 @@ def _connect_payload(raw: str | None) -> tuple[str, Mapping[str, object]]:
     if not raw:
         raise _refusal("the json query parameter is missing")
     try:
-        payload = json.loads(raw)
-    except ValueError as exc:
+        payload = clean_json(json.loads(raw))
+    except (ValueError, RecursionError) as exc:
         raise _refusal("the json query parameter is not valid JSON") from exc
     if not isinstance(payload, dict):
         raise _refusal("the json query parameter must be an object")
@@ -67,6 +70,13 @@ def _accept_user(control: EmulatorControl, query: Mapping[str, str]) -> Principa
         raise _refusal("a websocket connection needs a user token, not a server token")
     if principal.user_id != user_id:
         raise _refusal(f"the token is for {principal.user_id}, not for {user_id}")
+    if control.realtime.connection_count(user_id) >= MAX_CONNECTIONS_PER_USER:
+        raise StreamAPIError(
+            429,
+            RATE_LIMIT_ERROR,
+            f"WS failed with error: user {user_id} has {MAX_CONNECTIONS_PER_USER} open "
+            "connections, the most allowed",
+        )
     state = control.state
     check_not_revoked(principal, state.tokens_revoked_before(user_id))
     if state.user(user_id) is None:
@@ -118,7 +128,7 @@ async def _send_frames(socket: WebSocket[Any, Any, Any], connection: Connection)
                 await socket.close(code=code, reason=reason)
             return
         try:
-            await socket.send_json(frame)
+            await socket.send_json(clean_json(frame))
         except (WebSocketDisconnect, RuntimeError):
             return
 
@@ -134,7 +144,7 @@ async def _receive_frames(
             return
         try:
             frames = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         items = frames if isinstance(frames, list) else [frames]
         if any(isinstance(item, dict) and item.get("type") == "health.check" for item in items):

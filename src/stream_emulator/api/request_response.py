@@ -18,8 +18,14 @@ from litestar import Request, Response
 from stream_emulator.auth import Principal
 from stream_emulator.control import EmulatorControl
 from stream_emulator.state.errors import input_error, not_allowed
+from stream_emulator.state.parsing import clean_json
 
 RATE_LIMIT: Final = 10_000
+# JSON nested deeper than this is refused (400): Stream's payloads nest a few levels.
+MAX_JSON_DEPTH: Final = 64
+# Stream is a Go service: integers beyond 64 bits and non-finite numbers are not JSON it reads.
+INT64_MIN: Final = -(2**63)
+INT64_MAX: Final = 2**63 - 1
 
 
 def control_of(request: Request[Any, Any, Any]) -> EmulatorControl:
@@ -79,11 +85,53 @@ def rate_headers(*, exhausted: bool = False) -> dict[str, str]:
 
 def ok(request: Request[Any, Any, Any], body: dict[str, object], status: int) -> Response[Any]:
     """A success answer in Stream's shape: `body` plus `duration`, rate-limit headers."""
+    # Whatever the state holds (the in-process provider writes it directly too), the answer
+    # is always encodable: a stored lone surrogate never turns into a 500.
     return Response(
-        content={**body, "duration": duration(request)},
+        content=clean_json({**body, "duration": duration(request)}),
         status_code=status,
         headers=rate_headers(),
     )
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def decode_json(raw: str | bytes, endpoint: str, what: str) -> object:
+    """JSON as Stream reads it: at most MAX_JSON_DEPTH deep, 64-bit integers, finite
+    numbers (else an input error), and every lone surrogate replaced with U+FFFD."""
+    try:
+        parsed = json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError as exc:
+        raise input_error(endpoint, f"{what} is nested too deeply") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise input_error(endpoint, f"{what} is not valid JSON") from exc
+    problem = _shape_problem(parsed)
+    if problem is not None:
+        raise input_error(endpoint, f"{what}: {problem}")
+    return clean_json(parsed)
+
+
+def _shape_problem(value: object) -> str | None:
+    """Why `value` is not JSON Stream reads, or None; iterative, so no depth can crash it."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                return f"nested deeper than {MAX_JSON_DEPTH} levels"
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+        elif not isinstance(item, bool) and _out_of_range(item):
+            return "a number is out of range"
+    return None
+
+
+def _out_of_range(item: object) -> bool:
+    if isinstance(item, int):
+        return not INT64_MIN <= item <= INT64_MAX
+    return isinstance(item, float) and not math.isfinite(item)
 
 
 async def read_body(request: Request[Any, Any, Any], endpoint: str) -> dict[str, object]:
@@ -91,10 +139,7 @@ async def read_body(request: Request[Any, Any, Any], endpoint: str) -> dict[str,
     raw = await request.body()
     if not raw.strip():
         return {}
-    try:
-        parsed = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise input_error(endpoint, "the request body is not valid JSON") from exc
+    parsed = decode_json(raw, endpoint, "the request body")
     if not isinstance(parsed, dict):
         raise input_error(endpoint, "the request body must be a JSON object")
     return parsed
@@ -105,10 +150,7 @@ def payload_param(request: Request[Any, Any, Any], endpoint: str) -> dict[str, o
     raw = request.query_params.get("payload")
     if raw is None:
         raise input_error(endpoint, "payload is a required query parameter")
-    try:
-        parsed = json.loads(raw)
-    except ValueError as exc:
-        raise input_error(endpoint, "payload is not valid JSON") from exc
+    parsed = decode_json(raw, endpoint, "payload")
     if not isinstance(parsed, dict):
         raise input_error(endpoint, "payload must be a JSON object")
     return parsed

@@ -12,11 +12,16 @@ from litestar.params import FromPath
 
 from stream_emulator.api.request_response import control_of, ok, principal_of
 from stream_emulator.state.errors import does_not_exist, input_error, not_allowed
+from stream_emulator.state.parsing import clean_json
 from stream_emulator.state.uploads import MAX_UPLOAD_BYTES
 
 # Served without Stream's authentication: the link is the capability, as on Stream's CDN.
 PUBLIC: Final = {"public": True}
 KINDS: Final = ("file", "image")
+# Images a browser only ever displays (no scripts, unlike SVG).
+INLINE_IMAGES: Final = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp"}
+)
 
 
 def _check_channel(
@@ -52,9 +57,14 @@ async def _upload(
     content_type = sent.content_type or "application/octet-stream"
     if kind == "image" and not content_type.startswith("image/"):
         raise input_error(endpoint, "an image upload must have an image/* content type")
-    name = sent.filename or kind
+    name = clean_json(sent.filename or kind)
     upload = control_of(request).uploads.put(
-        cid=cid, name=name, content_type=content_type, data=data
+        cid=cid,
+        name=name,
+        content_type=clean_json(content_type),
+        data=data,
+        owner=principal_of(request).user_id or "",
+        endpoint=endpoint,
     )
     url = f"{str(request.base_url).rstrip('/')}/uploads/{upload.id}/{urllib.parse.quote(name)}"
     body: dict[str, object] = {"file": url}
@@ -116,7 +126,19 @@ async def download(
     upload = control_of(request).uploads.get(upload_id)
     if upload is None:
         raise does_not_exist("GetUpload", "no such upload")
-    return Response(upload.data, media_type=upload.content_type)
+    # Anyone may upload anything, and the file is served from the emulator's own origin:
+    # never sniffed, and only passive media shown inline; HTML, SVG, scripts and the rest
+    # are downloads, in a sandbox even if opened.
+    headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
+    if not _shown_inline(upload.content_type):
+        quoted = urllib.parse.quote(upload.name, safe="")
+        headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quoted}"
+    return Response(upload.data, media_type=upload.content_type, headers=headers)
+
+
+def _shown_inline(content_type: str) -> bool:
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind in INLINE_IMAGES or kind.startswith(("audio/", "video/"))
 
 
 ROUTES: Final = [upload_file, upload_image, delete_file, delete_image, download]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Final
+from typing import Any, Final
 
 from stream_emulator.state.errors import id_list, input_error, message_too_long
 from stream_emulator.state.records import MEMBER_ROLE, MODERATOR_ROLE, Draft
@@ -55,6 +55,8 @@ CONFIG_OVERRIDE_KEYS: Final = frozenset(
     }
 )
 _GRANT_PATTERN: Final = re.compile(r"^!?[a-z][a-z0-9-]{0,99}\Z")
+# A lone surrogate ("\ud800" in JSON) is text no encoder can write; Stream stores U+FFFD.
+_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 # Channel fields Stream maintains itself; custom data may not use these names. The
 # simulation keeps its own list (not the real adapter's), so a test can catch a field the
@@ -242,3 +244,15 @@ def check_page(
 def dedupe(ids: Iterable[str]) -> list[str]:
     """`ids` without repeats, in first-seen order."""
     return list(dict.fromkeys(ids))
+
+
+def clean_json(value: Any) -> Any:
+    """`value` with every lone surrogate in its strings (and keys) replaced with U+FFFD, as
+    Stream stores text, so whatever is kept can be served back."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {clean_json(k): clean_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_json(item) for item in value]
+    return value

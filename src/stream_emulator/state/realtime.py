@@ -203,8 +203,15 @@ class Realtime(ReadState):
                 connection.send(event)
 
     def watchers(self, cid: str) -> list[Connection]:
-        """Connections watching the channel."""
-        return [c for c in self._connections.values() if cid in c.watching]
+        """Connections watching the channel whose user is (still) a member: checked on every
+        event, as REST checks it, so a removed user's socket gets nothing more of it."""
+        channel = self._state.channel(*_split_cid(cid))
+        members = {m.user_id for m in channel.members} if channel is not None else set()
+        return [c for c in self._connections.values() if cid in c.watching and c.user_id in members]
+
+    def connection_count(self, user_id: str) -> int:
+        """How many connections the user has open."""
+        return sum(c.user_id == user_id for c in self._connections.values())
 
     def watcher_ids(self, cid: str) -> list[str]:
         """Distinct users watching the channel, in connection order."""
@@ -329,10 +336,12 @@ class Realtime(ReadState):
         base = {**event, "watcher_count": watcher_count}
         notified = self._channel_json(channel)
         for connection in list(self._connections.values()):
+            if channel.member(connection.user_id) is None:
+                continue  # not (or no longer) a member: nothing of the channel reaches them
             counts = self.unread_counts(connection.user_id)
             if cid in connection.watching:
                 connection.send({**base, **counts})
-            elif channel.member(connection.user_id) is not None:
+            else:
                 connection.send(
                     {**base, **counts, "type": "notification.message_new", "channel": notified}
                 )
@@ -340,11 +349,14 @@ class Realtime(ReadState):
     def _membership(self, cid: str, event: Frame) -> None:
         member = event.get("member")
         user_id = member.get("user_id") if isinstance(member, Mapping) else None
+        added = event.get("type") == "member.added"
+        for connection in self._connections.values():
+            if not added and connection.user_id == user_id:
+                connection.watching.discard(cid)  # removed: told below, then nothing more
         for connection in self.watchers(cid):
             connection.send(event)
         if not isinstance(user_id, str):
             return
-        added = event.get("type") == "member.added"
         channel = self._state.channel(*_split_cid(cid))
         notice: Frame = {
             **event,

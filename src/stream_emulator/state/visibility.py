@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Final
 
 from stream_emulator.state.errors import input_error, not_allowed
 from stream_emulator.state.records import (
@@ -20,6 +21,9 @@ from stream_emulator.state.records import (
     StreamMessage,
 )
 from stream_emulator.state.store import Store
+
+# A mute lasts at most about a hundred years.
+MAX_MUTE_EXPIRATION_MS: Final = 100 * 365 * 24 * 3600 * 1000
 
 
 class VisibilityOperations:
@@ -63,8 +67,12 @@ class VisibilityOperations:
         endpoint = "MuteChannel"
         if not cids:
             raise input_error(endpoint, "channel_cids must name at least one channel")
-        if expiration_ms is not None and expiration_ms < 1:
-            raise input_error(endpoint, "expiration must be a positive number of milliseconds")
+        if expiration_ms is not None and not 1 <= expiration_ms <= MAX_MUTE_EXPIRATION_MS:
+            # Past this, the expiry time would not be a date any more (a 500 otherwise).
+            raise input_error(
+                endpoint,
+                f"expiration must be between 1 and {MAX_MUTE_EXPIRATION_MS} milliseconds",
+            )
         channels = [self._member_channel(endpoint, *_split(endpoint, cid), user_id) for cid in cids]
         now = self._store.now()
         expires = None if expiration_ms is None else now + timedelta(milliseconds=expiration_ms)
