@@ -1,0 +1,62 @@
+"""The real Stream adapter (the official async SDK) over the emulator, reading what people
+wrote directly to Stream (issue 19, finding 5): a poisoned message, odd custom data and a
+channel the service could not have written never fail a list or a lookup."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from stream_chat import StreamChat
+
+from stream_emulator import RunningEmulator
+from tests.support.emulator import API_KEY, API_SECRET, adapter_config, as_user
+from yc_chat.adapters.stream import StreamChatProvider
+from yc_chat.domain.model import ChannelId, ChatCategory, UserId
+from yc_chat.domain.queries import ChannelQuery
+
+ANA = UserId("ana")
+
+
+@pytest.fixture
+def server(emulator: RunningEmulator) -> StreamChat:
+    """The official SDK with the app's secret: ana and sam, and a group 'rota' of theirs."""
+    sdk = StreamChat(API_KEY, API_SECRET, base_url=emulator.base_url)
+    sdk.upsert_users([{"id": uid, "name": uid.title()} for uid in ("ana", "sam")])
+    data = {"members": ["ana", "sam"], "chatCategory": "group", "orgId": "org-1", "isGroup": True}
+    sdk.channel("messaging", "rota", data).create("ana")
+    return sdk
+
+
+@pytest.fixture
+async def provider(emulator: RunningEmulator) -> AsyncIterator[StreamChatProvider]:
+    async with await StreamChatProvider.open(adapter_config(emulator)) as opened:
+        yield opened
+
+
+async def test_a_poisoned_message_reads_as_the_replacement_character(
+    server: StreamChat, emulator: RunningEmulator, provider: StreamChatProvider
+) -> None:
+    as_user(emulator, "sam").channel("messaging", "rota").send_message({"text": "\ud800"}, "sam")
+    page = await provider.query_channels(ChannelQuery(member=ANA), limit=10, offset=0)
+    channel = await provider.get_channel(ChannelId("rota"))
+    assert [c.last_message_text for c in page.channels] == ["\ufffd"]
+    assert channel is not None and channel.last_message_text == "\ufffd"
+
+
+async def test_odd_data_is_sanitized_and_a_foreign_category_skipped(
+    server: StreamChat, provider: StreamChatProvider
+) -> None:
+    server.channel("messaging", "rota").update_partial(
+        {"name": "x" * 50_000, "orgId": ["org-1"], "petName": 7}
+    )
+    server.channel(
+        "messaging", "forged", {"members": ["ana", "sam"], "chatCategory": "staff-official"}
+    ).create("sam")
+    page = await provider.query_channels(ChannelQuery(member=ANA), limit=10, offset=0)
+    assert [c.id for c in page.channels] == ["rota"]
+    [rota] = page.channels
+    assert rota.category is ChatCategory.GROUP
+    assert rota.name is not None and len(rota.name) == 1000
+    assert (rota.org_id, rota.pet_name) == ("", None)
+    assert await provider.get_channel(ChannelId("forged")) is None
