@@ -54,11 +54,13 @@ export function fixture(now = new Date()) {
     users: [
       { id: 'vet-1', name: 'Dr. Ana Núñez', email: 'ana@hp.example', kind: 'staff' },
       { id: 'nurse-1', name: 'Priya Shah', email: 'priya@hp.example', kind: 'staff' },
+      { id: 'admin-1', name: 'Maya Ortega', email: 'maya@hp.example', kind: 'staff' },
       { id: 'owner-1', name: 'Sam Lee', kind: 'pet_owner' },
     ],
     memberships: [
       { orgId: 'org-1', userId: 'vet-1', role: 'vet' },
       { orgId: 'org-1', userId: 'nurse-1', role: 'nurse' },
+      { orgId: 'org-1', userId: 'admin-1', role: 'owner' },
     ],
     appointments: [
       {
