@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.http.conftest import World, assert_error, bearer
+from tests.support.world import World, assert_error, bearer
 from yc_chat.domain import errors
 from yc_chat.domain.model import Membership, OrgId, UserId
 
 ORG = OrgId("org-1")
-OWNER = "admin-1"  # the fixture's one owner of org-1, and its only admin
+# The demo clinic's org-1 has one owner and one admin.
+OWNER, ADMIN = "owner-org", "admin-1"
 
 
 async def _remove(world: World, caller: str, user: str) -> Any:
@@ -41,21 +42,21 @@ async def _group_with(world: World, creator: str, *members: str) -> str:
 
 
 async def test_an_admin_cannot_remove_the_owner(world: World) -> None:
-    await _make(world, "vet-1", "admin")
     group = await _group_with(world, OWNER, "vet-1", "nurse-1")
     before = await world.snapshot()
 
-    assert_error(await _remove(world, "vet-1", OWNER), 403, errors.CODE_OWNER_ONLY)
+    assert_error(await _remove(world, ADMIN, OWNER), 403, errors.CODE_OWNER_ONLY)
     # However the role is spelled by the host.
     await _make(world, OWNER, " Owner ")
-    assert_error(await _remove(world, "vet-1", OWNER), 403, errors.CODE_OWNER_ONLY)
+    assert_error(await _remove(world, ADMIN, OWNER), 403, errors.CODE_OWNER_ONLY)
 
     assert await world.snapshot() == before
     assert await _role(world, OWNER) == " Owner "
     assert OWNER in {m.user_id for m in world.state.channel("messaging", group).members}
 
 
-async def test_the_last_admin_cannot_remove_themselves(world: World) -> None:
+async def test_the_last_owner_cannot_remove_themselves(world: World) -> None:
+    assert (await _remove(world, OWNER, ADMIN)).status_code == 200  # an owner removes an admin
     before = await world.snapshot()
     body = assert_error(await _remove(world, OWNER, OWNER), 409, errors.CODE_LAST_ADMIN)
     assert "last" in body["error"]
@@ -65,14 +66,20 @@ async def test_the_last_admin_cannot_remove_themselves(world: World) -> None:
     assert (await _remove(world, OWNER, "vet-2")).status_code == 200
 
 
-async def test_the_last_admin_is_kept_whoever_goes_first(world: World) -> None:
-    """An owner and an admin: either may leave while the other stays, never both."""
-    await _make(world, "vet-1", "admin")
-    assert (await _remove(world, "vet-1", "vet-1")).status_code == 200  # the admin leaves
+async def test_the_last_admin_cannot_remove_themselves(world: World) -> None:
+    await _make(world, OWNER, "vet")  # the host demoted the owner: admin-1 is the last admin
+    before = await world.snapshot()
+    assert_error(await _remove(world, ADMIN, ADMIN), 409, errors.CODE_LAST_ADMIN)
+    assert await world.snapshot() == before
+    assert await _role(world, ADMIN) == "admin"
+
+
+async def test_of_an_owner_and_an_admin_either_may_leave_never_both(world: World) -> None:
+    assert (await _remove(world, ADMIN, ADMIN)).status_code == 200  # the admin leaves
     assert_error(await _remove(world, OWNER, OWNER), 409, errors.CODE_LAST_ADMIN)
 
     await _make(world, "vet-2", "admin")
-    assert (await _remove(world, OWNER, "vet-2")).status_code == 200  # an owner removes an admin
+    assert (await _remove(world, "vet-2", "vet-2")).status_code == 200  # an admin leaves
     await _make(world, "nurse-1", "owner")
     assert (await _remove(world, "nurse-1", OWNER)).status_code == 200  # an owner, an owner
     assert_error(await _remove(world, "nurse-1", "nurse-1"), 409, errors.CODE_LAST_ADMIN)

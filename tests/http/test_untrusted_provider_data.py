@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from tests.http.conftest import WEBHOOK_SECRET, World, assert_error
+from tests.support.world import WEBHOOK_SECRET, World, assert_error
 from yc_chat.domain.inbox import InboxState
 from yc_chat.domain.limits import MAX_PROVIDER_NAME
 
