@@ -23,6 +23,7 @@ import pytest
 from tests.support.world import WEBHOOK_SECRET, World, assert_error
 from yc_chat.domain.inbox import InboxState
 from yc_chat.domain.limits import MAX_PROVIDER_NAME
+from yc_chat.domain.model import ChatCategory
 
 MARKER = "CONTENT-7f3a"  # in every odd value: it must never reach a log line
 
@@ -90,20 +91,22 @@ async def test_wrong_types_and_ids_we_never_write_are_dropped(world: World) -> N
     assert channel["name"] is None or isinstance(channel["name"], str)
 
 
-async def test_a_category_we_never_write_is_skipped_and_the_rest_listed(
+async def test_a_category_we_never_write_is_read_from_the_other_fields_and_logged_once(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     odd, kept = await _group(world, "Odd"), await _group(world, "Kept")
     _set(world, odd, chatCategory=MARKER)
     caplog.set_level(logging.WARNING)
     for _ in range(3):
-        assert [c["id"] for c in (await _list(world))["channels"]] == [kept]
+        listed = {c["id"]: c for c in (await _list(world))["channels"]}
+        assert set(listed) == {odd, kept}
+        assert listed[odd]["chatCategory"] == "group"  # isGroup says so
+        # Group lists ask Stream for chatCategory "group": the odd one is not among them.
         groups = await _list(world, path="/api/chat/channels/groups", orgId="org-1")
         assert [g["id"] for g in groups["channels"]] == [kept]
-        assert (await _list(world, category="group"))["channels"][0]["id"] == kept
-    # Logged once, by channel id, never with what was written.
-    skipped = [r for r in caplog.records if getattr(r, "channel", None) == odd]
-    assert len(skipped) == 1
+    # Logged once, by channel id and field, never with what was written.
+    noted = [r for r in caplog.records if getattr(r, "channel", None) == odd]
+    assert len(noted) == 1 and "chatCategory" in str(noted[0].__dict__)
     assert all(MARKER not in r.getMessage() + str(r.__dict__) for r in caplog.records)
 
 
@@ -143,11 +146,12 @@ async def test_pushes_carry_odd_text_sanitized_and_never_fail(world: World) -> N
     assert _nonzero(await world.inbox.counts()) == {InboxState.DONE: 3}
 
 
-async def test_a_push_about_a_channel_we_cannot_read_is_skipped_not_retried(world: World) -> None:
+async def test_a_push_about_a_channel_with_odd_data_goes_out_once(world: World) -> None:
     group = await _group(world)
-    _set(world, group, chatCategory="evil")
+    _set(world, group, chatCategory=["evil"], orgId="org-1", name={"x": 1})
     await _deliver(world, group, {"id": "vet-2"}, "hi")
-    assert world.notifier.sent == []
+    assert sorted(n.recipient_id for n in world.notifier.sent) == ["nurse-1", "vet-1"]
+    assert {n.category for n in world.notifier.sent} == {ChatCategory.GROUP}
     assert _nonzero(await world.inbox.counts()) == {InboxState.DONE: 1}
 
 

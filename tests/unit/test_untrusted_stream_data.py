@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 from yc_chat.adapters.stream import reading
 from yc_chat.adapters.stream.events import decode_stream_event
-from yc_chat.domain.channel_ids import is_valid_channel_id
 from yc_chat.domain.events import MessagePosted
 from yc_chat.domain.limits import MAX_ID_LENGTH, MAX_PROVIDER_NAME, MAX_PROVIDER_TEXT
 from yc_chat.domain.model import ChatCategory
@@ -109,7 +108,7 @@ def test_odd_fields_of_a_channel_we_could_have_written_are_shown_clean(
 
 
 def _assert_clean(channel: Any) -> None:
-    assert is_valid_channel_id(channel.id)
+    assert 0 < len(channel.id) <= MAX_ID_LENGTH and is_clean(channel.id)
     for text in _strings(channel):
         assert is_clean(text)
         text.encode("utf-8")
@@ -156,10 +155,21 @@ def test_a_pushed_message_is_read_clean(text: str, name: object) -> None:
     )
 
 
-def test_a_category_we_never_write_is_unreadable() -> None:
+def test_a_category_we_never_write_is_read_from_the_other_fields() -> None:
     for category in ("evil", "", 7, ["group"], {"$in": ["group"]}):
+        repairs = reading.Repairs()
+        group = reading.channel_from_state(
+            {"channel": {"id": "c1", "chatCategory": category, "isGroup": True}}, repairs
+        )
+        dm = reading.channel_from_state({"channel": {"id": "c2", "chatCategory": category}})
+        assert (group.category, dm.category) == (ChatCategory.GROUP, ChatCategory.COLLEAGUE)
+        assert repairs.fields == {"chatCategory"}
+
+
+def test_a_state_without_a_channel_anyone_could_address_is_unreadable() -> None:
+    for channel in ({}, {"id": ""}, {"id": 7}, {"id": "\ud800"}, {"id": "x" * 300}, "c1"):
         with pytest.raises(reading.StreamDataError):
-            reading.channel_from_state({"channel": {"id": "c1", "chatCategory": category}})
+            reading.channel_from_state({"channel": channel})
 
 
 def test_times_from_odd_offsets_are_unreadable_not_failures() -> None:

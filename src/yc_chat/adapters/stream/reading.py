@@ -2,10 +2,12 @@
 
 Anyone with a Stream user token can write some of what Stream answers (message text,
 and on an app without the setup step, channels and their custom data), so nothing read
-here is taken as written: a record that cannot be a channel of ours is skipped, a field of
-the wrong type is dropped, text is cut to a bounded length with lone surrogates replaced
-(as Stream itself does), and either is logged once, by channel id and field name, never
-with the content. One bad record never fails a list, a push or a lifecycle pass.
+here is taken as written: a record with no channel in it is skipped, a field of the wrong
+type is dropped, text is cut to a bounded length with lone surrogates replaced (as Stream
+itself does), an unknown category is read as the other fields say, and each is logged
+once, by channel id and field name, never with the content. One bad record never fails a
+list, a push or a lifecycle pass. Which channels are the service's own is decided above
+this module; here a foreign channel is read like any other, so a walk can pass it by.
 """
 
 from __future__ import annotations
@@ -85,14 +87,15 @@ class UntrustedLog:
 
 
 def _loggable_id(state: Mapping[str, object]) -> str:
-    """The channel id for a log line: only if it is one we could have written."""
+    """The channel id for a log line: only if it is one we could have written (an id is
+    the one thing of a record a log line carries, so it must be one of ours to show)."""
     channel = state.get("channel")
     raw = channel.get("id") if isinstance(channel, Mapping) else None
     return raw if isinstance(raw, str) and is_valid_channel_id(raw) else "<invalid id>"
 
 
 def read_channel(state: Mapping[str, object], log: UntrustedLog) -> Channel | None:
-    """The channel in `state`, sanitized; None (logged once) when it cannot be one of ours."""
+    """The channel in `state`, sanitized; None (logged once) when there is none in it."""
     repairs = Repairs()
     try:
         channel = channel_from_state(state, repairs)
@@ -100,7 +103,7 @@ def read_channel(state: Mapping[str, object], log: UntrustedLog) -> Channel | No
         log.once(_loggable_id(state), f"skipped: {exc}")
         return None
     if repairs.fields:
-        log.once(channel.id, "repaired: " + ", ".join(sorted(repairs.fields)))
+        log.once(_loggable_id(state), "repaired: " + ", ".join(sorted(repairs.fields)))
     return channel
 
 
@@ -112,20 +115,22 @@ def read_channels(states: Iterable[Mapping[str, object]], log: UntrustedLog) -> 
 def channel_from_state(state: Mapping[str, object], repairs: Repairs | None = None) -> Channel:
     """A domain Channel from one Stream channel state: `{channel, members, messages}`.
 
-    Raises StreamDataError when the state cannot be a channel of ours (no channel object,
-    an id we could not have given it, a `chatCategory` we never write); fields that are
-    only odd are cleaned or dropped, and named in `repairs`.
+    Raises StreamDataError when the state has no channel in it (no channel object, or no
+    id anyone could address); fields that are only odd are cleaned, dropped or read as the
+    other fields say (an unknown `chatCategory`), and named in `repairs`.
     """
     notes = repairs if repairs is not None else Repairs()
     channel = state.get("channel")
     if not isinstance(channel, Mapping):
         raise StreamDataError("channel state without a channel object")
     channel_id = channel.get("id")
-    if not isinstance(channel_id, str) or not is_valid_channel_id(channel_id):
-        raise StreamDataError("channel object without a valid id")
+    # Stream checks its ids, so this is a channel no one can address: nothing to act on.
+    # Any other id is kept (a walk must see it to pass it by; lists keep only ours).
+    if not isinstance(channel_id, str) or not _is_id(channel_id):
+        raise StreamDataError("channel object without a usable id")
     frozen = channel.get(FROZEN) is True
     appointment_id = _id(channel, APPOINTMENT_ID, notes)
-    category = _category(channel, appointment_id)
+    category = _category(channel, appointment_id, notes)
     last_message = _last_message(state.get("messages"))
     return Channel(
         id=ChannelId(channel_id),
@@ -208,13 +213,14 @@ def _user_id(data: Mapping[str, object], key: str, notes: Repairs) -> UserId | N
     return UserId(value) if value is not None else None
 
 
-def _category(channel: Mapping[str, object], appointment_id: str | None) -> ChatCategory:
+def _category(
+    channel: Mapping[str, object], appointment_id: str | None, notes: Repairs
+) -> ChatCategory:
     raw = channel.get(CATEGORY)
+    if isinstance(raw, str) and raw in set(ChatCategory):
+        return ChatCategory(raw)
     if raw is not None:
-        if isinstance(raw, str) and raw in set(ChatCategory):
-            return ChatCategory(raw)
-        # Every channel we write names one of ours: anything else was written by someone else.
-        raise StreamDataError("unknown chatCategory")
+        notes.note(CATEGORY)  # not one we write: read as the other fields say
     # Older channels lack chatCategory; the other fields still say what they are.
     if channel.get(IS_GROUP) is True:
         return ChatCategory.GROUP
