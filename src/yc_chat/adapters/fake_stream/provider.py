@@ -128,7 +128,7 @@ class FakeStreamChatProvider:
         """The channel, or None when it does not exist."""
         with _translated_errors():
             state = self._find(channel_id)
-            # One we cannot read is none of ours: a push or a lifecycle pass skips it.
+            # A state with no channel in it is none: a push or a lifecycle pass skips it.
             return reading.read_channel(state, self._untrusted) if state is not None else None
 
     async def set_status(

@@ -223,7 +223,6 @@ class StreamChatProvider:
         if not is_valid_channel_id(channel_id):
             return None
         state = await self._find(channel_id)
-        # One we cannot read is none of ours: a push or a lifecycle pass skips it.
         if state is None:
             return None
         channel = reading.read_channel(state, self._untrusted)
@@ -328,8 +327,7 @@ class StreamChatProvider:
             return await self._query(conditions, sort, size, at)
 
         found, has_more = await mapping.read_page(fetch, limit=limit, offset=offset)
-        # Members come with each channel (up to 100, the most a group may have). A channel
-        # that cannot be ours is left out, and never fails the page.
+        # Members come with each channel (up to 100); odd data never fails the page.
         channels = reading.read_channels(found, self._untrusted)
         return ChannelPage(channels=tuple(channels), has_more=has_more)
 
