@@ -11,6 +11,7 @@ from typing import Final
 from stream_emulator.api import (
     admin,
     app_settings,
+    channel_actions,
     channels,
     live,
     members,
@@ -26,6 +27,7 @@ ROUTES: Final = [
     *app_settings.ROUTES,
     *users.ROUTES,
     *channels.ROUTES,
+    *channel_actions.ROUTES,
     *messages.ROUTES,
     *members.ROUTES,
     *live.ROUTES,

@@ -221,13 +221,21 @@ async def query_channels(request: Request[Any, Any, Any]) -> Response[Any]:
         raise input_error(endpoint, "watch and presence need a websocket connection_id")
     conditions: Mapping[str, object] = object_field(body, "filter_conditions", endpoint) or {}
     # `hidden` is the reader's own view of a channel, not a channel field.
+    # So are `pinned`, `archived` and `muted` (the member's settings and mutes).
     hidden = conditions.get("hidden", False)
-    conditions = {key: value for key, value in conditions.items() if key != "hidden"}
-    if not isinstance(hidden, bool):
-        raise input_error(endpoint, "the hidden filter must be true or false")
+    own_view = {
+        key: conditions[key] for key in ("pinned", "archived", "muted") if key in conditions
+    }
+    conditions = {
+        key: value
+        for key, value in conditions.items()
+        if key not in ("hidden", "pinned", "archived", "muted")
+    }
+    if not isinstance(hidden, bool) or not all(isinstance(v, bool) for v in own_view.values()):
+        raise input_error(endpoint, "hidden, pinned, archived and muted filter with true or false")
     as_user = principal.user_id if not principal.is_server else body.get("user_id")
-    if as_user is None and hidden:
-        raise input_error(endpoint, "the hidden filter needs a user (user_id server-side)")
+    if as_user is None and (hidden or own_view):
+        raise input_error(endpoint, "the member's own filters need a user (user_id server-side)")
     if as_user is not None:
         if not isinstance(as_user, str):
             raise input_error(endpoint, "user_id must be a string")
@@ -245,6 +253,7 @@ async def query_channels(request: Request[Any, Any, Any]) -> Response[Any]:
         offset=int_field(body, "offset", endpoint, default=0),
         reader=as_user,
         hidden=hidden,
+        own_view={key: bool(value) for key, value in own_view.items()},
     )
     message_limit = int_field(
         body, "message_limit", endpoint, default=DEFAULT_MESSAGE_LIMIT, high=MAX_MESSAGE_LIMIT

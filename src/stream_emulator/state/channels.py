@@ -352,10 +352,12 @@ class ChannelOperations:
         offset: int = 0,
         reader: str | None = None,
         hidden: bool = False,
+        own_view: Mapping[str, bool] | None = None,
     ) -> list[StreamChannel]:
         """Channels matching the filter, sorted, one page (limit 1..30, offset 0..1000).
 
-        For a `reader`, only the channels they hid (`hidden`) or only those they did not.
+        For a `reader`, only the channels they hid (`hidden`) or only those they did not,
+        and as `own_view` asks: `pinned`, `archived` (their member settings), `muted`.
         """
         endpoint = "QueryChannels"
         self._store.faults.gate()
@@ -373,8 +375,22 @@ class ChannelOperations:
             for channel in self._store.channels.values()
             if predicate(channel)
             and (reader is None or ((reader, channel.cid) in self._store.hidden) == hidden)
+            and (reader is None or self._own_view_matches(reader, channel, own_view or {}))
         ]
         return filters.sort_channels(matching, order)[offset : offset + limit]
+
+    def _own_view_matches(
+        self, reader: str, channel: StreamChannel, wanted: Mapping[str, bool]
+    ) -> bool:
+        member = channel.member(reader)
+        muted = self._store.channel_mutes.get((reader, channel.cid))
+        now = self._store.now()
+        actual = {
+            "pinned": member is not None and member.pinned_at is not None,
+            "archived": member is not None and member.archived_at is not None,
+            "muted": muted is not None and (muted.expires is None or muted.expires > now),
+        }
+        return all(actual[key] == value for key, value in wanted.items())
 
     def query_members(
         self,

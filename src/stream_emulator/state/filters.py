@@ -18,7 +18,7 @@ from stream_emulator.state.errors import input_error
 from stream_emulator.state.records import StreamChannel, StreamMember, StreamUser
 
 ChannelPredicate = Callable[[StreamChannel], bool]
-SortKey = Callable[[StreamChannel], datetime | int]
+SortKey = Callable[[StreamChannel], datetime | int | str]
 
 _RESERVED_FIELDS: Final[dict[str, Callable[[StreamChannel], object]]] = {
     "type": lambda channel: channel.type,
@@ -200,6 +200,8 @@ _SORT_KEYS: Final[dict[str, SortKey]] = {
     "created_at": lambda channel: channel.created_at,
     "updated_at": lambda channel: channel.updated_at,
     "member_count": lambda channel: channel.member_count,
+    "id": lambda channel: channel.id,
+    "cid": lambda channel: channel.cid,
 }
 
 

@@ -80,8 +80,9 @@ def user_or_id(user_id: str, lookup: UserLookup) -> dict[str, object]:
 
 
 def member(record: StreamMember, lookup: UserLookup) -> dict[str, object]:
-    """A channel member object."""
+    """A channel member object, its custom fields flattened."""
     return {
+        **record.custom,
         "user_id": record.user_id,
         "user": user_or_id(record.user_id, lookup),
         "channel_role": record.channel_role,
@@ -90,6 +91,9 @@ def member(record: StreamMember, lookup: UserLookup) -> dict[str, object]:
         "banned": False,
         "shadow_banned": False,
         "notifications_muted": False,
+        "is_moderator": record.channel_role == "channel_moderator",
+        **({"pinned_at": format_time(record.pinned_at)} if record.pinned_at else {}),
+        **({"archived_at": format_time(record.archived_at)} if record.archived_at else {}),
     }
 
 

@@ -8,11 +8,12 @@ counts that ride on events, and the read events (`message.read` to the channel's
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
 from stream_emulator.state import StreamChannel, StreamState, payloads
+from stream_emulator.state.errors import does_not_exist
 
 Frame = dict[str, object]
 # Sent down a connection's queue to make the server close it (close code, reason).
@@ -157,3 +158,35 @@ class ReadState:
             for member in channel.members
             for mark in (self.read_mark(member.user_id, channel),)
         ]
+
+    def mark_unread(self, user_id: str, channel: StreamChannel, message_id: str) -> Frame:
+        """The user has read only the messages before `message_id`: the rest count as unread
+        again; their connections hear `notification.mark_unread`."""
+        messages = [
+            m for m in self._state.messages(channel.type, channel.id) if m.parent_id is None
+        ]
+        ids = [m.id for m in messages]
+        if message_id not in ids:
+            raise does_not_exist("MarkUnread", f"message {message_id} does not exist here")
+        index = ids.index(message_id)
+        mark = self.read_mark(user_id, channel)
+        unread = [m for m in messages[index:] if m.user_id != user_id]
+        mark.unread_messages = len(unread)
+        mark.last_read_message_id = ids[index - 1] if index > 0 else None
+        mark.last_read = messages[index].created_at - timedelta(microseconds=1)
+        event: Frame = {
+            **self._channel_fields(channel.cid),
+            "type": "notification.mark_unread",
+            "user": payloads.user_or_id(user_id, self._state.user),
+            "created_at": payloads.format_time(self._state.now()),
+            "first_unread_message_id": message_id,
+            "last_read_message_id": mark.last_read_message_id,
+            "last_read_at": payloads.format_time(mark.last_read),
+            "unread_messages": mark.unread_messages,
+            "unread_count": mark.unread_messages,
+            **self.unread_counts(user_id),
+        }
+        for connection in list(self._connections.values()):
+            if connection.user_id == user_id:
+                connection.send(event)
+        return event

@@ -47,6 +47,10 @@ class StreamMember:
     user_id: str
     channel_role: str = MEMBER_ROLE
     created_at: datetime
+    # The member's own settings (update_member_partial): custom data, pin and archive.
+    custom: Mapping[str, object] = attrs.field(factory=dict)
+    pinned_at: datetime | None = None
+    archived_at: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)

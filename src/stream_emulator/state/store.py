@@ -41,6 +41,8 @@ class Store:
         self.hidden: set[tuple[str, str]] = set()
         self.cleared: dict[tuple[str, str], datetime] = {}
         self.channel_mutes: dict[tuple[str, str], StreamChannelMute] = {}
+        # Stream's asynchronous tasks (batch deletes), already completed: id → answer.
+        self.tasks: dict[str, dict[str, object]] = {}
         self.events = EventBus()
         self.faults = Faults()
 

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from stream_emulator.state import payloads
+from stream_emulator.state.channel_actions import ChannelActions
 from stream_emulator.state.channels import ChannelOperations
 from stream_emulator.state.events import EventListener
 from stream_emulator.state.messages import MessageOperations
@@ -42,7 +43,9 @@ from stream_emulator.state.users import UserOperations
 from stream_emulator.state.visibility import VisibilityOperations
 
 
-class StreamState(UserOperations, ChannelOperations, MessageOperations, VisibilityOperations):
+class StreamState(
+    UserOperations, ChannelOperations, ChannelActions, MessageOperations, VisibilityOperations
+):
     """One Stream Chat app held in memory; every API operation raises `StreamAPIError`.
 
     The API operations come from `UserOperations`, `ChannelOperations`,
