@@ -19,6 +19,7 @@ from stream_emulator.api import (
     moderation,
     unsupported,
     uploads,
+    user_actions,
     users,
     visibility,
 )
@@ -26,6 +27,7 @@ from stream_emulator.api import (
 ROUTES: Final = [
     *app_settings.ROUTES,
     *users.ROUTES,
+    *user_actions.ROUTES,
     *channels.ROUTES,
     *channel_actions.ROUTES,
     *messages.ROUTES,

@@ -81,21 +81,24 @@ async def update_users_partial(request: Request[Any, Any, Any]) -> Response[Any]
 
 @get("/users")
 async def query_users(request: Request[Any, Any, Any]) -> Response[Any]:
-    """QueryUsers: users by id (`id` with `$eq`/`$in`), in creation order."""
+    """QueryUsers: filters on any field (`$eq`, `$in`, comparisons, `$autocomplete`, ...)
+    and sorts on any field; creation order by default. Users' clients may query too (the
+    kits look users up for mentions and new chats)."""
     endpoint = "QueryUsers"
-    server_only(request, endpoint)
     payload = payload_param(request, endpoint)
-    sort = payload.get("sort")
-    if sort not in (None, [], [{"field": "created_at", "direction": 1}]):
-        raise input_error(endpoint, "the emulator sorts users by created_at only")
+    sort = payload.get("sort") or []
+    if not isinstance(sort, list) or not all(isinstance(item, Mapping) for item in sort):
+        raise input_error(endpoint, "sort must be a list of {field, direction}")
     conditions = object_field(payload, "filter_conditions", endpoint) or {}
     state = control_of(request).state
-    users = state.query_users(
+    users = state.search_users(
         conditions,
+        sort,
         limit=int_field(payload, "limit", endpoint, default=DEFAULT_USER_QUERY_LIMIT),
         offset=int_field(payload, "offset", endpoint, default=0, high=1000),
     )
-    return ok(request, {"users": [payloads.full_user(user) for user in users]}, 200)
+    answers = [{**payloads.full_user(user), **state.user_marks(user.id)} for user in users]
+    return ok(request, {"users": answers}, 200)
 
 
 ROUTES: Final = [upsert_users, update_users_partial, query_users]

@@ -190,3 +190,52 @@ class ReadState:
             if connection.user_id == user_id:
                 connection.send(event)
         return event
+
+    def unread_report(self, user_id: str) -> Frame:
+        """UnreadCounts: the user's unread messages per channel and per channel type, and
+        the threads they take part in whose newest reply is someone else's."""
+        channels: list[Frame] = []
+        by_type: dict[str, dict[str, int]] = {}
+        threads: list[Frame] = []
+        for channel in self._state.channels_of(user_id):
+            mark = self.read_mark(user_id, channel)
+            if mark.unread_messages:
+                channels.append(
+                    {
+                        "channel_id": channel.cid,
+                        "unread_count": mark.unread_messages,
+                        "last_read": payloads.format_time(mark.last_read),
+                    }
+                )
+                kind = by_type.setdefault(channel.type, {"channel_count": 0, "unread_count": 0})
+                kind["channel_count"] += 1
+                kind["unread_count"] += mark.unread_messages
+            threads.extend(self._unread_threads(user_id, channel))
+        return {
+            "total_unread_count": sum(int(str(c["unread_count"])) for c in channels),
+            "total_unread_threads_count": len(threads),
+            "channels": channels,
+            "channel_type": [{"channel_type": k, **v} for k, v in by_type.items()],
+            "threads": threads,
+        }
+
+    def _unread_threads(self, user_id: str, channel: StreamChannel) -> list[Frame]:
+        messages = self._state.messages(channel.type, channel.id)
+        found: list[Frame] = []
+        for parent in messages:
+            replies = [m for m in messages if m.parent_id == parent.id]
+            taking_part = parent.user_id == user_id or any(m.user_id == user_id for m in replies)
+            if not replies or not taking_part or replies[-1].user_id == user_id:
+                continue
+            own = [i for i, m in enumerate(replies) if m.user_id == user_id]
+            unread = len(replies) - (own[-1] + 1 if own else 0)
+            found.append(
+                {
+                    "parent_message_id": parent.id,
+                    "unread_count": unread,
+                    "last_read": payloads.format_time(
+                        replies[own[-1]].created_at if own else parent.created_at
+                    ),
+                }
+            )
+        return found

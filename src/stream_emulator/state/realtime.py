@@ -329,8 +329,12 @@ class Realtime(ReadState):
         message = event.get("message")
         sender = message.get("user") if isinstance(message, Mapping) else None
         sender_id = sender.get("id") if isinstance(sender, Mapping) else None
+        # A thread reply counts in its thread, not in the channel (unless also shown there).
+        in_channel = not isinstance(message, Mapping) or (
+            message.get("parent_id") is None or message.get("show_in_channel") is True
+        )
         for member in channel.members:
-            if member.user_id != sender_id:
+            if member.user_id != sender_id and in_channel:
                 self.read_mark(member.user_id, channel).unread_messages += 1
         watcher_count = len(self.watcher_ids(cid))
         base = {**event, "watcher_count": watcher_count}

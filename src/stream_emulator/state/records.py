@@ -160,3 +160,34 @@ class Draft:
     silent: bool = False
     restricted_visibility: tuple[str, ...] = ()
     quoted_message_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class UserMute:
+    """`user_id` muted `target_id` (until `expires` if set)."""
+
+    user_id: str
+    target_id: str
+    created_at: datetime
+    expires: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Device:
+    """A push device registered for a user."""
+
+    id: str
+    user_id: str
+    push_provider: str
+    created_at: datetime
+
+
+@attrs.define
+class UserExtras:
+    """What one app keeps about users beyond their records."""
+
+    devices: dict[str, Device] = attrs.field(factory=dict)
+    mutes: dict[tuple[str, str], UserMute] = attrs.field(factory=dict)
+    blocks: dict[tuple[str, str], datetime] = attrs.field(factory=dict)
+    deleted: dict[str, datetime] = attrs.field(factory=dict)
+    deactivated: dict[str, datetime] = attrs.field(factory=dict)

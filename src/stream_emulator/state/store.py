@@ -24,6 +24,7 @@ from stream_emulator.state.records import (
     StreamChannelMute,
     StreamMessage,
     StreamUser,
+    UserExtras,
 )
 
 
@@ -43,6 +44,7 @@ class Store:
         self.channel_mutes: dict[tuple[str, str], StreamChannelMute] = {}
         # Stream's asynchronous tasks (batch deletes), already completed: id → answer.
         self.tasks: dict[str, dict[str, object]] = {}
+        self.user_extras = UserExtras()
         self.events = EventBus()
         self.faults = Faults()
 

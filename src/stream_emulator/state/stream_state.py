@@ -39,12 +39,18 @@ from stream_emulator.state.records import (
     system_clock,
 )
 from stream_emulator.state.store import Store
+from stream_emulator.state.user_actions import UserActions
 from stream_emulator.state.users import UserOperations
 from stream_emulator.state.visibility import VisibilityOperations
 
 
 class StreamState(
-    UserOperations, ChannelOperations, ChannelActions, MessageOperations, VisibilityOperations
+    UserOperations,
+    UserActions,
+    ChannelOperations,
+    ChannelActions,
+    MessageOperations,
+    VisibilityOperations,
 ):
     """One Stream Chat app held in memory; every API operation raises `StreamAPIError`.
 
