@@ -85,9 +85,14 @@ def emulator() -> Iterator[str]:
         yield running.base_url
 
 
-def test_wrong_stream_credentials_stop_serve_at_once(tmp_path: Path, emulator: str) -> None:
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["worker"]])
+def test_wrong_stream_credentials_stop_serve_and_worker_at_once(
+    tmp_path: Path, emulator: str, command: list[str]
+) -> None:
     env = _stream_env(emulator, secret="not-the-secret-of-this-stream-app-at-all")
-    result = run("serve", "--port", str(free_port()), env=env, cwd=tmp_path)
+    if command[0] == "serve":
+        command = ["serve", "--port", str(free_port())]
+    result = run(*command, env=env, cwd=tmp_path)
     line = assert_one_line_error(result, "refused STREAM_API_KEY/STREAM_API_SECRET", "--no-check")
     assert result.returncode == 1 and result.stdout == ""
     assert "retried" not in line  # a refusal is final: no waiting

@@ -96,20 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not handle recorded webhook events in this process (run `yc-chat worker`)",
     )
-    serve.add_argument(
-        "--no-check",
-        action="store_true",
-        help="do not check at start that Stream answers and accepts STREAM_API_KEY/"
-        "STREAM_API_SECRET",
-    )
-    serve.add_argument(
-        "--check-timeout",
-        type=float,
-        default=30.0,
-        metavar="SECONDS",
-        help="how long the start-up check keeps asking a Stream that does not answer yet "
-        "(default 30; 0 asks once)",
-    )
+    _add_stream_check(serve)
     serve.add_argument(
         "--reload",
         action="store_true",
@@ -123,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         "without serving HTTP. It works on the inbox the servers write to, so it needs "
         "MONGODB_URI pointing at their MongoDB; several workers may run at once.",
     )
+    _add_stream_check(worker)
     worker.add_argument(
         "--metrics-port",
         type=int,
@@ -190,6 +178,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--webhook-url", metavar="URL", help="where to deliver signed webhooks (optional)"
     )
     return parser
+
+
+def _add_stream_check(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--no-check",
+        action="store_true",
+        help="do not check at start that Stream answers and accepts STREAM_API_KEY/"
+        "STREAM_API_SECRET",
+    )
+    command.add_argument(
+        "--check-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long the start-up check keeps asking a Stream that does not answer yet "
+        "(default 30; 0 asks once)",
+    )
 
 
 def _version() -> str:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from yc_chat.entrypoints.cli_common import CommandError, configure_cli_logging, plural
 from yc_chat.entrypoints.cli_serve import bind_socket
+from yc_chat.entrypoints.cli_startup import check_stream
 from yc_chat.entrypoints.settings import Settings, SettingsError, parse_duration_seconds
 
 if TYPE_CHECKING:
@@ -92,6 +93,13 @@ def worker(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             raise SettingsError("--metrics-port must be between 1 and 65535")
         # Taken before anything starts: a busy port is one line.
         sock = bind_socket(args.metrics_host, args.metrics_port, option="--metrics-port")
+    if not args.no_check:
+        try:
+            check_stream(settings, wait_seconds=args.check_timeout)
+        except BaseException:
+            if sock is not None:
+                sock.close()
+            raise
     configure_cli_logging(settings, env)
     if settings.mongodb_uri is None:
         logger.warning(
