@@ -120,11 +120,13 @@ test('an offboarded member: their socket hears nothing more of the org\'s groups
   const adminGroup = admin.channel('messaging', groupId);
   await adminGroup.watch();
 
+  // Offboarding also revokes the tokens she holds: the socket closes, and the SDK comes
+  // back with a fresh token from this service (as the apps do) and watches again.
+  const recovered = nextEvent(nurse, 'connection.recovered');
   const { status } = await api(server, 'DELETE', '/api/orgs/org-1/members/nurse-1', 'admin-1');
   assert.equal(status, 200);
+  await recovered;
   await adminGroup.sendMessage({ text: 'CONFIDENTIAL after offboarding' });
-  // Offboarding may also revoke the socket's token: the SDK then reconnects with a fresh
-  // one, and the marker comes on the new socket, watched again or as a notification.
   const marker = Promise.race([
     nextEvent(nurse, 'message.new', (e) => e.message?.text === 'marker 2'),
     nextEvent(nurse, 'notification.message_new', (e) => e.message?.text === 'marker 2'),
