@@ -12,6 +12,7 @@ from stream_chat import StreamChat
 from stream_emulator import RunningEmulator
 from tests.support.emulator import API_KEY, API_SECRET, adapter_config, as_user
 from yc_chat.adapters.stream import StreamChatProvider
+from yc_chat.domain import errors
 from yc_chat.domain.model import ChannelId, ChatCategory, UserId
 from yc_chat.domain.queries import ChannelQuery
 
@@ -56,3 +57,17 @@ async def test_odd_data_is_sanitized_and_a_foreign_category_read_from_the_rest(
     assert rota.name is not None and len(rota.name) == 1000
     assert (rota.org_id, rota.pet_name) == ("", None)
     assert await provider.get_channel(ChannelId("rota")) == rota
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+async def test_a_failing_stream_reads_in_the_contracts_words(
+    server: StreamChat, emulator: RunningEmulator, provider: StreamChatProvider, status: int
+) -> None:
+    """Finding 7: a 503 body repeated Stream's own wording. The error the edge shows is ours."""
+    emulator.control.fail(status)
+    try:
+        with pytest.raises(errors.ProviderUnavailable) as caught:
+            await provider.query_channels(ChannelQuery(member=ANA), limit=10, offset=0)
+    finally:
+        emulator.control.heal()
+    assert caught.value.message == errors.ProviderUnavailable.default_message
