@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from tests.support.mongo_double.stores import MONGO_BACKENDS, Backend, mongo_stores
+from tests.support.postgres import postgres_stores
 from yc_chat.adapters.beanie import MongoStores
 from yc_chat.adapters.memory import (
     InMemoryAppointments,
@@ -22,6 +23,7 @@ from yc_chat.adapters.memory import (
     InMemoryEventInbox,
     InMemoryFingerprints,
 )
+from yc_chat.adapters.postgres import PostgresStores
 
 Factory = Callable[[], AbstractAsyncContextManager[Any]]
 
@@ -46,23 +48,47 @@ def _beanie(pick: Callable[[MongoStores], Any], backend: Backend) -> Factory:
     return factory
 
 
-def _adapters(build: Callable[[], Any], pick: Callable[[MongoStores], Any]) -> dict[str, Factory]:
+def _postgres(pick: Callable[[PostgresStores], Any]) -> Factory:
+    """The store `pick` chooses among PostgreSQL stores on the session's emptied database."""
+
+    @asynccontextmanager
+    async def factory() -> AsyncIterator[Any]:
+        async with postgres_stores() as stores:
+            yield pick(stores)
+
+    return factory
+
+
+def _adapters(
+    build: Callable[[], Any],
+    pick: Callable[[MongoStores], Any],
+    pick_postgres: Callable[[PostgresStores], Any],
+) -> dict[str, Factory]:
     return {
         "memory": _memory(build),
         **{f"beanie-{backend}": _beanie(pick, backend) for backend in MONGO_BACKENDS},
+        "postgres": _postgres(pick_postgres),
     }
 
 
-DIRECTORIES: dict[str, Factory] = _adapters(InMemoryDirectory, lambda stores: stores.directory)
-APPOINTMENT_STORES: dict[str, Factory] = _adapters(
-    InMemoryAppointments, lambda stores: stores.appointments
+def _same(name: str) -> Callable[[Any], Any]:
+    return lambda stores: getattr(stores, name)
+
+
+DIRECTORIES: dict[str, Factory] = _adapters(
+    InMemoryDirectory, _same("directory"), _same("directory")
 )
-DEVICE_REGISTRIES: dict[str, Factory] = _adapters(InMemoryDevices, lambda stores: stores.devices)
+APPOINTMENT_STORES: dict[str, Factory] = _adapters(
+    InMemoryAppointments, _same("appointments"), _same("appointments")
+)
+DEVICE_REGISTRIES: dict[str, Factory] = _adapters(
+    InMemoryDevices, _same("devices"), _same("devices")
+)
 EFFECT_CLAIMS: dict[str, Factory] = _adapters(
-    InMemoryEffectClaims, lambda stores: stores.effect_claims
+    InMemoryEffectClaims, _same("effect_claims"), _same("claims")
 )
 FINGERPRINT_STORES: dict[str, Factory] = _adapters(
-    InMemoryFingerprints, lambda stores: stores.fingerprints
+    InMemoryFingerprints, _same("fingerprints"), _same("fingerprints")
 )
-EVENT_INBOXES: dict[str, Factory] = _adapters(InMemoryEventInbox, lambda stores: stores.inbox)
-CHANNEL_LOCKS: dict[str, Factory] = _adapters(InMemoryChannelLocks, lambda stores: stores.locks)
+EVENT_INBOXES: dict[str, Factory] = _adapters(InMemoryEventInbox, _same("inbox"), _same("inbox"))
+CHANNEL_LOCKS: dict[str, Factory] = _adapters(InMemoryChannelLocks, _same("locks"), _same("locks"))

@@ -147,10 +147,20 @@ def _start_redis() -> RunningServer:
     return server
 
 
+def _start_postgres() -> RunningServer:
+    from tests.support.postgres_server import PostgresUnavailable, start_postgres
+
+    try:
+        return start_postgres()  # type: ignore[return-value]
+    except PostgresUnavailable as exc:
+        raise ServerUnavailable(str(exc)) from exc
+
+
 def _get(name: str) -> str:
     if name not in _servers:
+        starters = {"ferretdb": start_ferretdb, "redis": _start_redis, "postgres": _start_postgres}
         try:
-            _servers[name] = {"ferretdb": start_ferretdb, "redis": _start_redis}[name]()
+            _servers[name] = starters[name]()
         except ServerUnavailable as exc:
             _servers[name] = exc
     found = _servers[name]
@@ -190,10 +200,20 @@ def redis_url() -> str:
     return _require("redis", "Redis suites", REDIS_HOW)
 
 
+def postgres_url() -> str:
+    """A PostgreSQL server: `POSTGRES_URL` if set, else this session's throwaway cluster.
+
+    Skips the test (fails it under CI=true) when neither can be had.
+    """
+    from tests.support.postgres_server import HOW
+
+    return os.environ.get("POSTGRES_URL") or _require("postgres", "PostgreSQL suites", HOW)
+
+
 def stop_all() -> None:
     """Stop every server this session started (the session's end; also at exit)."""
     for found in list(_servers.values()):
-        if isinstance(found, RunningServer):
+        if not isinstance(found, ServerUnavailable):
             found.stop()
     _servers.clear()
 

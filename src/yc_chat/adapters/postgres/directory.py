@@ -1,0 +1,272 @@
+"""The directory on PostgreSQL: users, orgs, memberships; index-backed typeahead and pages."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from yc_chat.adapters.postgres._sql import prefix_range, storable, storable_all, store_errors
+from yc_chat.adapters.postgres.records import AnyRow, membership_of, user_of
+from yc_chat.adapters.postgres.schema import MEMBER_WORDS, MEMBERSHIPS, ORGS, USERS
+from yc_chat.domain.model import Member, Membership, Org, OrgId, User, UserId
+from yc_chat.domain.queries import MemberKey, MemberPage
+from yc_chat.domain.text import SearchKeys, SearchQuery
+
+M, W, U = MEMBERSHIPS.c, MEMBER_WORDS.c, USERS.c
+_MEMBER_COLUMNS = (M.user_id, M.role, M.sort_name, U.name, U.kind, U.email, U.image)
+_MEMBER_ORDER = (M.sort_name, M.user_id)
+
+
+def search_columns(user: User) -> dict[str, str]:
+    """The membership columns that carry `user`'s folded SearchKeys (bulk loaders use it too)."""
+    keys = SearchKeys.of(user.name, user.email)
+    return {"sort_name": keys.joined, "search_spelled": keys.spelled, "search_email": keys.email}
+
+
+def search_words(user: User) -> list[str]:
+    """The distinct folded words of `user`'s name, one `chat_member_words` row each."""
+    return sorted(set(SearchKeys.of(user.name, user.email).words))
+
+
+def _member(row: AnyRow) -> Member:
+    return Member(user=user_of(row, id_column="user_id"), role=row.role)
+
+
+class PostgresDirectory:
+    """Directory and DirectoryWriter on chat_users, chat_orgs, chat_memberships and words.
+
+    Typeahead is two queries in `SearchKeys.rank` order: whole-name prefix matches (ranges
+    of the sort_name and search_spelled indexes), then word or email prefix matches (ranges
+    of the words key and the email index); each in (folded name, id) order.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    # -- writer -------------------------------------------------------------------------
+
+    @store_errors
+    async def put_org(self, org: Org) -> None:
+        statement = insert(ORGS).values(id=org.id, name=org.name)
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[ORGS.c.id], set_={"name": statement.excluded.name}
+                )
+            )
+
+    @store_errors
+    async def put_user(self, user: User) -> None:
+        """Write the user and the search keys of every membership they hold, in one
+        transaction; the user row's lock makes a concurrent put_membership wait for it."""
+        values = {
+            "name": user.name,
+            "kind": user.kind.value,
+            "email": user.email,
+            "image": user.image,
+        }
+        statement = insert(USERS).values(id=user.id, **values)
+        async with self._engine.begin() as conn:
+            await conn.execute(statement.on_conflict_do_update(index_elements=[U.id], set_=values))
+            orgs = (
+                (
+                    await conn.execute(
+                        sa.update(MEMBERSHIPS)
+                        .where(M.user_id == user.id)
+                        .values(**search_columns(user))
+                        .returning(M.org_id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if orgs:
+                await conn.execute(sa.delete(MEMBER_WORDS).where(W.user_id == user.id))
+                await _insert_words(conn, user, list(orgs))
+
+    @store_errors
+    async def put_membership(self, membership: Membership) -> None:
+        org_id, user_id = membership.org_id, membership.user_id
+        async with self._engine.begin() as conn:
+            if (
+                not storable(org_id)
+                or (await conn.execute(sa.select(ORGS.c.id).where(ORGS.c.id == org_id))).first()
+                is None
+            ):
+                raise KeyError(f"unknown org {org_id!r}")
+            # FOR SHARE: a put_user of this user commits before (keys read here are its) or
+            # waits until this membership exists (and then rewrites its keys).
+            row = (
+                await conn.execute(
+                    sa.select(USERS).where(U.id == user_id).with_for_update(read=True)
+                )
+                if storable(user_id)
+                else None
+            )
+            found = row.first() if row is not None else None
+            if found is None:
+                raise KeyError(f"unknown user {user_id!r}")
+            user = user_of(found)
+            columns = {"role": membership.role, **search_columns(user)}
+            statement = insert(MEMBERSHIPS).values(org_id=org_id, user_id=user_id, **columns)
+            await conn.execute(
+                statement.on_conflict_do_update(index_elements=[M.org_id, M.user_id], set_=columns)
+            )
+            await conn.execute(
+                sa.delete(MEMBER_WORDS).where(W.org_id == org_id, W.user_id == user_id)
+            )
+            await _insert_words(conn, user, [org_id])
+
+    @store_errors
+    async def remove_membership(self, org_id: OrgId, user_id: UserId) -> None:
+        if not (storable(org_id) and storable(user_id)):
+            return
+        async with self._engine.begin() as conn:
+            # Its words go with it (ON DELETE CASCADE).
+            await conn.execute(
+                sa.delete(MEMBERSHIPS).where(M.org_id == org_id, M.user_id == user_id)
+            )
+
+    # -- reader -------------------------------------------------------------------------
+
+    @store_errors
+    async def get_user(self, user_id: UserId) -> User | None:
+        if not storable(user_id):
+            return None
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(sa.select(USERS).where(U.id == user_id))).first()
+        return None if row is None else user_of(row)
+
+    @store_errors
+    async def get_users(self, user_ids: Collection[UserId]) -> Mapping[UserId, User]:
+        ids = storable_all(user_ids)
+        if not ids:
+            return {}
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(sa.select(USERS).where(U.id.in_(ids)))).all()
+        return {UserId(row.id): user_of(row) for row in rows}
+
+    @store_errors
+    async def get_org(self, org_id: OrgId) -> Org | None:
+        if not storable(org_id):
+            return None
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(sa.select(ORGS).where(ORGS.c.id == org_id))).first()
+        return None if row is None else Org(id=OrgId(row.id), name=row.name)
+
+    @store_errors
+    async def get_membership(self, org_id: OrgId, user_id: UserId) -> Membership | None:
+        if not (storable(org_id) and storable(user_id)):
+            return None
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(M.org_id, M.user_id, M.role).where(
+                        M.org_id == org_id, M.user_id == user_id
+                    )
+                )
+            ).first()
+        return None if row is None else membership_of(row)
+
+    @store_errors
+    async def get_memberships(
+        self, org_id: OrgId, user_ids: Collection[UserId]
+    ) -> Mapping[UserId, Membership]:
+        ids = storable_all(user_ids)
+        if not ids or not storable(org_id):
+            return {}
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(M.org_id, M.user_id, M.role).where(
+                        M.org_id == org_id, M.user_id.in_(ids)
+                    )
+                )
+            ).all()
+        return {UserId(row.user_id): membership_of(row) for row in rows}
+
+    @store_errors
+    async def search_members(
+        self, org_id: OrgId, query: SearchQuery, *, limit: int, exclude: UserId | None
+    ) -> Sequence[Member]:
+        q = query.folded
+        if limit < 1 or not storable(q) or not storable(org_id):
+            return []  # text PostgreSQL cannot hold is in no stored key
+        whole_name = sa.or_(prefix_range(M.sort_name, q), prefix_range(M.search_spelled, q))
+        scope = [M.org_id == org_id]
+        if exclude is not None and storable(exclude):
+            scope.append(M.user_id != exclude)
+        async with self._engine.connect() as conn:
+            first = (await conn.execute(_members_where(*scope, whole_name).limit(limit))).all()
+            rest: Sequence[AnyRow] = []
+            if len(first) < limit:
+                by_word = sa.select(W.user_id).where(W.org_id == org_id, prefix_range(W.word, q))
+                by_email = sa.select(M.user_id).where(
+                    M.org_id == org_id, prefix_range(M.search_email, q)
+                )
+                rest = (
+                    await conn.execute(
+                        _members_where(
+                            *scope,
+                            M.user_id.in_(sa.union(by_word, by_email).scalar_subquery()),
+                            sa.not_(whole_name),
+                        ).limit(limit - len(first))
+                    )
+                ).all()
+        return [_member(row) for row in (*first, *rest)]
+
+    @store_errors
+    async def list_members(
+        self, org_id: OrgId, *, limit: int, after: MemberKey | None
+    ) -> MemberPage:
+        """A keyset page: members strictly after `after` in (folded name, id) order."""
+        if limit < 1 or not storable(org_id):
+            return MemberPage(members=(), next_after=None)
+        where = [M.org_id == org_id]
+        if after is not None:
+            if not (storable(after.sort_name) and storable(after.user_id)):
+                return MemberPage(members=(), next_after=None)
+            where.append(
+                sa.tuple_(M.sort_name, M.user_id)
+                > sa.tuple_(
+                    sa.literal(after.sort_name, sa.Text(collation="C")),
+                    sa.literal(after.user_id, sa.Text(collation="C")),
+                )
+            )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(_members_where(*where).limit(limit + 1))).all()
+        window = rows[:limit]
+        next_after = (
+            MemberKey(sort_name=window[-1].sort_name, user_id=UserId(window[-1].user_id))
+            if len(rows) > limit
+            else None
+        )
+        return MemberPage(members=tuple(_member(row) for row in window), next_after=next_after)
+
+    @store_errors
+    async def ping(self) -> None:
+        async with self._engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+
+def _members_where(*conditions: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    # A membership whose user row is gone is not listed (the join drops it).
+    return (
+        sa.select(*_MEMBER_COLUMNS)
+        .select_from(MEMBERSHIPS.join(USERS, U.id == M.user_id))
+        .where(*conditions)
+        .order_by(*_MEMBER_ORDER)
+    )
+
+
+async def _insert_words(conn: AsyncConnection, user: User, org_ids: list[str]) -> None:
+    words = search_words(user)
+    if words:
+        await conn.execute(
+            sa.insert(MEMBER_WORDS),
+            [{"org_id": org, "user_id": user.id, "word": w} for org in org_ids for w in words],
+        )

@@ -1,0 +1,165 @@
+"""Opening the PostgreSQL stores: one engine (one pool), every store port, one close."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from yc_chat.adapters.postgres._sql import unavailable
+from yc_chat.adapters.postgres.appointments import PostgresAppointments
+from yc_chat.adapters.postgres.channel_locks import PostgresChannelLocks
+from yc_chat.adapters.postgres.claims import PostgresEffectClaims
+from yc_chat.adapters.postgres.devices import PostgresDevices
+from yc_chat.adapters.postgres.directory import PostgresDirectory
+from yc_chat.adapters.postgres.fingerprints import PostgresFingerprints
+from yc_chat.adapters.postgres.housekeeping import Housekeeping
+from yc_chat.adapters.postgres.inbox import PostgresEventInbox
+from yc_chat.adapters.postgres.migrate import require_current, upgrade
+from yc_chat.adapters.postgres.settings import PostgresOptions, async_url, hosts
+from yc_chat.domain.errors import ProviderUnavailable
+
+if TYPE_CHECKING:
+    from yc_chat.ports import (
+        AppointmentStore,
+        ChannelLocks,
+        DeviceRegistry,
+        Directory,
+        DirectoryWriter,
+        EventInbox,
+        EventLog,
+        ProfileFingerprints,
+    )
+
+
+@attrs.define(kw_only=True, eq=False)
+class PostgresStores:
+    """Every store port on one PostgreSQL database; `close()` (or `async with`) when done."""
+
+    engine: AsyncEngine
+    directory: PostgresDirectory
+    appointments: PostgresAppointments
+    devices: PostgresDevices
+    claims: PostgresEffectClaims
+    inbox: PostgresEventInbox
+    fingerprints: PostgresFingerprints
+    locks: PostgresChannelLocks
+    housekeeping: Housekeeping
+    where: str
+
+    async def ping(self) -> None:
+        """Raise ProviderUnavailable when PostgreSQL cannot be reached (for `/readyz`)."""
+        await self.directory.ping()
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> PostgresStores:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+def create_engine(url: str, options: PostgresOptions | None = None) -> AsyncEngine:
+    """The pool the stores share; nothing connects until first used."""
+    options = options or PostgresOptions()
+    return create_async_engine(
+        async_url(url),
+        pool_size=options.pool_size,
+        max_overflow=options.max_overflow,
+        pool_timeout=options.pool_timeout.total_seconds(),
+        # A connection the server or a proxy dropped while idle is replaced, not handed out.
+        pool_pre_ping=True,
+        connect_args={
+            "timeout": options.connect_timeout.total_seconds(),
+            "server_settings": {
+                "application_name": options.application_name,
+                "statement_timeout": str(int(options.statement_timeout.total_seconds() * 1000)),
+                # Every timestamptz comes back in UTC, whatever the server's default zone.
+                "TimeZone": "UTC",
+            },
+        },
+    )
+
+
+def stores_on(engine: AsyncEngine, *, where: str = "the given engine") -> PostgresStores:
+    """Every store on `engine` (schema assumed current)."""
+    housekeeping = Housekeeping(engine)
+    return PostgresStores(
+        engine=engine,
+        directory=PostgresDirectory(engine),
+        appointments=PostgresAppointments(engine),
+        devices=PostgresDevices(engine),
+        claims=PostgresEffectClaims(engine),
+        inbox=PostgresEventInbox(engine, housekeeping=housekeeping),
+        fingerprints=PostgresFingerprints(engine),
+        locks=PostgresChannelLocks(engine),
+        housekeeping=housekeeping,
+        where=where,
+    )
+
+
+async def open_postgres_stores(
+    url: str, *, options: PostgresOptions | None = None, migrate: bool = False
+) -> PostgresStores:
+    """Connect, check (or with `migrate`, bring) the schema at head, and build every store.
+
+    Raises SchemaBehind when the schema is not current and `migrate` is off, and
+    ProviderUnavailable (naming the host, never the credentials) when PostgreSQL cannot be
+    reached.
+    """
+    engine = create_engine(url, options)
+    where = hosts(url)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+        if migrate:
+            await upgrade(engine)
+        await require_current(engine)
+    except (sa_exc.SQLAlchemyError, OSError) as exc:
+        await engine.dispose()
+        unavailable(exc)  # logs it
+        raise ProviderUnavailable(
+            f"Cannot use PostgreSQL at {where}: {type(getattr(exc, 'orig', None) or exc).__name__}"
+        ) from exc
+    except BaseException:
+        await engine.dispose()
+        raise
+    return stores_on(engine, where=where)
+
+
+if TYPE_CHECKING:
+
+    def _implements_the_ports(
+        stores: PostgresStores,
+    ) -> tuple[
+        Directory,
+        DirectoryWriter,
+        AppointmentStore,
+        DeviceRegistry,
+        EventLog,
+        EventInbox,
+        ProfileFingerprints,
+        ChannelLocks,
+    ]:
+        """Never called: mypy checks here that each store satisfies its port Protocol."""
+        return (
+            stores.directory,
+            stores.directory,
+            stores.appointments,
+            stores.devices,
+            stores.claims,
+            stores.inbox,
+            stores.fingerprints,
+            stores.locks,
+        )
