@@ -85,7 +85,7 @@ DEVICE_REGISTRIES: dict[str, Factory] = _adapters(
     InMemoryDevices, _same("devices"), _same("devices")
 )
 EFFECT_CLAIMS: dict[str, Factory] = _adapters(
-    InMemoryEffectClaims, _same("effect_claims"), _same("claims")
+    InMemoryEffectClaims, _same("effect_claims"), _same("effect_claims")
 )
 FINGERPRINT_STORES: dict[str, Factory] = _adapters(
     InMemoryFingerprints, _same("fingerprints"), _same("fingerprints")

@@ -3,7 +3,7 @@
 ```python
 stores = await open_postgres_stores("postgresql://chat@db/yc_chat")
 try:
-    ...  # stores.directory, stores.appointments, stores.devices, stores.claims, ...
+    ...  # stores.directory, stores.appointments, stores.devices, stores.effect_claims, ...
 finally:
     await stores.close()
 ```
@@ -17,9 +17,9 @@ Rows become domain records (attrs) in `records.py`; no ORM objects.
 
 from yc_chat.adapters.postgres.appointments import PostgresAppointments
 from yc_chat.adapters.postgres.channel_locks import PostgresChannelLocks
-from yc_chat.adapters.postgres.claims import PostgresEffectClaims
 from yc_chat.adapters.postgres.devices import PostgresDevices
 from yc_chat.adapters.postgres.directory import PostgresDirectory
+from yc_chat.adapters.postgres.effect_claims import PostgresEffectClaims
 from yc_chat.adapters.postgres.fingerprints import PostgresFingerprints
 from yc_chat.adapters.postgres.inbox import PostgresEventInbox
 from yc_chat.adapters.postgres.migrate import (

@@ -21,15 +21,16 @@ _MEMBER_COLUMNS = (M.user_id, M.role, M.sort_name, U.name, U.kind, U.email, U.im
 _MEMBER_ORDER = (M.sort_name, M.user_id)
 
 
-def search_columns(user: User) -> dict[str, str]:
-    """The membership columns that carry `user`'s folded SearchKeys (bulk loaders use it too)."""
+def search_keys(user: User) -> tuple[dict[str, str | None], list[str]]:
+    """The membership columns carrying `user`'s folded SearchKeys, and the distinct words of
+    the name (one `chat_member_words` row each); bulk loaders use it too.
+
+    `search_spelled` only where it differs from `sort_name` (see the schema).
+    """
     keys = SearchKeys.of(user.name, user.email)
-    return {"sort_name": keys.joined, "search_spelled": keys.spelled, "search_email": keys.email}
-
-
-def search_words(user: User) -> list[str]:
-    """The distinct folded words of `user`'s name, one `chat_member_words` row each."""
-    return sorted(set(SearchKeys.of(user.name, user.email).words))
+    spelled = keys.spelled if keys.spelled != keys.joined else None
+    columns = {"sort_name": keys.joined, "search_spelled": spelled, "search_email": keys.email}
+    return columns, sorted(set(keys.words))
 
 
 def _member(row: AnyRow) -> Member:
@@ -77,7 +78,7 @@ class PostgresDirectory:
                     await conn.execute(
                         sa.update(MEMBERSHIPS)
                         .where(M.user_id == user.id)
-                        .values(**search_columns(user))
+                        .values(**search_keys(user)[0])
                         .returning(M.org_id)
                     )
                 )
@@ -111,7 +112,7 @@ class PostgresDirectory:
             if found is None:
                 raise KeyError(f"unknown user {user_id!r}")
             user = user_of(found)
-            columns = {"role": membership.role, **search_columns(user)}
+            columns = {"role": membership.role, **search_keys(user)[0]}
             statement = insert(MEMBERSHIPS).values(org_id=org_id, user_id=user_id, **columns)
             await conn.execute(
                 statement.on_conflict_do_update(index_elements=[M.org_id, M.user_id], set_=columns)
@@ -196,27 +197,14 @@ class PostgresDirectory:
         q = query.folded
         if limit < 1 or not storable(q) or not storable(org_id):
             return []  # text PostgreSQL cannot hold is in no stored key
-        whole_name = sa.or_(prefix_range(M.sort_name, q), prefix_range(M.search_spelled, q))
-        scope = [M.org_id == org_id]
-        if exclude is not None and storable(exclude):
-            scope.append(M.user_id != exclude)
+        if exclude is not None and not storable(exclude):
+            exclude = None  # no stored member has that id
         async with self._engine.connect() as conn:
-            first = (await conn.execute(_members_where(*scope, whole_name).limit(limit))).all()
+            first = (await conn.execute(whole_name_query(org_id, q, exclude, limit))).all()
             rest: Sequence[AnyRow] = []
             if len(first) < limit:
-                by_word = sa.select(W.user_id).where(W.org_id == org_id, prefix_range(W.word, q))
-                by_email = sa.select(M.user_id).where(
-                    M.org_id == org_id, prefix_range(M.search_email, q)
-                )
-                rest = (
-                    await conn.execute(
-                        _members_where(
-                            *scope,
-                            M.user_id.in_(sa.union(by_word, by_email).scalar_subquery()),
-                            sa.not_(whole_name),
-                        ).limit(limit - len(first))
-                    )
-                ).all()
+                other = word_or_email_query(org_id, q, exclude, limit - len(first))
+                rest = (await conn.execute(other)).all()
         return [_member(row) for row in (*first, *rest)]
 
     @store_errors
@@ -226,19 +214,10 @@ class PostgresDirectory:
         """A keyset page: members strictly after `after` in (folded name, id) order."""
         if limit < 1 or not storable(org_id):
             return MemberPage(members=(), next_after=None)
-        where = [M.org_id == org_id]
-        if after is not None:
-            if not (storable(after.sort_name) and storable(after.user_id)):
-                return MemberPage(members=(), next_after=None)
-            where.append(
-                sa.tuple_(M.sort_name, M.user_id)
-                > sa.tuple_(
-                    sa.literal(after.sort_name, sa.Text(collation="C")),
-                    sa.literal(after.user_id, sa.Text(collation="C")),
-                )
-            )
+        if after is not None and not (storable(after.sort_name) and storable(after.user_id)):
+            return MemberPage(members=(), next_after=None)
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(_members_where(*where).limit(limit + 1))).all()
+            rows = (await conn.execute(member_page_query(org_id, after).limit(limit + 1))).all()
         window = rows[:limit]
         next_after = (
             MemberKey(sort_name=window[-1].sort_name, user_id=UserId(window[-1].user_id))
@@ -253,6 +232,79 @@ class PostgresDirectory:
             await conn.execute(sa.text("SELECT 1"))
 
 
+def _whole_name(sort_name: Any, spelled: Any, q: str) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        prefix_range(sort_name, q), sa.and_(spelled.is_not(None), prefix_range(spelled, q))
+    )
+
+
+def _ranked(org_id: str, hits: sa.Subquery, limit: int) -> sa.Select[Any]:
+    """The members among `hits` (user_id, sort_name), first `limit` in (name, id) order."""
+    return (
+        sa.select(*_MEMBER_COLUMNS)
+        .select_from(
+            hits.join(MEMBERSHIPS, sa.and_(M.org_id == org_id, M.user_id == hits.c.user_id)).join(
+                USERS, U.id == M.user_id
+            )
+        )
+        .order_by(hits.c.sort_name, hits.c.user_id)
+        .limit(limit)
+    )
+
+
+def _first(hits: sa.Subquery, limit: int) -> sa.Select[Any]:
+    return sa.select(hits).order_by(hits.c.sort_name, hits.c.user_id).limit(limit)
+
+
+def whole_name_query(org_id: str, q: str, exclude: str | None, limit: int) -> sa.Select[Any]:
+    """Typeahead, rank 0: members whose whole folded name starts with `q`.
+
+    Two index ranges, each read in page order and stopped at `limit`: sort_name prefixes on
+    (org_id, sort_name, user_id), and the few spelled-differently names on their index.
+    """
+    scope = [M.org_id == org_id] + ([M.user_id != exclude] if exclude is not None else [])
+    by_name = sa.select(M.user_id, M.sort_name).where(*scope, prefix_range(M.sort_name, q))
+    by_spelling = sa.select(M.user_id, M.sort_name).where(
+        *scope, M.search_spelled.is_not(None), prefix_range(M.search_spelled, q)
+    )
+    hits = sa.union(
+        _first(by_name.subquery(), limit), _first(by_spelling.subquery(), limit)
+    ).subquery("hits")
+    return _ranked(org_id, hits, limit)
+
+
+def word_or_email_query(org_id: str, q: str, exclude: str | None, limit: int) -> sa.Select[Any]:
+    """Typeahead, rank 1: members matching `q` only on a name word or the email."""
+    by_word = sa.select(W.user_id, W.sort_name).where(
+        W.org_id == org_id,
+        prefix_range(W.word, q),
+        sa.not_(_whole_name(W.sort_name, W.search_spelled, q)),
+        *([W.user_id != exclude] if exclude is not None else []),
+    )
+    by_email = sa.select(M.user_id, M.sort_name).where(
+        M.org_id == org_id,
+        prefix_range(M.search_email, q),
+        sa.not_(_whole_name(M.sort_name, M.search_spelled, q)),
+        *([M.user_id != exclude] if exclude is not None else []),
+    )
+    hits = _first(sa.union(by_word, by_email).subquery(), limit).subquery("hits")
+    return _ranked(org_id, hits, limit)
+
+
+def member_page_query(org_id: str, after: MemberKey | None) -> sa.Select[Any]:
+    """Members strictly after `after` in (folded name, id) order: a keyset range."""
+    where = [M.org_id == org_id]
+    if after is not None:
+        where.append(
+            sa.tuple_(M.sort_name, M.user_id)
+            > sa.tuple_(
+                sa.literal(after.sort_name, sa.Text(collation="C")),
+                sa.literal(after.user_id, sa.Text(collation="C")),
+            )
+        )
+    return _members_where(*where)
+
+
 def _members_where(*conditions: sa.ColumnElement[bool]) -> sa.Select[Any]:
     # A membership whose user row is gone is not listed (the join drops it).
     return (
@@ -264,9 +316,14 @@ def _members_where(*conditions: sa.ColumnElement[bool]) -> sa.Select[Any]:
 
 
 async def _insert_words(conn: AsyncConnection, user: User, org_ids: list[str]) -> None:
-    words = search_words(user)
+    keys, words = search_keys(user)
     if words:
+        names = {"sort_name": keys["sort_name"], "search_spelled": keys["search_spelled"]}
         await conn.execute(
             sa.insert(MEMBER_WORDS),
-            [{"org_id": org, "user_id": user.id, "word": w} for org in org_ids for w in words],
+            [
+                {"org_id": org, "user_id": user.id, "word": w, **names}
+                for org in org_ids
+                for w in words
+            ],
         )

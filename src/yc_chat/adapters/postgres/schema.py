@@ -53,7 +53,9 @@ ORGS = sa.Table(
 
 # Each membership carries its user's folded SearchKeys, so typeahead and member pages read
 # this table alone: keyset pages on (org_id, sort_name, user_id), whole-name prefixes as
-# ranges of (org_id, sort_name) and (org_id, search_spelled), email prefixes likewise.
+# ranges of that index (already in page order) and of (org_id, search_spelled), email
+# prefixes likewise. search_spelled is NULL where it equals sort_name (most names), so
+# its index holds only the names with punctuation and its range stays short.
 MEMBERSHIPS = sa.Table(
     "chat_memberships",
     METADATA,
@@ -61,22 +63,31 @@ MEMBERSHIPS = sa.Table(
     sa.Column("user_id", sa.Text(collation=C), sa.ForeignKey("chat_users.id"), primary_key=True),
     sa.Column("role", sa.Text, nullable=False),
     _key("sort_name"),
-    _key("search_spelled"),
+    _key("search_spelled", nullable=True),
     _key("search_email"),
     sa.Index("ix_chat_memberships_user_id", "user_id"),
     sa.Index("ix_chat_memberships_org_id_sort_name", "org_id", "sort_name", "user_id"),
-    sa.Index("ix_chat_memberships_org_id_search_spelled", "org_id", "search_spelled"),
+    sa.Index(
+        "ix_chat_memberships_org_id_search_spelled",
+        "org_id",
+        "search_spelled",
+        postgresql_where=sa.text("search_spelled IS NOT NULL"),
+    ),
     sa.Index("ix_chat_memberships_org_id_search_email", "org_id", "search_email"),
 )
 
 # The words of each member's folded name, one row each: a prefix of any word is a range of
-# the primary key. Deleted with their membership.
+# the primary key. The membership's whole-name keys are repeated here, so the word query
+# orders and excludes whole-name matches without visiting memberships. Deleted with their
+# membership.
 MEMBER_WORDS = sa.Table(
     "chat_member_words",
     METADATA,
     _key("org_id", primary_key=True),
     _key("word", primary_key=True),
     _key("user_id", primary_key=True),
+    _key("sort_name"),
+    _key("search_spelled", nullable=True),
     sa.ForeignKeyConstraint(
         ["org_id", "user_id"],
         ["chat_memberships.org_id", "chat_memberships.user_id"],

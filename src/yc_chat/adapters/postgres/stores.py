@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from yc_chat.adapters.postgres._sql import unavailable
 from yc_chat.adapters.postgres.appointments import PostgresAppointments
 from yc_chat.adapters.postgres.channel_locks import PostgresChannelLocks
-from yc_chat.adapters.postgres.claims import PostgresEffectClaims
 from yc_chat.adapters.postgres.devices import PostgresDevices
 from yc_chat.adapters.postgres.directory import PostgresDirectory
+from yc_chat.adapters.postgres.effect_claims import PostgresEffectClaims
 from yc_chat.adapters.postgres.fingerprints import PostgresFingerprints
 from yc_chat.adapters.postgres.housekeeping import Housekeeping
 from yc_chat.adapters.postgres.inbox import PostgresEventInbox
@@ -44,7 +44,7 @@ class PostgresStores:
     directory: PostgresDirectory
     appointments: PostgresAppointments
     devices: PostgresDevices
-    claims: PostgresEffectClaims
+    effect_claims: PostgresEffectClaims
     inbox: PostgresEventInbox
     fingerprints: PostgresFingerprints
     locks: PostgresChannelLocks
@@ -100,7 +100,7 @@ def stores_on(engine: AsyncEngine, *, where: str = "the given engine") -> Postgr
         directory=PostgresDirectory(engine),
         appointments=PostgresAppointments(engine),
         devices=PostgresDevices(engine),
-        claims=PostgresEffectClaims(engine),
+        effect_claims=PostgresEffectClaims(engine),
         inbox=PostgresEventInbox(engine, housekeeping=housekeeping),
         fingerprints=PostgresFingerprints(engine),
         locks=PostgresChannelLocks(engine),
@@ -158,7 +158,7 @@ if TYPE_CHECKING:
             stores.directory,
             stores.appointments,
             stores.devices,
-            stores.claims,
+            stores.effect_claims,
             stores.inbox,
             stores.fingerprints,
             stores.locks,

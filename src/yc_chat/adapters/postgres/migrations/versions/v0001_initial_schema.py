@@ -155,7 +155,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Text(collation="C"), nullable=False),
         sa.Column("role", sa.Text(), nullable=False),
         sa.Column("sort_name", sa.Text(collation="C"), nullable=False),
-        sa.Column("search_spelled", sa.Text(collation="C"), nullable=False),
+        sa.Column("search_spelled", sa.Text(collation="C"), nullable=True),
         sa.Column("search_email", sa.Text(collation="C"), nullable=False),
         sa.ForeignKeyConstraint(
             ["org_id"], ["chat_orgs.id"], name=op.f("chat_memberships_org_id_fkey")
@@ -176,6 +176,7 @@ def upgrade() -> None:
         "chat_memberships",
         ["org_id", "search_spelled"],
         unique=False,
+        postgresql_where=sa.text("search_spelled IS NOT NULL"),
     )
     op.create_index(
         "ix_chat_memberships_org_id_sort_name",
@@ -189,6 +190,8 @@ def upgrade() -> None:
         sa.Column("org_id", sa.Text(collation="C"), nullable=False),
         sa.Column("word", sa.Text(collation="C"), nullable=False),
         sa.Column("user_id", sa.Text(collation="C"), nullable=False),
+        sa.Column("sort_name", sa.Text(collation="C"), nullable=False),
+        sa.Column("search_spelled", sa.Text(collation="C"), nullable=True),
         sa.ForeignKeyConstraint(
             ["org_id", "user_id"],
             ["chat_memberships.org_id", "chat_memberships.user_id"],
@@ -207,7 +210,11 @@ def downgrade() -> None:
     op.drop_table("chat_member_words")
     op.drop_index("ix_chat_memberships_user_id", table_name="chat_memberships")
     op.drop_index("ix_chat_memberships_org_id_sort_name", table_name="chat_memberships")
-    op.drop_index("ix_chat_memberships_org_id_search_spelled", table_name="chat_memberships")
+    op.drop_index(
+        "ix_chat_memberships_org_id_search_spelled",
+        table_name="chat_memberships",
+        postgresql_where=sa.text("search_spelled IS NOT NULL"),
+    )
     op.drop_index("ix_chat_memberships_org_id_search_email", table_name="chat_memberships")
     op.drop_table("chat_memberships")
     op.drop_index("ix_chat_webhook_inbox_state", table_name="chat_webhook_inbox")

@@ -1,0 +1,89 @@
+"""The PostgreSQL schema's migrations, on the real server: each upgrades from empty, the
+models agree with them, and a database behind head is refused with what to run."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests import servers
+from tests.support.postgres import create_database
+from yc_chat.adapters.postgres import (
+    SchemaBehind,
+    create_engine,
+    current_revision,
+    head_revision,
+    open_postgres_stores,
+    require_current,
+    upgrade,
+)
+from yc_chat.adapters.postgres.migrate import alembic_config
+from yc_chat.adapters.postgres.schema import METADATA, VERSION_TABLE
+
+
+@pytest.fixture
+async def empty_engine() -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(await create_database(servers.postgres_url()))
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+def _revisions_oldest_first() -> list[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
+async def test_every_migration_upgrades_one_step_at_a_time_from_empty(
+    empty_engine: AsyncEngine,
+) -> None:
+    assert await current_revision(empty_engine) is None
+    revisions = _revisions_oldest_first()
+    assert revisions[-1] == head_revision()
+    for revision in revisions:
+        await upgrade(empty_engine, revision)
+        assert await current_revision(empty_engine) == revision
+    # Upgrading at head changes nothing.
+    assert await upgrade(empty_engine) == (head_revision(), head_revision())
+
+
+def _differences(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(
+        connection,
+        opts={
+            "version_table": VERSION_TABLE,
+            "compare_type": True,
+            "include_object": lambda obj, name, kind, reflected, other: name != VERSION_TABLE,
+        },
+    )
+    return list(compare_metadata(context, METADATA))
+
+
+async def test_the_models_and_the_migrations_agree(empty_engine: AsyncEngine) -> None:
+    await upgrade(empty_engine)
+    async with empty_engine.connect() as conn:
+        assert await conn.run_sync(_differences) == []
+
+
+async def test_a_database_behind_head_is_refused_with_what_to_run(
+    empty_engine: AsyncEngine,
+) -> None:
+    with pytest.raises(SchemaBehind, match=r"run `yc-chat db upgrade`") as caught:
+        await require_current(empty_engine)
+    assert "\n" not in str(caught.value)
+    url = empty_engine.url.render_as_string(hide_password=False)
+    with pytest.raises(SchemaBehind):
+        await open_postgres_stores(url)
+    # Opening with migrate=True brings it to head, and then it opens as it is.
+    async with await open_postgres_stores(url, migrate=True) as stores:
+        await stores.ping()
+    assert await current_revision(empty_engine) == head_revision()
+    async with await open_postgres_stores(url) as stores:
+        await stores.ping()
