@@ -66,6 +66,7 @@ if TYPE_CHECKING:
 
     from stream_emulator.server import RunningEmulator
     from yc_chat.adapters.beanie import MongoStores
+    from yc_chat.adapters.postgres import PostgresStores
 
 logger = logging.getLogger("yc_chat.bootstrap")
 
@@ -248,6 +249,64 @@ async def open_mongo(settings: Settings) -> AsyncIterator[MongoStores]:
         await mongo.close()
 
 
+class SchemaNotCurrent(SettingsError):
+    """The PostgreSQL schema is behind this version; the message says what to run."""
+
+
+@asynccontextmanager
+async def open_postgres(
+    settings: Settings, *, migrate: bool = False
+) -> AsyncIterator[PostgresStores]:
+    """The stores on the PostgreSQL that DATABASE_URL names; closed on exit.
+
+    The schema must be at head (SchemaNotCurrent otherwise), unless `migrate` brings it
+    there first (`serve --demo`).
+    """
+    # Imported here: SQLAlchemy, asyncpg and Alembic are the `postgres` extra.
+    from yc_chat.adapters.postgres import SchemaBehind, open_postgres_stores
+
+    if settings.database_url is None:
+        raise SettingsError("DATABASE_URL is not set")
+    try:
+        stores = await open_postgres_stores(settings.database_url, migrate=migrate)
+    except SchemaBehind as exc:
+        raise SchemaNotCurrent(str(exc)) from exc
+    try:
+        logger.info("stores: PostgreSQL", extra={"database": stores.where})
+        yield stores
+    finally:
+        await stores.close()
+
+
+async def upgrade_database(settings: Settings) -> tuple[str | None, str | None]:
+    """`yc-chat db upgrade`: the PostgreSQL schema brought to head; revisions before, after."""
+    from yc_chat.adapters.postgres import create_engine, upgrade
+
+    if settings.database_url is None:
+        raise SettingsError(
+            "`yc-chat db upgrade` migrates the PostgreSQL that DATABASE_URL names, and it is "
+            "not set (MongoDB needs no migrations: its indexes are made when the stores open)"
+        )
+    engine = create_engine(settings.database_url)
+    try:
+        return await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def open_database(
+    settings: Settings, *, migrate: bool = False
+) -> AsyncIterator[MongoStores | PostgresStores]:
+    """The stores of whichever database the settings name (PostgreSQL or MongoDB)."""
+    if settings.database_url is not None:
+        async with open_postgres(settings, migrate=migrate) as postgres:
+            yield postgres
+        return
+    async with open_mongo(settings) as mongo:
+        yield mongo
+
+
 @asynccontextmanager
 async def open_chat(
     settings: Settings, clock: Clock
@@ -355,18 +414,20 @@ def instance_name() -> str:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings, **overrides: Unpack[PortOverrides]
+    settings: Settings, *, migrate: bool = False, **overrides: Unpack[PortOverrides]
 ) -> AsyncIterator[Runtime]:
     """Open every adapter the settings describe, but `overrides`; closes them all on exit.
 
     A host's own adapters (`directory=`, `notifier=`, `chat=`, ...) replace the ones the
-    settings would open; the host opens and closes those itself.
+    settings would open; the host opens and closes those itself. `migrate` brings a
+    PostgreSQL schema to head first (the demo); otherwise a schema behind refuses to start
+    (SchemaNotCurrent).
     """
     clock = overrides.get("clock") or SystemClock()
     async with AsyncExitStack() as stack:
-        mongo = None
-        if settings.mongodb_uri is not None:
-            mongo = await stack.enter_async_context(open_mongo(settings))
+        stores = None
+        if settings.shared_stores:
+            stores = await stack.enter_async_context(open_database(settings, migrate=migrate))
         if "chat" in overrides:
             chat, secret, emulator = overrides["chat"], settings.stream_api_secret, None
         else:
@@ -380,11 +441,11 @@ async def open_runtime(
         )
         # Closed by the app's lifespan: the Redis client belongs to the serving event loop.
         closers = [shared_rate_limits.close] if shared_rate_limits is not None else []
-        if mongo is None:
+        if stores is None:
             logger.warning(
                 "IN-MEMORY STORES: directory, appointments, chats, devices and received webhook "
-                "events are NOT persisted and are lost when this process exits (set MONGODB_URI "
-                "to keep them)"
+                "events are NOT persisted and are lost when this process exits (set DATABASE_URL "
+                "or MONGODB_URI to keep them)"
             )
             devices = overrides.get("devices") or InMemoryDevices()
             notifier = await _notifier(stack, settings, devices, overrides)
@@ -404,21 +465,21 @@ async def open_runtime(
                 instance_id=instance_name(),
             )
             return
-        devices = overrides.get("devices") or mongo.devices
+        devices = overrides.get("devices") or stores.devices
         notifier = await _notifier(stack, settings, devices, overrides)
         metrics = PrometheusMetrics(multiprocess_dir=settings.metrics_multiprocess_dir)
         ports = _ports(
             {
-                "directory": mongo.directory,
-                "directory_writer": mongo.directory,
-                "appointments": mongo.appointments,
+                "directory": stores.directory,
+                "directory_writer": stores.directory,
+                "appointments": stores.appointments,
                 "chat": chat,
                 "devices": devices,
                 "notifier": notifier,
-                "fingerprints": mongo.fingerprints,
-                "effect_claims": mongo.effect_claims,
-                "inbox": mongo.inbox,
-                "locks": mongo.locks,
+                "fingerprints": stores.fingerprints,
+                "effect_claims": stores.effect_claims,
+                "inbox": stores.inbox,
+                "locks": stores.locks,
                 "clock": clock,
             },
             overrides,
@@ -428,7 +489,7 @@ async def open_runtime(
             ports,
             settings,
             exporter=metrics,
-            probes={"stores": mongo.ping, "chat": chat.ping, "directory": ports.directory.ping},
+            probes={"stores": stores.ping, "chat": chat.ping, "directory": ports.directory.ping},
             persistent=True,
             shared_rate_limits=shared_rate_limits,
             emulator=emulator,

@@ -31,15 +31,19 @@ _EXTRA_OF_MODULE = {
     "aiohttp": "stream",
     "beanie": "mongo",
     "pymongo": "mongo",
+    "sqlalchemy": "postgres",
+    "asyncpg": "postgres",
+    "alembic": "postgres",
     "firebase_admin": "push",
     "google": "push",
 }
 # What each command imports when it runs (the composition root opens every adapter kind).
 _COMMAND_EXTRAS = {
-    "serve": "http,stream,mongo",
-    "worker": "http,stream,mongo",
-    "events": "http,stream,mongo",
-    "seed": "http,stream,mongo",
+    "serve": "http,stream,mongo,postgres",
+    "worker": "http,stream,mongo,postgres",
+    "events": "http,stream,mongo,postgres",
+    "seed": "http,stream,mongo,postgres",
+    "db": "postgres",
     "emulator": "http,stream",
     "dev-token": "http",
 }
@@ -138,6 +142,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="Queue a parked event again; a worker handles it shortly.",
     )
     retry.add_argument("event_id", metavar="ID", help="the id `yc-chat events` lists")
+
+    database = commands.add_parser(
+        "db",
+        help="PostgreSQL schema migrations: `yc-chat db upgrade`",
+        description="Manage the schema of the PostgreSQL that DATABASE_URL names. `serve` "
+        "and `worker` refuse to start on a schema behind this version's.",
+    )
+    database_commands = database.add_subparsers(dest="db_command", metavar="upgrade", required=True)
+    database_commands.add_parser(
+        "upgrade",
+        help="bring the schema to this version's (safe to run again, and from several "
+        "processes at once)",
+        description="Apply every migration the database lacks, in one transaction.",
+    )
 
     token = commands.add_parser(
         "dev-token",
@@ -310,6 +328,8 @@ def _dispatch(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         return cli_tools.worker(args, env)
     if args.command == "events":
         return cli_tools.events_command(args, env)
+    if args.command == "db":
+        return cli_tools.db_command(args, env)
     return cli_tools.seed_command(args, env)
 
 

@@ -60,10 +60,10 @@ def serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     require_auth(settings)
     if args.workers < 1:
         raise SettingsError("--workers must be at least 1")
-    if args.workers > 1 and settings.mongodb_uri is None:
+    if args.workers > 1 and not settings.shared_stores:
         raise SettingsError(
-            f"--workers {args.workers} needs MONGODB_URI: in-memory stores live in one "
-            "process and cannot be shared between workers"
+            f"--workers {args.workers} needs DATABASE_URL or MONGODB_URI: in-memory stores "
+            "live in one process and cannot be shared between workers"
         )
     fixtures = _fixtures(args)
     # Taken before anything starts: a busy port is one line, not a half-started service.
@@ -271,7 +271,8 @@ async def _run(
     from yc_chat.entrypoints import bootstrap
 
     # Adapters are opened here, in the loop that serves: the Stream SDK client binds to it.
-    async with bootstrap.open_runtime(settings) as runtime:
+    # The demo migrates a PostgreSQL schema itself; a real service is upgraded by its operator.
+    async with bootstrap.open_runtime(settings, migrate=demo_mode) as runtime:
         runtime.deliver_webhooks_to(_base_url(host, port))
         return await _load_and_serve(
             runtime, fixtures, sock, host=host, port=port, demo_mode=demo_mode

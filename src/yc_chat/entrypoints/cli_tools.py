@@ -64,11 +64,12 @@ def seed_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         )
     )
     print(f"{args.file}: valid ({counts}).")
-    if settings.mongodb_uri is None:
+    if not settings.shared_stores:
         # In-memory stores live in the server process; a separate `seed` has nowhere lasting
         # to write to. The server loads the same file with `serve --seed`.
         print(
-            "MONGODB_URI is not set, so the stores are in memory and nothing was written; "
+            "Neither DATABASE_URL nor MONGODB_URI is set, so the stores are in memory and "
+            "nothing was written; "
             f"load it into a server with: yc-chat serve --seed {args.file}"
         )
         return 0
@@ -79,9 +80,10 @@ async def _seed_into_mongo(settings: Settings, fixture: Fixture) -> int:
     from yc_chat.entrypoints import bootstrap
     from yc_chat.entrypoints.fixture import seed
 
-    async with bootstrap.open_mongo(settings) as stores:
+    async with bootstrap.open_database(settings) as stores:
         await seed(fixture, directory=stores.directory, appointments=stores.appointments)
-    print("Loaded into MongoDB (upserts: loading the same file again changes nothing).")
+    where = "PostgreSQL" if settings.database_url is not None else "MongoDB"
+    print(f"Loaded into {where} (upserts: loading the same file again changes nothing).")
     return 0
 
 
@@ -101,10 +103,10 @@ def worker(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 sock.close()
             raise
     configure_cli_logging(settings, env)
-    if settings.mongodb_uri is None:
+    if not settings.shared_stores:
         logger.warning(
-            "worker without MONGODB_URI: its in-memory inbox receives nothing from a server; "
-            "run it against the MongoDB the servers use"
+            "worker without DATABASE_URL or MONGODB_URI: its in-memory inbox receives nothing "
+            "from a server; run it against the database the servers use"
         )
     try:
         asyncio.run(_run_worker(settings, sock))
@@ -145,11 +147,12 @@ async def _serve_metrics(runtime: Runtime, sock: socket.socket) -> MetricsServer
 
 def events_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     settings = Settings.from_env(env)
-    if settings.mongodb_uri is None:
+    if not settings.shared_stores:
         # An in-memory inbox lives in the server process; this process cannot see it.
         raise CommandError(
-            "`yc-chat events` reads the webhook inbox in MongoDB, and MONGODB_URI is not set "
-            "(a server without MongoDB keeps its inbox in its own memory)"
+            "`yc-chat events` reads the webhook inbox in the database, and neither "
+            "DATABASE_URL nor MONGODB_URI is set (a server without one keeps its inbox in its "
+            "own memory)"
         )
     if not 1 <= args.limit <= 1000:
         raise CommandError("--limit must be between 1 and 1000")
@@ -160,7 +163,7 @@ def events_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 async def _events(args: argparse.Namespace, settings: Settings) -> int:
     from yc_chat.entrypoints import bootstrap
 
-    async with bootstrap.open_mongo(settings) as stores:
+    async with bootstrap.open_database(settings) as stores:
         if args.events_command == "retry":
             if await stores.inbox.retry_parked(args.event_id, now=datetime.now(UTC)):
                 print(f"{args.event_id}: queued again; a worker will handle it shortly.")
@@ -182,6 +185,20 @@ async def _events(args: argparse.Namespace, settings: Settings) -> int:
             f"{event.last_error or ''}"
         )
     print("replay one with: yc-chat events retry ID")
+    return 0
+
+
+def db_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """`yc-chat db upgrade`: the PostgreSQL schema brought to this version's."""
+    from yc_chat.entrypoints import bootstrap
+
+    settings = Settings.from_env(env)
+    configure_cli_logging(settings, env, quiet=True)
+    before, after = asyncio.run(bootstrap.upgrade_database(settings))
+    if before == after:
+        print(f"PostgreSQL schema: already at {after} (nothing to do).")
+    else:
+        print(f"PostgreSQL schema: upgraded from {before or 'empty'} to {after}.")
     return 0
 
 

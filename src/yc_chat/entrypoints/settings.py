@@ -67,6 +67,7 @@ class SettingsError(ValueError):
 
 # URL schemes the drivers accept; anything else would only fail later, inside the driver.
 MONGODB_SCHEMES = ("mongodb", "mongodb+srv")
+POSTGRES_SCHEMES = ("postgresql", "postgres")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 _DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -186,6 +187,8 @@ class Settings:
     redis_url: str | None = attrs.field(default=None, repr=False)
     mongodb_uri: str | None = attrs.field(default=None, repr=False)
     database_name: str | None = None
+    # PostgreSQL for every store (instead of MongoDB): postgresql://user:pass@host/db
+    database_url: str | None = attrs.field(default=None, repr=False)
     stream_api_key: str | None = None
     stream_api_secret: str | None = attrs.field(default=None, repr=False)
     stream_base_url: str | None = None
@@ -194,6 +197,11 @@ class Settings:
     # PROMETHEUS_MULTIPROC_DIR: metrics kept in files there, summed over the processes
     # sharing it (`serve --workers N` sets one up itself).
     metrics_multiprocess_dir: str | None = None
+
+    @property
+    def shared_stores(self) -> bool:
+        """Whether the stores live in a database (PostgreSQL or MongoDB), not in memory."""
+        return self.database_url is not None or self.mongodb_uri is not None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -252,6 +260,9 @@ class Settings:
                 "MONGODB_URI", MONGODB_SCHEMES, "mongodb://127.0.0.1:27017"
             ),
             database_name=reader.text("DATABASE_NAME"),
+            database_url=reader.service_url(
+                "DATABASE_URL", POSTGRES_SCHEMES, "postgresql://chat@127.0.0.1:5432/yc_chat"
+            ),
             stream_api_key=reader.text("STREAM_API_KEY"),
             stream_api_secret=reader.text("STREAM_API_SECRET"),
             stream_base_url=reader.base_url("STREAM_BASE_URL"),
@@ -259,6 +270,11 @@ class Settings:
             log_format=reader.log_format("LOG_FORMAT"),
             metrics_multiprocess_dir=reader.directory("PROMETHEUS_MULTIPROC_DIR"),
         )
+        if settings.database_url is not None and settings.mongodb_uri is not None:
+            reader.problem(
+                "set only one of DATABASE_URL (PostgreSQL) and MONGODB_URI (MongoDB): "
+                "every store lives in one database"
+            )
         auth = settings.http.auth
         if auth.jwt_secret is not None and auth.jwks_url is not None:
             reader.problem("set only one of JWT_SECRET and JWT_JWKS_URL")

@@ -6,6 +6,7 @@ Migrations run under a transaction-level advisory lock, so processes starting to
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -44,12 +45,20 @@ def head_revision() -> str:
     return head
 
 
+def _quiet() -> None:
+    # Alembic narrates every step at INFO ("Context impl PostgresqlImpl."); the service
+    # logs the outcome itself.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
 def _current(connection: Connection) -> str | None:
+    _quiet()
     context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
     return context.get_current_revision()
 
 
 def _upgrade(connection: Connection, target: str) -> None:
+    _quiet()
     connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
     command.upgrade(alembic_config(connection), target)
 
