@@ -135,10 +135,10 @@ QUERIES: dict[str, Callable[[], sa.Select[Any]]] = {
     "typeahead, short prefix": lambda: whole_name_query(ORG, "an", UserId("u000001"), 10),
     "typeahead, word or email": lambda: word_or_email_query(ORG, "obrien", None, 10),
     "typeahead, email": lambda: word_or_email_query(ORG, "m00012", UserId("u000001"), 10),
-    "members, first page": lambda: member_page_query(ORG, None).limit(51),
+    "members, first page": lambda: member_page_query(ORG, None, 51),
     "members, next page": lambda: member_page_query(
-        ORG, MemberKey(sort_name="eve tanaka", user_id=UserId("u004000"))
-    ).limit(51),
+        ORG, MemberKey(sort_name="eve tanaka", user_id=UserId("u004000")), 51
+    ),
     "inbox lease": lambda: due_events_query(NOW + timedelta(minutes=5), 20),
     "lifecycle, due for activation": lambda: due_for_activation_query(NOW).limit(100),
     "lifecycle, due for ending": lambda: due_for_ending_query(NOW - timedelta(hours=2)).limit(100),

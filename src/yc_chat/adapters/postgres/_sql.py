@@ -89,21 +89,27 @@ def _successor(ch: str) -> str | None:
     return chr(code) if code <= _MAX_CODE_POINT else None
 
 
-def prefix_range(column: sa.ColumnElement[str], prefix: str) -> sa.ColumnElement[bool]:
-    """`column` starts with `prefix`, as a range a btree on a `COLLATE "C"` column scans.
+def prefix_bounds(prefix: str) -> tuple[str, str | None]:
+    """The range of strings starting with `prefix`, in code-point order: [low, high).
 
-    In code-point order the strings starting with `prefix` are exactly those at or after it
-    and before the prefix with its last character moved one up, so no LIKE pattern (and
-    no escaping) is needed, and the bounds are plain parameters a prepared plan still uses.
+    They are exactly those at or after `prefix` and before it with its last character
+    moved one up, so a btree on a `COLLATE "C"` column answers a prefix as a range scan,
+    with no LIKE pattern (and no escaping), and the bounds are plain parameters a prepared
+    plan still uses. None: no upper bound (the prefix is all U+10FFFF).
     """
-    condition = column >= prefix
     head = prefix
     while head:
         successor = _successor(head[-1])
         if successor is not None:
-            return sa.and_(condition, column < head[:-1] + successor)
+            return prefix, head[:-1] + successor
         head = head[:-1]  # ends with the last code point: no upper bound from it
-    return condition
+    return prefix, None
+
+
+def in_range(column: Any, low: Any, high: Any | None) -> sa.ColumnElement[bool]:
+    """`low <= column < high` (no upper bound when `high` is None)."""
+    condition: sa.ColumnElement[bool] = column >= low
+    return condition if high is None else sa.and_(condition, column < high)
 
 
 def aware(moment: datetime) -> datetime:

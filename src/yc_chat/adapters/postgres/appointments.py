@@ -51,12 +51,14 @@ class PostgresAppointments:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        # One statement per read, so no transaction around it: no BEGIN/COMMIT round trips.
+        self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @store_errors
     async def get(self, appointment_id: AppointmentId) -> Appointment | None:
         if not storable(appointment_id):
             return None
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             row = (
                 await conn.execute(sa.select(APPOINTMENTS).where(A.id == appointment_id))
             ).first()
@@ -140,7 +142,7 @@ class PostgresAppointments:
     async def find_by_channel(self, channel_id: ChannelId) -> Appointment | None:
         if not storable(channel_id):
             return None
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             row = (
                 await conn.execute(
                     sa.select(APPOINTMENTS)
@@ -183,7 +185,7 @@ class PostgresAppointments:
 
     @store_errors
     async def next_opening(self) -> datetime | None:
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             found = (
                 await conn.execute(
                     sa.select(A.chat_opens_at)
@@ -224,11 +226,11 @@ class PostgresAppointments:
 
     @store_errors
     async def ping(self) -> None:
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
 
     async def _rows(self, query: sa.Select[Any]) -> list[Appointment]:
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [appointment_of(row) for row in rows]
 

@@ -20,6 +20,8 @@ class PostgresDevices:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        # One statement per read, so no transaction around it: no BEGIN/COMMIT round trips.
+        self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @store_errors
     async def register(self, device: Device, *, keep: int | None = None) -> None:
@@ -62,7 +64,7 @@ class PostgresDevices:
         ids = storable_all(user_ids)
         if not ids:
             return []
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             rows = (
                 await conn.execute(
                     sa.select(D.user_id, D.token, D.platform)

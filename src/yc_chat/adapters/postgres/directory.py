@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import functools
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from yc_chat.adapters.postgres._sql import prefix_range, storable, storable_all, store_errors
+from yc_chat.adapters.postgres._sql import (
+    in_range,
+    prefix_bounds,
+    storable,
+    storable_all,
+    store_errors,
+)
 from yc_chat.adapters.postgres.records import AnyRow, membership_of, user_of
 from yc_chat.adapters.postgres.schema import MEMBER_WORDS, MEMBERSHIPS, ORGS, USERS
 from yc_chat.domain.model import Member, Membership, Org, OrgId, User, UserId
@@ -47,6 +54,8 @@ class PostgresDirectory:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        # One statement per read, so no transaction around it: no BEGIN/COMMIT round trips.
+        self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     # -- writer -------------------------------------------------------------------------
 
@@ -138,7 +147,7 @@ class PostgresDirectory:
     async def get_user(self, user_id: UserId) -> User | None:
         if not storable(user_id):
             return None
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             row = (await conn.execute(sa.select(USERS).where(U.id == user_id))).first()
         return None if row is None else user_of(row)
 
@@ -147,7 +156,7 @@ class PostgresDirectory:
         ids = storable_all(user_ids)
         if not ids:
             return {}
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             rows = (await conn.execute(sa.select(USERS).where(U.id.in_(ids)))).all()
         return {UserId(row.id): user_of(row) for row in rows}
 
@@ -155,7 +164,7 @@ class PostgresDirectory:
     async def get_org(self, org_id: OrgId) -> Org | None:
         if not storable(org_id):
             return None
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             row = (await conn.execute(sa.select(ORGS).where(ORGS.c.id == org_id))).first()
         return None if row is None else Org(id=OrgId(row.id), name=row.name)
 
@@ -163,14 +172,8 @@ class PostgresDirectory:
     async def get_membership(self, org_id: OrgId, user_id: UserId) -> Membership | None:
         if not (storable(org_id) and storable(user_id)):
             return None
-        async with self._engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(M.org_id, M.user_id, M.role).where(
-                        M.org_id == org_id, M.user_id == user_id
-                    )
-                )
-            ).first()
+        async with self._reads.connect() as conn:
+            row = (await conn.execute(_MEMBERSHIP, {"org_id": org_id, "user_id": user_id})).first()
         return None if row is None else membership_of(row)
 
     @store_errors
@@ -180,7 +183,7 @@ class PostgresDirectory:
         ids = storable_all(user_ids)
         if not ids or not storable(org_id):
             return {}
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             rows = (
                 await conn.execute(
                     sa.select(M.org_id, M.user_id, M.role).where(
@@ -199,12 +202,14 @@ class PostgresDirectory:
             return []  # text PostgreSQL cannot hold is in no stored key
         if exclude is not None and not storable(exclude):
             exclude = None  # no stored member has that id
-        async with self._engine.connect() as conn:
-            first = (await conn.execute(whole_name_query(org_id, q, exclude, limit))).all()
+        async with self._reads.connect() as conn:
+            first = (
+                await conn.execute(*_search(_whole_name_statement, org_id, q, exclude, limit))
+            ).all()
             rest: Sequence[AnyRow] = []
             if len(first) < limit:
-                other = word_or_email_query(org_id, q, exclude, limit - len(first))
-                rest = (await conn.execute(other)).all()
+                other = _search(_word_or_email_statement, org_id, q, exclude, limit - len(first))
+                rest = (await conn.execute(*other)).all()
         return [_member(row) for row in (*first, *rest)]
 
     @store_errors
@@ -216,8 +221,12 @@ class PostgresDirectory:
             return MemberPage(members=(), next_after=None)
         if after is not None and not (storable(after.sort_name) and storable(after.user_id)):
             return MemberPage(members=(), next_after=None)
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(member_page_query(org_id, after).limit(limit + 1))).all()
+        async with self._reads.connect() as conn:
+            rows = (
+                await conn.execute(
+                    _page_statement(after is not None), _page_values(org_id, after, limit + 1)
+                )
+            ).all()
         window = rows[:limit]
         next_after = (
             MemberKey(sort_name=window[-1].sort_name, user_id=UserId(window[-1].user_id))
@@ -228,32 +237,103 @@ class PostgresDirectory:
 
     @store_errors
     async def ping(self) -> None:
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
 
 
-def _whole_name(sort_name: Any, spelled: Any, q: str) -> sa.ColumnElement[bool]:
+# The hot statements are built once per shape and executed with their parameters: building
+# and cache-keying a statement per call costs more than the query itself at 1k members.
+_TEXT_C = sa.Text(collation="C")
+
+
+def _param(name: str) -> sa.BindParameter[Any]:
+    return sa.bindparam(name, type_=_TEXT_C)
+
+
+_LIMIT = sa.bindparam("limit", type_=sa.Integer)
+
+
+def _prefix(column: Any, bounded: bool) -> sa.ColumnElement[bool]:
+    return in_range(column, _param("low"), _param("high") if bounded else None)
+
+
+def _whole_name(sort_name: Any, spelled: Any, bounded: bool) -> sa.ColumnElement[bool]:
     return sa.or_(
-        prefix_range(sort_name, q), sa.and_(spelled.is_not(None), prefix_range(spelled, q))
+        _prefix(sort_name, bounded), sa.and_(spelled.is_not(None), _prefix(spelled, bounded))
     )
 
 
-def _ranked(org_id: str, hits: sa.Subquery, limit: int) -> sa.Select[Any]:
+def _ranked(hits: sa.Subquery) -> sa.Select[Any]:
     """The members among `hits` (user_id, sort_name), first `limit` in (name, id) order."""
+    membership = sa.and_(M.org_id == _param("org_id"), M.user_id == hits.c.user_id)
     return (
         sa.select(*_MEMBER_COLUMNS)
-        .select_from(
-            hits.join(MEMBERSHIPS, sa.and_(M.org_id == org_id, M.user_id == hits.c.user_id)).join(
-                USERS, U.id == M.user_id
-            )
-        )
+        .select_from(hits.join(MEMBERSHIPS, membership).join(USERS, U.id == M.user_id))
         .order_by(hits.c.sort_name, hits.c.user_id)
-        .limit(limit)
+        .limit(_LIMIT)
     )
 
 
-def _first(hits: sa.Subquery, limit: int) -> sa.Select[Any]:
-    return sa.select(hits).order_by(hits.c.sort_name, hits.c.user_id).limit(limit)
+def _first(hits: sa.Subquery) -> sa.Select[Any]:
+    return sa.select(hits).order_by(hits.c.sort_name, hits.c.user_id).limit(_LIMIT)
+
+
+@functools.cache
+def _whole_name_statement(bounded: bool, excluding: bool) -> sa.Select[Any]:
+    scope = [M.org_id == _param("org_id")]
+    if excluding:
+        scope.append(M.user_id != _param("exclude"))
+    by_name = sa.select(M.user_id, M.sort_name).where(*scope, _prefix(M.sort_name, bounded))
+    by_spelling = sa.select(M.user_id, M.sort_name).where(
+        *scope, M.search_spelled.is_not(None), _prefix(M.search_spelled, bounded)
+    )
+    hits = sa.union(_first(by_name.subquery()), _first(by_spelling.subquery()))
+    return _ranked(hits.subquery("hits"))
+
+
+@functools.cache
+def _word_or_email_statement(bounded: bool, excluding: bool) -> sa.Select[Any]:
+    by_word = sa.select(W.user_id, W.sort_name).where(
+        W.org_id == _param("org_id"),
+        _prefix(W.word, bounded),
+        sa.not_(_whole_name(W.sort_name, W.search_spelled, bounded)),
+        *([W.user_id != _param("exclude")] if excluding else []),
+    )
+    by_email = sa.select(M.user_id, M.sort_name).where(
+        M.org_id == _param("org_id"),
+        _prefix(M.search_email, bounded),
+        sa.not_(_whole_name(M.sort_name, M.search_spelled, bounded)),
+        *([M.user_id != _param("exclude")] if excluding else []),
+    )
+    return _ranked(_first(sa.union(by_word, by_email).subquery()).subquery("hits"))
+
+
+@functools.cache
+def _page_statement(after: bool) -> sa.Select[Any]:
+    where = [M.org_id == _param("org_id")]
+    if after:
+        where.append(
+            sa.tuple_(M.sort_name, M.user_id) > sa.tuple_(_param("after_name"), _param("after_id"))
+        )
+    return _members_where(*where).limit(_LIMIT)
+
+
+_MEMBERSHIP = sa.select(M.org_id, M.user_id, M.role).where(
+    M.org_id == _param("org_id"), M.user_id == _param("user_id")
+)
+
+
+def _search(
+    shape: Callable[[bool, bool], sa.Select[Any]],
+    org_id: str,
+    q: str,
+    exclude: str | None,
+    limit: int,
+) -> tuple[sa.Select[Any], dict[str, Any]]:
+    low, high = prefix_bounds(q)
+    values = {"org_id": org_id, "low": low, "high": high, "exclude": exclude, "limit": limit}
+    statement = shape(high is not None, exclude is not None)
+    return statement, {k: v for k, v in values.items() if v is not None}
 
 
 def whole_name_query(org_id: str, q: str, exclude: str | None, limit: int) -> sa.Select[Any]:
@@ -262,47 +342,26 @@ def whole_name_query(org_id: str, q: str, exclude: str | None, limit: int) -> sa
     Two index ranges, each read in page order and stopped at `limit`: sort_name prefixes on
     (org_id, sort_name, user_id), and the few spelled-differently names on their index.
     """
-    scope = [M.org_id == org_id] + ([M.user_id != exclude] if exclude is not None else [])
-    by_name = sa.select(M.user_id, M.sort_name).where(*scope, prefix_range(M.sort_name, q))
-    by_spelling = sa.select(M.user_id, M.sort_name).where(
-        *scope, M.search_spelled.is_not(None), prefix_range(M.search_spelled, q)
-    )
-    hits = sa.union(
-        _first(by_name.subquery(), limit), _first(by_spelling.subquery(), limit)
-    ).subquery("hits")
-    return _ranked(org_id, hits, limit)
+    statement, values = _search(_whole_name_statement, org_id, q, exclude, limit)
+    return statement.params(values)
 
 
 def word_or_email_query(org_id: str, q: str, exclude: str | None, limit: int) -> sa.Select[Any]:
     """Typeahead, rank 1: members matching `q` only on a name word or the email."""
-    by_word = sa.select(W.user_id, W.sort_name).where(
-        W.org_id == org_id,
-        prefix_range(W.word, q),
-        sa.not_(_whole_name(W.sort_name, W.search_spelled, q)),
-        *([W.user_id != exclude] if exclude is not None else []),
-    )
-    by_email = sa.select(M.user_id, M.sort_name).where(
-        M.org_id == org_id,
-        prefix_range(M.search_email, q),
-        sa.not_(_whole_name(M.sort_name, M.search_spelled, q)),
-        *([M.user_id != exclude] if exclude is not None else []),
-    )
-    hits = _first(sa.union(by_word, by_email).subquery(), limit).subquery("hits")
-    return _ranked(org_id, hits, limit)
+    statement, values = _search(_word_or_email_statement, org_id, q, exclude, limit)
+    return statement.params(values)
 
 
-def member_page_query(org_id: str, after: MemberKey | None) -> sa.Select[Any]:
+def member_page_query(org_id: str, after: MemberKey | None, limit: int) -> sa.Select[Any]:
     """Members strictly after `after` in (folded name, id) order: a keyset range."""
-    where = [M.org_id == org_id]
+    return _page_statement(after is not None).params(_page_values(org_id, after, limit))
+
+
+def _page_values(org_id: str, after: MemberKey | None, limit: int) -> dict[str, Any]:
+    values: dict[str, Any] = {"org_id": org_id, "limit": limit}
     if after is not None:
-        where.append(
-            sa.tuple_(M.sort_name, M.user_id)
-            > sa.tuple_(
-                sa.literal(after.sort_name, sa.Text(collation="C")),
-                sa.literal(after.user_id, sa.Text(collation="C")),
-            )
-        )
-    return _members_where(*where)
+        values |= {"after_name": after.sort_name, "after_id": after.user_id}
+    return values
 
 
 def _members_where(*conditions: sa.ColumnElement[bool]) -> sa.Select[Any]:

@@ -51,6 +51,8 @@ class PostgresEventInbox:
         housekeeping: Housekeeping | None = None,
     ) -> None:
         self._engine = engine
+        # One statement per read, so no transaction around it: no BEGIN/COMMIT round trips.
+        self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._retention = retention
         # The worker's lease calls also run the TTL sweeps (deletes by expiry columns).
         self._housekeeping = housekeeping
@@ -141,7 +143,7 @@ class PostgresEventInbox:
 
     @store_errors
     async def get(self, event_id: str) -> InboxEvent | None:
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             row = (await conn.execute(sa.select(INBOX).where(I.id == as_key(event_id)))).first()
         return None if row is None else inbox_event_of(row)
 
@@ -149,7 +151,7 @@ class PostgresEventInbox:
     async def parked(self, *, limit: int) -> Sequence[InboxEvent]:
         if limit < 1:
             return []
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             rows = (
                 await conn.execute(
                     sa.select(INBOX)
@@ -180,14 +182,14 @@ class PostgresEventInbox:
 
     @store_errors
     async def counts(self) -> Mapping[InboxState, int]:
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             rows = (await conn.execute(sa.select(I.state, sa.func.count()).group_by(I.state))).all()
         found = {row[0]: int(row[1]) for row in rows}
         return {state: found.get(state.value, 0) for state in InboxState}
 
     @store_errors
     async def ping(self) -> None:
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
 
     async def _settle(self, event: InboxEvent, **changes: Any) -> bool:

@@ -23,6 +23,9 @@ class PostgresOptions:
     # The server cancels any statement running longer (a runaway query becomes a 503).
     statement_timeout: timedelta = timedelta(seconds=5)
     application_name: str = "yc-chat"
+    # Test each pooled connection with a round trip before use. Off by default: a
+    # connection that died while idle fails its statement once (a 503) and is replaced.
+    pre_ping: bool = False
 
 
 def async_url(url: str) -> str:

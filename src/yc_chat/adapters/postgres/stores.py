@@ -78,8 +78,7 @@ def create_engine(url: str, options: PostgresOptions | None = None) -> AsyncEngi
         pool_size=options.pool_size,
         max_overflow=options.max_overflow,
         pool_timeout=options.pool_timeout.total_seconds(),
-        # A connection the server or a proxy dropped while idle is replaced, not handed out.
-        pool_pre_ping=True,
+        pool_pre_ping=options.pre_ping,
         connect_args={
             "timeout": options.connect_timeout.total_seconds(),
             "server_settings": {

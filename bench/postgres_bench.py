@@ -1,0 +1,185 @@
+"""Typeahead and member pages over HTTP on a real PostgreSQL, at 1k and 100k members.
+
+PostgreSQL is started as the test suites start it (tests/support/postgres_server.py:
+initdb into a temp dir, free loopback port, fsync off). A 1k- and a 100k-member org are
+loaded with the adapter's COPY loader (`copy_members`, timed: the seeding figure), then
+`yc-chat serve` runs with DATABASE_URL on it and wrk loads the same typeahead and
+member-page routes as the in-memory HTTP section, next to a bare Litestar hello measured
+in this section. Both orgs live in the same tables: the indexes keep each org's queries to
+its own rows. BENCH_POSTGRES=0 leaves it out; without PostgreSQL it says so in one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import string
+import sys
+import time
+
+import jwt
+from tests.support import postgres as test_postgres
+from tests.support.postgres_server import HOW, PostgresUnavailable, start_postgres
+
+from bench import servers
+from bench.directory_bench import FIRST
+from bench.servers import HOST, WrkResult
+from yc_chat.adapters.postgres import create_engine
+from yc_chat.adapters.postgres.bulk import copy_members
+from yc_chat.domain.model import Org, OrgId, User, UserId
+
+JWT_SECRET = "bench-jwt-secret-" + "j" * 32
+SIZES = {"1k": 1_000, "100k": 100_000}
+QUERY = "ana"  # as in the HTTP section: a tenth of each org matches, answer of 10
+SECONDS = float(os.environ.get("BENCH_SECONDS", "4"))
+CONNECTIONS = 8
+TITLE = "## HTTP on PostgreSQL: typeahead and member pages with DATABASE_URL (same run)"
+
+
+def org_id(label: str) -> OrgId:
+    return OrgId(f"org-{label}")
+
+
+def member_id(label: str, i: int) -> UserId:
+    return UserId(f"p{label}-{i:06d}")
+
+
+def people(label: str, size: int) -> list[tuple[User, str]]:
+    """The members of org `label`: a first name of ten (so `ana` matches a tenth), a random
+    surname, as the FerretDB section seeds them."""
+    rng = random.Random(7)
+    members = []
+    for i in range(size):
+        uid = member_id(label, i)
+        last = "".join(rng.choices(string.ascii_lowercase, k=7)).title()
+        user = User(id=uid, name=f"{rng.choice(FIRST)} {last}", email=f"{uid}@bench.example")
+        members.append((user, "vet"))
+    return members
+
+
+async def seed(url: str) -> dict[str, float]:
+    """Both orgs, each loaded by COPY; seconds per org (keys computed and rows streamed)."""
+    engine = create_engine(url)
+    seconds = {}
+    try:
+        for label, size in SIZES.items():
+            started = time.perf_counter()
+            await copy_members(
+                engine, Org(id=org_id(label), name=f"Bench {label}"), people(label, size)
+            )
+            seconds[label] = time.perf_counter() - started
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+            await conn.exec_driver_sql("ANALYZE")
+    finally:
+        await engine.dispose()
+    return seconds
+
+
+def _bearer(user_id: str) -> str:
+    now = int(time.time())
+    return jwt.encode({"sub": user_id, "iat": now, "exp": now + 3600}, JWT_SECRET, "HS256")
+
+
+async def measure(url: str) -> tuple[dict[str, WrkResult], dict[str, float]]:
+    bare_port, serve_port = servers.free_port(), servers.free_port()
+    base, bare = f"http://{HOST}:{serve_port}", f"http://{HOST}:{bare_port}"
+    env = servers.clean_env({"JWT_SECRET": JWT_SECRET, "DATABASE_URL": url, "LOG_LEVEL": "INFO"})
+    children = []
+    figures: dict[str, WrkResult] = {}
+    try:
+        bare_app = servers.spawn(
+            [sys.executable, "-m", "bench.bare_app", str(bare_port)],
+            {**env, "BENCH_JWT_SECRET": JWT_SECRET, "BENCH_STREAM_SECRET": "s" * 32},
+        )
+        children.append(bare_app)
+        await servers.wait_answering(bare + "/", bare_app, seconds=30)
+        result = await asyncio.to_thread(
+            servers.run_wrk, "hello (bare Litestar)", bare + "/", seconds=SECONDS,
+            connections=CONNECTIONS,
+        )  # fmt: skip
+        figures[result.name] = result
+        servers.stop(bare_app)
+        seeded = await seed(url)
+        serve = servers.spawn(
+            [*servers.yc_chat_command(), "serve", "--host", HOST, "--port", str(serve_port)], env
+        )
+        children.append(serve)
+        await servers.wait_answering(base + "/healthz", serve, seconds=90)
+        for label in SIZES:
+            figures.update(await _load_org(base, label))
+    finally:
+        for child in children:
+            servers.stop(child)
+    return figures, seeded
+
+
+async def _load_org(base: str, label: str) -> dict[str, WrkResult]:
+    caller = _bearer(member_id(label, 0))
+    headers = {"Authorization": f"Bearer {caller}"}
+    search = f"{base}/api/orgs/{org_id(label)}/search?query={QUERY}&limit=10"
+    members = f"{base}/api/orgs/{org_id(label)}/members?limit=100"
+    figures = {}
+    for name, url in ((f"typeahead @ {label}", search), (f"members page @ {label}", members)):
+        # Warm, and fail loudly on a wrong seed: the answer must not be empty.
+        answer = await asyncio.to_thread(servers.http, "GET", url, None, caller)
+        assert b'"id"' in answer, answer[:300]
+        result = await asyncio.to_thread(
+            servers.run_wrk, f"postgres {name}", url, seconds=SECONDS, connections=CONNECTIONS,
+            headers=headers,
+        )  # fmt: skip
+        figures[result.name] = result
+    return figures
+
+
+def report(figures: dict[str, WrkResult], seeded: dict[str, float]) -> str:
+    hello = figures["hello (bare Litestar)"].requests_per_second
+    lines = [
+        "| route | answers | req/s | × hello | p50 ms | p99 ms | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, figure in figures.items():
+        if figure.requests == 0:
+            lines.append(f"| {name} | 0 | no answer within the run | | | | {figure.errors} |")
+            continue
+        lines.append(
+            f"| {name} | {figure.requests:,} | {figure.requests_per_second:,.2f} | "
+            f"{figure.requests_per_second / hello:.4f} | {figure.p50_ms:.2f} | "
+            f"{figure.p99_ms:.2f} | {figure.errors} |"
+        )
+    small, large = figures["postgres typeahead @ 1k"], figures["postgres typeahead @ 100k"]
+    growth = f"{large.p99_ms / small.p99_ms:.2f}x" if small.p99_ms and large.p99_ms else "n/a"
+    lines += [
+        "",
+        f"- typeahead p99 growth 1k → 100k members: **{growth}** (target < 1.5x); "
+        "both orgs in the same tables, every query an index range "
+        "(tests/integration/test_postgres_query_plans.py)",
+        "- seeded with COPY (`yc_chat.adapters.postgres.bulk.copy_members`, search keys "
+        "computed in Python): "
+        + ", ".join(f"{label} in {s:.1f} s" for label, s in seeded.items())
+        + " (target: 100k under 20 s)",
+        f"- wrk -t1 -c{CONNECTIONS} keep-alive on 127.0.0.1, {SECONDS:g} s per route; one "
+        "`yc-chat serve` process (pool of 10 connections), PostgreSQL 15 in its own processes "
+        "(fsync off, as in the tests)",
+    ]
+    return "\n".join(lines)
+
+
+async def run() -> str:
+    if os.environ.get("BENCH_POSTGRES", "1") == "0":
+        return f"{TITLE}\n\nSkipped: BENCH_POSTGRES=0."
+    try:
+        server = await asyncio.to_thread(start_postgres)
+    except PostgresUnavailable as exc:
+        return f"{TITLE}\n\nSkipped: {exc}; {HOW}."
+    try:
+        url = await test_postgres.migrated_database(server.url)
+        figures, seeded = await measure(url)
+    finally:
+        server.stop()
+    return f"{TITLE}\n\n{report(figures, seeded)}"
+
+
+if __name__ == "__main__":
+    print(asyncio.run(run()))
