@@ -126,12 +126,12 @@ nightly: suite ## the tests with the long Hypothesis profile
 
 # wrk loads the servers from a process of its own; installed from Debian's packages if missing.
 # The FerretDB section (about 80 s; skipped in one line without `make ferretdb`) is left out
-# with BENCH_FERRETDB=0.
+# with BENCH_FERRETDB=0; the PostgreSQL one (about 45 s) with BENCH_POSTGRES=0.
 bench: install ## benchmarks (127.0.0.1 only), written to .bench/latest.md
 	@command -v wrk >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
 		else sudo apt-get update -qq && sudo apt-get install -y -qq wrk; fi; }
-	timeout 420 $(BIN)/python bench/run.py
+	timeout 540 $(BIN)/python bench/run.py
 
 clean: ## remove .venv, .build, builds and caches
 	rm -rf $(VENV) .build .pytest_cache .mypy_cache .ruff_cache .hypothesis $(JS_TESTS)/node_modules web/node_modules src/yc_chat/entrypoints/console
