@@ -1,5 +1,6 @@
 """Several instances: two `yc-chat serve` processes on different ports, sharing one database
-(the real MongoDB-wire server), one Redis and one Stream (a `yc-chat emulator` process)."""
+(the real MongoDB-wire server, or PostgreSQL), one Redis and one Stream (a `yc-chat
+emulator` process)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from pymongo import MongoClient
 from stream_chat import StreamChat
 
-from tests.support import servers
+from tests.support import processes, servers
 from tests.support.demo import FIXTURE
 from tests.support.processes import (
     DEVICES,
+    STORES,
     STREAM_KEY,
     STREAM_SECRET,
     Cluster,
@@ -36,15 +37,16 @@ def mimic() -> Iterator[Mimic]:
         yield running
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=STORES)
 def two(
-    tmp_path_factory: pytest.TempPathFactory, mimic: Mimic
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mimic: Mimic
 ) -> Iterator[tuple[Cluster, str, str]]:
     tmp = tmp_path_factory.mktemp("instances")
     database = f"yc_two_{uuid.uuid4().hex[:10]}"
     cluster = Cluster(
         tmp,
         database,
+        store=request.param,
         REDIS_URL=servers.redis_url(),
         TOKEN_RATE_LIMIT=f"{TOKEN_BUDGET}/minute",
         PUSH_PROVIDER="expo",
@@ -56,7 +58,8 @@ def two(
         _, first = cluster.serve(seed=seed)  # creates the indexes, loads the clinic
         _, second = cluster.serve()
         for user, token in DEVICES.items():
-            status, _ = request(
+            # `request` is the fixture's own argument here: the HTTP helper by its module.
+            status, _ = processes.request(
                 "POST", first + "/api/devices", body={"token": token, "platform": "ios"},
                 headers=bearer(user),
             )  # fmt: skip
@@ -64,9 +67,7 @@ def two(
         yield cluster, first, second
     finally:
         cluster.close()
-        client: MongoClient[dict[str, Any]] = MongoClient(servers.mongodb_uri())
-        client.drop_database(database)
-        client.close()
+        cluster.drop_database()
 
 
 def _both(calls: list[tuple[str, str, str, Any, dict[str, str]]]) -> list[tuple[int, Any]]:

@@ -1,4 +1,5 @@
-"""The whole product on one machine: our service, the SDK adapter and the Stream emulator.
+"""The whole product on one machine: our service, the SDK adapter and the Stream emulator,
+with the stores in memory and on PostgreSQL.
 
 A pet owner gets a token from our service, posts as that user through the emulator into
 the appointment channel our service created; the emulator's signed webhook reaches our
@@ -23,6 +24,7 @@ import pytest
 import uvicorn
 from stream_chat.async_chat.client import StreamChatAsync
 
+from tests.support.postgres import migrated_database
 from yc_chat.domain.model import User, UserId, UserKind
 from yc_chat.entrypoints import bootstrap
 from yc_chat.entrypoints.fixture import parse_fixture
@@ -52,6 +54,14 @@ def fixture(now: datetime) -> dict[str, Any]:
              "petOwnerName": "Sam Lee"},
         ],
     }  # fmt: skip
+
+
+@pytest.fixture(params=["memory", "postgres"])
+async def store_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The stores the service runs on: in memory, or a fresh migrated PostgreSQL database."""
+    if request.param == "memory":
+        return {}
+    return {"DATABASE_URL": await migrated_database()}
 
 
 def bearer(user_id: str) -> dict[str, str]:
@@ -135,10 +145,12 @@ def pushes(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
 
 
 async def test_owner_message_reaches_the_vet_once_through_stream_webhooks(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, store_env: dict[str, str]
 ) -> None:
     caplog.set_level(logging.INFO)
-    settings = Settings.from_env({"JWT_SECRET": JWT_SECRET, "ACTIVATION_INTERVAL_SECONDS": "0"})
+    settings = Settings.from_env(
+        {"JWT_SECRET": JWT_SECRET, "ACTIVATION_INTERVAL_SECONDS": "0", **store_env}
+    )
     async with bootstrap.open_runtime(settings) as runtime:
         await runtime.load(parse_fixture(fixture(datetime.now(UTC))))
         forwarder = FlakyForwarder()
@@ -183,8 +195,12 @@ async def test_owner_message_reaches_the_vet_once_through_stream_webhooks(
                 assert listed.json()["channels"][0]["lastMessage"] == "Rex is limping again"
 
 
-async def test_failing_stream_gives_503_with_retry_after_and_no_half_state() -> None:
-    settings = Settings.from_env({"JWT_SECRET": JWT_SECRET, "ACTIVATION_INTERVAL_SECONDS": "0"})
+async def test_failing_stream_gives_503_with_retry_after_and_no_half_state(
+    store_env: dict[str, str],
+) -> None:
+    settings = Settings.from_env(
+        {"JWT_SECRET": JWT_SECRET, "ACTIVATION_INTERVAL_SECONDS": "0", **store_env}
+    )
     async with bootstrap.open_runtime(settings) as runtime:
         await runtime.load(parse_fixture(fixture(datetime.now(UTC))))
         emulator = runtime.emulator
@@ -218,8 +234,12 @@ async def test_failing_stream_gives_503_with_retry_after_and_no_half_state() -> 
         assert [sorted(c.member_ids) for c in channels] == [["nurse-1", "vet-1"]]
 
 
-async def test_a_user_id_stream_refuses_is_a_502_without_streams_wording() -> None:
-    settings = Settings.from_env({"JWT_SECRET": JWT_SECRET, "ACTIVATION_INTERVAL_SECONDS": "0"})
+async def test_a_user_id_stream_refuses_is_a_502_without_streams_wording(
+    store_env: dict[str, str],
+) -> None:
+    settings = Settings.from_env(
+        {"JWT_SECRET": JWT_SECRET, "ACTIVATION_INTERVAL_SECONDS": "0", **store_env}
+    )
     async with bootstrap.open_runtime(settings) as runtime:
         await runtime.load(parse_fixture(fixture(datetime.now(UTC))))
         # A host's own directory may hold such an id (a fixture file refuses it up front).

@@ -21,10 +21,13 @@ from yc_chat.adapters.postgres import (
     head_revision,
     open_postgres_stores,
     require_current,
+    stores_on,
     upgrade,
 )
 from yc_chat.adapters.postgres.migrate import alembic_config
 from yc_chat.adapters.postgres.schema import METADATA, VERSION_TABLE
+from yc_chat.domain.errors import ProviderUnavailable
+from yc_chat.domain.model import UserId
 
 
 @pytest.fixture
@@ -87,3 +90,20 @@ async def test_a_database_behind_head_is_refused_with_what_to_run(
     assert await current_revision(empty_engine) == head_revision()
     async with await open_postgres_stores(url) as stores:
         await stores.ping()
+
+
+async def test_an_unreachable_server_is_provider_unavailable_never_the_password() -> None:
+    url = f"postgresql://chat:hunter2@127.0.0.1:{servers.free_port()}/nowhere"
+    with pytest.raises(ProviderUnavailable) as opening:
+        await open_postgres_stores(url)
+    assert "hunter2" not in str(opening.value)
+    # Stores whose server goes away answer every call with the domain's 503 error.
+    async with stores_on(create_engine(url)) as stores:
+        for call in (
+            stores.directory.get_user(UserId("u")),
+            stores.inbox.counts(),
+            stores.effect_claims.claim("k"),
+            stores.locks.release("k", owner="o"),
+        ):
+            with pytest.raises(ProviderUnavailable):
+                await call

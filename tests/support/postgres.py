@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from tests import servers
+from tests.support import servers
 from yc_chat.adapters.postgres import PostgresStores, create_engine, stores_on, upgrade
 from yc_chat.adapters.postgres.schema import METADATA
 
@@ -36,6 +36,15 @@ async def create_database(server_url: str, name: str | None = None) -> str:
     finally:
         await conn.close()
     return with_database(server_url, name)
+
+
+async def drop_database(server_url: str, name: str) -> None:
+    """Drop a database the tests made (its connections are closed by then)."""
+    conn = await asyncpg.connect(server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 async def migrated_database(server_url: str | None = None) -> str:

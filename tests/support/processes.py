@@ -3,6 +3,7 @@ subprocess with its own log file, over the session's real servers (tests/support
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import http.client
@@ -18,9 +19,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import jwt
+from pymongo import MongoClient
 
 from tests.support import servers
+from tests.support.postgres import create_database, drop_database
 
 JWT_SECRET = "e2e-processes-secret-" + "e" * 40
 STREAM_KEY = "e2e-stream-key"
@@ -70,7 +74,7 @@ def request(
 
 def base_env(**extra: str) -> dict[str, str]:
     """The machine's environment without any yc-chat setting, plus `extra`."""
-    prefixes = ("JWT_", "STREAM_", "MONGODB_", "REDIS_", "DATABASE_NAME", "PUSH_", "EXPO_",
+    prefixes = ("JWT_", "STREAM_", "MONGODB_", "REDIS_", "DATABASE_", "PUSH_", "EXPO_",
                 "FCM_", "WORKER_", "WEBHOOK_", "TOKEN_RATE", "WRITE_RATE", "LOG_")  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     env.update({"LOG_LEVEL": "WARNING", "LOG_FORMAT": "json", **extra})
@@ -124,25 +128,61 @@ class Process:
         self._log.close()
 
 
-class Cluster:
-    """An emulator process and the settings every serve/worker of one test shares."""
+# The databases a Cluster can share: the MongoDB-wire server, or PostgreSQL.
+STORES = ("mongo", "postgres")
 
-    def __init__(self, log_dir: Path, database: str, **settings: str) -> None:
+
+class Cluster:
+    """An emulator process and the settings every serve/worker of one test shares, over a
+    fresh database on `store`: the MongoDB-wire server, or PostgreSQL (a new database,
+    migrated with `yc-chat db upgrade` as an operator would)."""
+
+    def __init__(
+        self, log_dir: Path, database: str, *, store: str = "mongo", **settings: str
+    ) -> None:
         self.log_dir = log_dir
         self.processes: list[Process] = []
+        self.store = store
+        self.database = database
         port = servers.free_port()
         self.emulator_url = f"http://127.0.0.1:{port}"
+        if store == "postgres":
+            self.database_url = asyncio.run(create_database(servers.postgres_url(), database))
+            where = {"DATABASE_URL": self.database_url}
+        else:
+            where = {"MONGODB_URI": servers.mongodb_uri(), "DATABASE_NAME": database}
         self.env = base_env(
             JWT_SECRET=JWT_SECRET,
             STREAM_API_KEY=STREAM_KEY,
             STREAM_API_SECRET=STREAM_SECRET,
             STREAM_BASE_URL=self.emulator_url,
-            MONGODB_URI=servers.mongodb_uri(),
-            DATABASE_NAME=database,
+            **where,
             **{"TOKEN_RATE_LIMIT": "off", "WRITE_RATE_LIMIT": "off", **settings},
         )
+        if store == "postgres":
+            upgrade = self.start("db-upgrade", ["db", "upgrade"])
+            assert upgrade.process.wait(timeout=60) == 0, upgrade.log()
         emulator = self.start("emulator", ["emulator", "--host", "127.0.0.1", "--port", str(port)])
         emulator.wait_answering(self.emulator_url + "/")
+
+    def inbox_states(self) -> dict[str, str]:
+        """Every recorded webhook's state, by webhook id, read from the database."""
+        if self.store == "postgres":
+            return asyncio.run(_postgres_states(self.database_url))
+        client: MongoClient[dict[str, Any]] = MongoClient(servers.mongodb_uri())
+        try:
+            inbox = client[self.database]["chat_webhook_inbox"]
+            return {d["_id"]: d["state"] for d in inbox.find({}, {"state": 1})}
+        finally:
+            client.close()
+
+    def drop_database(self) -> None:
+        if self.store == "postgres":
+            asyncio.run(drop_database(servers.postgres_url(), self.database))
+            return
+        client: MongoClient[dict[str, Any]] = MongoClient(servers.mongodb_uri())
+        client.drop_database(self.database)
+        client.close()
 
     def start(self, name: str, args: list[str]) -> Process:
         process = Process(name, args, self.env, self.log_dir)
@@ -176,3 +216,12 @@ def metric_samples(text: str) -> dict[str, float]:
             key, value = line.rsplit(" ", 1)
             found[key] = float(value)
     return found
+
+
+async def _postgres_states(url: str) -> dict[str, str]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch("SELECT id, state FROM chat_webhook_inbox")
+    finally:
+        await conn.close()
+    return {row["id"]: row["state"] for row in rows}

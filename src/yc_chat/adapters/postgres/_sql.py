@@ -27,7 +27,7 @@ _MAX_CODE_POINT = 0x10FFFF
 def unavailable(exc: BaseException) -> ProviderUnavailable:
     """The domain error for a database failure; logs its type (never the URL or the SQL's
     parameters, which may hold secrets or message text)."""
-    if isinstance(exc, _TRANSIENT | OSError):
+    if isinstance(exc, (*_TRANSIENT, OSError)):
         _logger.warning("PostgreSQL unavailable: %s", type(exc).__name__)
     else:
         # A rejected statement or a server-side error: a 503 for the caller, loud in the log.
