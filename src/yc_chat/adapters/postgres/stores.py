@@ -30,8 +30,8 @@ if TYPE_CHECKING:
         DeviceRegistry,
         Directory,
         DirectoryWriter,
+        EffectClaims,
         EventInbox,
-        EventLog,
         ProfileFingerprints,
     )
 
@@ -146,7 +146,7 @@ if TYPE_CHECKING:
         DirectoryWriter,
         AppointmentStore,
         DeviceRegistry,
-        EventLog,
+        EffectClaims,
         EventInbox,
         ProfileFingerprints,
         ChannelLocks,
