@@ -148,7 +148,7 @@ class PostgresDirectory:
         if not storable(user_id):
             return None
         async with self._reads.connect() as conn:
-            row = (await conn.execute(sa.select(USERS).where(U.id == user_id))).first()
+            row = (await conn.execute(_USER, {"user_id": user_id})).first()
         return None if row is None else user_of(row)
 
     @store_errors
@@ -157,7 +157,7 @@ class PostgresDirectory:
         if not ids:
             return {}
         async with self._reads.connect() as conn:
-            rows = (await conn.execute(sa.select(USERS).where(U.id.in_(ids)))).all()
+            rows = (await conn.execute(_USERS, {"ids": ids})).all()
         return {UserId(row.id): user_of(row) for row in rows}
 
     @store_errors
@@ -165,7 +165,7 @@ class PostgresDirectory:
         if not storable(org_id):
             return None
         async with self._reads.connect() as conn:
-            row = (await conn.execute(sa.select(ORGS).where(ORGS.c.id == org_id))).first()
+            row = (await conn.execute(_ORG, {"org_id": org_id})).first()
         return None if row is None else Org(id=OrgId(row.id), name=row.name)
 
     @store_errors
@@ -184,13 +184,7 @@ class PostgresDirectory:
         if not ids or not storable(org_id):
             return {}
         async with self._reads.connect() as conn:
-            rows = (
-                await conn.execute(
-                    sa.select(M.org_id, M.user_id, M.role).where(
-                        M.org_id == org_id, M.user_id.in_(ids)
-                    )
-                )
-            ).all()
+            rows = (await conn.execute(_MEMBERSHIPS, {"org_id": org_id, "ids": ids})).all()
         return {UserId(row.user_id): membership_of(row) for row in rows}
 
     @store_errors
@@ -321,6 +315,12 @@ def _page_statement(after: bool) -> sa.Select[Any]:
 _MEMBERSHIP = sa.select(M.org_id, M.user_id, M.role).where(
     M.org_id == _param("org_id"), M.user_id == _param("user_id")
 )
+_MEMBERSHIPS = sa.select(M.org_id, M.user_id, M.role).where(
+    M.org_id == _param("org_id"), M.user_id.in_(sa.bindparam("ids", expanding=True))
+)
+_USER = sa.select(USERS).where(U.id == _param("user_id"))
+_USERS = sa.select(USERS).where(U.id.in_(sa.bindparam("ids", expanding=True)))
+_ORG = sa.select(ORGS).where(ORGS.c.id == _param("org_id"))
 
 
 def _search(
