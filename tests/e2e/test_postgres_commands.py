@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import servers
-from tests.e2e.processes import Process, base_env, request
+from tests.support import servers
 from tests.support.postgres import create_database
+from tests.support.processes import Process, base_env, request
 
 SECRET = "postgres-cli-secret-" + "x" * 40
 

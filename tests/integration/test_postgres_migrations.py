@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests import servers
+from tests.support import servers
 from tests.support.postgres import create_database
 from yc_chat.adapters.postgres import (
     SchemaBehind,

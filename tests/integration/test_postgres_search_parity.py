@@ -12,9 +12,9 @@ import asyncio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests import servers
-from tests.integration.test_beanie_search_parity import ORGS, people, queries
+from tests.support import servers
 from tests.support.postgres import postgres_stores
+from tests.support.search_population import ORGS, people, queries
 from yc_chat.adapters.memory import InMemoryDirectory
 from yc_chat.domain.model import Membership, Org, OrgId, User, UserId
 from yc_chat.domain.queries import MemberKey

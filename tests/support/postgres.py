@@ -1,6 +1,6 @@
 """PostgreSQL stores for tests: one migrated database per session, emptied for each test.
 
-The session's server comes from tests/servers.py (`POSTGRES_URL` names an existing server
+The session's server comes from tests/support/servers.py (`POSTGRES_URL` names an existing server
 instead; each session then works in its own throwaway database there). Emptying the tables
 (TRUNCATE) is far cheaper than a database per test; tests run one at a time.
 """
