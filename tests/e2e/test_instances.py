@@ -47,7 +47,9 @@ def two(
         tmp,
         database,
         store=request.param,
-        REDIS_URL=servers.redis_url(),
+        # A Redis database per store: the token budgets counted for one cluster's callers
+        # must not be spent for the other's.
+        REDIS_URL=servers.redis_url().rsplit("/", 1)[0] + f"/{STORES.index(request.param)}",
         TOKEN_RATE_LIMIT=f"{TOKEN_BUDGET}/minute",
         PUSH_PROVIDER="expo",
         EXPO_BASE_URL=mimic.base_url,
@@ -109,12 +111,12 @@ def test_concurrent_dm_creation_through_both_gives_one_channel(
 def test_the_same_webhook_delivered_to_both_is_handled_once(
     two: tuple[Cluster, str, str], mimic: Mimic
 ) -> None:
-    _, first, second = two
+    cluster, first, second = two
     channel_id = _group(first, "Night shift")
     event = json.dumps(
         {"type": "message.new", "cid": f"messaging:{channel_id}", "channel_id": channel_id,
          "channel_type": "messaging", "created_at": "2026-11-30T07:00:00.000000Z",
-         "message": {"id": "msg-twice", "text": "only once", "type": "regular",
+         "message": {"id": "msg-twice", "text": f"only once {cluster.store}", "type": "regular",
                      "user": {"id": "vet-1"}}}
     ).encode()  # fmt: skip
 
@@ -131,7 +133,10 @@ def test_the_same_webhook_delivered_to_both_is_handled_once(
 
     def pushed() -> Counter[str]:
         return Counter(
-            m["to"] for b in list(mimic.expo_requests) for m in b if m["body"] == "only once"
+            m["to"]
+            for b in list(mimic.expo_requests)
+            for m in b
+            if m["body"] == f"only once {cluster.store}"
         )
 
     deadline = __import__("time").monotonic() + 30

@@ -2,7 +2,8 @@
 
 The very statements the adapters send (typeahead's two queries, member pages, the inbox
 lease's pick, the lifecycle's due queries) are explained over 100k members, 100k
-appointments and 100k inbox events, loaded with COPY and ANALYZEd. Every table a plan
+appointments and 100k inbox events (members loaded with COPY, the rest made by
+the server), and ANALYZEd. Every table a plan
 reads must be read through an index; a sequential scan anywhere fails the test. Plans are
 asked both as the first executions get them (custom, with the values) and as a prepared
 statement may later run them (generic, without), since asyncpg prepares every statement.
@@ -31,7 +32,6 @@ from yc_chat.adapters.postgres.directory import (
     word_or_email_query,
 )
 from yc_chat.adapters.postgres.inbox import due_events_query
-from yc_chat.adapters.postgres.schema import APPOINTMENTS, INBOX
 from yc_chat.domain.model import Org, OrgId, User, UserId
 from yc_chat.domain.queries import MemberKey
 
@@ -49,20 +49,6 @@ def _person(i: int) -> User:
     return User(id=UserId(f"u{i:06d}"), name=name, email=f"m{i:06d}@clinic.example")
 
 
-async def _copy(engine: AsyncEngine, table: sa.Table, rows: list[tuple[Any, ...]]) -> None:
-    async with engine.begin() as conn:
-        await conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
-        raw = await conn.get_raw_connection()
-        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-            table.name, records=rows, columns=[c.name for c in table.columns]
-        )
-
-
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture
 async def engine() -> AsyncIterator[AsyncEngine]:
     async with postgres_stores() as stores:
@@ -73,31 +59,37 @@ async def engine() -> AsyncIterator[AsyncEngine]:
         await copy_members(
             engine, Org(id=SMALL_ORG, name="Small"), [(_person(SIZE + i), "vet") for i in range(50)]
         )
-        statuses = ["pending", "active", "ended", None]
-        await _copy(
-            engine,
-            APPOINTMENTS,
-            [
-                (
-                    f"a{i:06d}", ORG, f"p{i:06d}", f"u{i:06d}",
-                    NOW + timedelta(minutes=i - SIZE // 2), "Rex", "Sam", f"c{i:06d}",
-                    statuses[i % 4], 5, NOW + timedelta(minutes=i - SIZE // 2 - 5), None, None,
-                )
-                for i in range(SIZE)
-            ],
-        )  # fmt: skip
-        await _copy(
-            engine,
-            INBOX,
-            [
-                (
-                    f"e{i:06d}", f"id{i:06d}", "message.new", b"{}",
-                    "done" if i % 50 else "pending", NOW, NOW + timedelta(seconds=i),
-                    1, None, None, NOW, NOW + timedelta(days=7),
-                )
-                for i in range(SIZE)
-            ],
-        )  # fmt: skip
+        # Appointments (a quarter each pending, active, ended, unlinked) and inbox events
+        # (one in 50 pending, the rest done) made by the server itself: no rows to ship.
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+            await conn.execute(
+                sa.text(
+                    """
+                    INSERT INTO chat_appointments
+                    SELECT 'a' || lpad(i::text, 6, '0'), :org, 'p' || i, 'u' || i,
+                           t + make_interval(mins => i - :half), 'Rex', 'Sam', 'c' || i,
+                           (ARRAY['pending', 'active', 'ended', NULL])[i % 4 + 1],
+                           5, t + make_interval(mins => i - :half - 5), NULL, NULL
+                    FROM generate_series(0, :size - 1) AS i,
+                         CAST(:now AS timestamptz) AS t
+                    """
+                ),
+                {"org": ORG, "now": NOW, "half": SIZE // 2, "size": SIZE},
+            )
+            await conn.execute(
+                sa.text(
+                    """
+                    INSERT INTO chat_webhook_inbox
+                    SELECT 'e' || lpad(i::text, 6, '0'), 'id' || i, 'message.new', '\\x7b7d',
+                           CASE WHEN i % 50 = 0 THEN 'pending' ELSE 'done' END, t,
+                           t + make_interval(secs => i), 1, NULL, NULL, t, t + interval '7 days'
+                    FROM generate_series(0, :size - 1) AS i,
+                         CAST(:now AS timestamptz) AS t
+                    """
+                ),
+                {"now": NOW, "size": SIZE},
+            )
         async with engine.begin() as conn:
             await conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
             await conn.exec_driver_sql("ANALYZE")

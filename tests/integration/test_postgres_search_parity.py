@@ -63,7 +63,7 @@ async def _compare(
             )
 
 
-@settings(max_examples=40)
+@settings(max_examples=25)
 @given(
     people,
     queries,

@@ -62,7 +62,7 @@ def serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         raise SettingsError("--workers must be at least 1")
     if args.workers > 1 and not settings.shared_stores:
         raise SettingsError(
-            f"--workers {args.workers} needs DATABASE_URL or MONGODB_URI: in-memory stores "
+            f"--workers {args.workers} needs MONGODB_URI or DATABASE_URL: in-memory stores "
             "live in one process and cannot be shared between workers"
         )
     fixtures = _fixtures(args)

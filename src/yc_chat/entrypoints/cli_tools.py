@@ -150,9 +150,9 @@ def events_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if not settings.shared_stores:
         # An in-memory inbox lives in the server process; this process cannot see it.
         raise CommandError(
-            "`yc-chat events` reads the webhook inbox in the database, and neither "
-            "DATABASE_URL nor MONGODB_URI is set (a server without one keeps its inbox in its "
-            "own memory)"
+            "`yc-chat events` reads the webhook inbox in the database the servers share, and "
+            "MONGODB_URI is not set, nor DATABASE_URL (a server without either keeps its inbox "
+            "in its own memory)"
         )
     if not 1 <= args.limit <= 1000:
         raise CommandError("--limit must be between 1 and 1000")
