@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from pymongo import MongoClient
 
+from tests.support import servers
 from tests.support.demo import FIXTURE
 from tests.support.processes import DEVICES, Cluster, bearer, request, signed_webhook
 from tests.support.push_mimics import Mimic, running_mimic

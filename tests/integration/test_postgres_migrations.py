@@ -4,6 +4,7 @@ models agree with them, and a database behind head is refused with what to run."
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -102,7 +103,9 @@ async def test_an_unreachable_server_is_provider_unavailable_never_the_password(
         for call in (
             stores.directory.get_user(UserId("u")),
             stores.inbox.counts(),
-            stores.effect_claims.claim("k"),
+            stores.effect_claims.claim(
+                "k", owner="o", now=datetime.now(UTC), until=datetime.now(UTC)
+            ),
             stores.locks.release("k", owner="o"),
         ):
             with pytest.raises(ProviderUnavailable):

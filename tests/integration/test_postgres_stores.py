@@ -15,6 +15,7 @@ from yc_chat.adapters.postgres import PostgresStores, create_engine, stores_on
 from yc_chat.domain.model import (
     AppointmentId,
     ChannelId,
+    ClaimState,
     Device,
     Membership,
     Org,
@@ -73,11 +74,14 @@ async def test_unstorable_ids_find_nothing(stores: PostgresStores, text: str) ->
 @pytest.mark.parametrize("text", UNSTORABLE)
 async def test_unstorable_claim_and_lock_keys_still_work(stores: PostgresStores, text: str) -> None:
     claims = stores.effect_claims
-    assert await claims.claim(f"push:{text}:u1")
-    assert not await claims.claim(f"push:{text}:u1")
-    await claims.release(f"push:{text}:u1")
-    assert await claims.claim(f"push:{text}:u1")
     until = NOW + timedelta(seconds=30)
+    key = f"push:{text}:u1"
+    assert await claims.claim(key, owner=text, now=NOW, until=until) is ClaimState.TAKEN
+    assert await claims.claim(key, owner="w2", now=NOW, until=until) is ClaimState.HELD
+    await claims.release(key, owner=text)
+    assert await claims.claim(key, owner="w2", now=NOW, until=until) is ClaimState.TAKEN
+    await claims.confirm(key, owner=text)  # a stale holder's confirmation counts
+    assert await claims.claim(key, owner="w3", now=until, until=until) is ClaimState.DONE
     assert await stores.locks.acquire(text, owner="a", until=until, now=NOW)
     assert not await stores.locks.acquire(text, owner="b", until=until, now=NOW)
     assert await stores.inbox.record(

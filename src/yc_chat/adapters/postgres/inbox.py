@@ -131,6 +131,17 @@ class PostgresEventInbox:
         )
 
     @store_errors
+    async def reschedule(self, event: InboxEvent, *, at: datetime, payload: bytes) -> bool:
+        return await self._settle(
+            event,
+            state=InboxState.PENDING.value,
+            due_at=aware(at),
+            payload=payload,
+            attempts=0,
+            last_error=None,
+        )
+
+    @store_errors
     async def park(self, event: InboxEvent, *, reason: str, now: datetime) -> bool:
         at = aware(now)
         return await self._settle(

@@ -151,11 +151,16 @@ FINGERPRINTS = sa.Table(
     sa.Column("fingerprint", sa.Text, nullable=False),
 )
 
-# Claimed side-effect keys: the primary key is the once-only rule.
+# Claims of once-only side effects, one row per key: who holds it until when, everyone who
+# ever took it (a stale holder's confirmation still counts), and whether it is done.
 EFFECT_CLAIMS = sa.Table(
     "chat_effect_claims",
     METADATA,
     _key("key", primary_key=True),
+    sa.Column("owner", sa.Text, nullable=False),
+    _time("until"),
+    sa.Column("owners", postgresql.ARRAY(sa.Text), nullable=False),
+    sa.Column("done", sa.Boolean, nullable=False),
     _time("claimed_at"),
     sa.Index("ix_chat_effect_claims_claimed_at", "claimed_at"),
 )

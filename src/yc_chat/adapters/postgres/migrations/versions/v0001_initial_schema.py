@@ -83,6 +83,10 @@ def upgrade() -> None:
     op.create_table(
         "chat_effect_claims",
         sa.Column("key", sa.Text(collation="C"), nullable=False),
+        sa.Column("owner", sa.Text(), nullable=False),
+        sa.Column("until", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("owners", postgresql.ARRAY(sa.Text()), nullable=False),
+        sa.Column("done", sa.Boolean(), nullable=False),
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("chat_effect_claims_pkey")),
     )
