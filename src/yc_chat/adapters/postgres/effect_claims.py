@@ -60,7 +60,9 @@ class PostgresEffectClaims:
         async with self._engine.begin() as conn:
             await conn.execute(
                 sa.update(EFFECT_CLAIMS)
-                .where(C.key == as_key(key), sa.literal(as_key(owner), sa.Text) == sa.any_(C.owners))
+                .where(
+                    C.key == as_key(key), sa.literal(as_key(owner), sa.Text) == sa.any_(C.owners)
+                )
                 .values(done=True)
             )
 
