@@ -1,5 +1,5 @@
-"""Crash and restart for real: `yc-chat` processes on the real MongoDB-wire server, SIGKILLed
-while they handle signed webhooks, then started again.
+"""Crash and restart for real: `yc-chat` processes on the real MongoDB-wire server and on
+PostgreSQL, SIGKILLed while they handle signed webhooks, then started again.
 
 Every webhook the service acknowledged (200 `{"ok": true}`) must end up handled: its inbox
 event done, and each recipient pushed at least once (pushes go to a local Expo mimic that
@@ -26,7 +26,7 @@ from pymongo import MongoClient
 
 from tests.support import servers
 from tests.support.demo import FIXTURE
-from tests.support.processes import DEVICES, Cluster, bearer, request, signed_webhook
+from tests.support.processes import DEVICES, STORES, Cluster, bearer, request, signed_webhook
 from tests.support.push_mimics import Mimic, running_mimic
 from yc_chat.domain.events import push_collapse_id
 from yc_chat.domain.model import UserId
@@ -45,12 +45,13 @@ def mimic() -> Iterator[Mimic]:
         yield running
 
 
-@pytest.fixture
-def cluster(tmp_path: Path, mimic: Mimic) -> Iterator[Cluster]:
+@pytest.fixture(params=STORES)
+def cluster(request: pytest.FixtureRequest, tmp_path: Path, mimic: Mimic) -> Iterator[Cluster]:
     database = f"yc_crash_{uuid.uuid4().hex[:10]}"
     started = Cluster(
         tmp_path,
         database,
+        store=request.param,
         PUSH_PROVIDER="expo",
         EXPO_BASE_URL=mimic.base_url,
         # A killed worker's leases lapse quickly, so the restarted one takes them over.
@@ -61,9 +62,7 @@ def cluster(tmp_path: Path, mimic: Mimic) -> Iterator[Cluster]:
         yield started
     finally:
         started.close()
-        client: MongoClient[dict[str, Any]] = MongoClient(servers.mongodb_uri())
-        client.drop_database(database)
-        client.close()
+        started.drop_database()
 
 
 def _prepare(url: str) -> str:
@@ -130,9 +129,22 @@ def _flood(
     return acked
 
 
-def _database(cluster: Cluster) -> Any:
+def _claims_in_flight(cluster: Cluster) -> dict[str, str]:
+    """One read of the push claims taken and neither confirmed nor given back."""
+    released = datetime(1970, 1, 2, tzinfo=UTC)
+    if cluster.store == "postgres":
+        rows = cluster.query(
+            "SELECT key, owner FROM chat_effect_claims WHERE NOT done AND until > $1", released
+        )
+        return {f"{row['owner']}|{row['key']}": row["key"] for row in rows}
     client: MongoClient[dict[str, Any]] = MongoClient(servers.mongodb_uri())
-    return client, client[cluster.env["DATABASE_NAME"]]
+    try:
+        found = client[cluster.database]["chat_webhook_events"].find(
+            {"done": False, "until": {"$gt": released}}, {"key": 1, "owner": 1}
+        )
+        return {f"{doc['owner']}|{doc['key']}": doc["key"] for doc in found}
+    finally:
+        client.close()
 
 
 def _unconfirmed_claims(cluster: Cluster) -> dict[str, str]:
@@ -143,35 +155,23 @@ def _unconfirmed_claims(cluster: Cluster) -> dict[str, str]:
     Read until two reads agree: the server may still apply writes the process sent just
     before it died (its socket closes, the server finishes what it had received).
     """
-    client, db = _database(cluster)
-    released = datetime(1970, 1, 2, tzinfo=UTC)
-    try:
-        last: dict[str, str] | None = None
-        for _ in range(40):
-            found = db["chat_webhook_events"].find(
-                {"done": False, "until": {"$gt": released}}, {"key": 1, "owner": 1}
-            )
-            now = {f"{doc['owner']}|{doc['key']}": doc["key"] for doc in found}
-            if now == last:
-                return now
-            last = now
-            time.sleep(0.25)
-        raise AssertionError("the claims kept changing after the kill")
-    finally:
-        client.close()
+    last: dict[str, str] | None = None
+    for _ in range(40):
+        now = _claims_in_flight(cluster)
+        if now == last:
+            return now
+        last = now
+        time.sleep(0.25)
+    raise AssertionError("the claims kept changing after the kill")
 
 
 def _wait_all_done(cluster: Cluster, acked: set[str], timeout: float = 120) -> dict[str, str]:
-    client, db = _database(cluster)
     deadline = time.monotonic() + timeout
-    try:
-        while True:
-            states = {d["_id"]: d["state"] for d in db["chat_webhook_inbox"].find({}, {"state": 1})}
-            if all(states.get(i) == "done" for i in acked) or time.monotonic() > deadline:
-                return states
-            time.sleep(0.3)
-    finally:
-        client.close()
+    while True:
+        states = cluster.inbox_states()
+        if all(states.get(i) == "done" for i in acked) or time.monotonic() > deadline:
+            return states
+        time.sleep(0.3)
 
 
 def _pushes(mimic: Mimic) -> list[dict[str, Any]]:

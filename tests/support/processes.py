@@ -165,10 +165,15 @@ class Cluster:
         emulator = self.start("emulator", ["emulator", "--host", "127.0.0.1", "--port", str(port)])
         emulator.wait_answering(self.emulator_url + "/")
 
+    def query(self, sql: str, *args: Any) -> list[Any]:
+        """Rows of one SQL query on this cluster's PostgreSQL database."""
+        return asyncio.run(_fetch(self.database_url, sql, *args))
+
     def inbox_states(self) -> dict[str, str]:
         """Every recorded webhook's state, by webhook id, read from the database."""
         if self.store == "postgres":
-            return asyncio.run(_postgres_states(self.database_url))
+            rows = self.query("SELECT id, state FROM chat_webhook_inbox")
+            return {row["id"]: row["state"] for row in rows}
         client: MongoClient[dict[str, Any]] = MongoClient(servers.mongodb_uri())
         try:
             inbox = client[self.database]["chat_webhook_inbox"]
@@ -218,10 +223,9 @@ def metric_samples(text: str) -> dict[str, float]:
     return found
 
 
-async def _postgres_states(url: str) -> dict[str, str]:
+async def _fetch(url: str, sql: str, *args: Any) -> list[Any]:
     conn = await asyncpg.connect(url)
     try:
-        rows = await conn.fetch("SELECT id, state FROM chat_webhook_inbox")
+        return list(await conn.fetch(sql, *args))
     finally:
         await conn.close()
-    return {row["id"]: row["state"] for row in rows}
