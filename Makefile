@@ -93,7 +93,7 @@ SCHEMATHESIS_TESTS := tests/http/test_responses_match_openapi.py
 # the in-process adapters, without the real servers or the emulator over HTTP.
 UNIT_TESTS := tests/unit tests/contract tests/stream_emulator/test_stream_state.py \
 	tests/stream_emulator/test_permissions.py
-IN_PROCESS_ONLY := not beanie-server and not stream-emulator and not redis
+IN_PROCESS_ONLY := not beanie-server and not stream-emulator and not redis and not postgres
 
 unit: install ## pytest: the fast suites only (unit, contracts on in-process adapters)
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(BIN)/python -m pytest -q -p no:schemathesis \

@@ -249,62 +249,28 @@ async def open_mongo(settings: Settings) -> AsyncIterator[MongoStores]:
         await mongo.close()
 
 
-class SchemaNotCurrent(SettingsError):
-    """The PostgreSQL schema is behind this version; the message says what to run."""
-
-
-@asynccontextmanager
-async def open_postgres(
-    settings: Settings, *, migrate: bool = False
-) -> AsyncIterator[PostgresStores]:
-    """The stores on the PostgreSQL that DATABASE_URL names; closed on exit.
-
-    The schema must be at head (SchemaNotCurrent otherwise), unless `migrate` brings it
-    there first (`serve --demo`).
-    """
-    # Imported here: SQLAlchemy, asyncpg and Alembic are the `postgres` extra.
-    from yc_chat.adapters.postgres import SchemaBehind, open_postgres_stores
-
-    if settings.database_url is None:
-        raise SettingsError("DATABASE_URL is not set")
-    try:
-        stores = await open_postgres_stores(settings.database_url, migrate=migrate)
-    except SchemaBehind as exc:
-        raise SchemaNotCurrent(str(exc)) from exc
-    try:
-        logger.info("stores: PostgreSQL", extra={"database": stores.where})
-        yield stores
-    finally:
-        await stores.close()
-
-
-async def upgrade_database(settings: Settings) -> tuple[str | None, str | None]:
-    """`yc-chat db upgrade`: the PostgreSQL schema brought to head; revisions before, after."""
-    from yc_chat.adapters.postgres import create_engine, upgrade
-
-    if settings.database_url is None:
-        raise SettingsError(
-            "`yc-chat db upgrade` migrates the PostgreSQL that DATABASE_URL names, and it is "
-            "not set (MongoDB needs no migrations: its indexes are made when the stores open)"
-        )
-    engine = create_engine(settings.database_url)
-    try:
-        return await upgrade(engine)
-    finally:
-        await engine.dispose()
-
-
 @asynccontextmanager
 async def open_database(
     settings: Settings, *, migrate: bool = False
 ) -> AsyncIterator[MongoStores | PostgresStores]:
-    """The stores of whichever database the settings name (PostgreSQL or MongoDB)."""
-    if settings.database_url is not None:
-        async with open_postgres(settings, migrate=migrate) as postgres:
-            yield postgres
+    """The stores on DATABASE_URL's PostgreSQL (its schema at head, or brought there with
+    `migrate`; else a one-line refusal), or on MONGODB_URI's MongoDB; closed on exit."""
+    if settings.database_url is None:
+        async with open_mongo(settings) as mongo:
+            yield mongo
         return
-    async with open_mongo(settings) as mongo:
-        yield mongo
+    from yc_chat.adapters.postgres import open_postgres_stores  # the `postgres` extra
+
+    async with await open_postgres_stores(settings.database_url, migrate=migrate) as postgres:
+        logger.info("stores: PostgreSQL", extra={"database": postgres.where})
+        yield postgres
+
+
+async def upgrade_database(database_url: str) -> tuple[str | None, str | None]:
+    """`yc-chat db upgrade`: the schema brought to head; the revisions before and after."""
+    from yc_chat.adapters.postgres import upgrade_url
+
+    return await upgrade_url(database_url)
 
 
 @asynccontextmanager
@@ -419,14 +385,12 @@ async def open_runtime(
     """Open every adapter the settings describe, but `overrides`; closes them all on exit.
 
     A host's own adapters (`directory=`, `notifier=`, `chat=`, ...) replace the ones the
-    settings would open; the host opens and closes those itself. `migrate` brings a
-    PostgreSQL schema to head first (the demo); otherwise a schema behind refuses to start
-    (SchemaNotCurrent).
+    settings would open; the host opens and closes those itself. `migrate`: see open_database.
     """
     clock = overrides.get("clock") or SystemClock()
     async with AsyncExitStack() as stack:
         stores = None
-        if settings.shared_stores:
+        if settings.database_url or settings.mongodb_uri:
             stores = await stack.enter_async_context(open_database(settings, migrate=migrate))
         if "chat" in overrides:
             chat, secret, emulator = overrides["chat"], settings.stream_api_secret, None

@@ -60,7 +60,7 @@ def serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     require_auth(settings)
     if args.workers < 1:
         raise SettingsError("--workers must be at least 1")
-    if args.workers > 1 and not settings.shared_stores:
+    if args.workers > 1 and not (settings.database_url or settings.mongodb_uri):
         raise SettingsError(
             f"--workers {args.workers} needs MONGODB_URI or DATABASE_URL: in-memory stores "
             "live in one process and cannot be shared between workers"

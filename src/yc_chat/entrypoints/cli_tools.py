@@ -64,7 +64,7 @@ def seed_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         )
     )
     print(f"{args.file}: valid ({counts}).")
-    if not settings.shared_stores:
+    if not (settings.database_url or settings.mongodb_uri):
         # In-memory stores live in the server process; a separate `seed` has nowhere lasting
         # to write to. The server loads the same file with `serve --seed`.
         print(
@@ -103,7 +103,7 @@ def worker(args: argparse.Namespace, env: Mapping[str, str]) -> int:
                 sock.close()
             raise
     configure_cli_logging(settings, env)
-    if not settings.shared_stores:
+    if not (settings.database_url or settings.mongodb_uri):
         logger.warning(
             "worker without DATABASE_URL or MONGODB_URI: its in-memory inbox receives nothing "
             "from a server; run it against the database the servers use"
@@ -147,7 +147,7 @@ async def _serve_metrics(runtime: Runtime, sock: socket.socket) -> MetricsServer
 
 def events_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     settings = Settings.from_env(env)
-    if not settings.shared_stores:
+    if not (settings.database_url or settings.mongodb_uri):
         # An in-memory inbox lives in the server process; this process cannot see it.
         raise CommandError(
             "`yc-chat events` reads the webhook inbox in the database the servers share, and "
@@ -193,8 +193,13 @@ def db_command(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from yc_chat.entrypoints import bootstrap
 
     settings = Settings.from_env(env)
+    if settings.database_url is None:
+        raise CommandError(
+            "`yc-chat db upgrade` migrates the PostgreSQL that DATABASE_URL names, and it is "
+            "not set (MongoDB needs no migrations: its indexes are made when the stores open)"
+        )
     configure_cli_logging(settings, env, quiet=True)
-    before, after = asyncio.run(bootstrap.upgrade_database(settings))
+    before, after = asyncio.run(bootstrap.upgrade_database(settings.database_url))
     if before == after:
         print(f"PostgreSQL schema: already at {after} (nothing to do).")
     else:

@@ -187,7 +187,6 @@ class Settings:
     redis_url: str | None = attrs.field(default=None, repr=False)
     mongodb_uri: str | None = attrs.field(default=None, repr=False)
     database_name: str | None = None
-    # PostgreSQL for every store (instead of MongoDB): postgresql://user:pass@host/db
     database_url: str | None = attrs.field(default=None, repr=False)
     stream_api_key: str | None = None
     stream_api_secret: str | None = attrs.field(default=None, repr=False)
@@ -197,11 +196,6 @@ class Settings:
     # PROMETHEUS_MULTIPROC_DIR: metrics kept in files there, summed over the processes
     # sharing it (`serve --workers N` sets one up itself).
     metrics_multiprocess_dir: str | None = None
-
-    @property
-    def shared_stores(self) -> bool:
-        """Whether the stores live in a database (PostgreSQL or MongoDB), not in memory."""
-        return self.database_url is not None or self.mongodb_uri is not None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -261,7 +255,7 @@ class Settings:
             ),
             database_name=reader.text("DATABASE_NAME"),
             database_url=reader.service_url(
-                "DATABASE_URL", POSTGRES_SCHEMES, "postgresql://chat@127.0.0.1:5432/yc_chat"
+                "DATABASE_URL", POSTGRES_SCHEMES, "postgresql://db/chat"
             ),
             stream_api_key=reader.text("STREAM_API_KEY"),
             stream_api_secret=reader.text("STREAM_API_SECRET"),
@@ -271,10 +265,7 @@ class Settings:
             metrics_multiprocess_dir=reader.directory("PROMETHEUS_MULTIPROC_DIR"),
         )
         if settings.database_url is not None and settings.mongodb_uri is not None:
-            reader.problem(
-                "set only one of DATABASE_URL (PostgreSQL) and MONGODB_URI (MongoDB): "
-                "every store lives in one database"
-            )
+            reader.problem("set only one of DATABASE_URL (PostgreSQL) and MONGODB_URI (MongoDB)")
         auth = settings.http.auth
         if auth.jwt_secret is not None and auth.jwks_url is not None:
             reader.problem("set only one of JWT_SECRET and JWT_JWKS_URL")

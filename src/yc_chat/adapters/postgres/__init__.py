@@ -35,6 +35,7 @@ from yc_chat.adapters.postgres.stores import (
     create_engine,
     open_postgres_stores,
     stores_on,
+    upgrade_url,
 )
 
 __all__ = [
@@ -55,4 +56,5 @@ __all__ = [
     "require_current",
     "stores_on",
     "upgrade",
+    "upgrade_url",
 ]

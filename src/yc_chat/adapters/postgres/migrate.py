@@ -18,14 +18,16 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from yc_chat.adapters.postgres.schema import VERSION_TABLE
+from yc_chat.domain.errors import ProviderUnavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # An arbitrary constant naming "yc-chat migrates" among advisory locks.
 _MIGRATION_LOCK = 7_310_952_114
 
 
-class SchemaBehind(Exception):
-    """The database's schema is not the one this version of yc-chat needs."""
+class SchemaBehind(ProviderUnavailable):
+    """The database's schema is not the one this version of yc-chat needs: the store is not
+    ready, and the message says what to run."""
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

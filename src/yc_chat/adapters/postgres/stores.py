@@ -137,6 +137,15 @@ async def open_postgres_stores(
     return stores_on(engine, where=where)
 
 
+async def upgrade_url(url: str) -> tuple[str | None, str | None]:
+    """Bring the schema of the database at `url` to head; the revisions before and after."""
+    engine = create_engine(url)
+    try:
+        return await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
 if TYPE_CHECKING:
 
     def _implements_the_ports(
