@@ -12,7 +12,9 @@ from typing import Any
 
 import httpx
 import jwt
+import pytest
 from stream_chat import StreamChat
+from stream_chat.base.exceptions import StreamAPIException
 
 from stream_emulator import RunningEmulator
 from stream_emulator.state.uploads import MAX_UPLOAD_BYTES
@@ -202,3 +204,15 @@ def test_the_server_sends_a_custom_event_for_a_user(
     )
     assert refused.status_code == 400
     assert refused.json()["code"] == 4
+
+
+def test_rate_limits_and_delivery_reports(emulator: RunningEmulator, server: StreamChat) -> None:
+    limits = server.get_rate_limits(server_side=True, endpoints=["GetRateLimits"])
+    assert set(limits) - {"duration"} == {"server_side"}
+    counted = limits["server_side"]["GetRateLimits"]
+    assert counted["limit"] > counted["remaining"]
+    delivered = {"latest_delivered_messages": [{"cid": "messaging:visit", "id": "m"}]}
+    assert server.mark_delivered({**delivered, "user_id": "ana"}) is not None
+    with pytest.raises(StreamAPIException) as refused:
+        server.mark_delivered({"latest_delivered_messages": [{"cid": 1}], "user_id": "ana"})
+    assert refused.value.error_code == 4

@@ -54,7 +54,11 @@ async def test_the_async_sdk_searches_server_side(
 
 @pytest.mark.parametrize(
     ("filters", "query"),
-    [({}, "vaccine"), ({"type": "messaging"}, "  "), ({"type": "messaging"}, {"text": "x"})],
+    [
+        ({}, "vaccine"),
+        ({"type": "messaging"}, "  "),
+        ({"type": "messaging"}, {"text": {"$regex": "x"}}),
+    ],
 )
 def test_bad_searches_are_input_errors(
     emulator: RunningEmulator, server: StreamChat, filters: dict[str, str], query: object
@@ -62,3 +66,31 @@ def test_bad_searches_are_input_errors(
     with pytest.raises(StreamAPIException) as refused:
         as_user(emulator, "sam").search(filters, query)  # type: ignore[arg-type]
     assert (refused.value.status_code, refused.value.error_code) == (400, 4)
+
+
+def test_whole_words_message_filters_sorts_and_cursors(
+    emulator: RunningEmulator, server: StreamChat
+) -> None:
+    visit = server.channel("messaging", "visit")
+    visit.send_message({"text": "vaccines are due", "id": "a-1", "urgent": True}, "ana")
+    # A word is whole: "vaccines" is not "vaccine".
+    assert texts(server.search({"type": "messaging"}, "vaccine")) == [
+        "Vaccine booked for Friday",
+        "Order more VACCINE doses",
+        "Rex needs a vaccine",
+    ]
+    urgent = server.search({"type": "messaging"}, {"urgent": True})
+    assert texts(urgent) == ["vaccines are due"]
+    prefixed = server.search(
+        {"type": "messaging"}, {"text": {"$autocomplete": "vacc"}, "user_id": "ana"}
+    )
+    assert texts(prefixed) == ["vaccines are due", "Rex needs a vaccine"]
+
+    first = server.search({"type": "messaging"}, "vaccine", sort=[{"created_at": 1}], limit=2)
+    assert texts(first) == ["Rex needs a vaccine", "Order more VACCINE doses"]
+    rest = server.search({"type": "messaging"}, "vaccine", limit=2, next=first["next"])
+    assert texts(rest) == ["Vaccine booked for Friday"]
+    assert rest["next"] is None and rest["previous"]
+    with pytest.raises(StreamAPIException) as refused:
+        server.search({"type": "messaging"}, "vaccine", limit=2, next="not-a-cursor")
+    assert refused.value.error_code == 4

@@ -8,9 +8,11 @@ from typing import Any, Final
 from litestar import Request, Response, get, patch
 
 from stream_emulator.api.request_response import (
+    RATE_LIMIT,
     control_of,
     ok,
     principal_of,
+    rate_headers,
     read_body,
     server_only,
 )
@@ -79,4 +81,33 @@ async def update_app(request: Request[Any, Any, Any]) -> Response[Any]:
     return ok(request, {}, 200)
 
 
-ROUTES: Final = [get_app, update_app]
+PLATFORMS: Final = ("server_side", "android", "ios", "web")
+# What GetRateLimits lists without `endpoints` (the emulator limits nothing for real).
+LISTED_ENDPOINTS: Final = ("GetRateLimits", "SendMessage", "QueryChannels", "GetOrCreateChannel")
+
+
+@get("/rate_limits")
+async def get_rate_limits(request: Request[Any, Any, Any]) -> Response[Any]:
+    """GetRateLimits: per platform (`server_side`, `android`, `ios`, `web`, all by default)
+    and endpoint; this call itself counts against the server side's."""
+    endpoint = "GetRateLimits"
+    server_only(request, endpoint)
+    params = request.query_params
+    asked = [p for p in PLATFORMS if params.get(p, "").lower() == "true"] or list(PLATFORMS)
+    names = [n for n in params.get("endpoints", "").split(",") if n] or list(LISTED_ENDPOINTS)
+    reset = rate_headers()["X-Ratelimit-Reset"]
+    answer: dict[str, object] = {}
+    for platform in asked:
+        answer[platform] = {
+            name: {
+                "limit": RATE_LIMIT,
+                "remaining": RATE_LIMIT
+                - (1 if platform == "server_side" and name == endpoint else 0),
+                "reset": int(reset),
+            }
+            for name in names
+        }
+    return ok(request, answer, 200)
+
+
+ROUTES: Final = [get_app, update_app, get_rate_limits]

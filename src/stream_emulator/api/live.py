@@ -157,6 +157,26 @@ async def mark_channels_read(request: Request[Any, Any, Any]) -> Response[Any]:
     return ok(request, {"event": event}, 201)
 
 
+@post("/channels/delivered")
+async def mark_delivered(request: Request[Any, Any, Any]) -> Response[Any]:
+    """MarkDelivered: `latest_delivered_messages` [{cid, id}] for the acting user. The
+    emulator's channel type has delivery events off (`delivery_events: false`), so, as on
+    such a Stream app, the report is checked and nothing is announced."""
+    endpoint = "MarkDelivered"
+    body = await read_body(request, endpoint)
+    named = _named_user(body) or request.query_params.get("user_id")
+    acting_user(request, endpoint, named, refusal=ONLY_AS_SELF)
+    delivered = body.get("latest_delivered_messages")
+    if not isinstance(delivered, list) or not delivered:
+        raise input_error(endpoint, "latest_delivered_messages must be a non-empty list")
+    for item in delivered:
+        if not isinstance(item, Mapping) or not all(
+            isinstance(item.get(key), str) for key in ("cid", "id")
+        ):
+            raise input_error(endpoint, "each delivered message needs a cid and an id")
+    return ok(request, {}, 201)
+
+
 def _check_message_in(
     request: Request[Any, Any, Any], endpoint: str, channel: StreamChannel, message_id: object
 ) -> None:
@@ -197,6 +217,7 @@ ROUTES: Final = [
     send_event,
     mark_read,
     mark_channels_read,
+    mark_delivered,
     stop_watching,
     drop_connections,
 ]

@@ -21,8 +21,9 @@ from stream_emulator.api.request_response import (
     refuse_unsupported,
     string_list,
 )
-from stream_emulator.state import StreamMessage, payloads
+from stream_emulator.state import StreamMessage, message_search, payloads
 from stream_emulator.state.errors import input_error, not_allowed
+from stream_emulator.state.messages import MAX_SEARCH_LIMIT
 
 # Reaction fields Stream reserves; the rest are the reaction's custom data.
 RESERVED_REACTION_FIELDS: Final = frozenset(
@@ -298,34 +299,52 @@ async def get_replies(request: Request[Any, Any, Any], message_id: FromPath[str]
 
 @get("/search")
 async def search(request: Request[Any, Any, Any]) -> Response[Any]:
-    """Search: messages with `query` in the channels `filter_conditions` selects (a user's
-    own channels only); `message_filter_conditions` is not modelled."""
+    """Search: `query` (whole words) and/or `message_filter_conditions`, within the
+    channels `filter_conditions` selects (a user's own channels only); `sort`, and either
+    `offset` or the `next`/`previous` cursors."""
     endpoint = "Search"
     payload = payload_param(request, endpoint)
     query = payload.get("query")
-    if not isinstance(query, str):
-        raise input_error(endpoint, "query is required (message_filter_conditions is not modelled)")
-    if payload.get("sort") or payload.get("next"):
-        raise input_error(endpoint, "the emulator sorts results newest first, without cursors")
+    if query is not None and not isinstance(query, str):
+        raise input_error(endpoint, "query must be a string")
+    message_filter = object_field(payload, "message_filter_conditions", endpoint)
+    cursor = payload.get("next") or payload.get("previous")
+    if payload.get("offset") and (payload.get("sort") or cursor):
+        raise input_error(endpoint, "cannot use offset with sort or next/previous")
+    limit = int_field(payload, "limit", endpoint, default=20, low=1, high=MAX_SEARCH_LIMIT)
+    sort = payload.get("sort")
+    if cursor:
+        offset, sort = message_search.from_cursor(endpoint, cursor)
+    else:
+        offset = int_field(payload, "offset", endpoint, default=0)
     conditions = object_field(payload, "filter_conditions", endpoint) or {}
     state = control_of(request).state
+    reader = _as_user(request)
+    # One more than asked: whether a next page exists.
     hits = state.search_messages(
         conditions,
         query,
-        limit=int_field(payload, "limit", endpoint, default=20, low=1),
-        offset=int_field(payload, "offset", endpoint, default=0),
-        as_user=_as_user(request),
+        message_filter=message_filter,
+        sort=sort,
+        limit=limit + 1,
+        offset=offset,
+        as_user=reader,
     )
     results = [
         {
             "message": {
-                **payloads.message(message, state.user, _as_user(request)),
+                **payloads.message(message, state.user, reader),
                 "channel": payloads.channel(channel, state.user),
             }
         }
-        for channel, message in hits
+        for channel, message in hits[:limit]
     ]
-    return ok(request, {"results": results}, 200)
+    answer: dict[str, object] = {"results": results}
+    if payload.get("sort") or cursor or payload.get("limit"):
+        more = len(hits) > limit
+        answer["next"] = message_search.cursor(offset + limit, sort) if more else None
+        answer["previous"] = message_search.cursor(max(offset - limit, 0), sort) if offset else None
+    return ok(request, answer, 200)
 
 
 ROUTES: Final = [

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from stream_emulator.state import events, filters
+from stream_emulator.state import events, filters, message_search
 from stream_emulator.state.errors import (
     does_not_exist,
     input_error,
@@ -30,6 +30,7 @@ from stream_emulator.state.message_fields import (
     parse_time,
 )
 from stream_emulator.state.parsing import MAX_MESSAGE_LENGTH
+from stream_emulator.state.payloads import visible_to
 from stream_emulator.state.records import StreamChannel, StreamMessage, StreamReaction
 from stream_emulator.state.store import Store
 
@@ -227,35 +228,55 @@ class MessageOperations:
     def search_messages(
         self,
         filter_conditions: Mapping[str, object],
-        query: str,
+        query: str | None,
         *,
+        message_filter: Mapping[str, object] | None = None,
+        sort: object = None,
         limit: int = 20,
         offset: int = 0,
         as_user: str | None = None,
     ) -> list[tuple[StreamChannel, StreamMessage]]:
-        """Messages containing `query` (case-insensitive) in the channels the filter selects
-        (for a user, only channels they are a member of), newest first."""
+        """Messages with every word of `query` and/or matching `message_filter`, in the
+        channels the filter selects (for a user, only channels they are a member of);
+        newest first unless `sort` says otherwise. One page of `limit` from `offset`."""
         endpoint = "Search"
         self._store.faults.gate()
         if not filter_conditions:
             raise input_error(endpoint, "filter_conditions is required")
-        wanted = query.strip().casefold()
-        if not wanted:
+        if query is None and message_filter is None:
+            raise input_error(endpoint, "query or message_filter_conditions is required")
+        if query is not None and not message_search.words(query):
             raise input_error(endpoint, "query must not be empty")
-        if not 1 <= limit <= MAX_SEARCH_LIMIT or offset < 0:
+        # One more than a page may be asked for: to tell whether a next page exists.
+        if not 1 <= limit <= MAX_SEARCH_LIMIT + 1 or offset < 0:
             raise input_error(endpoint, f"limit must be 1 to {MAX_SEARCH_LIMIT}, offset >= 0")
         predicate = filters.compile_channel_filter(endpoint, filter_conditions)
-        found: list[tuple[StreamChannel, StreamMessage]] = []
+        wanted = (
+            message_search.compile_message_filter(endpoint, message_filter)
+            if message_filter is not None
+            else None
+        )
+        found: list[tuple[object, StreamMessage]] = []
         for channel in self._store.channels.values():
             if not predicate(channel):
                 continue
             if as_user is not None and channel.member(as_user) is None:
                 continue
             for message in self._store.messages.get((channel.type, channel.id), ()):
-                if message.deleted_at is None and wanted in message.text.casefold():
-                    found.append((channel, message))
-        found.sort(key=lambda hit: hit[1].created_at, reverse=True)
-        return found[offset : offset + limit]
+                if message.deleted_at is not None:
+                    continue
+                if query is not None and not message_search.matches_query(message, query):
+                    continue
+                if wanted is not None and not wanted(message):
+                    continue
+                if as_user is not None and not visible_to(message, as_user):
+                    continue
+                found.append((channel, message))
+        ordered = message_search.sort_hits(endpoint, found, sort)
+        return [
+            (self._store.channels[_key(message.cid)], message)
+            for _, message in ordered[offset : offset + limit]
+        ]
 
     def _check_may_react(
         self,
@@ -392,3 +413,8 @@ def _apply_unset(endpoint: str, message: StreamMessage, keys: Sequence[str]) -> 
         pinned_by=pinned_by,
         pin_expires=pin_expires,
     )
+
+
+def _key(cid: str) -> tuple[str, str]:
+    channel_type, _, channel_id = cid.partition(":")
+    return channel_type, channel_id
