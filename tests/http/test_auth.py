@@ -93,6 +93,22 @@ async def test_small_clock_skew_is_tolerated(world: World) -> None:
     assert response.status_code == 200
 
 
+async def test_token_issued_in_the_future_says_so(world: World) -> None:
+    # A client whose clock runs two minutes fast: beyond the leeway, and told why.
+    token = make_token("vet-1", now=time.time() + 120, ttl=3600)
+    before = await world.snapshot()
+    response = await _token_call(world, f"Bearer {token}")
+    body = assert_error(response, 401, "invalid_token")
+    assert "issued in the future: check the client's clock" in body["error"]
+    assert await world.snapshot() == before
+
+
+async def test_token_issued_slightly_in_the_future_is_tolerated(world: World) -> None:
+    token = make_token("vet-1", now=time.time() + 5, ttl=3600)  # within the leeway
+    response = await _token_call(world, f"Bearer {token}")
+    assert response.status_code == 200
+
+
 async def test_scheme_is_case_insensitive(world: World) -> None:
     response = await _token_call(world, f"bearer {make_token('vet-1')}")
     assert response.status_code == 200

@@ -236,7 +236,10 @@ def test_stream_events_parse_to_domain_events() -> None:
         user_id=UserId("u1"), name="Uma", image="https://cdn.example/u.png"
     )
     assert parse_stream_event({"type": "typing.start"}) == OtherEvent(type="typing.start")
-    assert parse_stream_event({"type": "user.updated"}) == OtherEvent(type="user.updated")
+    # A type we act on without what acting needs: malformed, reported by the worker.
+    assert parse_stream_event({"type": "user.updated"}) == OtherEvent(
+        type="user.updated", malformed=True
+    )
     for bad in ([], "x", {}, {"type": 5}, {"type": ""}):
         with pytest.raises(StreamEventError):
             parse_stream_event(bad)

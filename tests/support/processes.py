@@ -145,12 +145,15 @@ class Cluster:
         self.store = store
         self.database = database
         port = servers.free_port()
+        self.emulator_port = port
         self.emulator_url = f"http://127.0.0.1:{port}"
         if store == "postgres":
             self.database_url = asyncio.run(create_database(servers.postgres_url(), database))
             where = {"DATABASE_URL": self.database_url}
         else:
-            where = {"MONGODB_URI": servers.mongodb_uri(), "DATABASE_NAME": database}
+            # A test may bring its own database server (one it stops and resumes, say).
+            mongodb_uri = settings.pop("MONGODB_URI", None) or servers.mongodb_uri()
+            where = {"MONGODB_URI": mongodb_uri, "DATABASE_NAME": database}
         self.env = base_env(
             JWT_SECRET=JWT_SECRET,
             STREAM_API_KEY=STREAM_KEY,

@@ -156,6 +156,11 @@ def _start_postgres() -> RunningServer:
         raise ServerUnavailable(str(exc)) from exc
 
 
+def start_redis() -> RunningServer:
+    """A Redis server of the caller's own (to stop and resume, say); stop it after."""
+    return _start_redis()
+
+
 def _get(name: str) -> str:
     if name not in _servers:
         starters = {"ferretdb": start_ferretdb, "redis": _start_redis, "postgres": _start_postgres}

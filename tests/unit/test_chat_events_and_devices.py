@@ -8,6 +8,7 @@ from tests.support.world import World, build_world
 from yc_chat.domain import errors
 from yc_chat.domain.events import ChannelDeleted, MessagePosted, OtherEvent, UserUpdated
 from yc_chat.domain.model import AppointmentId, ChannelId, ChatCategory, ChatStatus, OrgId, UserId
+from yc_chat.domain.usecases.inbox import EventIgnored
 
 VET, NURSE, PET = UserId("vet-1"), UserId("nurse-1"), UserId("pet-1")
 
@@ -72,7 +73,10 @@ async def test_system_messages_and_unknown_events_push_nothing(world: World) -> 
         event_id="b", event=posted(ref.channel_id, VET, "closed", is_system=True)
     )
     await world.service.handle_chat_event(event_id="c", event=OtherEvent(type="typing.start"))
-    await world.service.handle_chat_event(event_id="d", event=posted("ghost", VET, "hi"))
+    # A channel Stream does not have: nothing to push, and said so (counted and logged).
+    with pytest.raises(EventIgnored) as ignored:
+        await world.service.handle_chat_event(event_id="d", event=posted("ghost", VET, "hi"))
+    assert ignored.value.reason == "channel_unknown"
     assert world.notifier.sent == []
 
 

@@ -32,6 +32,7 @@ LABELS: Mapping[Counted | Timed, tuple[str, ...]] = {
     Counted.EVENTS_PROCESSED: ("kind",),
     Counted.EVENTS_FAILED: ("kind",),
     Counted.EVENTS_PARKED: ("kind",),
+    Counted.EVENTS_IGNORED: ("kind", "reason"),
     Counted.PUSHES_SENT: (),
     Counted.PUSHES_FAILED: ("reason",),
     Counted.LIFECYCLE_TRANSITIONS: ("to",),

@@ -122,6 +122,18 @@ class ProviderFailed(ChatError):
     default_message = "The chat provider failed"
 
 
+class ProviderUsersMissing(ProviderFailed):
+    """502: the chat provider does not know users we named (it lost them: a new app, an
+    emptied account, users deleted there); `user_ids` are the ones it listed, if it did."""
+
+    default_code = "provider_rejected"
+    default_message = "The chat provider does not know some of the users"
+
+    def __init__(self, message: str | None = None, *, user_ids: frozenset[str] = frozenset()):
+        super().__init__(message)
+        self.user_ids = user_ids
+
+
 class ProviderUnavailable(ChatError):
     """503: the chat provider (or a store) is unreachable or rate limiting us."""
 
@@ -132,6 +144,16 @@ class ProviderUnavailable(ChatError):
     def __init__(self, message: str | None = None, *, retry_after: int = 5) -> None:
         super().__init__(message)
         self.retry_after = max(1, retry_after)
+
+
+class DeadlineExceeded(ProviderUnavailable):
+    """503: the request's (or event's) time budget ran out waiting for a dependency."""
+
+    default_code = "deadline_exceeded"
+    default_message = "The service could not answer in time, try again shortly"
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 2) -> None:
+        super().__init__(message, retry_after=retry_after)
 
 
 # Stable codes used across the use cases, kept here so clients and tests share one list.

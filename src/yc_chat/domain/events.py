@@ -52,6 +52,8 @@ class UserUpdated:
 @attrs.frozen(kw_only=True)
 class OtherEvent:
     type: str
+    # A type we act on whose payload lacks what acting needs (a message without a sender).
+    malformed: bool = False
 
 
 @attrs.frozen(kw_only=True)

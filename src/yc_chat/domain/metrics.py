@@ -21,6 +21,7 @@ class Counted(enum.StrEnum):
     EVENTS_PROCESSED = "events_processed"
     EVENTS_FAILED = "events_failed"
     EVENTS_PARKED = "events_parked"
+    EVENTS_IGNORED = "events_ignored"
     PUSHES_SENT = "pushes_sent"
     PUSHES_FAILED = "pushes_failed"
     LIFECYCLE_TRANSITIONS = "lifecycle_transitions"
@@ -41,6 +42,11 @@ DESCRIPTIONS: Mapping[Counted | Timed, str] = {
     Counted.EVENTS_PROCESSED: "Inbox events handled successfully, by kind.",
     Counted.EVENTS_FAILED: "Inbox event handling attempts that failed and will be retried.",
     Counted.EVENTS_PARKED: "Inbox events given up on after the retry limit (see `yc-chat events`).",
+    Counted.EVENTS_IGNORED: (
+        "Inbox events handled without effect because they could not be acted on, by reason "
+        "(channel_unknown: Stream does not have the channel; not_ours: a channel yc-chat did "
+        "not create; malformed: the payload lacks what acting needs)."
+    ),
     Counted.PUSHES_SENT: "Push notifications delivered to at least one device of the recipient.",
     Counted.PUSHES_FAILED: "Push notifications that reached no device, by reason.",
     Counted.LIFECYCLE_TRANSITIONS: "Appointment chats moved by the lifecycle scheduler, by status.",

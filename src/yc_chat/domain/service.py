@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from yc_chat.domain.channel_ids import random_group_channel_id
+from yc_chat.domain.deadlines import NO_DEADLINES
 from yc_chat.domain.inbox import RetryPolicy
 from yc_chat.domain.limits import DEFAULT_TOKEN_TTL
 from yc_chat.domain.metrics import NO_METRICS
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
         ChannelLocks,
         ChatProvider,
         Clock,
+        Deadlines,
         DeviceRegistry,
         Directory,
         DirectoryWriter,
@@ -132,13 +134,14 @@ class ChatService:
         retry: RetryPolicy | None = None,
         lease_for: timedelta = DEFAULT_LEASE,
         batch_size: int = 16,
+        event_deadlines: Deadlines = NO_DEADLINES,
     ) -> ChatService:
         """Wire every use case, the inbox recorder and processor and the lifecycle to `ports`.
 
         `auto_end_after`: end appointment chats this long after the appointment time (None:
         never automatically). `instance_id` names this instance in lifecycle claims
         (random when None). `retry`, `lease_for` and `batch_size` shape the
-        inbox worker's passes.
+        inbox worker's passes; `event_deadlines` bounds each event and lifecycle transition.
         """
         p = ports
         profiles = ProfileSync(chat=p.chat, fingerprints=p.fingerprints)
@@ -153,6 +156,7 @@ class ChatService:
             metrics=p.metrics,
             auto_end_after=auto_end_after,
             owner=instance_id or uuid.uuid4().hex,
+            deadlines=event_deadlines,
         )
         offboard = OffboardMember(directory=p.directory, chat=p.chat, locks=p.locks, clock=p.clock)
         handle_chat_event = HandleChatEvent(
@@ -221,6 +225,7 @@ class ChatService:
                 policy=retry or RetryPolicy(),
                 metrics=p.metrics,
                 batch_size=batch_size,
+                deadlines=event_deadlines,
             ),
             offboard_member=offboard,
             remove_org_member=RemoveOrgMember(

@@ -12,6 +12,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+import attrs
+
 from yc_chat.domain.service import ChatService
 from yc_chat.domain.usecases import ProcessInboxEvents
 from yc_chat.domain.usecases.inbox import PassOutcome
@@ -98,6 +100,9 @@ def _log(item: PassOutcome) -> None:
     extra = {"event_id": item.event_id, "kind": item.kind, "attempts": item.attempts}
     if item.result == "processed":
         logger.info("webhook event handled", extra=extra)
+    elif item.result == "ignored":
+        # The id and the reason, never the content: the id finds the event in the inbox.
+        logger.warning("webhook event not acted on", extra={**extra, "reason": item.reason})
     elif item.result == "continued":
         logger.info("job moved on, continues in a later pass", extra=extra)
     elif item.result == "retry":
@@ -138,3 +143,17 @@ def background_loops(runtime: Runtime, worker: WorkerSettings | None = None) -> 
     if interval > 0:
         loops.append(lifecycle_scheduler(runtime.service, runtime.ports.clock, interval))
     return loops
+
+
+async def run_worker(runtime: Runtime, stop: asyncio.Event) -> None:
+    """The inbox worker and the lifecycle scheduler, without HTTP, until `stop` is set."""
+    # Without HTTP this process exists to work: the worker runs even if serve disables it.
+    worker = attrs.evolve(runtime.settings.worker, enabled=True)
+    loops = background_loops(runtime, worker)
+    for loop in loops:
+        loop.start()
+    try:
+        await stop.wait()
+    finally:
+        for loop in loops:
+            await loop.stop(worker.stop_grace_seconds)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, TypedDict, Unpack
 import attrs
 
 from yc_chat.adapters.clock import SystemClock
+from yc_chat.adapters.deadline import ContextDeadlines
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
 from yc_chat.adapters.memory import (
     InMemoryAppointments,
@@ -43,7 +44,7 @@ from yc_chat.domain.channel_ids import random_group_channel_id
 from yc_chat.domain.inbox import RetryPolicy
 from yc_chat.domain.model import ChannelId
 from yc_chat.domain.service import ChatService, Ports
-from yc_chat.entrypoints.background import background_loops
+from yc_chat.entrypoints.background import run_worker as run_worker
 from yc_chat.entrypoints.runtime import RATE_LIMIT_STORE, Fallback, Probe, Runtime
 from yc_chat.entrypoints.settings import Settings, SettingsError
 from yc_chat.ports import (
@@ -105,6 +106,9 @@ def assemble(
         ),
         lease_for=timedelta(seconds=worker.lease_seconds),
         batch_size=worker.batch_size,
+        event_deadlines=ContextDeadlines.for_events(
+            worker.event_deadline_seconds, worker.lease_seconds
+        ),
     )
     degradable = {}
     if shared_rate_limits is not None:
@@ -123,6 +127,7 @@ def assemble(
         degradable=degradable,
         persistent=persistent,
         emulator=emulator,
+        request_deadlines=ContextDeadlines(settings.http.request_deadline_seconds),
         on_shutdown=tuple(on_shutdown),
     )
 
@@ -398,7 +403,7 @@ async def open_runtime(
             chat, secret, emulator = await stack.enter_async_context(open_chat(settings, clock))
         # Webhooks are signed with the Stream API secret (the emulator's when built in).
         settings = attrs.evolve(settings, http=attrs.evolve(settings.http, webhook_secret=secret))
-        shared_rate_limits = _redis_rate_limits(settings.redis_url) if settings.redis_url else None
+        shared_rate_limits = _redis_rate_limits(settings)
         logger.info(
             "rate limits",
             extra={"store": "redis" if shared_rate_limits is not None else "in-process"},
@@ -472,11 +477,14 @@ async def _notifier(
     return await stack.enter_async_context(open_notifier(settings, devices))
 
 
-def _redis_rate_limits(url: str) -> RateLimitStore:
+def _redis_rate_limits(settings: Settings) -> RateLimitStore | None:
     # Imported here: redis is of the `http` extra.
-    from yc_chat.adapters.redis import RedisRateLimitStore
+    from yc_chat.adapters.redis import BreakerRateLimitStore, RedisRateLimitStore
 
-    return RedisRateLimitStore(url)
+    if settings.redis_url is None:
+        return None
+    store = RedisRateLimitStore(settings.redis_url)
+    return BreakerRateLimitStore(store, cool_down=settings.redis_cool_down_seconds)
 
 
 def build_app(runtime: Runtime) -> Litestar:
@@ -484,17 +492,3 @@ def build_app(runtime: Runtime) -> Litestar:
     from yc_chat.entrypoints.http import create_app
 
     return create_app(runtime)
-
-
-async def run_worker(runtime: Runtime, stop: asyncio.Event) -> None:
-    """The inbox worker and the lifecycle scheduler, without HTTP, until `stop` is set."""
-    # Without HTTP this process exists to work: the worker runs even if serve disables it.
-    worker = attrs.evolve(runtime.settings.worker, enabled=True)
-    loops = background_loops(runtime, worker)
-    for loop in loops:
-        loop.start()
-    try:
-        await stop.wait()
-    finally:
-        for loop in loops:
-            await loop.stop(worker.stop_grace_seconds)

@@ -51,7 +51,19 @@ async def scrape(runtime: Runtime) -> str:
     # Parts with a fallback are asked on every scrape too: the metric must not wait for a
     # load balancer's /readyz to notice Redis went away.
     await runtime.check_degradable()
-    return runtime.exporter.render([*gauges, *runtime.readiness.gauges(runtime.degradable)])
+    return runtime.exporter.render(
+        [
+            *gauges,
+            *runtime.readiness.gauges(runtime.degradable),
+            *_store_gauges(runtime),
+        ]
+    )
+
+
+def _store_gauges(runtime: Runtime) -> list[Gauge]:
+    # The shared rate-limit store's own (Redis behind its circuit breaker: open or closed).
+    gauge = getattr(runtime.rate_limits, "gauge", None)
+    return [gauge()] if callable(gauge) else []
 
 
 def metrics_app(runtime: Runtime) -> Callable[[Scope, Receive, Send], Awaitable[None]]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
+from yc_chat.domain.deadlines import NO_DEADLINES
 from yc_chat.domain.metrics import Gauge
 from yc_chat.domain.service import ChatService, Ports
 from yc_chat.entrypoints.fixture import Fixture, seed
@@ -23,7 +24,7 @@ from yc_chat.entrypoints.readiness import (
     check_readiness,
 )
 from yc_chat.entrypoints.settings import Settings
-from yc_chat.ports import RateLimitStore
+from yc_chat.ports import Deadlines, RateLimitStore
 
 if TYPE_CHECKING:
     from stream_emulator.server import RunningEmulator
@@ -65,6 +66,8 @@ class Runtime:
     probes: Mapping[str, Probe]
     persistent: bool
     emulator: RunningEmulator | None = None
+    # Every HTTP request's budget for its dependencies (REQUEST_DEADLINE).
+    request_deadlines: Deadlines = NO_DEADLINES
     on_shutdown: Sequence[Callable[[], Awaitable[None]]] = ()
     # Parts with a working fallback: down, they make readiness `degraded`, not `unready`.
     degradable: Mapping[str, Fallback] = attrs.field(factory=dict)

@@ -32,18 +32,8 @@ PLACEHOLDER_SECRET_PREFIXES = ("change-me",)
 # Signature algorithms accepted from a JWKS. Pinned: never HS* (key confusion), never none.
 JWKS_ALGORITHMS = ("RS256", "ES256")
 
-_RATE_UNITS = {
-    "second": 1,
-    "sec": 1,
-    "s": 1,
-    "minute": 60,
-    "min": 60,
-    "m": 60,
-    "hour": 3600,
-    "h": 3600,
-    "day": 86400,
-    "d": 86400,
-}
+_RATE_UNITS = {"second": 1, "sec": 1, "s": 1, "minute": 60, "min": 60, "m": 60,
+               "hour": 3600, "h": 3600, "day": 86400, "d": 86400}  # fmt: skip
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 LogFormat = Literal["json", "text"]
@@ -142,6 +132,7 @@ class HttpSettings:
     webhook_secret: str | None = attrs.field(default=None, repr=False)
     # REQUEST_READ_TIMEOUT: seconds a client has for its headers, and again for its body.
     request_read_timeout_seconds: float = 15.0
+    request_deadline_seconds: float = 5.0  # REQUEST_DEADLINE: all of a request's dependencies
     activation_interval_seconds: float = 15.0
     readiness_timeout_seconds: float = 2.0
 
@@ -155,6 +146,7 @@ class WorkerSettings:
     poll_seconds: float = 1.0
     # Longer than any handling takes: a live worker never loses its lease mid-event.
     lease_seconds: float = 60.0
+    event_deadline_seconds: float = 30.0  # EVENT_DEADLINE (bootstrap: at most half the lease)
     batch_size: int = 16
     max_attempts: int = 8
     retry_base_seconds: float = 2.0
@@ -185,6 +177,7 @@ class Settings:
     chat_auto_end: timedelta | None = None
     chat_token_ttl: timedelta = DEFAULT_TOKEN_TTL
     redis_url: str | None = attrs.field(default=None, repr=False)
+    redis_cool_down_seconds: float = 10.0  # REDIS_COOL_DOWN: Redis skipped after a failure
     mongodb_uri: str | None = attrs.field(default=None, repr=False)
     database_name: str | None = None
     database_url: str | None = attrs.field(default=None, repr=False)
@@ -223,6 +216,7 @@ class Settings:
                 request_read_timeout_seconds=reader.number(
                     "REQUEST_READ_TIMEOUT", 15.0, low=0.1, high=3600.0
                 ),
+                request_deadline_seconds=reader.number("REQUEST_DEADLINE", 5, low=0.1, high=300),
                 activation_interval_seconds=reader.number(
                     "ACTIVATION_INTERVAL_SECONDS", 15.0, high=3600.0
                 ),
@@ -230,6 +224,7 @@ class Settings:
             worker=WorkerSettings(
                 poll_seconds=reader.number("WORKER_POLL_SECONDS", 1.0, high=60.0, low=0.01),
                 lease_seconds=reader.number("WORKER_LEASE_SECONDS", 60.0, high=3600.0, low=1.0),
+                event_deadline_seconds=reader.number("EVENT_DEADLINE", 30.0, low=0.1, high=3600.0),
                 max_attempts=reader.integer("WEBHOOK_MAX_ATTEMPTS", 8, low=1, high=100),
                 retry_base_seconds=reader.number(
                     "WEBHOOK_RETRY_BASE_SECONDS", 2.0, high=3600.0, low=0.01
@@ -250,6 +245,7 @@ class Settings:
                 "CHAT_TOKEN_TTL", DEFAULT_TOKEN_TTL, low=MIN_TOKEN_TTL, high=MAX_TOKEN_TTL
             ),
             redis_url=reader.service_url("REDIS_URL", REDIS_SCHEMES, "redis://127.0.0.1:6379/0"),
+            redis_cool_down_seconds=reader.number("REDIS_COOL_DOWN", 10.0, low=0.1, high=3600.0),
             mongodb_uri=reader.service_url(
                 "MONGODB_URI", MONGODB_SCHEMES, "mongodb://127.0.0.1:27017"
             ),

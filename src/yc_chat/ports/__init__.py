@@ -2,10 +2,11 @@
 
 One module per family: `chat` (the chat provider), `directory`, `appointments`, `push`
 (devices and notifier), `inbox` (webhook events), `coordination` (once-only effect claims and
-channel locks), `profiles` (provider profile fingerprints), `clock`, `metrics` (for operators),
-`ratelimit` (request budgets), `webhooks` (the provider's webhook bodies). A Directory
-adapter also finds here the typeahead rule it must apply (`SearchKeys`, `SearchQuery`) and
-the member order (`folded_name`, `MemberKey`).
+channel locks), `profiles` (provider profile fingerprints), `clock`, `deadlines` (a time
+bound per unit of work), `metrics` (for operators), `ratelimit` (request budgets),
+`webhooks` (the provider's webhook bodies). A Directory adapter also finds here the
+typeahead rule it must apply (`SearchKeys`, `SearchQuery`) and the member order
+(`folded_name`, `MemberKey`).
 """
 
 from yc_chat.domain.queries import ChannelPage, ChannelQuery, MemberKey, MemberPage
@@ -21,6 +22,7 @@ from yc_chat.ports.appointments import (
 from yc_chat.ports.chat import ChatProvider
 from yc_chat.ports.clock import Clock
 from yc_chat.ports.coordination import ChannelLocks, EffectClaims
+from yc_chat.ports.deadlines import Deadlines
 from yc_chat.ports.directory import Directory, DirectoryWriter
 from yc_chat.ports.inbox import EventInbox
 from yc_chat.ports.metrics import Metrics
@@ -40,6 +42,7 @@ __all__ = [
     "ChatProvider",
     "ChatSchedule",
     "Clock",
+    "Deadlines",
     "DeviceRegistry",
     "Directory",
     "DirectoryWriter",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Final, Protocol
+
+# The code of the ProviderUnavailable a store raises when it did not even try (a circuit
+# breaker skipping it after a failure): the failure was already reported.
+STORE_SKIPPED: Final = "rate_limit_store_skipped"
 
 
 class RateLimitStore(Protocol):

@@ -13,6 +13,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from yc_chat.adapters import deadline
 from yc_chat.adapters.beanie._queries import from_mongo, literal, to_millis
 from yc_chat.adapters.beanie.documents import WebhookEventDocument
 from yc_chat.adapters.beanie.errors import store_errors
@@ -69,12 +70,15 @@ class BeanieEffectClaims:
             return ClaimState.HELD  # another caller took this generation first
         return ClaimState.TAKEN
 
+    # After the send: its bookkeeping runs whatever the event's budget has left.
+    @deadline.unbounded_call
     @store_errors
     async def confirm(self, key: str, *, owner: str) -> None:
         await self._collection().update_many(
             {"key": literal(key), "owner": literal(owner)}, {"$set": {"done": True}}
         )
 
+    @deadline.unbounded_call
     @store_errors
     async def release(self, key: str, *, owner: str) -> None:
         await self._collection().update_many(

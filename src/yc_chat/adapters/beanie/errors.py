@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
+import pymongo
 from beanie import Document
 from pymongo.errors import (
     ConnectionFailure,
@@ -16,6 +17,7 @@ from pymongo.errors import (
     WTimeoutError,
 )
 
+from yc_chat.adapters import deadline
 from yc_chat.domain.errors import ProviderUnavailable
 
 _logger = logging.getLogger("yc_chat.mongo")
@@ -42,12 +44,22 @@ def unavailable(exc: PyMongoError) -> ProviderUnavailable:
 def store_errors(
     method: Callable[_P, Coroutine[Any, Any, _R]],
 ) -> Callable[_P, Coroutine[Any, Any, _R]]:
-    """Turn any PyMongo error escaping `method` into ProviderUnavailable (503)."""
+    """Turn any PyMongo error escaping `method` into ProviderUnavailable (503).
+
+    Inside a request's budget, the method's operations get what is left of it as their
+    timeout (PyMongo's client-side operation timeout, server selection included), and none
+    starts once it is spent. A worker event's store calls keep the client's timeouts
+    (socket and server selection, set inside the deadlines by bootstrap).
+    """
 
     @functools.wraps(method)
     async def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        left = deadline.store_budget()
         try:
-            return await method(*args, **kwargs)
+            if left is None:
+                return await method(*args, **kwargs)
+            with pymongo.timeout(deadline.attempt_timeout(left)):
+                return await method(*args, **kwargs)
         except PyMongoError as exc:
             raise unavailable(exc) from exc
 

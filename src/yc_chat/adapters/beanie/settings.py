@@ -49,6 +49,9 @@ class MongoOptions:
     # How long an operation waits for a reachable server before failing (then: 503).
     server_selection_timeout: timedelta = timedelta(seconds=5)
     connect_timeout: timedelta = timedelta(seconds=5)
+    # How long one reply may take to arrive; a stalled server fails the call instead of
+    # holding it forever (requests also stop at their deadline, whatever this says).
+    socket_timeout: timedelta = timedelta(seconds=30)
     max_pool_size: int = attrs.field(default=50, validator=attrs.validators.ge(1))
     min_pool_size: int = attrs.field(default=0, validator=attrs.validators.ge(0))
     app_name: str = "yc-chat"

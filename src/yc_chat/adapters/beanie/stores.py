@@ -132,6 +132,7 @@ def _client_from(uri: str, options: MongoOptions) -> MongoClient:
         appname=options.app_name,
         serverSelectionTimeoutMS=int(options.server_selection_timeout.total_seconds() * 1000),
         connectTimeoutMS=int(options.connect_timeout.total_seconds() * 1000),
+        socketTimeoutMS=int(options.socket_timeout.total_seconds() * 1000),
         maxPoolSize=options.max_pool_size,
         minPoolSize=options.min_pool_size,
     )

@@ -103,8 +103,10 @@ def parse_stream_event(payload: Any) -> ChatEvent:
     if not isinstance(event_type, str) or not event_type or len(event_type) > MAX_TYPE_LENGTH:
         raise StreamEventError("a webhook body needs a string `type`")
     parser = _PARSERS.get(event_type)
-    event = parser(payload) if parser is not None else None
-    return event if event is not None else OtherEvent(type=event_type)
+    if parser is None:
+        return OtherEvent(type=event_type)
+    event = parser(payload)
+    return event if event is not None else OtherEvent(type=event_type, malformed=True)
 
 
 def stream_event_identity(payload: Any) -> str | None:

@@ -7,6 +7,7 @@ to Stream or to its emulator, so the custom-field names the frontends read live 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Final, TypeVar
@@ -279,9 +280,30 @@ def domain_error(status_code: int, message: str) -> errors.ChatError:
     if status_code == 404:
         return errors.NotFound("Channel not found", code=errors.CODE_CHANNEL_NOT_FOUND)
     logger.warning("chat provider error", extra={"status": status_code, "detail": message})
+    if status_code == 400:
+        missing = missing_users(message)
+        if missing is not None:
+            return errors.ProviderUsersMissing(user_ids=missing)
     if status_code == 429 or status_code >= 500:
         return errors.ProviderUnavailable()
     return errors.ProviderFailed(code="provider_rejected" if status_code == 400 else None)
+
+
+# Stream's words for users it does not know: channel creation and member changes list them
+# as a Go slice ("... but don't exist: [a b]"), a message names its one sender.
+_MISSING_LIST = re.compile(r"(?:don't|do not) exist: \[([^\]]*)\]")
+_MISSING_ONE = re.compile(r"\buser (\S+) (?:does not|doesn't) exist")
+
+
+def missing_users(message: str) -> frozenset[str] | None:
+    """The user ids a Stream error says do not exist; None when it says nothing of the kind."""
+    listed = _MISSING_LIST.search(message)
+    if listed is not None:
+        return frozenset(listed.group(1).split())
+    one = _MISSING_ONE.search(message)
+    if one is not None:
+        return frozenset({one.group(1).strip("\"'")})
+    return None
 
 
 def format_time(value: datetime) -> str:

@@ -22,10 +22,9 @@ from typing import Any, Final, TypeVar
 
 import attrs
 from stream_chat.async_chat.client import StreamChatAsync
-from stream_chat.base.exceptions import StreamAPIException
 
-from yc_chat.adapters.stream import failures, mapping, reading
-from yc_chat.adapters.stream.client import last_headers, open_client, reset_last_headers
+from yc_chat.adapters.stream import failures, mapping, reading, retries
+from yc_chat.adapters.stream.client import last_headers, open_client
 from yc_chat.adapters.stream.config import StreamConfig
 from yc_chat.adapters.stream.tokens import sign_user_token
 from yc_chat.domain import errors
@@ -246,14 +245,17 @@ class StreamChatProvider:
         data = mapping.status_update_data(current, status)
         if current.get(reading.READ_ONLY) is True:
             data["config_overrides"] = mapping.read_only_overrides()
-        message = await self._notice(notice)
-        response = await self._call(
-            "UpdateChannel",
-            lambda: self._client.channel(mapping.CHANNEL_TYPE, channel_id).update(
-                copy.deepcopy(data), _copied(message)
-            ),
-            idempotent=message is None,
-        )
+
+        async def update(message: dict[str, object] | None) -> object:
+            return await self._call(
+                "UpdateChannel",
+                lambda: self._client.channel(mapping.CHANNEL_TYPE, channel_id).update(
+                    copy.deepcopy(data), _copied(message)
+                ),
+                idempotent=message is None,
+            )
+
+        response = await self._noticed(notice, update)
         return await self._updated(channel_id, response)
 
     async def update_details(self, channel_id: ChannelId, spec: ChannelSpec) -> Channel:
@@ -286,31 +288,35 @@ class StreamChatProvider:
         """
         if not is_valid_channel_id(channel_id):
             raise _channel_not_found()
-        message = await self._notice(notice)
         channel = self._client.channel(mapping.CHANNEL_TYPE, channel_id)
         # Posters only exist in read-only rooms, where the domain names them.
         to_add = _member_entries(add, mapping.poster_roles(bool(posters), posters, add))
         to_remove = sorted(remove)
-        response: object = None
-        if to_add:
-            add_message = None if to_remove else message
-            response = await self._call(
-                "UpdateChannel",
-                lambda: channel.add_members(copy.deepcopy(to_add), _copied(add_message)),
-                idempotent=add_message is None,
-            )
-        if to_remove:
-            response = await self._call(
-                "UpdateChannel",
-                lambda: channel.remove_members(list(to_remove), _copied(message)),
-                idempotent=message is None,
-            )
-        if not to_add and not to_remove and message is not None:
-            await self._call(
-                "SendMessage",
-                lambda: channel.send_message(dict(message), SYSTEM_USER_ID),
-                idempotent=False,
-            )
+
+        async def change(message: dict[str, object] | None) -> object:
+            response: object = None
+            if to_add:
+                add_message = None if to_remove else message
+                response = await self._call(
+                    "UpdateChannel",
+                    lambda: channel.add_members(copy.deepcopy(to_add), _copied(add_message)),
+                    idempotent=add_message is None,
+                )
+            if to_remove:
+                response = await self._call(
+                    "UpdateChannel",
+                    lambda: channel.remove_members(list(to_remove), _copied(message)),
+                    idempotent=message is None,
+                )
+            if not to_add and not to_remove and message is not None:
+                await self._call(
+                    "SendMessage",
+                    lambda: channel.send_message(dict(message), SYSTEM_USER_ID),
+                    idempotent=False,
+                )
+            return response
+
+        response = await self._noticed(notice, change)
         return await self._updated(channel_id, response)
 
     async def query_channels(self, query: ChannelQuery, *, limit: int, offset: int) -> ChannelPage:
@@ -347,6 +353,21 @@ class StreamChatProvider:
             # The system user must exist before it can speak; once per process is enough.
             await self.upsert_profiles([SYSTEM_PROFILE])
         return mapping.notice_message(notice)
+
+    async def _noticed(
+        self, notice: str | None, write: Callable[[dict[str, object] | None], Awaitable[T]]
+    ) -> T:
+        """Run `write` with the notice message (None: no notice); if Stream no longer knows
+        the system user (an emptied account, a new app), create it again and write once more."""
+        message = await self._notice(notice)
+        try:
+            return await write(message)
+        except errors.ProviderUsersMissing as exc:
+            if message is None or SYSTEM_USER_ID not in exc.user_ids:
+                raise
+            LOG.warning("stream lost the system user: creating it again")
+            self._system_ready = False
+            return await write(await self._notice(notice))
 
     async def _query(
         self, conditions: dict[str, object], sort: list[dict[str, object]], limit: int, offset: int
@@ -431,44 +452,18 @@ class StreamChatProvider:
         idempotent: bool,
         attempts: int | None = None,
     ) -> T:
-        policy = self._config.retry
-        limit = attempts if attempts is not None else policy.attempts
-        attempt = 0
-        while True:
-            attempt += 1
-            reset_last_headers()
-            cause: BaseException
-            try:
-                result = await send()
-            except StreamAPIException as exc:
-                cause = exc
-                failure = failures.from_api_error(operation, exc, last_headers(), self._now())
-            except failures.TRANSPORT_ERRORS as exc:
-                cause = exc
-                failure = failures.from_transport_error(operation, exc)
-            except failures.UNREADABLE_ERRORS as exc:
-                cause = exc
-                failure = failures.from_unreadable(operation, exc)
-            else:
-                self._note_rate_limit(last_headers())
-                return result
-            retryable = failure.transient and (idempotent or failure.not_executed)
-            pause = failure.wait if failure.wait is not None else policy.backoff(attempt, self._rng)
-            if not retryable or attempt >= limit or pause > policy.max_rate_limit_wait:
-                LOG.warning(
-                    "stream call failed: operation=%s attempt=%d error=%s",
-                    operation,
-                    attempt,
-                    failure.error.code,
-                )
-                raise failure.error from cause
-            LOG.info(
-                "stream call failed, retrying: operation=%s attempt=%d pause=%.2fs",
-                operation,
-                attempt,
-                pause,
-            )
-            await self._sleep(pause)
+        result = await retries.call(
+            operation,
+            send,
+            config=self._config,
+            idempotent=idempotent,
+            attempts=attempts,
+            sleep=self._sleep,
+            rng=self._rng,
+            now=self._now,
+        )
+        self._note_rate_limit(last_headers())
+        return result
 
     def _note_rate_limit(self, headers: Mapping[str, str] | None) -> None:
         info = failures.RateLimit.from_headers(headers)

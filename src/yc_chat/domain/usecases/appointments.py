@@ -153,7 +153,8 @@ class OpenAppointmentChat:
                 "The appointment names a user the directory does not know",
                 code=errors.CODE_USER_NOT_FOUND,
             )
-        await self.profiles.sync(UserProfile.of(user) for user in users.values())
+        profiles = [UserProfile.of(user) for user in users.values()]
+        await self.profiles.sync(profiles)
 
         # A vet who left the org keeps no seat in its chats: the chat waits for the host to
         # reassign the appointment, then follows the record again.
@@ -166,7 +167,7 @@ class OpenAppointmentChat:
 
         now = self.clock.now()
         spec = attrs.evolve(appointment_spec(record, record.status_at(now)), members=seated)
-        opened = await self.chat.open_channel(spec)
+        opened = await self.profiles.healing(profiles, lambda: self.chat.open_channel(spec))
         channel = await self._reconcile(opened.channel, record, now, seated)
         await self.chat_links.link_chat(
             record.id,

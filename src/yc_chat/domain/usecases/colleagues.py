@@ -84,18 +84,18 @@ class StartColleagueDM:
         await require_org_members(self.directory, org_id, pair)
 
         users = await self.directory.get_users(pair)
-        await self.profiles.sync(UserProfile.of(user) for user in users.values())
+        profiles = [UserProfile.of(user) for user in users.values()]
+        await self.profiles.sync(profiles)
         members = frozenset(pair)
-        opened = await self.chat.open_channel(
-            ChannelSpec(
-                id=colleague_dm_channel_id(org_id, *pair),
-                category=ChatCategory.COLLEAGUE,
-                org_id=org_id,
-                members=members,
-                created_by=caller,
-                status=ChatStatus.ACTIVE,
-            )
+        spec = ChannelSpec(
+            id=colleague_dm_channel_id(org_id, *pair),
+            category=ChatCategory.COLLEAGUE,
+            org_id=org_id,
+            members=members,
+            created_by=caller,
+            status=ChatStatus.ACTIVE,
         )
+        opened = await self.profiles.healing(profiles, lambda: self.chat.open_channel(spec))
         channel = opened.channel
         if (
             channel.category is not ChatCategory.COLLEAGUE

@@ -42,7 +42,7 @@ from yc_chat.domain.model import (
     UserId,
     UserProfile,
 )
-from yc_chat.domain.usecases.inbox import JobContinues
+from yc_chat.domain.usecases.inbox import EventIgnored, JobContinues
 from yc_chat.domain.usecases.offboarding import offboard_job
 
 if TYPE_CHECKING:
@@ -108,6 +108,8 @@ class HandleChatEvent:
                     await self.chat_links.unlink_chat(appointment.id)
             case UserUpdated():
                 await self._user_updated(event)
+            case OtherEvent(malformed=True):
+                raise EventIgnored(EventIgnored.MALFORMED)
             case OtherEvent():
                 return
             case MemberLeftOrg():
@@ -154,7 +156,10 @@ class HandleChatEvent:
             return
         channel = await self.chat.get_channel(event.channel_id)
         if channel is None:
-            return
+            # Nobody is owed a push we could compute: say so rather than drop it silently.
+            raise EventIgnored(EventIgnored.CHANNEL_UNKNOWN)
+        if not channel.org_id:
+            raise EventIgnored(EventIgnored.NOT_OURS)  # no org: a channel we did not create
         recipients = await self._current_seats(channel, channel.members - {event.sender_id})
         if not recipients:
             return

@@ -116,21 +116,21 @@ class CreateGroup:
             raise _channel_exists()
 
         users = await self.directory.get_users(members)
-        await self.profiles.sync(UserProfile.of(user) for user in users.values())
-        opened = await self.chat.open_channel(
-            ChannelSpec(
-                id=channel_id or self.new_channel_id(),
-                category=ChatCategory.GROUP,
-                org_id=org_id,
-                members=frozenset(members),
-                created_by=caller,
-                status=ChatStatus.ACTIVE,
-                name=trimmed,
-                image=image,
-                read_only=is_read_only,
-                posters=_admins(memberships),
-            )
+        profiles = [UserProfile.of(user) for user in users.values()]
+        await self.profiles.sync(profiles)
+        spec = ChannelSpec(
+            id=channel_id or self.new_channel_id(),
+            category=ChatCategory.GROUP,
+            org_id=org_id,
+            members=frozenset(members),
+            created_by=caller,
+            status=ChatStatus.ACTIVE,
+            name=trimmed,
+            image=image,
+            read_only=is_read_only,
+            posters=_admins(memberships),
         )
+        opened = await self.profiles.healing(profiles, lambda: self.chat.open_channel(spec))
         if not opened.created:
             # Someone created the same id between our check and the create.
             raise _channel_exists()
@@ -230,7 +230,8 @@ class UpdateGroupMembers:
         if not _has_change(group, to_add, to_remove):
             return group
         users = dict(await self.directory.get_users({caller, *to_add, *to_remove}))
-        await self.profiles.sync([UserProfile.of(users[uid]) for uid in to_add if uid in users])
+        joining = [UserProfile.of(users[uid]) for uid in to_add if uid in users]
+        await self.profiles.sync(joining)
         if not to_add and to_remove == {caller}:
             notice = f"{_display_name(users, caller)} left the group."
         else:
@@ -240,8 +241,11 @@ class UpdateGroupMembers:
                 [_display_name(users, uid) for uid in to_remove],
             )
         posters = _admins(added) & to_add if group.read_only else frozenset()
-        return await self.chat.change_members(
-            group.id, add=to_add, remove=to_remove, notice=notice, posters=posters
+        return await self.profiles.healing(
+            joining,
+            lambda: self.chat.change_members(
+                group.id, add=to_add, remove=to_remove, notice=notice, posters=posters
+            ),
         )
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 import attrs
 
+from yc_chat.domain.deadlines import NO_DEADLINES
 from yc_chat.domain.events import ChatEvent, event_kind
 from yc_chat.domain.inbox import InboxEvent, RetryPolicy, failure_reason
 from yc_chat.domain.metrics import NO_METRICS, Counted, Timed
@@ -17,7 +18,7 @@ from yc_chat.domain.metrics import NO_METRICS, Counted, Timed
 if TYPE_CHECKING:
     from datetime import datetime, timedelta
 
-    from yc_chat.ports import Clock, EventInbox, Metrics
+    from yc_chat.ports import Clock, Deadlines, EventInbox, Metrics
 
 
 class EventHandler(Protocol):
@@ -34,12 +35,24 @@ class PassOutcome:
     event_id: str
     kind: str
     attempts: int
-    result: Literal["processed", "continued", "retry", "parked", "lost"]
+    result: Literal["processed", "ignored", "continued", "retry", "parked", "lost"]
     reason: str | None = None
 
 
 class UndecodableEvent(ValueError):
     """A recorded payload that can never become an event: parked at once, never retried."""
+
+
+class EventIgnored(Exception):
+    """The event cannot be acted on and never will be: done, but counted and reported."""
+
+    CHANNEL_UNKNOWN = "channel_unknown"
+    NOT_OURS = "not_ours"
+    MALFORMED = "malformed"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class JobContinues(Exception):
@@ -96,6 +109,9 @@ class ProcessInboxEvents:
     metrics: Metrics = NO_METRICS
     batch_size: int = 16
     jitter: Callable[[], float] = random.random
+    # Each event's handling gets its own budget: a dependency that hangs fails the event
+    # (retried later) instead of holding the worker until the lease lapses.
+    deadlines: Deadlines = NO_DEADLINES
 
     async def __call__(self) -> Sequence[PassOutcome]:
         """Handle the events due now, concurrently; what became of each one leased."""
@@ -129,10 +145,18 @@ class ProcessInboxEvents:
             kind = event_kind(decoded)
             with self.metrics.time(Timed.EVENT_HANDLING, kind=kind):
                 # The event's lease bounds the handler's claims: a worker that dies leaves
-                # them to lapse exactly when the event becomes due again.
-                await self.handle(event_id=event.id, event=decoded, lease_until=event.due_at)
+                # them to lapse exactly when the event becomes due again. The event's
+                # deadline is shorter than its lease, so a live worker never outlives it.
+                async with self.deadlines.bounded():
+                    await self.handle(event_id=event.id, event=decoded, lease_until=event.due_at)
         except UndecodableEvent as exc:
             return await self._park(event, failure_reason(exc), kind)
+        except EventIgnored as ignored:
+            # Done for good (a retry would find the same), but counted and reported.
+            if not await self.inbox.complete(event, now=self.clock.now()):
+                return self._outcome(event, kind, "lost")
+            self.metrics.count(Counted.EVENTS_IGNORED, kind=kind, reason=ignored.reason)
+            return self._outcome(event, kind, "ignored", ignored.reason)
         except JobContinues as more:
             at = self.clock.now() + self.policy.delay(1, self.jitter())
             if not await self.inbox.reschedule(event, at=at, payload=more.payload):
@@ -170,7 +194,7 @@ class ProcessInboxEvents:
     def _outcome(
         event: InboxEvent,
         kind: str,
-        result: Literal["processed", "continued", "retry", "parked", "lost"],
+        result: Literal["processed", "ignored", "continued", "retry", "parked", "lost"],
         reason: str | None = None,
     ) -> PassOutcome:
         return PassOutcome(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from yc_chat.domain.deadlines import NO_DEADLINES
 from yc_chat.domain.metrics import NO_METRICS, Counted
 from yc_chat.domain.model import Appointment, Channel, ChannelId, ChatStatus
 from yc_chat.domain.usecases._locks import channel_lock, end_lock_key
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
         ChatProvider,
         ChatSchedule,
         Clock,
+        Deadlines,
         Metrics,
         TransitionClaims,
     )
@@ -64,6 +66,8 @@ class AdvanceChatLifecycle:
     # Longer than any provider call: a live holder finishes well before its claim lapses.
     claim_for: timedelta = DEFAULT_CLAIM
     batch_size: int = 100
+    # The scheduler's own budget per transition (the lazy path runs inside a request's).
+    deadlines: Deadlines = NO_DEADLINES
 
     async def __call__(self) -> LifecycleRun:
         """One pass over every due transition; raises the first failure after trying all."""
@@ -80,7 +84,8 @@ class AdvanceChatLifecycle:
         changed, failure = 0, None
         for appointment, target in due:
             try:
-                changed += await self._move(appointment, target, now) is not None
+                async with self.deadlines.bounded():
+                    changed += await self._move(appointment, target, now) is not None
             except Exception as exc:  # one broken chat must not hold up the others
                 failure = failure or exc
         if failure is not None:

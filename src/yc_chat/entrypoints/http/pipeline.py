@@ -9,6 +9,10 @@ listed in one place, `middleware_chain`, in the contract's check order.
    `Transfer-Encoding`: 400, connection closed), size as received (413), time to arrive
    (408, connection closed). It runs before authentication, so an oversized body is a 413
    before it is a 401, whoever sends it.
+   Then DeadlineMiddleware: from here on, the request's dependency calls (token keys,
+   Redis, the database, Stream with its retries) share one budget, REQUEST_DEADLINE; when
+   it runs out the answer is 503 `deadline_exceeded` with Retry-After. The body's arrival
+   is bounded separately, above, so a slow client does not spend the budget.
 3. AuthMiddleware: 401 unless the request carries a valid bearer token (verified by
    auth.py); routes with OPT_PUBLIC need none.
 4. RateLimitMiddleware (rate_limits.py, with the budgets): 429 when the caller's budget is
@@ -63,6 +67,7 @@ from yc_chat.entrypoints.http.rate_limits import (
 from yc_chat.entrypoints.logs import request_id_var
 from yc_chat.entrypoints.runtime import Runtime
 from yc_chat.entrypoints.settings import IpNetwork
+from yc_chat.ports import Deadlines
 
 logger = logging.getLogger("yc_chat.http")
 
@@ -84,6 +89,7 @@ def middleware_chain(
             webhook_limit=settings.webhook_max_body_bytes,
             read_timeout=settings.request_read_timeout_seconds,
         ),
+        DefineMiddleware(DeadlineMiddleware, deadlines=runtime.request_deadlines),
         DefineMiddleware(  # 401
             AuthMiddleware, authenticator=authenticator, public_prefixes=public_prefixes
         ),
@@ -284,6 +290,24 @@ def _replay(first: ReceiveMessage, receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+# -- the request's deadline (503) -----------------------------------------------------------
+
+
+class DeadlineMiddleware:
+    """Runs the rest of the request within one budget for its dependencies."""
+
+    def __init__(self, app: ASGIApp, *, deadlines: Deadlines) -> None:
+        self.app = app
+        self._deadlines = deadlines
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        async with self._deadlines.bounded():
+            await self.app(scope, receive, send)
 
 
 # -- 3. authentication (401) -------------------------------------------------------------

@@ -30,7 +30,7 @@ from yc_chat.entrypoints.http.keys import (
 )
 from yc_chat.entrypoints.runtime import Runtime
 from yc_chat.entrypoints.settings import RateLimit
-from yc_chat.ports.ratelimit import RateLimitStore
+from yc_chat.ports.ratelimit import STORE_SKIPPED, RateLimitStore
 
 _WRITE_METHODS = frozenset({"POST", "DELETE"})
 
@@ -55,8 +55,10 @@ class _Budgets:
         """Count one hit on `key`; seconds to wait when over budget, 0 when within it."""
         try:
             count, reset_in = await self._store.hit(key, window_seconds=budget.window_seconds)
-        except ProviderUnavailable:
-            self._report(True)
+        except ProviderUnavailable as exc:
+            # A circuit breaker skipping the store is not news: only a failure is.
+            if exc.code != STORE_SKIPPED:
+                self._report(True)
             count, reset_in = await self._fallback.hit(key, window_seconds=budget.window_seconds)
         else:
             self._report(False)
