@@ -122,7 +122,8 @@ test('an offboarded member: their socket hears nothing more of the org\'s groups
 
   // Offboarding also revokes the tokens she holds: the socket closes, and the SDK comes
   // back with a fresh token from this service (as the apps do) and watches again.
-  const recovered = nextEvent(nurse, 'connection.recovered');
+  // The SDK's reconnect backs off for seconds before it fetches the new token.
+  const recovered = nextEvent(nurse, 'connection.recovered', () => true, 60_000);
   const { status } = await api(server, 'DELETE', '/api/orgs/org-1/members/nurse-1', 'admin-1');
   assert.equal(status, 200);
   await recovered;
