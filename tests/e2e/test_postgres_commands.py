@@ -4,15 +4,18 @@ PostgreSQL: `db upgrade`, and `serve` and `worker` refusing a schema behind thei
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from tests.support import servers
+from tests.support.demo import FIXTURE
 from tests.support.postgres import create_database
 from tests.support.processes import Process, base_env, request
 
@@ -128,3 +131,31 @@ def test_an_unreachable_server_is_one_line_naming_the_host_not_the_password() ->
     assert result.returncode == 1
     line = _one_error_line(result)
     assert f"127.0.0.1:{port}" in line and "hunter2" not in result.stderr + result.stdout
+
+
+def test_seed_and_events_work_on_postgres(empty_database: str, tmp_path: Path) -> None:
+    env = {"DATABASE_URL": empty_database}
+    assert run("db", "upgrade", env=env).returncode == 0
+    seed = tmp_path / "clinic.json"
+    seed.write_text(json.dumps(FIXTURE), encoding="utf-8")
+    for _ in range(2):  # upserts: loading twice changes nothing
+        loaded = run("seed", str(seed), env=env)
+        assert loaded.returncode == 0, loaded.stderr
+        assert "Loaded into PostgreSQL" in loaded.stdout
+    counts = asyncio.run(_counts(empty_database))
+    assert counts == (len(FIXTURE["users"]), len(FIXTURE["memberships"]))
+    events = run("events", env=env)
+    assert events.returncode == 0, events.stderr
+    assert "inbox: pending 0, processing 0, done 0, parked 0" in events.stdout
+    retry = run("events", "retry", "nope", env=env)
+    assert retry.returncode == 1 and "no parked event 'nope'" in _one_error_line(retry)
+
+
+async def _counts(url: str) -> tuple[int, int]:
+    conn = await asyncpg.connect(url)
+    try:
+        users = await conn.fetchval("SELECT count(*) FROM chat_users")
+        members = await conn.fetchval("SELECT count(*) FROM chat_memberships")
+    finally:
+        await conn.close()
+    return int(users), int(members)

@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.postgres import postgres_stores, session_database
 from yc_chat.adapters.postgres import PostgresStores, create_engine, stores_on
+from yc_chat.domain.inbox import InboxState
 from yc_chat.domain.model import (
     AppointmentId,
     ChannelId,
@@ -123,3 +124,47 @@ async def test_device_registration_keeps_the_newest_across_pools(stores: Postgre
     finally:
         await other.close()
     assert {d.token for d in await stores.devices.devices_of([UserId("u1")])} == {"t3", "t4", "t5"}
+
+
+async def test_the_sweep_deletes_only_what_expired(stores: PostgresStores) -> None:
+    """Done events past their expiry, claims older than the retention and locks lapsed an
+    hour ago go; everything else stays."""
+    now = datetime.now(UTC)
+    for n in range(3):
+        await stores.inbox.record(
+            f"ev{n}", event_type="message.new", payload=b"{}", received_at=now
+        )
+    leased = await stores.inbox.lease(
+        now=now, until=now + timedelta(minutes=1), limit=2, lease_id="w"
+    )
+    for event in leased:
+        assert await stores.inbox.complete(event, now=now)
+    await stores.effect_claims.claim("old", owner="w", now=now, until=now)
+    await stores.effect_claims.claim("new", owner="w", now=now, until=now)
+    await stores.locks.acquire("lapsed", owner="w", until=now - timedelta(hours=2), now=now)
+    await stores.locks.acquire("held", owner="w", until=now + timedelta(minutes=1), now=now)
+    async with stores.engine.begin() as conn:
+        # Age what the sweep looks at: one done event's expiry and one claim's first take.
+        await conn.exec_driver_sql(
+            "UPDATE chat_webhook_inbox SET expire_at = now() - interval '1 second' WHERE id = $1",
+            (leased[0].id,),
+        )
+        await conn.exec_driver_sql(
+            "UPDATE chat_effect_claims SET claimed_at = now() - interval '8 days' WHERE key = 'old'"
+        )
+    assert await stores.housekeeping.sweep() == 3
+    assert await stores.inbox.get(leased[0].id) is None
+    assert await stores.inbox.get(leased[1].id) is not None  # done, not yet expired
+    assert (await stores.inbox.counts())[InboxState.PENDING] == 1
+    assert (
+        await stores.effect_claims.claim("old", owner="x", now=now, until=now) is ClaimState.TAKEN
+    )
+    assert not await stores.locks.acquire("held", owner="x", until=now, now=now)
+    assert await stores.housekeeping.sweep() == 0
+
+
+async def test_every_connection_carries_the_statement_timeout(stores: PostgresStores) -> None:
+    async with stores.engine.connect() as conn:
+        timeout = (await conn.exec_driver_sql("SHOW statement_timeout")).scalar()
+        zone = (await conn.exec_driver_sql("SHOW TimeZone")).scalar()
+    assert (timeout, zone) == ("5s", "UTC")
