@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import servers
+from tests.support.postgres import migrated_database
 from yc_chat.entrypoints import cli
 
 SECRET = "workers-secret-" + "w" * 40
@@ -59,16 +61,20 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc").exists(), reason="counts processes through /proc")
-def test_two_workers_serve_one_port_on_mongodb(tmp_path: Path) -> None:
-    uri = servers.mongodb_uri()
+@pytest.mark.parametrize("store", ["mongodb", "postgres"])
+def test_two_workers_serve_one_port_on_a_database(tmp_path: Path, store: str) -> None:
     port = _free_port()
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("JWT_", "STREAM_", "MONGODB_", "REDIS_", "DATABASE_NAME"))
+        if not key.startswith(("JWT_", "STREAM_", "MONGODB_", "REDIS_", "DATABASE_"))
     }
-    env.update({"JWT_SECRET": SECRET, "MONGODB_URI": uri,
-                "DATABASE_NAME": f"yc_workers_{os.getpid()}_{port}"})  # fmt: skip
+    env["JWT_SECRET"] = SECRET
+    if store == "postgres":
+        env["DATABASE_URL"] = asyncio.run(migrated_database())
+    else:
+        env.update({"MONGODB_URI": servers.mongodb_uri(),
+                    "DATABASE_NAME": f"yc_workers_{os.getpid()}_{port}"})  # fmt: skip
     log = (tmp_path / "serve.log").open("wb")
     process = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
         [sys.executable, "-m", "yc_chat.entrypoints.cli", "serve", "--port", str(port),
@@ -88,6 +94,8 @@ def test_two_workers_serve_one_port_on_mongodb(tmp_path: Path) -> None:
             except OSError:
                 time.sleep(0.2)
         assert answered == 20
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as ready:
+            assert ready.status == 200  # the database answers the workers' probe
         # The second worker starts once the first answers; give it until the deadline.
         while len(workers) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
