@@ -56,7 +56,8 @@ class PostgresServer:
     _as_user: tuple[str, ...] = attrs.field(alias="as_user")
 
     def stop(self) -> None:
-        if (self.data_dir / "postmaster.pid").exists():
+        # The cluster lives in data_dir/data; its postmaster.pid says it is running.
+        if (self.data_dir / "data" / "postmaster.pid").exists():
             subprocess.run(  # noqa: S603 - the system's pg_ctl, fixed arguments
                 [*self._as_user, str(self._pg_ctl), "stop", "-D", str(self.data_dir / "data"),
                  "-m", "fast", "-w", "-t", "30"],
