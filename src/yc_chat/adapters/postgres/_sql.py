@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Callable, Collection, Coroutine
@@ -11,6 +12,7 @@ from typing import Any, ParamSpec, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
+from yc_chat.adapters import deadline
 from yc_chat.domain.errors import ProviderUnavailable
 
 _logger = logging.getLogger("yc_chat.postgres")
@@ -40,13 +42,19 @@ def unavailable(exc: BaseException) -> ProviderUnavailable:
 def store_errors(
     method: Callable[_P, Coroutine[Any, Any, _R]],
 ) -> Callable[_P, Coroutine[Any, Any, _R]]:
-    """Turn any database or connection error escaping `method` into ProviderUnavailable."""
+    """Turn any database or connection error escaping `method` into ProviderUnavailable.
+
+    Inside a request's budget (adapters/deadline.py) the method gets what is left of it,
+    and does not start once it is spent.
+    """
 
     @functools.wraps(method)
     async def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        left = deadline.store_budget()
         try:
-            return await method(*args, **kwargs)
-        except (sa_exc.SQLAlchemyError, OSError) as exc:
+            async with asyncio.timeout(None if left is None else deadline.attempt_timeout(left)):
+                return await method(*args, **kwargs)
+        except (sa_exc.SQLAlchemyError, OSError) as exc:  # TimeoutError is an OSError
             raise unavailable(exc) from exc
 
     return guarded
