@@ -27,6 +27,7 @@ from yc_chat.domain import errors
 from yc_chat.domain.limits import MAX_LIST_OFFSET
 from yc_chat.domain.model import (
     SYSTEM_PROFILE,
+    SYSTEM_USER_ID,
     AppointmentId,
     ChannelId,
     ChannelSpec,
@@ -303,11 +304,20 @@ async def test_open_channel_rejects_unknown_members(chat_provider: ChatProvider)
     assert await chat_provider.get_channel(spec.id) is None
 
 
-async def test_open_channel_rejects_an_unknown_creator(chat_provider: ChatProvider) -> None:
-    spec = attrs.evolve(dm_spec("dm_1"), created_by=STRANGER)
-
-    with pytest.raises(errors.ProviderFailed):
-        await chat_provider.open_channel(spec)
+async def test_the_system_user_creates_every_channel(chat_provider: ChatProvider) -> None:
+    # Stream gives a channel's creator owner rights: no person may be the provider's
+    # creator. The contract's creator is custom data, even one the provider never met.
+    for spec in (
+        client_spec("apt_1"),
+        group_spec("grp_1"),
+        attrs.evolve(dm_spec("dm_1"), created_by=STRANGER),
+    ):
+        channel = (await chat_provider.open_channel(spec)).channel
+        assert channel.provider_creator == SYSTEM_USER_ID
+        assert channel.created_by == spec.created_by
+        again = await chat_provider.get_channel(spec.id)
+        assert again is not None
+        assert (again.provider_creator, again.created_by) == (SYSTEM_USER_ID, spec.created_by)
 
 
 async def test_get_channel_is_none_for_a_missing_channel(chat_provider: ChatProvider) -> None:

@@ -133,7 +133,8 @@ async def test_default_runtime_is_memory_plus_the_emulator_and_says_so(
         assert runtime.settings.http.webhook_secret  # the emulator's generated secret
         assert runtime.emulator is not None and runtime.emulator.running
         assert not runtime.persistent
-        assert set(runtime.probes) == {"stores", "chat"}
+        # The built-in emulator is set up at start: the setup probe passes too.
+        assert set(runtime.probes) == {"stores", "chat", "setup"}
         for probe in runtime.probes.values():
             await probe()
         runtime.deliver_webhooks_to("http://127.0.0.1:3000/")

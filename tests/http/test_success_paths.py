@@ -250,9 +250,21 @@ async def test_health_endpoints(world: World) -> None:
     assert ready.status_code == 200
     assert ready.json() == {
         "status": "ready",
-        "checks": {"stores": "ok", "chat": "ok"},
+        "checks": {"stores": "ok", "chat": "ok", "setup": "ok"},
         "degraded": [],
     }
+
+
+async def test_readyz_reports_a_stream_app_without_the_setup(world: World) -> None:
+    # Someone gave the `user` role its default grants back (people may create channels).
+    world.stream.state.update_channel_type("messaging", {"grants": {"user": []}})
+    ready = await world.client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["details"] == ["setup"]
+
+    await world.stream.apply_setup()
+    ready = await world.client.get("/readyz")
+    assert ready.status_code == 200
 
 
 async def test_readyz_reports_an_unreachable_provider(world: World) -> None:
@@ -263,7 +275,8 @@ async def test_readyz_reports_an_unreachable_provider(world: World) -> None:
     assert ready.json() == {
         "error": "Some dependencies are unreachable",
         "code": "not_ready",
-        "details": ["chat"],
+        # The setup cannot be read either while Stream is unreachable.
+        "details": ["chat", "setup"],
     }
 
 

@@ -71,6 +71,13 @@ async def provider(emulator: RunningEmulator) -> AsyncIterator[StreamChatProvide
         yield opened
 
 
+@pytest.fixture
+async def ready(provider: StreamChatProvider) -> StreamChatProvider:
+    """The provider after its first channel: the system user exists (counts start clean)."""
+    await provider.open_channel(group_spec("grp_first", read_only=False))
+    return provider
+
+
 async def post_as_user(emulator: RunningEmulator, channel_id: str, user_id: str) -> None:
     async with StreamChatAsync(API_KEY, API_SECRET, base_url=emulator.base_url) as sdk:
         sdk.auth_token = user_token(user_id)
@@ -85,8 +92,9 @@ def requests_to(emulator: RunningEmulator, line: str) -> int:
 
 
 async def test_a_failing_stream_is_unavailable_and_recovers(
-    emulator: RunningEmulator, provider: StreamChatProvider
+    emulator: RunningEmulator, ready: StreamChatProvider
 ) -> None:
+    provider = ready
     emulator.control.fail(503)
 
     with pytest.raises(errors.ProviderUnavailable) as caught:
@@ -104,8 +112,9 @@ async def test_a_failing_stream_is_unavailable_and_recovers(
 
 
 async def test_idempotent_calls_ride_out_a_short_outage(
-    emulator: RunningEmulator, provider: StreamChatProvider
+    emulator: RunningEmulator, ready: StreamChatProvider
 ) -> None:
+    provider = ready
     emulator.control.fail(503, count=2)
 
     opened = await provider.open_channel(client_spec())
@@ -270,16 +279,19 @@ async def test_user_tokens_are_accepted_by_stream_at_once(
     }
 
 
-async def test_the_system_user_is_upserted_once_before_it_speaks(
+async def test_the_system_user_is_upserted_once_before_it_creates_or_speaks(
     emulator: RunningEmulator, provider: StreamChatProvider
 ) -> None:
-    await provider.open_channel(group_spec(read_only=False))
     assert emulator.control.state.user("system") is None
+    await provider.open_channel(group_spec(read_only=False))
+    # It creates every channel, so it exists from the first one on.
+    assert emulator.control.state.user("system") is not None
+    channel = emulator.control.state.channel("messaging", "grp_1")
+    assert channel is not None and channel.created_by_id == "system"
 
     await provider.change_members(ChannelId("grp_1"), add=frozenset({CLEO}), notice="+Cleo")
     await provider.change_members(ChannelId("grp_1"), remove=frozenset({CLEO}), notice="-Cleo")
 
-    assert emulator.control.state.user("system") is not None
     assert requests_to(emulator, "POST /users") == 2  # our people, then the system user once
     texts = [m.text for m in emulator.control.state.messages("messaging", "grp_1")]
     assert texts == ["+Cleo", "-Cleo"]

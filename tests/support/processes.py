@@ -167,6 +167,16 @@ class Cluster:
             assert upgrade.process.wait(timeout=60) == 0, upgrade.log()
         emulator = self.start("emulator", ["emulator", "--host", "127.0.0.1", "--port", str(port)])
         emulator.wait_answering(self.emulator_url + "/")
+        # As an operator sets up a Stream app before the service serves it.
+        setup = subprocess.run(
+            [sys.executable, "-m", "yc_chat", "stream", "setup"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert setup.returncode == 0, setup.stdout + setup.stderr
 
     def query(self, sql: str, *args: Any) -> list[Any]:
         """Rows of one SQL query on this cluster's PostgreSQL database."""

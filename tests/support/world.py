@@ -170,6 +170,7 @@ async def build_http_world(
     clock = FixedClock(NOW)
     notifier = RecordingNotifier()
     stream = FakeStreamChatProvider(StreamState(clock=clock.now), api_secret=WEBHOOK_SECRET)
+    stream.apply_setup_now()  # as `yc-chat stream setup` leaves a Stream app
     chat = SpyChat(stream)
     runtime = in_memory(
         Settings(http=settings or default_settings(), worker=worker),

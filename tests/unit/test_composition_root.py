@@ -84,4 +84,4 @@ def test_in_memory_runs_without_any_optional_extra() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "True ['chat', 'stores']"
+    assert result.stdout.strip() == "True ['chat', 'setup', 'stores']"

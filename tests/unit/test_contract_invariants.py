@@ -7,6 +7,13 @@ pushed any of its staff chats, and the offboarded are no longer Stream members o
 appointment chat members are the record's pet owner and its vet while the vet is in the
 org; an ended chat is frozen and never active again; member_count equals the member set
 size; DM creation is idempotent; a denied action changes nothing.
+
+People also act directly on Stream with their own tokens (issue 19): they forge channels
+with any custom data (as before the setup's grants, or on an app without them) and try to
+post, add members, rewrite data or unfreeze, checked as Stream checks a client. Then: no
+list shows a channel yc-chat did not create, nothing in one is pushed, nobody changes the
+members, data or freezing of the service's channels, and an ex-member can neither read nor
+post in the org's chats.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from stream_emulator.state import StreamAPIError, permissions
 from tests.support.world import FIXTURE, World, build_world
 from yc_chat.domain import errors
 from yc_chat.domain.events import MessagePosted
@@ -51,6 +59,23 @@ staff_first = st.sampled_from(ORG1_STAFF * 2 + USERS)
 member_lists = st.lists(st.sampled_from(ORG1_STAFF * 4 + USERS), max_size=4)
 # Weighted towards the busy clinic so that allowed actions are common, not just denials.
 orgs = st.sampled_from([ORGS[0], ORGS[0], ORGS[0], *ORGS])
+# Custom data a person may give a channel they create directly: anything, often official-looking.
+forged_data = st.fixed_dictionaries(
+    {
+        "chatCategory": st.sampled_from(["group", "colleague", "client", "other"]),
+        "orgId": st.sampled_from([str(o) for o in ORGS]),
+        "isGroup": st.booleans(),
+        "status": st.sampled_from(["active", "pending", "ended"]),
+        "name": st.sampled_from(["Staff (official)", "Chat with Sam Lee", "x"]),
+    },
+    optional={
+        "appointmentId": st.sampled_from([str(a) for a in APPOINTMENTS]),
+        "petOwnerId": users,
+        "vetId": users,
+        "createdBy": users,
+    },
+)
+DIRECT_ACTIONS = ("post", "add_member", "rewrite_data", "unfreeze")
 
 
 class ChatWorld(RuleBasedStateMachine):
@@ -65,6 +90,10 @@ class ChatWorld(RuleBasedStateMachine):
         # Memberships as the directory holds them now; who was offboarded from which org.
         self.roles: dict[tuple[str, str], str] = dict(ROLES)
         self.offboarded: set[tuple[OrgId, UserId]] = set()
+        # Channels people created directly on Stream, with whatever custom data.
+        self.forged: set[ChannelId] = set()
+        # As `yc-chat stream setup` leaves the Stream app.
+        self.world.chat.inner.apply_setup_now()
 
     def role(self, org: str, user: str) -> str | None:
         return self.roles.get((org, user))
@@ -249,6 +278,7 @@ class ChatWorld(RuleBasedStateMachine):
         page = self.attempt(self.world.service.list_my_channels(caller=caller, category=category))
         assert page is not None
         for summary in page.channels:
+            assert summary.id in self.channels, "listed a channel yc-chat did not create"
             assert caller in summary.members
             assert category is None or summary.category == category
             assert self.may_see(caller, self.channel(summary.id)), "listed another org's chat"
@@ -260,6 +290,7 @@ class ChatWorld(RuleBasedStateMachine):
             return
         assert self.role(org, caller) is not None
         assert all(caller in g.members and g.org_id == org for g in groups)
+        assert all(g.id in self.groups for g in groups), "listed a group yc-chat did not create"
 
     @rule(org=orgs, user=staff_first)
     def remove_membership(self, org: OrgId, user: UserId) -> None:
@@ -308,6 +339,101 @@ class ChatWorld(RuleBasedStateMachine):
         for notification in self.world.notifier.sent[pushed:]:
             assert self.may_see(notification.recipient_id, channel), "pushed another org's chat"
 
+    @rule(
+        person=users,
+        number=st.integers(0, 5),
+        data=forged_data,
+        members=member_lists,
+        before_setup=st.booleans(),
+    )
+    def forge_channel(
+        self,
+        person: UserId,
+        number: int,
+        data: dict[str, Any],
+        members: list[UserId],
+        before_setup: bool,
+    ) -> None:
+        """A person creates a channel directly on Stream with their own token."""
+        cid = ChannelId(f"forged_{person}_{number}")
+        state = self.world.state
+        state.upsert_users([{"id": p, "name": p} for p in {person, *members}])
+        if not before_setup:
+            # Now, with the setup's grants: refused as Stream refuses it, nothing created.
+            try:
+                state.require_create_channel("GetOrCreateChannel", "messaging", person)
+            except StreamAPIError as refused:
+                assert refused.code == 17
+                event("forge: refused")
+                return
+            raise AssertionError("a person may create channels despite the setup")
+        # Made before the setup (or on an app without it): it exists, its creator a person.
+        state.get_or_create_channel(
+            "messaging", cid, created_by_id=person, data=data, members=[person, *members]
+        )
+        self.forged.add(cid)
+        event("forge: made before the setup")
+
+    @precondition(lambda self: bool(self.channels or self.forged))
+    @rule(data=st.data(), person=staff_first, action=st.sampled_from(DIRECT_ACTIONS))
+    def act_directly(self, data: st.DataObject, person: UserId, action: str) -> None:
+        """A person calls Stream directly on a channel: post, add a member, rewrite the
+        custom data or unfreeze, checked as Stream checks a client's call."""
+        cid = data.draw(st.sampled_from(sorted(self.channels | self.forged)))
+        state = self.world.state
+        # Holding a token means being a Stream user.
+        state.upsert_users([{"id": person, "name": person}, {"id": "pet-2", "name": "Pat"}])
+        channel = state.channel("messaging", cid)
+        assert channel is not None
+        ours = cid in self.channels
+        needed = {
+            "post": permissions.CREATE_MESSAGE,
+            "add_member": permissions.UPDATE_CHANNEL_MEMBERS,
+            "rewrite_data": permissions.UPDATE_CHANNEL,
+            "unfreeze": permissions.UPDATE_CHANNEL,
+        }[action]
+        before = self.snapshot()
+        try:
+            if action == "post":
+                state.send_message(
+                    "messaging", cid, text="direct", user_id=person, client_side=True
+                )
+            else:
+                state.require_permission("UpdateChannel", needed, channel, person)
+                if action == "add_member":
+                    state.update_members("messaging", cid, add=["pet-2"])
+                elif action == "rewrite_data":
+                    state.update_channel_partial(
+                        "messaging", cid, set_fields={"orgId": "org-2", "name": "Mine"}
+                    )
+                else:
+                    state.update_channel_partial("messaging", cid, set_fields={"frozen": False})
+        except StreamAPIError as refused:
+            assert refused.status_code == 403, refused
+            assert self.snapshot() == before, "a refused direct call changed a channel"
+            event(f"direct {action}: refused ({'ours' if ours else 'forged'})")
+            return
+        event(f"direct {action}: allowed ({'ours' if ours else 'forged'})")
+        if ours:
+            # The only direct action on the service's channels: a member posting.
+            assert action == "post", f"{person} could {action} in {cid}"
+            assert person in channel.member_ids and not channel.frozen
+        pushed = len(self.world.notifier.sent)
+        if action == "post":
+            posted = MessagePosted(
+                channel_id=cid,
+                sender_id=person,
+                sender_name=None,
+                text="direct",
+                has_attachments=False,
+                is_system=False,
+            )
+            self.run(
+                self.world.service.handle_chat_event(event_id=f"d{pushed}-{cid}", event=posted)
+            )
+            sent = self.world.notifier.sent[pushed:]
+            assert ours or not sent, "a message in a channel yc-chat did not create was pushed"
+
     @rule(minutes=st.integers(min_value=1, max_value=240))
     def time_passes(self, minutes: int) -> None:
         self.world.clock.advance(timedelta(minutes=minutes))
@@ -350,6 +476,19 @@ class ChatWorld(RuleBasedStateMachine):
                     assert user not in channel.members, (org, user, cid)
             page = self.run(self.world.service.list_my_channels(caller=user))
             assert all(s.org_id != org or s.category is ChatCategory.CLIENT for s in page.channels)
+
+    @invariant()
+    def ex_members_neither_read_nor_post_the_orgs_chats(self) -> None:
+        """Checked as Stream checks their own token's calls: no read, no post."""
+        state = self.world.state
+        for org, user in self.offboarded:
+            for cid in self.channels:
+                channel = state.channel("messaging", cid)
+                assert channel is not None
+                if channel.data.get("orgId") != org or channel.data.get("petOwnerId") == user:
+                    continue
+                assert not state.may(permissions.READ_CHANNEL, channel, user), (org, user, cid)
+                assert not state.may(permissions.CREATE_MESSAGE, channel, user), (org, user, cid)
 
 
 TestChatWorld = ChatWorld.TestCase

@@ -12,6 +12,7 @@ from stream_emulator.api import (
     admin,
     app_settings,
     channel_actions,
+    channel_types,
     channels,
     live,
     members,
@@ -26,6 +27,7 @@ from stream_emulator.api import (
 
 ROUTES: Final = [
     *app_settings.ROUTES,
+    *channel_types.ROUTES,
     *users.ROUTES,
     *user_actions.ROUTES,
     *channels.ROUTES,

@@ -23,10 +23,9 @@ from stream_emulator.api.request_response import (
     principal_of,
     read_body,
     refuse_unsupported,
-    server_only,
     string_list,
 )
-from stream_emulator.state import StreamChannel, payloads
+from stream_emulator.state import StreamChannel, payloads, permissions
 from stream_emulator.state.errors import input_error, not_allowed
 
 # Stream's defaults and caps for channel state (ChannelResponse lists at most 100 members).
@@ -65,17 +64,24 @@ async def get_or_create_channel(
             member_roles=data.roles,
         )
     else:
+        user_id = str(principal.user_id)
         if existing is None:
-            raise not_allowed(endpoint, "the emulator creates channels server-side only")
-        channel, _ = state.get_or_create_channel(
-            channel_type, channel_id, created_by_id=existing.created_by_id
-        )
-        if channel.member(str(principal.user_id)) is None:
-            raise not_allowed(
-                endpoint,
-                f"User '{principal.user_id}' is not allowed to perform action ReadChannel "
-                f"in scope '{channel_type}'",
+            # A person creating a channel: Stream checks CreateChannel (granted to the
+            # `user` role by default); the creator is the token's user.
+            if data.created_by not in (None, user_id):
+                raise not_allowed(endpoint, "a user can only create channels as themselves")
+            state.require_create_channel(endpoint, channel_type, user_id)
+            channel, _ = state.get_or_create_channel(
+                channel_type,
+                channel_id,
+                created_by_id=user_id,
+                data=data.data,
+                members=data.members,
+                member_roles=data.roles,
             )
+        else:
+            channel = existing
+            state.require_permission(endpoint, permissions.READ_CHANNEL, channel, user_id)
     return _channel_answer(request, body, endpoint, channel)
 
 
@@ -128,6 +134,7 @@ async def get_or_create_distinct_channel(
             raise not_allowed(
                 endpoint, "a user can only create a distinct channel they are a member of"
             )
+        control_of(request).state.require_create_channel(endpoint, channel_type, creator)
     channel, _ = control_of(request).state.get_or_create_distinct_channel(
         channel_type,
         created_by_id=creator,
@@ -147,13 +154,13 @@ async def update_channel(
     if channel_id == "query":
         # POST /channels/{type}/query is Stream's create-without-id (distinct channels).
         raise input_error("GetOrCreateChannel", "the emulator needs a channel id")
-    server_only(request, endpoint)
     body = await read_body(request, endpoint)
     refuse_unsupported(body, UNSUPPORTED_UPDATE_FIELDS, endpoint)
     message = object_field(body, "message", endpoint)
     state = control_of(request).state
     membership = "add_members" in body or "remove_members" in body
     data = object_field(body, "data", endpoint)
+    principal = principal_of(request)
     if membership:
         if data is not None:
             raise input_error(
@@ -161,11 +168,25 @@ async def update_channel(
             )
         add, roles = member_entries(body.get("add_members"), "add_members", endpoint)
         remove = string_list(body.get("remove_members"), "remove_members", endpoint)
+        if not principal.is_server:
+            user_id = str(principal.user_id)
+            leaving = not add and remove == [user_id]
+            action = (
+                permissions.REMOVE_OWN_CHANNEL_MEMBERSHIP
+                if leaving
+                else permissions.UPDATE_CHANNEL_MEMBERS
+            )
+            _check_client_update(request, endpoint, channel_type, channel_id, action, message)
         channel = state.update_members(
             channel_type, channel_id, add=add, remove=remove, message=message, add_roles=roles
         )
     elif data is not None:
         parsed = channel_input(data, endpoint, creating=False)
+        if not principal.is_server:
+            _check_client_update(
+                request, endpoint, channel_type, channel_id, permissions.UPDATE_CHANNEL, message
+            )
+            _check_freezing(request, endpoint, channel_type, channel_id, parsed.data)
         channel = state.update_channel(channel_type, channel_id, parsed.data, message=message)
     else:
         raise input_error(endpoint, "give data, add_members or remove_members")
@@ -177,17 +198,59 @@ async def update_channel(
     return ok(request, result, 201)
 
 
+def _check_client_update(
+    request: Request[Any, Any, Any],
+    endpoint: str,
+    channel_type: str,
+    channel_id: str,
+    action: str,
+    message: Mapping[str, object] | None,
+) -> None:
+    """A user's channel change: the action's grant, and CreateSystemMessage for a message
+    riding on it (an update's message is a system message)."""
+    state = control_of(request).state
+    channel = state.channel(channel_type, channel_id)
+    if channel is None:
+        return  # the operation answers 404 in Stream's words
+    user_id = str(principal_of(request).user_id)
+    state.require_permission(endpoint, action, channel, user_id)
+    if message is not None:
+        if message.get("user_id", user_id) != user_id:
+            raise not_allowed(endpoint, "a user can only send messages as themselves")
+        state.require_permission(endpoint, permissions.CREATE_SYSTEM_MESSAGE, channel, user_id)
+
+
+def _check_freezing(
+    request: Request[Any, Any, Any],
+    endpoint: str,
+    channel_type: str,
+    channel_id: str,
+    data: Mapping[str, object],
+) -> None:
+    """Freezing or unfreezing from a client needs UpdateChannelFrozen besides UpdateChannel."""
+    state = control_of(request).state
+    channel = state.channel(channel_type, channel_id)
+    if channel is None or "frozen" not in data or data["frozen"] == channel.frozen:
+        return
+    user_id = str(principal_of(request).user_id)
+    state.require_permission(endpoint, permissions.UPDATE_CHANNEL_FROZEN, channel, user_id)
+
+
 @patch("/channels/{channel_type:str}/{channel_id:str}")
 async def update_channel_partial(
     request: Request[Any, Any, Any], channel_type: FromPath[str], channel_id: FromPath[str]
 ) -> Response[Any]:
     """UpdateChannelPartial: set and unset custom fields, `frozen` and `config_overrides`."""
     endpoint = "UpdateChannelPartial"
-    server_only(request, endpoint)
     body = await read_body(request, endpoint)
     to_set = object_field(body, "set", endpoint) or {}
     parsed = channel_input(to_set, endpoint, creating=False)
     state = control_of(request).state
+    if not principal_of(request).is_server:
+        _check_client_update(
+            request, endpoint, channel_type, channel_id, permissions.UPDATE_CHANNEL, None
+        )
+        _check_freezing(request, endpoint, channel_type, channel_id, parsed.data)
     channel = state.update_channel_partial(
         channel_type,
         channel_id,
@@ -203,8 +266,14 @@ async def delete_channel(
 ) -> Response[Any]:
     """DeleteChannel: always a hard delete in the emulator (announced as channel.deleted)."""
     endpoint = "DeleteChannel"
-    server_only(request, endpoint)
     state = control_of(request).state
+    principal = principal_of(request)
+    if not principal.is_server:
+        channel = state.channel(channel_type, channel_id)
+        if channel is not None:
+            state.require_permission(
+                endpoint, permissions.DELETE_CHANNEL, channel, str(principal.user_id)
+            )
     channel = state.delete_channel(channel_type, channel_id)
     channel_json = payloads.channel(channel, state.user)
     channel_json["deleted_at"] = payloads.format_time(state.now())

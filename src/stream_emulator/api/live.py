@@ -20,7 +20,7 @@ from stream_emulator.api.request_response import (
     read_body,
     server_only,
 )
-from stream_emulator.state import StreamChannel
+from stream_emulator.state import StreamChannel, permissions
 from stream_emulator.state.errors import does_not_exist, input_error, not_allowed
 
 # Event types a client may send; `typing.*` need the typing-events capability.
@@ -50,6 +50,11 @@ def _member_channel(
     channel = control_of(request).state.channel(channel_type, channel_id)
     if channel is None:
         raise does_not_exist(endpoint, f"Can't find channel with id {channel_type}:{channel_id}")
+    if not principal_of(request).is_server:
+        # Typing, custom events and read marks come with reading (the type's grants).
+        control_of(request).state.require_permission(
+            endpoint, permissions.READ_CHANNEL, channel, user_id
+        )
     if channel.member(user_id) is None and members_only:
         raise not_allowed(
             endpoint,

@@ -14,8 +14,8 @@ from stream_emulator.api.request_response import (
     payload_param,
     principal_of,
 )
-from stream_emulator.state import payloads
-from stream_emulator.state.errors import input_error, not_allowed
+from stream_emulator.state import payloads, permissions
+from stream_emulator.state.errors import input_error
 
 
 @get("/members")
@@ -30,11 +30,9 @@ async def query_members(request: Request[Any, Any, Any]) -> Response[Any]:
     principal = principal_of(request)
     if not principal.is_server:
         channel = control_of(request).state.channel(channel_type, channel_id)
-        if channel is not None and channel.member(str(principal.user_id)) is None:
-            raise not_allowed(
-                endpoint,
-                f"User '{principal.user_id}' is not allowed to perform action ReadChannel "
-                f"in scope '{channel_type}'",
+        if channel is not None:
+            control_of(request).state.require_permission(
+                endpoint, permissions.READ_CHANNEL_MEMBERS, channel, str(principal.user_id)
             )
     conditions = object_field(payload, "filter_conditions", endpoint) or {}
     sort = payload.get("sort")

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 
-from stream_emulator.state import events, filters
+from stream_emulator.state import events, filters, permissions
 from stream_emulator.state.errors import id_list, input_error, not_allowed
 from stream_emulator.state.message_fields import with_options
 from stream_emulator.state.parsing import (
@@ -26,7 +26,6 @@ from stream_emulator.state.parsing import (
     dedupe,
     split_channel_data,
 )
-from stream_emulator.state.permissions import check_may_post
 from stream_emulator.state.records import (
     MEMBER_ROLE,
     OWNER_ROLE,
@@ -303,7 +302,8 @@ class ChannelOperations:
         `pinned`, `silent`, `restricted_visibility`, `quoted_message_id`).
 
         `client_side` is a request authenticated as `user_id` (a user token): then Stream's
-        permission check applies too (CreateMessage, with the channel's grant modifiers).
+        permission checks apply too (CreateMessage; CreateReply for a reply, CreateAttachment
+        with attachments; the type's grants with the channel's modifiers).
         """
         endpoint = "SendMessage"
         self._store.faults.gate()
@@ -326,7 +326,11 @@ class ChannelOperations:
         if parent_id is not None:
             self._check_parent(endpoint, channel, parent_id)
         if client_side:
-            check_may_post(endpoint, channel, user_id, self._store.users.get(user_id))
+            self._store.require(endpoint, permissions.CREATE_MESSAGE, channel, user_id)
+            if parent_id is not None:
+                self._store.require(endpoint, permissions.CREATE_REPLY, channel, user_id)
+            if draft.attachments:
+                self._store.require(endpoint, permissions.CREATE_ATTACHMENT, channel, user_id)
         if channel.frozen:
             raise not_allowed(endpoint, f"channel {channel.cid} is frozen")
         now = self._store.now()

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from stream_emulator.state import events, filters, message_search
+from stream_emulator.state import events, filters, message_search, permissions
 from stream_emulator.state.errors import (
     does_not_exist,
     input_error,
@@ -50,8 +50,8 @@ class MessageOperations:
         endpoint = "GetMessage"
         self._store.faults.gate()
         channel, message = self._find(endpoint, message_id)
-        if as_user is not None and channel.member(as_user) is None:
-            raise not_allowed(endpoint, f"User '{as_user}' is not allowed to read this message")
+        if as_user is not None:
+            self._store.require(endpoint, permissions.READ_CHANNEL, channel, as_user)
         return message
 
     def update_message(
@@ -190,8 +190,8 @@ class MessageOperations:
         if not 1 <= limit <= MAX_REACTIONS_PAGE or offset < 0:
             raise input_error(endpoint, f"limit must be 1 to {MAX_REACTIONS_PAGE}, offset >= 0")
         channel, message = self._find(endpoint, message_id)
-        if as_user is not None and channel.member(as_user) is None:
-            raise not_allowed(endpoint, f"User '{as_user}' is not allowed to read this message")
+        if as_user is not None:
+            self._store.require(endpoint, permissions.READ_CHANNEL, channel, as_user)
         return list(reversed(message.reactions))[offset : offset + limit]
 
     def replies(
@@ -210,8 +210,8 @@ class MessageOperations:
         if not 1 <= limit <= MAX_REPLIES_PAGE:
             raise input_error(endpoint, f"limit must be 1 to {MAX_REPLIES_PAGE}")
         channel, _parent = self._find(endpoint, parent_id)
-        if as_user is not None and channel.member(as_user) is None:
-            raise not_allowed(endpoint, f"User '{as_user}' is not allowed to read this thread")
+        if as_user is not None:
+            self._store.require(endpoint, permissions.READ_CHANNEL, channel, as_user)
         thread = [
             m for m in self._store.messages[(channel.type, channel.id)] if m.parent_id == parent_id
         ]
@@ -260,7 +260,9 @@ class MessageOperations:
         for channel in self._store.channels.values():
             if not predicate(channel):
                 continue
-            if as_user is not None and channel.member(as_user) is None:
+            if as_user is not None and not self._store.may(
+                permissions.READ_CHANNEL, channel, as_user
+            ):
                 continue
             for message in self._store.messages.get((channel.type, channel.id), ()):
                 if message.deleted_at is not None:
@@ -290,10 +292,11 @@ class MessageOperations:
             raise input_error(endpoint, "a deleted message cannot get reactions")
         if not client_side:
             return
-        if channel.member(user_id) is None:
-            raise not_allowed(
-                endpoint, f"User '{user_id}' is not allowed to perform action {endpoint}"
-            )
+        # Sending needs CreateReaction; removing one's own reaction DeleteReaction as owner.
+        if endpoint == "DeleteReaction":
+            self._store.require(endpoint, permissions.DELETE_REACTION, channel, user_id, owns=True)
+        else:
+            self._store.require(endpoint, permissions.CREATE_REACTION, channel, user_id)
         if channel.frozen:
             raise not_allowed(endpoint, f"channel {channel.cid} is frozen")
 
@@ -316,11 +319,8 @@ class MessageOperations:
     ) -> None:
         if as_user is None:
             return
-        if message.user_id != as_user or channel.member(as_user) is None:
-            raise not_allowed(
-                endpoint,
-                f"User '{as_user}' is not allowed to perform action {action} on this message",
-            )
+        # The action's grant, as the author (`-owner`) or on anyone's message.
+        self._store.require(endpoint, action, channel, as_user, owns=message.user_id == as_user)
         if channel.frozen:
             raise not_allowed(endpoint, f"channel {channel.cid} is frozen")
 

@@ -22,72 +22,11 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Final
 
-from stream_emulator.state import StreamAPIError, StreamChannel, StreamState, payloads
-from stream_emulator.state.permissions import check_may_post
+from stream_emulator.state import StreamChannel, StreamState, payloads
 from stream_emulator.state.reads import Connection as Connection
 from stream_emulator.state.reads import Frame, ReadMark, ReadState
 from stream_emulator.state.users import REVOKED_CLOSE_CODE, revoked
-
-# Stream's `messaging` channel type configuration as clients read it from `channel.config`:
-# the SDKs switch typing indicators, read receipts and the rest on or off from this.
-MESSAGING_CONFIG: Final[Mapping[str, object]] = {
-    "name": "messaging",
-    "typing_events": True,
-    "read_events": True,
-    "connect_events": True,
-    "delivery_events": False,
-    "search": True,
-    "reactions": True,
-    "replies": True,
-    "quotes": True,
-    "mutes": True,
-    "uploads": True,
-    "url_enrichment": False,
-    "custom_events": True,
-    "push_notifications": True,
-    "reminders": False,
-    "mark_messages_pending": False,
-    "polls": False,
-    "shared_locations": False,
-    "message_retention": "infinite",
-    "max_message_length": 5000,
-    "automod": "disabled",
-    "automod_behavior": "flag",
-    "commands": [],
-}
-# What a member may do in an open channel; a frozen channel or a revoked grant takes the
-# posting ones away.
-MEMBER_CAPABILITIES: Final = (
-    "connect-events",
-    "delete-own-message",
-    "flag-message",
-    "mute-channel",
-    "quote-message",
-    "read-events",
-    "search-messages",
-    "send-custom-events",
-    "send-links",
-    "send-message",
-    "send-reaction",
-    "send-reply",
-    "send-typing-events",
-    "typing-events",
-    "update-own-message",
-    "upload-file",
-)
-POSTING_CAPABILITIES: Final = frozenset(
-    {
-        "send-custom-events",
-        "send-links",
-        "send-message",
-        "send-reaction",
-        "send-reply",
-        "send-typing-events",
-        "upload-file",
-    }
-)
 
 
 def _split_cid(cid: str) -> tuple[str, str]:
@@ -238,25 +177,12 @@ class Realtime(ReadState):
     # -- channel payloads for users ---------------------------------------------------------
 
     def capabilities(self, channel: StreamChannel, user_id: str) -> list[str]:
-        """`own_capabilities`: what the user may do in the channel, from role and state."""
-        member = channel.member(user_id)
-        if member is None:
-            return []
-        granted = set(MEMBER_CAPABILITIES)
-        if channel.frozen:
-            granted -= POSTING_CAPABILITIES
-        try:
-            # The simulation's own CreateMessage check (grants, read-only rooms).
-            check_may_post("GetOrCreateChannel", channel, user_id, self._state.user(user_id))
-        except StreamAPIError:
-            granted -= {"send-message", "send-reply", "upload-file", "send-links"}
-        return sorted(granted)
+        """`own_capabilities`: what the user may do in the channel (grants, settings, state)."""
+        return self._state.capabilities(channel, user_id)
 
     def channel_config(self, channel: StreamChannel) -> Frame:
         """The type's configuration with the channel's overrides applied."""
-        config: Frame = dict(MESSAGING_CONFIG)
-        config.update(channel.config_overrides)
-        return config
+        return self._state.channel_config(channel)
 
     def for_user(self, body: Frame, channel: StreamChannel, user_id: str | None) -> Frame:
         """A channel-state answer completed with what a user's client reads from it."""

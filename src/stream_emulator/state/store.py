@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import attrs
 
-from stream_emulator.state import events
+from stream_emulator.state import events, permissions
 from stream_emulator.state.errors import does_not_exist, input_error
 from stream_emulator.state.events import EventBus
 from stream_emulator.state.faults import Faults
@@ -26,6 +26,7 @@ from stream_emulator.state.records import (
     StreamUser,
     UserExtras,
 )
+from stream_emulator.state.type_records import ChannelType, default_channel_types
 
 
 class Store:
@@ -45,6 +46,7 @@ class Store:
         # Stream's asynchronous tasks (batch deletes), already completed: id → answer.
         self.tasks: dict[str, dict[str, object]] = {}
         self.user_extras = UserExtras()
+        self._channel_types: dict[str, ChannelType] | None = None
         self.events = EventBus()
         self.faults = Faults()
 
@@ -54,6 +56,37 @@ class Store:
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("the clock must return an aware datetime")
         return value.astimezone(UTC)
+
+    @property
+    def channel_types(self) -> dict[str, ChannelType]:
+        """The app's channel types, made when first needed (they are dated by the clock)."""
+        if self._channel_types is None:
+            self._channel_types = default_channel_types(self.now())
+        return self._channel_types
+
+    def may(
+        self, action: str, channel: StreamChannel, user_id: str, *, owns: bool | None = None
+    ) -> bool:
+        """Whether a client-side call by `user_id` may perform `action` (permissions)."""
+        grants = self.channel_types[channel.type].grants
+        return permissions.allowed(
+            grants, action, channel, user_id, self.users.get(user_id), owns=owns
+        )
+
+    def require(
+        self,
+        endpoint: str,
+        action: str,
+        channel: StreamChannel,
+        user_id: str,
+        *,
+        owns: bool | None = None,
+    ) -> None:
+        """Refuse a client-side call (403 / code 17) unless `user_id` may perform `action`."""
+        grants = self.channel_types[channel.type].grants
+        permissions.require(
+            grants, endpoint, action, channel, user_id, self.users.get(user_id), owns=owns
+        )
 
     def require_channel(self, endpoint: str, channel_type: str, channel_id: str) -> StreamChannel:
         """The channel; 404 (code 16) in Stream's words when there is none."""

@@ -15,8 +15,8 @@ Choices where Stream's behaviour is undocumented or we need one answer:
   descending).
 - Read-only channel fields (`cid`, `member_count`, `created_at`, ...) in update data are an
   input error rather than silently dropped, so an adapter that sends them is caught.
-- Permissions are checked only for client-side sends (`send_message(client_side=True)`, a
-  request made with a user token); see `permissions`.
+- Permissions are checked only for client-side calls (a request made with a user token):
+  the channel type's grants (`channel_types`, `permissions`), as Stream checks them.
 - A full update whose data leaves `config_overrides` out keeps the channel's overrides;
   a partial `set` replaces them and `unset` clears them.
 """
@@ -28,6 +28,7 @@ from datetime import datetime
 
 from stream_emulator.state import payloads
 from stream_emulator.state.channel_actions import ChannelActions
+from stream_emulator.state.channel_types import ChannelTypeOperations
 from stream_emulator.state.channels import ChannelOperations
 from stream_emulator.state.events import EventListener
 from stream_emulator.state.messages import MessageOperations
@@ -49,13 +50,14 @@ class StreamState(
     UserActions,
     ChannelOperations,
     ChannelActions,
+    ChannelTypeOperations,
     MessageOperations,
     VisibilityOperations,
 ):
     """One Stream Chat app held in memory; every API operation raises `StreamAPIError`.
 
     The API operations come from `UserOperations`, `ChannelOperations`,
-    `MessageOperations` and `VisibilityOperations`; this class adds
+    `ChannelTypeOperations`, `MessageOperations` and `VisibilityOperations`; this class adds
     the failure switches, event subscription and inspection that are not API calls.
     """
 

@@ -24,10 +24,9 @@ class MessagePosted:
     # The provider marked it as a system message (Stream: `type: system`).
     is_system: bool
 
-    @property
-    def from_system(self) -> bool:
+    def from_system(self, system_user: UserId = SYSTEM_USER_ID) -> bool:
         """Whether the service wrote it (no push): marked as such, or sent as the system user."""
-        return self.is_system or self.sender_id == SYSTEM_USER_ID
+        return self.is_system or self.sender_id == system_user
 
 
 @attrs.frozen(kw_only=True)

@@ -14,6 +14,9 @@ from typing import Final
 CHANNEL_ID_RULE: Final = "^[a-z0-9_-]{1,64}$"
 CHANNEL_ID_PATTERN: Final = re.compile(r"^[a-z0-9_-]{1,64}\Z")
 
+# Stream's rule for user ids: an id it refuses would fail every call naming that user.
+STREAM_USER_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9@_-]{1,255}")
+
 # Any other id a client sends (users, orgs, appointments).
 MAX_ID_LENGTH: Final = 256
 MAX_URL_LENGTH: Final = 2048

@@ -200,10 +200,17 @@ class ChannelSpec(ChannelData):
 
 @attrs.frozen(kw_only=True)
 class Channel(ChannelData):
-    """A channel as the chat provider holds it now."""
+    """A channel as the chat provider holds it now.
+
+    `created_by` is the contract's creator (a group's creator, a DM's opener, an
+    appointment chat's vet), kept in custom data; `provider_creator` is who the provider
+    says created the channel: the system user for every channel yc-chat creates
+    (`domain.provenance`).
+    """
 
     created_by: UserId | None
     frozen: bool
+    provider_creator: UserId | None = None
     created_at: datetime | None = None
     last_message_at: datetime | None = None
     last_message_text: str | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import attrs
 
@@ -18,7 +18,7 @@ from yc_chat.domain.deadlines import NO_DEADLINES
 from yc_chat.domain.inbox import RetryPolicy
 from yc_chat.domain.limits import DEFAULT_TOKEN_TTL
 from yc_chat.domain.metrics import NO_METRICS
-from yc_chat.domain.model import ChannelId
+from yc_chat.domain.model import SYSTEM_USER_ID, ChannelId, UserId
 from yc_chat.domain.usecases import (
     AdvanceChatLifecycle,
     ConnectUser,
@@ -93,6 +93,26 @@ class Ports:
     directory_writer: DirectoryWriter | None = None
 
 
+class PortOverrides(TypedDict, total=False):
+    """Adapters a host brings instead of the built-in ones; any subset, by `Ports` name.
+
+    `directory_writer` is where `remove_org_member` and fixture loading write: with a
+    host's `directory` and no writer, the host owns its people (`runtime.load` refuses).
+    """
+
+    directory: Directory
+    directory_writer: DirectoryWriter | None
+    appointments: AppointmentStore
+    chat: ChatProvider
+    devices: DeviceRegistry
+    notifier: Notifier
+    fingerprints: ProfileFingerprints
+    effect_claims: EffectClaims
+    inbox: EventInbox
+    locks: ChannelLocks
+    clock: Clock
+
+
 @attrs.frozen(kw_only=True)
 class ChatService:
     """Every use case of the contract, plus the webhook inbox's two halves, on one set of ports.
@@ -135,6 +155,7 @@ class ChatService:
         lease_for: timedelta = DEFAULT_LEASE,
         batch_size: int = 16,
         event_deadlines: Deadlines = NO_DEADLINES,
+        system_user: UserId = SYSTEM_USER_ID,
     ) -> ChatService:
         """Wire every use case, the inbox recorder and processor and the lifecycle to `ports`.
 
@@ -142,6 +163,8 @@ class ChatService:
         never automatically). `instance_id` names this instance in lifecycle claims
         (random when None). `retry`, `lease_for` and `batch_size` shape the
         inbox worker's passes; `event_deadlines` bounds each event and lifecycle transition.
+        `system_user` is the provider user that creates every channel
+        (STREAM_SYSTEM_USER_ID): only its channels are the service's own.
         """
         p = ports
         profiles = ProfileSync(chat=p.chat, fingerprints=p.fingerprints)
@@ -158,7 +181,13 @@ class ChatService:
             owner=instance_id or uuid.uuid4().hex,
             deadlines=event_deadlines,
         )
-        offboard = OffboardMember(directory=p.directory, chat=p.chat, locks=p.locks, clock=p.clock)
+        offboard = OffboardMember(
+            directory=p.directory,
+            chat=p.chat,
+            locks=p.locks,
+            clock=p.clock,
+            system_user=system_user,
+        )
         handle_chat_event = HandleChatEvent(
             directory=p.directory,
             chat_links=p.appointments,
@@ -170,6 +199,7 @@ class ChatService:
             metrics=p.metrics,
             offboard=offboard,
             claim_for=lease_for,
+            system_user=system_user,
         )
         return cls(
             connect_user=ConnectUser(
@@ -194,7 +224,12 @@ class ChatService:
                 directory=p.directory, chat=p.chat, profiles=profiles, new_channel_id=new_group_id
             ),
             update_group_members=UpdateGroupMembers(
-                directory=p.directory, chat=p.chat, profiles=profiles, locks=p.locks, clock=p.clock
+                directory=p.directory,
+                chat=p.chat,
+                profiles=profiles,
+                locks=p.locks,
+                clock=p.clock,
+                system_user=system_user,
             ),
             end_chat=EndChat(
                 directory=p.directory,
@@ -204,12 +239,19 @@ class ChatService:
                 profiles=profiles,
                 locks=p.locks,
                 clock=p.clock,
+                system_user=system_user,
             ),
             search_colleagues=SearchColleagues(directory=p.directory),
             list_org_members=ListOrgMembers(directory=p.directory),
-            list_org_groups=ListOrgGroups(directory=p.directory, chat=p.chat),
+            list_org_groups=ListOrgGroups(
+                directory=p.directory, chat=p.chat, system_user=system_user
+            ),
             list_my_channels=ListMyChannels(
-                directory=p.directory, appointments=p.appointments, chat=p.chat, lifecycle=lifecycle
+                directory=p.directory,
+                appointments=p.appointments,
+                chat=p.chat,
+                lifecycle=lifecycle,
+                system_user=system_user,
             ),
             advance_lifecycle=lifecycle,
             handle_chat_event=handle_chat_event,

@@ -20,13 +20,13 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
-from typing import TYPE_CHECKING, TypedDict, Unpack
+from typing import TYPE_CHECKING, Unpack
 
 import attrs
 
 from yc_chat.adapters.clock import SystemClock
 from yc_chat.adapters.deadline import ContextDeadlines
-from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
+from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState, set_up_app
 from yc_chat.adapters.memory import (
     InMemoryAppointments,
     InMemoryChannelLocks,
@@ -42,23 +42,18 @@ from yc_chat.adapters.push import LogNotifier
 from yc_chat.adapters.stream.events import STREAM_WEBHOOKS
 from yc_chat.domain.channel_ids import random_group_channel_id
 from yc_chat.domain.inbox import RetryPolicy
-from yc_chat.domain.model import ChannelId
-from yc_chat.domain.service import ChatService, Ports
+from yc_chat.domain.limits import STREAM_USER_ID_PATTERN
+from yc_chat.domain.model import SYSTEM_USER_ID, ChannelId, UserId
+from yc_chat.domain.service import ChatService, PortOverrides, Ports
 from yc_chat.entrypoints.background import run_worker as run_worker
+from yc_chat.entrypoints.readiness import with_setup_probe
 from yc_chat.entrypoints.runtime import RATE_LIMIT_STORE, Fallback, Probe, Runtime
 from yc_chat.entrypoints.settings import Settings, SettingsError
 from yc_chat.ports import (
-    AppointmentStore,
-    ChannelLocks,
     ChatProvider,
     Clock,
     DeviceRegistry,
-    Directory,
-    DirectoryWriter,
-    EffectClaims,
-    EventInbox,
     Notifier,
-    ProfileFingerprints,
     RateLimitStore,
 )
 
@@ -109,6 +104,7 @@ def assemble(
         event_deadlines=ContextDeadlines.for_events(
             worker.event_deadline_seconds, worker.lease_seconds
         ),
+        system_user=UserId(system_user_of(settings)),
     )
     degradable = {}
     if shared_rate_limits is not None:
@@ -123,7 +119,7 @@ def assemble(
         exporter=exporter,
         rate_limits=shared_rate_limits or MemoryRateLimitStore(),
         local_rate_limits=MemoryRateLimitStore(),
-        probes=dict(probes),
+        probes=with_setup_probe(probes, ports.chat),
         degradable=degradable,
         persistent=persistent,
         emulator=emulator,
@@ -136,24 +132,12 @@ async def _always_ready() -> None:
     return None
 
 
-class PortOverrides(TypedDict, total=False):
-    """Adapters a host brings instead of the built-in ones; any subset, by `Ports` name.
-
-    `directory_writer` is where `remove_org_member` and fixture loading write: with a
-    host's `directory` and no writer, the host owns its people (`runtime.load` refuses).
-    """
-
-    directory: Directory
-    directory_writer: DirectoryWriter | None
-    appointments: AppointmentStore
-    chat: ChatProvider
-    devices: DeviceRegistry
-    notifier: Notifier
-    fingerprints: ProfileFingerprints
-    effect_claims: EffectClaims
-    inbox: EventInbox
-    locks: ChannelLocks
-    clock: Clock
+def system_user_of(settings: Settings) -> str:
+    """STREAM_SYSTEM_USER_ID, or `system`; a SettingsError for an id Stream would refuse."""
+    user = settings.stream_system_user_id or SYSTEM_USER_ID
+    if not STREAM_USER_ID_PATTERN.fullmatch(user):
+        raise SettingsError("STREAM_SYSTEM_USER_ID must be a Stream user id (A-Z a-z 0-9 @ _ -)")
+    return user
 
 
 def in_memory(
@@ -176,7 +160,8 @@ def in_memory(
     """
     settings = settings if settings is not None else Settings()
     clock = overrides.get("clock") or SystemClock()
-    chat = overrides.get("chat") or FakeStreamChatProvider(StreamState(clock=clock.now))
+    state, system_user = StreamState(clock=clock.now), system_user_of(settings)
+    chat = overrides.get("chat") or FakeStreamChatProvider(state, system_user_id=system_user)
     metrics = PrometheusMetrics(multiprocess_dir=settings.metrics_multiprocess_dir)
     directory = InMemoryDirectory()
     ports = _ports(
@@ -280,14 +265,16 @@ async def upgrade_database(database_url: str) -> tuple[str | None, str | None]:
 
 @asynccontextmanager
 async def open_chat(
-    settings: Settings, clock: Clock
+    settings: Settings, clock: Clock | None = None
 ) -> AsyncIterator[tuple[ChatProvider, str, RunningEmulator | None]]:
     """The Stream adapter, on real Stream or on the built-in emulator; with its secret."""
+    clock = clock or SystemClock()
     # The SDK-backed adapter and the emulator need the `stream` and `http` extras.
     from stream_emulator.server import new_credentials, start_in_background
     from yc_chat.adapters.stream import StreamChatProvider, StreamConfig
 
     emulator: RunningEmulator | None = None
+    user = system_user_of(settings)
     if settings.stream_api_key is not None:
         if settings.stream_api_secret is None:
             raise SettingsError("STREAM_API_KEY is set without STREAM_API_SECRET")
@@ -298,13 +285,16 @@ async def open_chat(
         # Settings refuse half a Stream configuration, so here neither key nor secret is set.
         key, secret = new_credentials()
         emulator = start_in_background(
-            StreamState(clock=clock.now), api_key=key, api_secret=secret, clock=clock.now
+            set_up_app(StreamState(clock=clock.now)),
+            api_key=key,
+            api_secret=secret,
+            clock=clock.now,
         )
         base_url = emulator.base_url
         logger.info("chat provider: built-in Stream emulator", extra={"base_url": base_url})
     try:
         provider = await StreamChatProvider.open(
-            StreamConfig(api_key=key, api_secret=secret, base_url=base_url)
+            StreamConfig(api_key=key, api_secret=secret, base_url=base_url, system_user_id=user)
         )
         try:
             yield provider, secret, emulator

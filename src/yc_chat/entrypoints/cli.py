@@ -1,4 +1,4 @@
-"""The `yc-chat` command: serve, worker, events, dev-token, seed, emulator.
+"""The `yc-chat` command: serve, worker, events, dev-token, seed, emulator, stream setup.
 
 Only the standard library and the settings are imported at module level: `yc-chat --help`
 works from a bare `pip install yc-chat`, and a command whose optional extra is missing says
@@ -45,6 +45,7 @@ _COMMAND_EXTRAS = {
     "seed": "http,stream,mongo,postgres",
     "db": "postgres",
     "emulator": "http,stream",
+    "stream": "stream",
     "dev-token": "http",
 }
 
@@ -181,6 +182,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seed.add_argument("file", metavar="FILE")
 
+    stream = commands.add_parser(
+        "stream",
+        help="set up the Stream app the service uses (needs STREAM_API_KEY/SECRET)",
+        description="Operator commands for the Stream app named by STREAM_API_KEY, "
+        "STREAM_API_SECRET and STREAM_BASE_URL (Stream, or a `yc-chat emulator`).",
+    )
+    stream_commands = stream.add_subparsers(dest="stream_command", required=True, metavar="setup")
+    setup = stream_commands.add_parser(
+        "setup",
+        help="apply the channel type's grants the service relies on (idempotent)",
+        description="Set the `messaging` channel type's grants so that people holding a Stream "
+        "user token cannot create channels, change members or custom data, or unfreeze, and "
+        "members can read, send, reply, react, upload, mark read and send typing events; a "
+        "channel's creator gets nothing more. Running it again changes nothing. `/readyz` "
+        "fails until it is applied.",
+    )
+    setup.add_argument(
+        "--check",
+        action="store_true",
+        help="only report whether the setup is applied (exit status 1 if not)",
+    )
+
     emulator = commands.add_parser(
         "emulator",
         help="run the Stream API emulator on its own",
@@ -316,7 +339,7 @@ def with_env_file(env: Mapping[str, str], path: str | None) -> Mapping[str, str]
 
 def _dispatch(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     # Imported per command: a bare install can still print --help.
-    from yc_chat.entrypoints import cli_serve, cli_tools
+    from yc_chat.entrypoints import cli_serve, cli_stream, cli_tools
 
     if args.command == "serve":
         return cli_serve.serve(args, env)
@@ -330,6 +353,8 @@ def _dispatch(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         return cli_tools.events_command(args, env)
     if args.command == "db":
         return cli_tools.db_command(args, env)
+    if args.command == "stream":
+        return cli_stream.stream_command(args, env)
     return cli_tools.seed_command(args, env)
 
 

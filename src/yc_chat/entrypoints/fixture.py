@@ -9,7 +9,6 @@ all of them at once, on one line.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +16,11 @@ from typing import Any, Final
 
 import attrs
 
-from yc_chat.domain.limits import CHANNEL_ID_PATTERN, MAX_ACTIVATION_MINUTES
+from yc_chat.domain.limits import (
+    CHANNEL_ID_PATTERN,
+    MAX_ACTIVATION_MINUTES,
+    STREAM_USER_ID_PATTERN,
+)
 from yc_chat.domain.model import (
     SYSTEM_USER_ID,
     Appointment,
@@ -37,8 +40,6 @@ from yc_chat.ports import AppointmentWriter, DirectoryWriter
 # top-level "roles"; any other value is refused, since a misspelt "admin" would silently
 # make an org admin a plain member.
 STANDARD_ROLES: Final = ("owner", "admin", "vet", "nurse", "receptionist")
-# Stream's rule for user ids: an id it refuses would fail every call naming that user.
-USER_ID_PATTERN: Final = re.compile(r"[A-Za-z0-9@_-]{1,255}")
 SECTIONS: Final = ("orgs", "users", "memberships", "appointments")
 MAX_LISTED_PROBLEMS = 20
 
@@ -106,7 +107,7 @@ def _id(value: object) -> str:
 
 def _user_id(value: object) -> str:
     text = _id(value)
-    if not USER_ID_PATTERN.fullmatch(text):
+    if not STREAM_USER_ID_PATTERN.fullmatch(text):
         raise ValueError(
             f"{_shown(value)} is not an id Stream accepts (letters, digits, @, _ and -, "
             "at most 255)"

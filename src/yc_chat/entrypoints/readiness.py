@@ -10,13 +10,16 @@ is logged once each, and `yc_chat_degraded{part=...}` says it on every scrape.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Literal
 
 import attrs
 
+from yc_chat.domain import errors
 from yc_chat.domain.metrics import Gauge
+from yc_chat.ports import ChatProvider, ChatProviderSetup
 
 logger = logging.getLogger("yc_chat.health")
 
@@ -131,3 +134,30 @@ class Readiness:
                 },
             )
         ]
+
+
+def setup_of(chat: ChatProvider) -> ChatProviderSetup | None:
+    """The provider's setup side, when the adapter has one (both Stream adapters do)."""
+    if callable(getattr(chat, "setup_missing", None)) and callable(
+        getattr(chat, "apply_setup", None)
+    ):
+        return chat  # type: ignore[return-value]
+    return None
+
+
+async def require_setup(setup: ChatProviderSetup) -> None:
+    """The readiness probe of `yc-chat stream setup`: fails while any part is missing."""
+    missing = await setup.setup_missing()
+    if missing:
+        raise errors.ProviderFailed(
+            "The chat provider's setup is not applied: run `yc-chat stream setup`"
+        )
+
+
+def with_setup_probe(probes: Mapping[str, Probe], chat: ChatProvider) -> dict[str, Probe]:
+    """`probes` and, for a provider with a setup side, the `setup` probe (`/readyz`)."""
+    found = dict(probes)
+    setup = setup_of(chat)
+    if setup is not None:
+        found["setup"] = functools.partial(require_setup, setup)
+    return found

@@ -106,8 +106,7 @@ class AuthSettings:
     leeway_seconds: float = 30.0
     user_id_claim: str = "sub"
     jwks_cache_seconds: float = 300.0
-    # An unknown `kid` triggers a refetch, at most this often: random kids cannot make us
-    # hammer the identity provider.
+    # An unknown `kid` refetches at most this often: random kids cannot hammer the IdP.
     jwks_min_refresh_seconds: float = 5.0
     jwks_timeout_seconds: float = 5.0
 
@@ -184,10 +183,10 @@ class Settings:
     stream_api_key: str | None = None
     stream_api_secret: str | None = attrs.field(default=None, repr=False)
     stream_base_url: str | None = None
+    stream_system_user_id: str | None = None  # None: `system` (creates channels, posts notices)
     log_level: str = "INFO"
     log_format: LogFormat = "json"
-    # PROMETHEUS_MULTIPROC_DIR: metrics kept in files there, summed over the processes
-    # sharing it (`serve --workers N` sets one up itself).
+    # PROMETHEUS_MULTIPROC_DIR: metrics in files there, summed over processes (--workers N).
     metrics_multiprocess_dir: str | None = None
 
     @classmethod
@@ -256,6 +255,7 @@ class Settings:
             stream_api_key=reader.text("STREAM_API_KEY"),
             stream_api_secret=reader.text("STREAM_API_SECRET"),
             stream_base_url=reader.base_url("STREAM_BASE_URL"),
+            stream_system_user_id=reader.text("STREAM_SYSTEM_USER_ID"),
             log_level=reader.log_level("LOG_LEVEL"),
             log_format=reader.log_format("LOG_FORMAT"),
             metrics_multiprocess_dir=reader.directory("PROMETHEUS_MULTIPROC_DIR"),

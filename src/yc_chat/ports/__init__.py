@@ -19,7 +19,7 @@ from yc_chat.ports.appointments import (
     ChatSchedule,
     TransitionClaims,
 )
-from yc_chat.ports.chat import ChatProvider
+from yc_chat.ports.chat import ChatProvider, ChatProviderSetup
 from yc_chat.ports.clock import Clock
 from yc_chat.ports.coordination import ChannelLocks, EffectClaims
 from yc_chat.ports.deadlines import Deadlines
@@ -40,6 +40,7 @@ __all__ = [
     "ChannelPage",
     "ChannelQuery",
     "ChatProvider",
+    "ChatProviderSetup",
     "ChatSchedule",
     "Clock",
     "Deadlines",

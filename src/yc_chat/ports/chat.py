@@ -84,3 +84,17 @@ class ChatProvider(Protocol):
 
     async def ping(self) -> None:
         """Raise ProviderUnavailable when the provider cannot be reached."""
+
+
+class ChatProviderSetup(Protocol):
+    """The provider-side permissions the service's rules rely on (Stream: the grants of
+    its channel type), so people holding a user token cannot undo those rules directly.
+
+    An operator concern (`yc-chat stream setup`, `/readyz`), not a use case's.
+    """
+
+    async def setup_missing(self) -> Sequence[str]:
+        """What of the setup is not applied (names of the parts); empty when all of it is."""
+
+    async def apply_setup(self) -> Sequence[str]:
+        """Apply the setup (idempotent): the parts that were changed, empty when none."""

@@ -14,7 +14,7 @@ from stream_emulator.state import (
     StreamState,
     StreamUser,
 )
-from yc_chat.adapters.fake_stream.provider import FakeStreamChatProvider
+from yc_chat.adapters.fake_stream.provider import FakeStreamChatProvider, set_up_app
 
 __all__ = [
     "Clock",
@@ -26,4 +26,5 @@ __all__ = [
     "StreamMessage",
     "StreamState",
     "StreamUser",
+    "set_up_app",
 ]

@@ -12,8 +12,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+import attrs
+
 from stream_emulator.state import StreamAPIError, StreamChannel, StreamState
-from yc_chat.adapters.stream import mapping, reading
+from yc_chat.adapters.stream import grants, mapping, reading
 from yc_chat.adapters.stream.tokens import sign_user_token
 from yc_chat.domain import errors
 from yc_chat.domain.model import (
@@ -44,6 +46,15 @@ def _translated_errors() -> Iterator[None]:
         raise errors.ProviderFailed("The chat provider sent unreadable data") from exc
 
 
+def set_up_app(state: StreamState) -> StreamState:
+    """`state` with the grants `yc-chat stream setup` applies to a Stream app: the
+    simulation (and the emulator `serve` starts) stands for an app set up for yc-chat."""
+    current = state.get_channel_type(mapping.CHANNEL_TYPE)
+    if grants.missing_grants(current):
+        state.update_channel_type(mapping.CHANNEL_TYPE, grants.update_request(current))
+    return state
+
+
 class FakeStreamChatProvider:
     """ChatProvider backed by a `StreamState`; fault injection goes through `state`."""
 
@@ -54,8 +65,14 @@ class FakeStreamChatProvider:
         api_key: str = DEFAULT_API_KEY,
         api_secret: str | None = None,
         base_url: str | None = None,
+        system_user_id: str = SYSTEM_USER_ID,
+        set_up: bool = True,
     ) -> None:
         self._state = state if state is not None else StreamState()
+        # Creates every channel and posts the notices, as the real adapter's does.
+        self._system_user = UserId(system_user_id)
+        if set_up:
+            set_up_app(self._state)
         self._api_key = api_key
         # Where clients reach this state over Stream's API (an emulator serving it), if anywhere.
         self._base_url = base_url
@@ -114,10 +131,11 @@ class FakeStreamChatProvider:
         """Get the channel with `spec.id`, creating it from `spec` if it does not exist."""
         mapping.check_channel_id(spec.id)
         with _translated_errors():
+            self._ensure_system_user()
             channel, created = self._state.get_or_create_channel(
                 mapping.CHANNEL_TYPE,
                 spec.id,
-                created_by_id=spec.created_by,
+                created_by_id=self._system_user,
                 data=mapping.creation_data(spec),
                 members=sorted(spec.members),
                 member_roles=mapping.creation_roles(spec),
@@ -206,13 +224,38 @@ class FakeStreamChatProvider:
         with _translated_errors():
             self._state.app_settings()
 
+    # -- the setup (ChatProviderSetup), as the real adapter applies it --------------------
+
+    async def setup_missing(self) -> list[str]:
+        """The roles of the channel type whose grants are not the setup's (empty: applied)."""
+        with _translated_errors():
+            return grants.missing_grants(self._state.get_channel_type(mapping.CHANNEL_TYPE))
+
+    async def apply_setup(self) -> list[str]:
+        """Set the channel type's grants unless they already are."""
+        with _translated_errors():
+            return self.apply_setup_now()
+
+    def apply_setup_now(self) -> list[str]:
+        """`apply_setup` for a caller outside the event loop (the in-memory composition)."""
+        current = self._state.get_channel_type(mapping.CHANNEL_TYPE)
+        missing = grants.missing_grants(current)
+        if missing:
+            self._state.update_channel_type(mapping.CHANNEL_TYPE, grants.update_request(current))
+        self._ensure_system_user()
+        return missing
+
     def _notice(self, notice: str | None) -> dict[str, object] | None:
         """The notice as a message from `system`, who must exist before speaking (as on Stream)."""
         if notice is None:
             return None
-        if self._state.user(SYSTEM_USER_ID) is None:
-            self._state.upsert_users([mapping.user_data(SYSTEM_PROFILE)])
-        return mapping.notice_message(notice)
+        self._ensure_system_user()
+        return mapping.notice_message(notice, self._system_user)
+
+    def _ensure_system_user(self) -> None:
+        if self._state.user(self._system_user) is None:
+            profile = attrs.evolve(SYSTEM_PROFILE, id=self._system_user)
+            self._state.upsert_users([mapping.user_data(profile)])
 
     def _find(self, channel_id: ChannelId) -> Mapping[str, object] | None:
         # The real adapter can only look a channel up by querying for it; so does the fake.

@@ -55,6 +55,8 @@ class StreamConfig:
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
     # How much earlier than issued user tokens claim to be (stream/tokens.py says why).
     token_iat_backdate: timedelta = TOKEN_IAT_BACKDATE
+    # The Stream user that creates every channel and posts the system notices.
+    system_user_id: str = attrs.field(default="system", validator=attrs.validators.min_len(1))
 
     @property
     def effective_base_url(self) -> str:

@@ -17,6 +17,7 @@ from yc_chat.adapters.stream.reading import (
     APPOINTMENT_ID,
     APPOINTMENT_TIME,
     CATEGORY,
+    CREATED_BY,
     FROZEN,
     IMAGE,
     IS_GROUP,
@@ -144,6 +145,7 @@ def channel_data(spec: ChannelSpec) -> dict[str, object]:
         STATUS: spec.status.value,
         READ_ONLY: spec.read_only,
         FROZEN: spec.frozen,
+        CREATED_BY: spec.created_by,
     }
     optional: dict[str, object | None] = {
         NAME: spec.name,
@@ -162,7 +164,9 @@ def channel_data(spec: ChannelSpec) -> dict[str, object]:
 
 
 # What a channel is (and its lifecycle) never changes through a details update.
-_IDENTITY_FIELDS: Final = frozenset({CATEGORY, ORG_ID, IS_GROUP, STATUS, READ_ONLY, FROZEN})
+_IDENTITY_FIELDS: Final = frozenset(
+    {CATEGORY, ORG_ID, IS_GROUP, STATUS, READ_ONLY, FROZEN, CREATED_BY}
+)
 
 
 def creation_data(spec: ChannelSpec) -> dict[str, object]:
@@ -196,9 +200,9 @@ def status_update_data(channel: Mapping[str, object], status: ChatStatus) -> dic
     return data
 
 
-def notice_message(text: str) -> dict[str, object]:
+def notice_message(text: str, system_user: UserId = SYSTEM_USER_ID) -> dict[str, object]:
     """The message posted with an update: a notice from the system user."""
-    return {"text": text, "user_id": SYSTEM_USER_ID}
+    return {"text": text, "user_id": system_user}
 
 
 def channel_id_filter(channel_id: ChannelId) -> dict[str, object]:

@@ -15,15 +15,15 @@ import functools
 import logging
 import random
 import secrets
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 from stream_chat.async_chat.client import StreamChatAsync
 
-from yc_chat.adapters.stream import failures, mapping, reading, retries
+from yc_chat.adapters.stream import failures, grants, mapping, reading, requests, retries
 from yc_chat.adapters.stream.client import last_headers, open_client
 from yc_chat.adapters.stream.config import StreamConfig
 from yc_chat.adapters.stream.tokens import sign_user_token
@@ -31,7 +31,6 @@ from yc_chat.domain import errors
 from yc_chat.domain.channel_ids import is_valid_channel_id
 from yc_chat.domain.model import (
     SYSTEM_PROFILE,
-    SYSTEM_USER_ID,
     Channel,
     ChannelId,
     ChannelSpec,
@@ -45,50 +44,6 @@ from yc_chat.domain.queries import ChannelPage, ChannelQuery
 
 LOG = logging.getLogger(__name__)
 T = TypeVar("T")
-
-# A random value written into the custom data of a channel we create. Stream's
-# get-or-create does not say whether it created the channel, but it keeps the data of an
-# existing one: finding our own nonce in the answer means this call (or an earlier attempt
-# of it, retried) created it.
-CREATION_NONCE: Final = "ycCreationNonce"
-# Stream returns at most 100 members with a channel; more are read with query_members.
-CHANNEL_MEMBER_LIMIT: Final = 100
-QUERY_MEMBERS_LIMIT: Final = 300
-MEMBER_SORT: Final = ({"field": "created_at", "direction": 1},)
-
-
-def _state_options() -> dict[str, Any]:
-    # Server-side: never watch or ask for presence (there is no websocket to watch with).
-    # One message is enough for the last-message preview.
-    return {
-        "state": True,
-        "watch": False,
-        "presence": False,
-        "messages": {"limit": 1},
-        "members": {"limit": CHANNEL_MEMBER_LIMIT},
-    }
-
-
-def _list_options() -> dict[str, Any]:
-    return {"message_limit": 1, "member_limit": CHANNEL_MEMBER_LIMIT}
-
-
-def _creation_data(spec: ChannelSpec, nonce: str) -> dict[str, object]:
-    data = mapping.creation_data(spec)
-    data[CREATION_NONCE] = nonce
-    data["created_by"] = {"id": spec.created_by}
-    data["members"] = _member_entries(spec.members, mapping.creation_roles(spec))
-    return data
-
-
-def _member_entries(members: Iterable[UserId], roles: Mapping[str, str]) -> list[dict[str, str]]:
-    entries: list[dict[str, str]] = []
-    for user_id in sorted(members):
-        entry = {"user_id": str(user_id)}
-        if user_id in roles:
-            entry["channel_role"] = roles[user_id]
-        entries.append(entry)
-    return entries
 
 
 def _utc_now() -> datetime:
@@ -113,6 +68,8 @@ class StreamChatProvider:
         # Jitter only spreads retries out; it needs no cryptographic randomness.
         self._rng = rng if rng is not None else random.Random()  # noqa: S311
         self._now = now
+        self._system_user = UserId(config.system_user_id)
+        self._system_profile = attrs.evolve(SYSTEM_PROFILE, id=self._system_user)
         self._system_ready = False
         self._closed = False
         self._rate_limit: failures.RateLimit | None = None
@@ -164,7 +121,7 @@ class StreamChatProvider:
             await self._call(
                 "UpdateUsers", functools.partial(self._upsert_batch, batch), idempotent=True
             )
-        if SYSTEM_USER_ID in latest:
+        if self._system_user in latest:
             self._system_ready = True
 
     async def issue_user_token(
@@ -202,19 +159,22 @@ class StreamChatProvider:
     async def open_channel(self, spec: ChannelSpec) -> OpenedChannel:
         """Get the channel with `spec.id`, creating it from `spec` if it does not exist."""
         mapping.check_channel_id(spec.id)
+        await self._ensure_system_user()
         nonce = secrets.token_hex(8)
-        data = _creation_data(spec, nonce)
+        data = requests.creation_data(spec, nonce, self._system_user)
         response = await self._call(
             "GetOrCreateChannel",
             # A fresh copy per attempt: the SDK's channel objects keep (and `create()`
             # mutates) the data dict they are given.
             lambda: self._client.channel(mapping.CHANNEL_TYPE, spec.id, copy.deepcopy(data)).query(
-                **_state_options()
+                **requests.state_options()
             ),
             idempotent=True,
         )
         channel_json = response.get("channel")
-        created = isinstance(channel_json, Mapping) and channel_json.get(CREATION_NONCE) == nonce
+        created = (
+            isinstance(channel_json, Mapping) and channel_json.get(requests.CREATION_NONCE) == nonce
+        )
         return OpenedChannel(channel=await self._complete(response), created=created)
 
     async def get_channel(self, channel_id: ChannelId) -> Channel | None:
@@ -290,7 +250,7 @@ class StreamChatProvider:
             raise _channel_not_found()
         channel = self._client.channel(mapping.CHANNEL_TYPE, channel_id)
         # Posters only exist in read-only rooms, where the domain names them.
-        to_add = _member_entries(add, mapping.poster_roles(bool(posters), posters, add))
+        to_add = requests.member_entries(add, mapping.poster_roles(bool(posters), posters, add))
         to_remove = sorted(remove)
 
         async def change(message: dict[str, object] | None) -> object:
@@ -311,7 +271,7 @@ class StreamChatProvider:
             if not to_add and not to_remove and message is not None:
                 await self._call(
                     "SendMessage",
-                    lambda: channel.send_message(dict(message), SYSTEM_USER_ID),
+                    lambda: channel.send_message(dict(message), self._system_user),
                     idempotent=False,
                 )
             return response
@@ -341,18 +301,48 @@ class StreamChatProvider:
         """Raise ProviderUnavailable when Stream cannot be reached (one try, no retries)."""
         await self._call("GetApp", self._client.get_app_settings, idempotent=True, attempts=1)
 
+    # -- the setup (ChatProviderSetup) -----------------------------------------------------
+
+    async def setup_missing(self) -> list[str]:
+        """The roles of the channel type whose grants are not the setup's (empty: applied)."""
+        return grants.missing_grants(await self._channel_type())
+
+    async def apply_setup(self) -> list[str]:
+        """Set the channel type's grants (UpdateChannelType) unless they already are."""
+        current = await self._channel_type()
+        missing = grants.missing_grants(current)
+        if missing:
+            body = grants.update_request(current)
+            await self._call(
+                "UpdateChannelType",
+                lambda: self._client.update_channel_type(mapping.CHANNEL_TYPE, **body),
+                idempotent=True,
+            )
+        await self._ensure_system_user()
+        return missing
+
+    async def _channel_type(self) -> Mapping[str, object]:
+        return await self._call(
+            "GetChannelType",
+            lambda: self._client.get_channel_type(mapping.CHANNEL_TYPE),
+            idempotent=True,
+        )
+
     # -- helpers --------------------------------------------------------------------------
 
     async def _upsert_batch(self, users: list[dict[str, object]]) -> object:
         return await self._client.upsert_users(copy.deepcopy(users))
 
+    async def _ensure_system_user(self) -> None:
+        if not self._system_ready:
+            # The system user must exist before it creates or speaks; once per process.
+            await self.upsert_profiles([self._system_profile])
+
     async def _notice(self, notice: str | None) -> dict[str, object] | None:
         if notice is None:
             return None
-        if not self._system_ready:
-            # The system user must exist before it can speak; once per process is enough.
-            await self.upsert_profiles([SYSTEM_PROFILE])
-        return mapping.notice_message(notice)
+        await self._ensure_system_user()
+        return mapping.notice_message(notice, self._system_user)
 
     async def _noticed(
         self, notice: str | None, write: Callable[[dict[str, object] | None], Awaitable[T]]
@@ -363,7 +353,7 @@ class StreamChatProvider:
         try:
             return await write(message)
         except errors.ProviderUsersMissing as exc:
-            if message is None or SYSTEM_USER_ID not in exc.user_ids:
+            if message is None or self._system_user not in exc.user_ids:
                 raise
             LOG.warning("stream lost the system user: creating it again")
             self._system_ready = False
@@ -379,7 +369,7 @@ class StreamChatProvider:
                 copy.deepcopy(sort),
                 limit=limit,
                 offset=offset,
-                **_list_options(),
+                **requests.list_options(),
             ),
             idempotent=True,
         )
@@ -433,14 +423,14 @@ class StreamChatProvider:
                 functools.partial(
                     channel.query_members,
                     {},
-                    copy.deepcopy(list(MEMBER_SORT)),
-                    limit=QUERY_MEMBERS_LIMIT,
+                    copy.deepcopy(list(requests.MEMBER_SORT)),
+                    limit=requests.QUERY_MEMBERS_LIMIT,
                     offset=offset,
                 ),
                 idempotent=True,
             )
             members.extend(reading.member_ids(page))
-            if len(page) < QUERY_MEMBERS_LIMIT:
+            if len(page) < requests.QUERY_MEMBERS_LIMIT:
                 return members
             offset += len(page)
 

@@ -44,6 +44,9 @@ PET_OWNER_ID: Final = "petOwnerId"
 PET_OWNER_NAME: Final = "petOwnerName"
 PET_NAME: Final = "petName"
 VET_ID: Final = "vetId"
+# The contract's creator (group creator, DM opener, appointment vet). Stream's own
+# `created_by` is always the system user for channels yc-chat creates.
+CREATED_BY: Final = "createdBy"
 # Stream's own top-level field, settable through channel data.
 FROZEN: Final = "frozen"
 
@@ -138,7 +141,9 @@ def channel_from_state(state: Mapping[str, object], repairs: Repairs | None = No
         # Channels created outside this service may lack it; "" matches no org, so no access.
         org_id=OrgId(_id(channel, ORG_ID, notes) or ""),
         members=frozenset(_member_ids(state.get("members"), notes)),
-        created_by=_created_by(channel, notes),
+        # Channels from before `createdBy` was written: Stream's creator was the person.
+        created_by=_user_id(channel, CREATED_BY, notes) or _created_by(channel, notes),
+        provider_creator=_created_by(channel, notes),
         status=_status(channel, frozen),
         frozen=frozen,
         name=_text(channel, NAME, notes),

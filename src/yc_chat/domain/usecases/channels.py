@@ -18,6 +18,7 @@ from yc_chat.domain.limits import (
     ORG_GROUPS_PAGE,
 )
 from yc_chat.domain.model import (
+    SYSTEM_USER_ID,
     Appointment,
     AppointmentId,
     Channel,
@@ -29,6 +30,7 @@ from yc_chat.domain.model import (
     User,
     UserId,
 )
+from yc_chat.domain.provenance import is_ours, needs_record, only_ours, vouched_by_record
 from yc_chat.domain.queries import ChannelQuery
 from yc_chat.domain.usecases._locks import (
     END_LOCK_WAITS,
@@ -76,6 +78,7 @@ class EndChat:
     profiles: ProfileSync
     locks: ChannelLocks
     clock: Clock
+    system_user: UserId = SYSTEM_USER_ID
 
     async def __call__(self, *, caller: UserId, channel_id: ChannelId) -> Channel:
         problems = Problems()
@@ -107,6 +110,9 @@ class EndChat:
         async with channel_lock(self.locks, end_lock_key(channel_id), clock=self.clock) as held:
             channel = await self.chat.get_channel(channel_id)
             if channel is None:
+                raise errors.NotFound("Channel not found", code=errors.CODE_CHANNEL_NOT_FOUND)
+            if not (await ours_only(self.appointments, [channel], system_user=self.system_user)):
+                # Made directly on Stream (any custom data): not a chat of this service.
                 raise errors.NotFound("Channel not found", code=errors.CODE_CHANNEL_NOT_FOUND)
             appointment = await self._authorize(caller, channel)
             if held and not channel.is_ended:
@@ -224,6 +230,25 @@ async def visible_to(
     return [c for c in channels if policies.may_see_channel(user, c, memberships.get(c.org_id))]
 
 
+async def ours_only(
+    appointments: AppointmentRecords, channels: Sequence[Channel], *, system_user: UserId
+) -> list[Channel]:
+    """The channels yc-chat created (domain.provenance), in order.
+
+    Only an appointment chat the system user did not create (opened before it created
+    channels) costs a record read; a channel someone made directly on the provider is
+    dropped without one when it claims no appointment.
+    """
+    pending = [c for c in channels if needs_record(c, system_user=system_user)]
+    records = await asyncio.gather(
+        *(appointments.get(c.appointment_id) for c in pending if c.appointment_id is not None)
+    )
+    vouched = {
+        c.id for c, record in zip(pending, records, strict=True) if vouched_by_record(c, record)
+    }
+    return [c for c in channels if is_ours(c, system_user=system_user) or c.id in vouched]
+
+
 def _check_scope(problems: Problems, org_id: OrgId | None, limit: int | None) -> None:
     problems.identifier("org_id", org_id, required=False)
     problems.int_range("limit", limit, 1, CHANNELS_MAX_LIMIT)
@@ -281,6 +306,7 @@ class ListMyChannels:
     appointments: AppointmentRecords
     chat: ChatProvider
     lifecycle: AdvanceChatLifecycle
+    system_user: UserId = SYSTEM_USER_ID
 
     async def __call__(
         self,
@@ -314,7 +340,8 @@ class ListMyChannels:
         )
         page_size = limit or CHANNELS_DEFAULT_LIMIT
         page = await self.chat.query_channels(query, limit=page_size, offset=offset)
-        visible = await visible_to(self.directory, caller, page.channels)
+        ours = await ours_only(self.appointments, page.channels, system_user=self.system_user)
+        visible = await visible_to(self.directory, caller, ours)
         # Concurrently: with auto-end on, every client chat on the page needs its record.
         channels = await asyncio.gather(*map(self._activate_if_due, visible))
         others = {
@@ -345,8 +372,11 @@ class ListMyChannels:
 
 @attrs.frozen(kw_only=True)
 class ListOrgGroups:
+    """The org's groups the caller belongs to: only groups yc-chat created."""
+
     directory: Directory
     chat: ChatProvider
+    system_user: UserId = SYSTEM_USER_ID
 
     async def __call__(self, *, caller: UserId, org_id: OrgId | None) -> Sequence[Channel]:
         problems = Problems()
@@ -358,9 +388,14 @@ class ListOrgGroups:
         await require_caller_membership(self.directory, org_id, caller)
         query = ChannelQuery(member=caller, category=ChatCategory.GROUP, org_id=org_id)
         groups: list[Channel] = []
-        while len(groups) < MAX_ORG_GROUPS:
-            page = await self.chat.query_channels(query, limit=ORG_GROUPS_PAGE, offset=len(groups))
-            groups.extend(page.channels)
+        # The offset counts what the provider returned: channels someone created directly
+        # are skipped, and the reading stops after as many as the product lists at most,
+        # however many of them there are.
+        offset = 0
+        while offset < MAX_ORG_GROUPS:
+            page = await self.chat.query_channels(query, limit=ORG_GROUPS_PAGE, offset=offset)
+            offset += len(page.channels)
+            groups.extend(only_ours(page.channels, system_user=self.system_user))
             if not page.has_more or not page.channels:
                 break
         return groups[:MAX_ORG_GROUPS]

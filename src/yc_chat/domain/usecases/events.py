@@ -35,6 +35,7 @@ from yc_chat.domain.events import (
 )
 from yc_chat.domain.metrics import NO_METRICS, Counted, Timed
 from yc_chat.domain.model import (
+    SYSTEM_USER_ID,
     Channel,
     ClaimState,
     Notification,
@@ -42,6 +43,7 @@ from yc_chat.domain.model import (
     UserId,
     UserProfile,
 )
+from yc_chat.domain.provenance import is_ours, needs_record
 from yc_chat.domain.usecases.inbox import EventIgnored, JobContinues
 from yc_chat.domain.usecases.offboarding import offboard_job
 
@@ -88,6 +90,7 @@ class HandleChatEvent:
     # Finishes offboarding jobs (MemberLeftOrg) that RemoveOrgMember left in the inbox.
     offboard: OffboardMember | None = None
     claim_for: timedelta = DEFAULT_CLAIM_FOR
+    system_user: UserId = SYSTEM_USER_ID
 
     async def __call__(
         self, *, event_id: str, event: ChatEvent, lease_until: datetime | None = None
@@ -114,6 +117,13 @@ class HandleChatEvent:
                 return
             case MemberLeftOrg():
                 await self._finish_offboarding(event)
+
+    async def _ours(self, channel: Channel) -> bool:
+        """domain.provenance, reading the appointment record only when it alone can tell."""
+        linked = None
+        if needs_record(channel, system_user=self.system_user):
+            linked = await self.chat_links.find_by_channel(channel.id)
+        return is_ours(channel, system_user=self.system_user, linked=linked)
 
     async def _finish_offboarding(self, event: MemberLeftOrg) -> None:
         """The worker's half of RemoveOrgMember: run the (idempotent) offboarding again."""
@@ -152,14 +162,15 @@ class HandleChatEvent:
     async def _message_posted(
         self, event_id: str, event: MessagePosted, *, now: datetime, until: datetime
     ) -> None:
-        if event.from_system:
+        if event.from_system(self.system_user):
             return
         channel = await self.chat.get_channel(event.channel_id)
         if channel is None:
             # Nobody is owed a push we could compute: say so rather than drop it silently.
             raise EventIgnored(EventIgnored.CHANNEL_UNKNOWN)
-        if not channel.org_id:
-            raise EventIgnored(EventIgnored.NOT_OURS)  # no org: a channel we did not create
+        if not await self._ours(channel):
+            # Made directly on the provider (any custom data): never pushed.
+            raise EventIgnored(EventIgnored.NOT_OURS)
         recipients = await self._current_seats(channel, channel.members - {event.sender_id})
         if not recipients:
             return

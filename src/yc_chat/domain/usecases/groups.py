@@ -11,6 +11,7 @@ from yc_chat.domain import errors, policies
 from yc_chat.domain.channel_ids import random_group_channel_id
 from yc_chat.domain.limits import MAX_GROUP_MEMBERS, MAX_GROUP_NAME
 from yc_chat.domain.model import (
+    SYSTEM_USER_ID,
     Channel,
     ChannelId,
     ChannelRef,
@@ -23,6 +24,7 @@ from yc_chat.domain.model import (
     UserId,
     UserProfile,
 )
+from yc_chat.domain.provenance import is_ours
 from yc_chat.domain.usecases._locks import channel_lock, members_lock_key
 from yc_chat.domain.usecases.org_checks import (
     dedupe,
@@ -161,6 +163,7 @@ class UpdateGroupMembers:
     profiles: ProfileSync
     locks: ChannelLocks
     clock: Clock
+    system_user: UserId = SYSTEM_USER_ID
 
     async def __call__(
         self,
@@ -188,7 +191,7 @@ class UpdateGroupMembers:
         # that read; the lock is short-lived and lapses by itself, and writes are capped
         # per user (WRITE_RATE_LIMIT), so an unauthorised caller holds it for one read.
         async with channel_lock(self.locks, members_lock_key(channel_id), clock=self.clock) as held:
-            group = _require_group(await self.chat.get_channel(channel_id))
+            group = _require_group(await self.chat.get_channel(channel_id), self.system_user)
             if added_by != caller:
                 raise deny_not_caller("added_by")
             membership = await self.directory.get_membership(group.org_id, caller)
@@ -249,9 +252,14 @@ class UpdateGroupMembers:
         )
 
 
-def _require_group(channel: Channel | None) -> Channel:
-    """The channel if it is a group; 404 otherwise (a DM looks like no group at all)."""
-    if channel is None or channel.category is not ChatCategory.GROUP:
+def _require_group(channel: Channel | None, system_user: UserId) -> Channel:
+    """The channel if it is a group yc-chat created; 404 otherwise (a DM, or a channel
+    someone made directly on Stream, looks like no group at all)."""
+    if (
+        channel is None
+        or channel.category is not ChatCategory.GROUP
+        or not is_ours(channel, system_user=system_user)
+    ):
         raise errors.NotFound("Group not found", code=errors.CODE_GROUP_NOT_FOUND)
     return channel
 

@@ -100,8 +100,14 @@ class AdvanceChatLifecycle:
         return appointment.status_at(now)
 
     async def settle(self, channel: Channel, appointment: Appointment) -> Channel:
-        """The lazy half: a touched chat whose transition is due gets it now."""
+        """The lazy half: a touched chat whose transition is due gets it now.
+
+        Only the chat the record links moves: a channel merely claiming the appointment in
+        its data (made directly on the provider) is left as it is.
+        """
         if channel.is_ended or appointment.chat_status is None:
+            return channel
+        if appointment.chat_channel_id != channel.id:
             return channel
         now = self.clock.now()
         target = self.target_at(appointment, now)

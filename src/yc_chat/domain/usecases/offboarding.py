@@ -27,7 +27,15 @@ from yc_chat.domain import errors, policies
 from yc_chat.domain.channel_ids import is_valid_channel_id
 from yc_chat.domain.events import ChatEvent, MemberLeftOrg
 from yc_chat.domain.limits import OFFBOARD_CALL_BUDGET, OFFBOARD_PAGE
-from yc_chat.domain.model import Channel, ChatCategory, ChatStatus, OrgId, UserId
+from yc_chat.domain.model import (
+    SYSTEM_USER_ID,
+    Channel,
+    ChatCategory,
+    ChatStatus,
+    OrgId,
+    UserId,
+)
+from yc_chat.domain.provenance import is_ours, needs_record
 from yc_chat.domain.queries import ChannelOrder, ChannelQuery, CreationCursor
 from yc_chat.domain.usecases._locks import channel_lock, end_lock_key, members_lock_key
 from yc_chat.domain.usecases.org_checks import require_caller_membership, require_org
@@ -139,20 +147,26 @@ def dm_closed_notice(name: str, org_name: str) -> str:
     return f"This chat was closed: {name} is no longer a member of {org_name}."
 
 
-def offboarding_takes(channel: Channel) -> bool:
+def offboarding_takes(channel: Channel, system_user: UserId = SYSTEM_USER_ID) -> bool:
     """Whether offboarding acts on `channel` at all; anything else is passed over.
 
-    The one place that decides it for offboarding: a channel yc-chat did not create is
-    not the org's, whatever its custom data says (issue 19, "Stream is a second door").
-    This service never makes a channel whose id it would refuse (such as the `!members-`
-    ids Stream gives channels created without one).
+    A channel yc-chat did not create is not the org's, whatever its custom data says
+    (issue 19, "Stream is a second door"): the one rule is `domain.provenance`. An
+    appointment chat the system user did not create (opened before it created channels)
+    is taken too, without reading its record: taking a departing person out of a chat that
+    only claims the org's appointment gives nobody anything. This service never makes a
+    channel whose id it would refuse (such as the `!members-` ids of distinct channels).
     """
-    return is_valid_channel_id(channel.id)
+    if not is_valid_channel_id(channel.id):
+        return False
+    return is_ours(channel, system_user=system_user) or needs_record(
+        channel, system_user=system_user
+    )
 
 
-def _step_cost(channel: Channel, user_id: UserId) -> int:
+def _step_cost(channel: Channel, user_id: UserId, system_user: UserId) -> int:
     """The most calls the step for `channel` makes (none for one it passes over)."""
-    if not offboarding_takes(channel) or user_id not in channel.members:
+    if not offboarding_takes(channel, system_user) or user_id not in channel.members:
         return 0
     if channel.category is ChatCategory.CLIENT and channel.pet_owner_id == user_id:
         return 0
@@ -224,6 +238,8 @@ class OffboardMember:
     budget: int = attrs.field(
         default=OFFBOARD_CALL_BUDGET, validator=attrs.validators.ge(MAX_STEP_CALLS + 2)
     )
+    # The provider user that creates every channel yc-chat makes (domain.provenance).
+    system_user: UserId = SYSTEM_USER_ID
 
     async def __call__(
         self,
@@ -266,7 +282,7 @@ class OffboardMember:
             calls.spend()
             page = await self.chat.query_channels(query, limit=OFFBOARD_PAGE, offset=cursor.passed)
             # Start only the channels the budget can finish; the cursor stops before the rest.
-            affordable = self._affordable(page.channels, user_id, calls.left())
+            affordable = self._affordable(page.channels, user_id, calls.left(), self.system_user)
             steps = await asyncio.gather(
                 *(self._leave(channel, user_id, name, org.name, calls) for channel in affordable)
             )
@@ -296,12 +312,12 @@ class OffboardMember:
 
     @staticmethod
     def _affordable(
-        channels: tuple[Channel, ...], user_id: UserId, budget: int
+        channels: tuple[Channel, ...], user_id: UserId, budget: int, system_user: UserId
     ) -> tuple[Channel, ...]:
         """The longest first part of `channels` whose steps cost at most `budget` calls."""
         cost = 0
         for index, channel in enumerate(channels):
-            cost += _step_cost(channel, user_id)
+            cost += _step_cost(channel, user_id, system_user)
             if cost > budget:
                 return channels[:index]
         return channels
@@ -309,7 +325,7 @@ class OffboardMember:
     async def _leave(
         self, channel: Channel, user_id: UserId, name: str, org_name: str, calls: _Calls
     ) -> _Step:
-        if _step_cost(channel, user_id) == 0:
+        if _step_cost(channel, user_id, self.system_user) == 0:
             return _Step.STAYS  # not the org's to take, or their own chat as a pet owner
         if channel.category is ChatCategory.CLIENT:
             # Their staff seat in the appointment's chat; it follows the record again
