@@ -45,6 +45,7 @@ from yc_chat.domain.model import (
     OrgId,
     UserId,
 )
+from yc_chat.domain.usecases.inbox import EventIgnored
 
 T = TypeVar("T")
 USERS = [UserId(u["id"]) for u in FIXTURE["users"]]
@@ -428,9 +429,12 @@ class ChatWorld(RuleBasedStateMachine):
                 has_attachments=False,
                 is_system=False,
             )
-            self.run(
-                self.world.service.handle_chat_event(event_id=f"d{pushed}-{cid}", event=posted)
-            )
+            try:
+                self.run(
+                    self.world.service.handle_chat_event(event_id=f"d{pushed}-{cid}", event=posted)
+                )
+            except EventIgnored as ignored:
+                assert not ours and ignored.reason == EventIgnored.NOT_OURS
             sent = self.world.notifier.sent[pushed:]
             assert ours or not sent, "a message in a channel yc-chat did not create was pushed"
 

@@ -28,6 +28,7 @@ from yc_chat.domain.model import (
     OrgId,
     UserId,
 )
+from yc_chat.domain.usecases.inbox import EventIgnored
 from yc_chat.entrypoints.fixture import parse_fixture
 from yc_chat.entrypoints.settings import Settings
 
@@ -108,7 +109,12 @@ async def test_messages_in_a_forged_channel_are_never_pushed(world: World) -> No
         caller=NURSE, created_by=NURSE, org_id=ORG, name="Real", member_ids=[VET]
     )
 
-    await world.service.handle_chat_event(event_id="e1", event=posted("forged", "pet-1", "phish"))
+    # Done with, and reported as not ours: never pushed, never retried.
+    with pytest.raises(EventIgnored) as ignored:
+        await world.service.handle_chat_event(
+            event_id="e1", event=posted("forged", "pet-1", "phish")
+        )
+    assert ignored.value.reason == EventIgnored.NOT_OURS
     assert world.notifier.sent == []
     # The push path itself works: a message in the service's own group is pushed.
     await world.service.handle_chat_event(event_id="e2", event=posted(real.channel_id, NURSE, "hi"))
