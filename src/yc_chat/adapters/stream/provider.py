@@ -159,18 +159,22 @@ class StreamChatProvider:
     async def open_channel(self, spec: ChannelSpec) -> OpenedChannel:
         """Get the channel with `spec.id`, creating it from `spec` if it does not exist."""
         mapping.check_channel_id(spec.id)
-        await self._ensure_system_user()
         nonce = secrets.token_hex(8)
         data = requests.creation_data(spec, nonce, self._system_user)
-        response = await self._call(
-            "GetOrCreateChannel",
-            # A fresh copy per attempt: the SDK's channel objects keep (and `create()`
-            # mutates) the data dict they are given.
-            lambda: self._client.channel(mapping.CHANNEL_TYPE, spec.id, copy.deepcopy(data)).query(
-                **requests.state_options()
-            ),
-            idempotent=True,
-        )
+
+        async def create(_: object) -> Any:
+            await self._ensure_system_user()  # the creator must exist first
+            return await self._call(
+                "GetOrCreateChannel",
+                # A fresh copy per attempt: the SDK's channel objects keep (and `create()`
+                # mutates) the data dict they are given.
+                lambda: self._client.channel(
+                    mapping.CHANNEL_TYPE, spec.id, copy.deepcopy(data)
+                ).query(**requests.state_options()),
+                idempotent=True,
+            )
+
+        response = await self._as_system(create)
         channel_json = response.get("channel")
         created = (
             isinstance(channel_json, Mapping) and channel_json.get(requests.CREATION_NONCE) == nonce
@@ -358,6 +362,18 @@ class StreamChatProvider:
             LOG.warning("stream lost the system user: creating it again")
             self._system_ready = False
             return await write(await self._notice(notice))
+
+    async def _as_system(self, write: Callable[[object], Awaitable[T]]) -> T:
+        """Run `write`, which names the system user (the creator); if Stream no longer knows
+        it, create it again and write once more."""
+        try:
+            return await write(None)
+        except errors.ProviderUsersMissing as exc:
+            if self._system_user not in exc.user_ids:
+                raise
+            LOG.warning("stream lost the system user: creating it again")
+            self._system_ready = False
+            return await write(None)
 
     async def _query(
         self, conditions: dict[str, object], sort: list[dict[str, object]], limit: int, offset: int
