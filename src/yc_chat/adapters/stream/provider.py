@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import attrs
 from stream_chat.async_chat.client import StreamChatAsync
 
-from yc_chat.adapters.stream import failures, grants, mapping, reading, requests, retries
+from yc_chat.adapters.stream import failures, grants, mapping, reading, recent, requests, retries
 from yc_chat.adapters.stream.client import last_headers, open_client
 from yc_chat.adapters.stream.config import StreamConfig
 from yc_chat.adapters.stream.tokens import sign_user_token
@@ -46,10 +46,6 @@ LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class StreamChatProvider:
     """ChatProvider on Stream; build with `open()` inside the running loop, end with `aclose()`."""
 
@@ -60,14 +56,14 @@ class StreamChatProvider:
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
-        now: Callable[[], datetime] = _utc_now,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self._client = client
         self._config = config
         self._sleep = sleep
         # Jitter only spreads retries out; it needs no cryptographic randomness.
         self._rng = rng if rng is not None else random.Random()  # noqa: S311
-        self._now = now
+        self._now = now or functools.partial(datetime.now, UTC)
         self._system_user = UserId(config.system_user_id)
         self._system_profile = attrs.evolve(SYSTEM_PROFILE, id=self._system_user)
         self._system_ready = False
@@ -185,7 +181,7 @@ class StreamChatProvider:
         """The channel, or None when it does not exist (one query, no get-or-create)."""
         if not is_valid_channel_id(channel_id):
             return None
-        state = await self._find(channel_id)
+        state = recent.remember(self, channel_id, await self._find(channel_id))
         if state is None:
             return None
         channel = reading.read_channel(state, self._untrusted)
@@ -199,7 +195,8 @@ class StreamChatProvider:
         notice: str | None = None,
     ) -> Channel:
         """Set status and frozen in one full update that also posts `notice` as `system`."""
-        state = await self._find(channel_id) if is_valid_channel_id(channel_id) else None
+        valid = is_valid_channel_id(channel_id)  # its data: the task's own read (`recent`)
+        state = await recent.take_or(self, channel_id, self._find) if valid else None
         current = state.get("channel") if state is not None else None
         if not isinstance(current, Mapping):
             raise _channel_not_found()
@@ -227,6 +224,7 @@ class StreamChatProvider:
         if not is_valid_channel_id(channel_id):
             raise _channel_not_found()
         details = mapping.details_data(spec)
+        recent.forget(self, channel_id)
         await self._call(
             "UpdateChannelPartial",
             lambda: self._client.channel(mapping.CHANNEL_TYPE, channel_id).update_partial(
@@ -252,6 +250,7 @@ class StreamChatProvider:
         """
         if not is_valid_channel_id(channel_id):
             raise _channel_not_found()
+        recent.forget(self, channel_id)
         channel = self._client.channel(mapping.CHANNEL_TYPE, channel_id)
         # Posters only exist in read-only rooms, where the domain names them.
         to_add = requests.member_entries(add, mapping.poster_roles(bool(posters), posters, add))
