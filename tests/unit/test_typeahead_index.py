@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.support.demo import FIXTURE
+from tests.support.notifier import RecordingNotifier
+from yc_chat import in_memory
+from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
 from yc_chat.adapters.memory import InMemoryDirectory
+from yc_chat.adapters.memory import directory as directory_module
 from yc_chat.adapters.memory.typeahead import TypeaheadIndex
 from yc_chat.domain.model import Membership, Org, OrgId, User, UserId
 from yc_chat.domain.text import SearchKeys, SearchQuery
+from yc_chat.entrypoints.fixture import parse_fixture
 
 # Few letters, so names share prefixes and queries match many members in many ways.
 ALPHABET = "abñéöAB'’.- \u00e5"
@@ -80,7 +88,11 @@ def test_directory_answers_like_the_naive_rule_after_changes(
             )
         query = data.draw(queries(population))
         caller = data.draw(st.one_of(st.none(), st.sampled_from([*users, UserId("x")])))
-        await directory.search_members(org, query, limit=limit, exclude=caller)  # builds
+        # Built at load time (as Runtime.load does) or by a first search: the same answers.
+        if data.draw(st.booleans(), label="warm at load"):
+            await directory.warm_search()
+        else:
+            await directory.search_members(org, query, limit=limit, exclude=caller)
         for uid in list(users):
             change = data.draw(st.sampled_from(["keep", "rename", "leave"]), label=uid)
             if change == "rename":
@@ -88,6 +100,8 @@ def test_directory_answers_like_the_naive_rule_after_changes(
                 await directory.put_user(User(id=uid, name=users[uid][0], email=users[uid][1]))
             elif change == "leave":
                 await directory.remove_membership(org, uid)
+        if data.draw(st.booleans(), label="warm again after the changes"):
+            await directory.warm_search()
         hits = await directory.search_members(org, query, limit=limit, exclude=caller)
         members = await directory.get_memberships(org, list(users))
         keys = {uid: SearchKeys.of(*users[uid]) for uid in members}
@@ -95,3 +109,33 @@ def test_directory_answers_like_the_naive_rule_after_changes(
 
     found, expected = asyncio.run(scenario())
     assert found == expected
+
+
+def test_a_load_builds_every_orgs_index_before_the_first_search(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Runtime.load builds the indexes: the first search of an org builds nothing (issue 22)."""
+    built: list[int] = []
+
+    class CountedIndex(TypeaheadIndex):
+        def __init__(self, keys: Mapping[UserId, SearchKeys]) -> None:
+            built.append(len(keys))
+            super().__init__(keys)
+
+    monkeypatch.setattr(directory_module, "TypeaheadIndex", CountedIndex)
+
+    async def scenario() -> tuple[list[int], list[int], int]:
+        runtime = in_memory(
+            chat=FakeStreamChatProvider(StreamState()), notifier=RecordingNotifier()
+        )
+        await runtime.load(parse_fixture(FIXTURE))
+        at_load = list(built)
+        hits = await runtime.service.search_colleagues(
+            caller=UserId("vet-1"), org_id=OrgId("org-1"), query="pri", limit=10
+        )
+        return at_load, list(built), len(hits)
+
+    at_load, after_search, hits = asyncio.run(scenario())
+    assert at_load and all(size > 0 for size in at_load)
+    assert after_search == at_load  # the first search found its index ready
+    assert hits >= 1

@@ -95,6 +95,11 @@ class Runtime:
         if writer is None:
             raise RuntimeError("this runtime's directory is the host's: load fixtures there")
         await seed(fixture, directory=writer, appointments=self.ports.appointments)
+        # A directory with in-process search indexes builds them now, not on the first
+        # search (issue 22: that search waited for the whole build).
+        warm = getattr(writer, "warm_search", None)
+        if warm is not None:
+            await warm()
 
     def deliver_webhooks_to(self, service_base_url: str) -> None:
         """Point the built-in emulator's webhooks at this service (no-op with real Stream)."""
