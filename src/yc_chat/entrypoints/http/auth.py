@@ -27,6 +27,13 @@ HS_ALGORITHMS = ("HS256",)
 MAX_TOKEN_LENGTH = 8192
 ISSUED_IN_FUTURE = "Token issued in the future: check the client's clock"
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+# Verified tokens kept, so a client's repeated requests skip the signature check (about a
+# quarter of an authenticated request's time, profiled in docs/performance.md). The key is
+# the whole token, so nothing but the very bytes that verified can hit; an entry is used
+# only before the token's `exp` (a later request is verified in full, leeway and all) and
+# for at most VERIFIED_SECONDS, so a key dropped from the JWKS stops working soon.
+VERIFIED_MAX = 4096
+VERIFIED_SECONDS = 60.0
 
 
 def _denied(message: str = "Invalid or expired token") -> Unauthenticated:
@@ -57,9 +64,18 @@ def bearer_token(authorization: str | None) -> str:
 
 
 class _Verifier:
-    """Claim checks shared by both modes."""
+    """Claim checks shared by both modes, and the bounded cache of verified tokens."""
 
-    def __init__(self, settings: AuthSettings) -> None:
+    def __init__(
+        self,
+        settings: AuthSettings,
+        *,
+        wall: Callable[[], float] = time.time,
+        ticks: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._wall, self._ticks = wall, ticks
+        # token -> (user id, its exp, when this entry lapses on `ticks`); oldest first.
+        self._verified: dict[str, tuple[UserId, float, float]] = {}
         self._settings = settings
         self._claim = settings.user_id_claim
         # `exp` is required: a token without an expiry would be a credential forever.
@@ -68,6 +84,25 @@ class _Verifier:
             "verify_aud": settings.audience is not None,
             "verify_iss": settings.issuer is not None,
         }
+
+    def _cached(self, token: str) -> UserId | None:
+        """The user id of a token verified recently and not yet expired, else None."""
+        hit = self._verified.get(token)
+        if hit is None:
+            return None
+        user_id, expires, lapses = hit
+        if self._wall() < expires and self._ticks() < lapses:
+            return user_id
+        del self._verified[token]
+        return None
+
+    def _remember(self, token: str, user_id: UserId, claims: Mapping[str, Any]) -> None:
+        expires = claims.get("exp")
+        if not isinstance(expires, int | float) or isinstance(expires, bool):
+            return
+        if len(self._verified) >= VERIFIED_MAX:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = (user_id, float(expires), self._ticks() + VERIFIED_SECONDS)
 
     def _decode(self, token: str, key: Any, algorithms: list[str]) -> UserId:
         try:
@@ -90,7 +125,9 @@ class _Verifier:
             raise _denied("Token not valid yet (nbf): check the client's clock") from None
         except jwt.PyJWTError:
             raise _denied() from None
-        return self._user_id(claims)
+        user_id = self._user_id(claims)
+        self._remember(token, user_id, claims)
+        return user_id
 
     def _user_id(self, claims: Mapping[str, Any]) -> UserId:
         value = claims.get(self._claim)
@@ -107,15 +144,25 @@ class _Verifier:
 class SecretAuthenticator(_Verifier):
     """HS256 with a shared secret."""
 
-    def __init__(self, settings: AuthSettings) -> None:
-        super().__init__(settings)
+    def __init__(
+        self,
+        settings: AuthSettings,
+        *,
+        wall: Callable[[], float] = time.time,
+        ticks: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(settings, wall=wall, ticks=ticks)
         if settings.jwt_secret is None:
             raise SettingsError("JWT_SECRET is not set")
         self._secret = settings.jwt_secret
         self._algorithms = list(HS_ALGORITHMS)
 
     async def authenticate(self, authorization: str | None) -> UserId:
-        return self._decode(bearer_token(authorization), self._secret, self._algorithms)
+        token = bearer_token(authorization)
+        cached = self._cached(token)
+        if cached is not None:
+            return cached
+        return self._decode(token, self._secret, self._algorithms)
 
     async def close(self) -> None:
         return None
@@ -127,7 +174,7 @@ class JwksAuthenticator(_Verifier):
     def __init__(
         self, settings: AuthSettings, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        super().__init__(settings)
+        super().__init__(settings, ticks=clock)
         if settings.jwks_url is None:
             raise SettingsError("JWT_JWKS_URL is not set")
         # PyJWKClient does the fetching and key parsing; caching is ours, so the event
@@ -146,6 +193,9 @@ class JwksAuthenticator(_Verifier):
 
     async def authenticate(self, authorization: str | None) -> UserId:
         token = bearer_token(authorization)
+        cached = self._cached(token)
+        if cached is not None:
+            return cached
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
