@@ -149,3 +149,31 @@ def test_replies_paging_options_the_emulator_lacks_are_refused(
 
     assert (refused.value.status_code, refused.value.error_code) == (400, 4)
     assert (gone.value.status_code, gone.value.error_code) == (404, 16)
+
+
+def test_query_threads_lists_a_users_threads_newest_first(
+    emulator: RunningEmulator, server: StreamChat
+) -> None:
+    channel = server.channel("messaging", "visit")
+    first = channel.send_message({"text": "Fever?"}, "ana")["message"]["id"]
+    second = channel.send_message({"text": "Appetite?"}, "ana")["message"]["id"]
+    channel.send_message({"text": "No fever", "parent_id": first}, "sam")
+    channel.send_message({"text": "Eats well", "parent_id": second}, "sam")
+    channel.send_message({"text": "Good", "parent_id": first}, "ana")
+
+    found = as_user(emulator, "sam").query_threads(filter={}, user_id="sam")
+    assert [t["parent_message_id"] for t in found["threads"]] == [first, second]
+    thread = found["threads"][0]
+    assert (thread["reply_count"], thread["participant_count"]) == (2, 2)
+    assert [r["text"] for r in thread["latest_replies"]] == ["No fever", "Good"]
+
+    paged = server.query_threads(
+        filter={"channel_cid": "messaging:visit"},
+        sort=[{"field": "created_at", "direction": 1}],
+        limit=1,
+        user_id="ana",
+    )
+    assert [t["parent_message_id"] for t in paged["threads"]] == [first]
+    rest = server.query_threads(filter={}, limit=1, next=paged["next"], user_id="ana")
+    assert [t["parent_message_id"] for t in rest["threads"]] == [second]
+    assert as_user(emulator, "cleo").query_threads(filter={}, user_id="cleo")["threads"] == []

@@ -18,6 +18,7 @@ from stream_emulator.api import (
     members,
     messages,
     moderation,
+    threads,
     unsupported,
     uploads,
     user_actions,
@@ -39,5 +40,6 @@ ROUTES: Final = [
     *admin.ROUTES,
     *visibility.ROUTES,
     *moderation.ROUTES,
+    *threads.ROUTES,
     *unsupported.ROUTES,
 ]

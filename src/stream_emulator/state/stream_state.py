@@ -92,6 +92,14 @@ class StreamState(
         """The channel, or None."""
         return self._store.channels.get((channel_type, channel_id))
 
+    def all_channels(self) -> list[StreamChannel]:
+        """Every channel, in creation order."""
+        return list(self._store.channels.values())
+
+    def message_exists(self, message_id: str) -> bool:
+        """Whether a message with this id exists."""
+        return message_id in self._store.message_ids
+
     def channels_of(self, user_id: str) -> list[StreamChannel]:
         """The channels the user is a member of, in creation order."""
         return [c for c in self._store.channels.values() if c.member(user_id) is not None]
