@@ -187,6 +187,49 @@ describe('two users on the appointment chat', () => {
     assert.deepEqual((await vet.getMessage(sent.id)).message.own_reactions, []);
   });
 
+  test('a pinned message is pinned on both sides', async () => {
+    const sent = (await vetChannel.sendMessage({ text: 'Give half a tablet twice a day' })).message;
+    const seen = nextEvent(ownerChannel, 'message.updated', (e) => e.message?.id === sent.id);
+    await vet.pinMessage(sent);
+    assert.equal((await seen).message.pinned, true);
+    assert.ok(ownerChannel.state.pinnedMessages.some((m) => m.id === sent.id));
+    const state = await owner.channel('messaging', ownerChannel.id).query({ messages: { limit: 5 } });
+    assert.ok(state.pinned_messages.some((m) => m.id === sent.id));
+  });
+
+  test('mark unread brings the badge back for the reader only', async () => {
+    const sent = (await vetChannel.sendMessage({ text: 'Any questions?' })).message;
+    await ownerChannel.markRead();
+    const notice = nextEvent(owner, 'notification.mark_unread', (e) => e.cid === ownerChannel.cid);
+    await ownerChannel.markUnread({ message_id: sent.id });
+    const event = await notice;
+    assert.equal(event.unread_messages, 1);
+    assert.equal(event.first_unread_message_id, sent.id);
+    const counts = await owner.getUnreadCount();
+    assert.equal(counts.total_unread_count, 1);
+    await ownerChannel.markRead();
+  });
+
+  test('threads, search, own channel pins and user mutes as the kits call them', async () => {
+    const parent = (await vetChannel.sendMessage({ text: 'How is Rex sleeping?' })).message;
+    await ownerChannel.sendMessage({ text: 'Better now', parent_id: parent.id });
+    const { threads } = await owner.queryThreads({ limit: 10 });
+    assert.ok(threads.some((t) => t.id === parent.id));
+
+    const { results } = await owner.search({ cid: ownerChannel.cid }, 'sleeping');
+    assert.deepEqual(results.map((r) => r.message.id), [parent.id]);
+
+    await ownerChannel.pin();
+    const pinned = await owner.queryChannels({ pinned: true, cid: ownerChannel.cid });
+    assert.deepEqual(pinned.map((c) => c.cid), [ownerChannel.cid]);
+    assert.deepEqual(await vet.queryChannels({ pinned: true, cid: vetChannel.cid }), []);
+    await ownerChannel.unpin();
+
+    const muted = await owner.muteUser('vet-1');
+    assert.equal(muted.mute.target.id, 'vet-1');
+    await owner.unmuteUser('vet-1');
+  });
+
   test('a photo is uploaded, sent as an attachment and served back', async () => {
     const bytes = Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'binary'), Buffer.alloc(32, 7)]);
     const uploaded = await ownerChannel.sendImage(bytes, 'rex.png', 'image/png');

@@ -359,6 +359,11 @@ def _apply_set(
                 pinned_at, pinned_by = now, pinner
             elif not value:
                 pinned_at, pinned_by, pin_expires = None, None, None
+        elif key == "pinned_at":
+            # stream-chat's pinMessage sends it (null for now); a time backdates the pin.
+            pinned_time = parse_time(endpoint, "pinned_at", value)
+            if pinned_time is not None and fields.get("pinned") is not False:
+                pinned_at, pinned_by = pinned_time, pinned_by or pinner
         elif key == "pin_expires" and isinstance(value, int) and not isinstance(value, bool):
             # The Python SDK's pin_message sends a duration in seconds.
             pin_expires = now + timedelta(seconds=value)
