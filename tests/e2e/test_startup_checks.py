@@ -163,6 +163,12 @@ def test_serve_waits_for_a_stream_that_is_still_starting(tmp_path: Path) -> None
         assert not answers(url + "/healthz")
         with start_in_background(api_key=STREAM_KEY, api_secret=STREAM_SECRET, port=stream_port):
             wait_serving(process, url)
+            # A fresh Stream app has Stream's default grants: ready once the operator's
+            # `yc-chat stream setup` has run against it (issue 19), not before.
+            assert not answers(url + "/readyz")
+            stream_env = _stream_env(f"http://127.0.0.1:{stream_port}")
+            setup = run("stream", "setup", env=stream_env, cwd=tmp_path)
+            assert setup.returncode == 0, setup.stderr
             assert answers(url + "/readyz")
             output = _stop(process)
     finally:
