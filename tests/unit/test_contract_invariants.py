@@ -37,6 +37,7 @@ from stream_emulator.state import StreamAPIError, permissions
 from tests.support.world import FIXTURE, World, build_world
 from yc_chat.domain import errors
 from yc_chat.domain.events import MessagePosted
+from yc_chat.domain.limits import OFFBOARD_CALL_BUDGET
 from yc_chat.domain.model import (
     AppointmentId,
     ChannelId,
@@ -317,7 +318,8 @@ class ChatWorld(RuleBasedStateMachine):
             outcome = self.attempt(self.world.service.offboard_member(org_id=org, user_id=user))
             if outcome is None:
                 return
-        assert outcome.complete
+        # Offboarding ends within its call budget, whatever people planted on Stream.
+        assert outcome.complete and outcome.calls <= OFFBOARD_CALL_BUDGET
         self.roles.pop((org, user), None)
         self.offboarded.add((org, user))
 
