@@ -291,9 +291,6 @@ BACKLOG = 100
 KILL_AT_REQUEST = (4, 25, 45, 70)
 
 
-# Four kills over a 100-event backlog take a minute a store: on MongoDB-wire only (FerretDB's
-# numbered claims are the harder case); PostgreSQL gets the two mid-flood kills above.
-@pytest.mark.parametrize("cluster", ["mongo"], indirect=True)
 def test_a_worker_killed_inside_batches_of_a_backlog_delivers_every_push(
     cluster: Cluster, mimic: Mimic, tmp_path: Path
 ) -> None:
