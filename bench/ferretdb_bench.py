@@ -23,7 +23,6 @@ import sys
 import time
 from typing import Any
 
-import jwt
 from pymongo import AsyncMongoClient
 from tests.support import servers as test_servers
 
@@ -81,11 +80,6 @@ async def seed(stores: MongoStores, label: str, size: int) -> None:
         collection = document.get_pymongo_collection()
         for start in range(0, len(rows), BATCH):
             await collection.insert_many(rows[start : start + BATCH], ordered=False)
-
-
-def _bearer(user_id: str) -> str:
-    now = int(time.time())
-    return jwt.encode({"sub": user_id, "iat": now, "exp": now + 3600}, JWT_SECRET, "HS256")
 
 
 # Per size: wrk connections, seconds and request timeout. At 100k one request scans the
@@ -167,7 +161,7 @@ async def _drop(uri: str, org: OrgId) -> None:
 
 async def _load_org(base: str, label: str) -> dict[str, WrkResult]:
     connections, seconds, timeout = LOADS[label]
-    caller = _bearer(member_id(label, 0))
+    caller = servers.caller_token(member_id(label, 0), JWT_SECRET)
     headers = {"Authorization": f"Bearer {caller}"}
     search = f"{base}/api/orgs/{org_id(label)}/search?query={QUERY}&limit=10"
     members = f"{base}/api/orgs/{org_id(label)}/members?limit=100"
@@ -184,20 +178,7 @@ async def _load_org(base: str, label: str) -> dict[str, WrkResult]:
 
 
 def report(figures: dict[str, WrkResult], seeded: dict[str, float]) -> str:
-    hello = figures["hello (bare Litestar)"].requests_per_second
-    lines = [
-        "| route | answers | req/s | × hello | p50 ms | p99 ms | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for name, figure in figures.items():
-        if figure.requests == 0:
-            lines.append(f"| {name} | 0 | no answer within the run | | | | {figure.errors} |")
-            continue
-        lines.append(
-            f"| {name} | {figure.requests:,} | {figure.requests_per_second:,.2f} | "
-            f"{figure.requests_per_second / hello:.4f} | {figure.p50_ms:.2f} | "
-            f"{figure.p99_ms:.2f} | {figure.errors} |"
-        )
+    lines = servers.wrk_table(figures, "hello (bare Litestar)")
     small, large = figures["ferretdb typeahead @ 1k"], figures["ferretdb typeahead @ 100k"]
     growth = f"{large.p99_ms / small.p99_ms:.1f}x" if small.p99_ms and large.p99_ms else "n/a"
     lines += [

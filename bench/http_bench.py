@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import jwt
 
 from bench import servers
 from bench.directory_bench import FIRST
@@ -101,8 +100,7 @@ def _fixture(now: datetime) -> dict[str, Any]:
 
 
 def _bearer(user_id: str) -> str:
-    now = int(time.time())
-    return jwt.encode({"sub": user_id, "iat": now, "exp": now + 3600}, JWT_SECRET, "HS256")
+    return servers.caller_token(user_id, JWT_SECRET)
 
 
 _POST_JSON = """

@@ -18,7 +18,6 @@ import string
 import sys
 import time
 
-import jwt
 from tests.support import postgres as test_postgres
 from tests.support.postgres_server import HOW, PostgresUnavailable, start_postgres
 
@@ -78,11 +77,6 @@ async def seed(url: str) -> dict[str, float]:
     return seconds
 
 
-def _bearer(user_id: str) -> str:
-    now = int(time.time())
-    return jwt.encode({"sub": user_id, "iat": now, "exp": now + 3600}, JWT_SECRET, "HS256")
-
-
 async def measure(url: str) -> tuple[dict[str, WrkResult], dict[str, float]]:
     bare_port, serve_port = servers.free_port(), servers.free_port()
     base, bare = f"http://{HOST}:{serve_port}", f"http://{HOST}:{bare_port}"
@@ -117,7 +111,7 @@ async def measure(url: str) -> tuple[dict[str, WrkResult], dict[str, float]]:
 
 
 async def _load_org(base: str, label: str) -> dict[str, WrkResult]:
-    caller = _bearer(member_id(label, 0))
+    caller = servers.caller_token(member_id(label, 0), JWT_SECRET)
     headers = {"Authorization": f"Bearer {caller}"}
     search = f"{base}/api/orgs/{org_id(label)}/search?query={QUERY}&limit=10"
     members = f"{base}/api/orgs/{org_id(label)}/members?limit=100"
@@ -137,20 +131,7 @@ async def _load_org(base: str, label: str) -> dict[str, WrkResult]:
 
 
 def report(figures: dict[str, WrkResult], seeded: dict[str, float]) -> str:
-    hello = figures["hello (bare Litestar)"].requests_per_second
-    lines = [
-        "| route | answers | req/s | × hello | p50 ms | p99 ms | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for name, figure in figures.items():
-        if figure.requests == 0:
-            lines.append(f"| {name} | 0 | no answer within the run | | | | {figure.errors} |")
-            continue
-        lines.append(
-            f"| {name} | {figure.requests:,} | {figure.requests_per_second:,.2f} | "
-            f"{figure.requests_per_second / hello:.4f} | {figure.p50_ms:.2f} | "
-            f"{figure.p99_ms:.2f} | {figure.errors} |"
-        )
+    lines = servers.wrk_table(figures, "hello (bare Litestar)")
     small, large = figures["postgres typeahead @ 1k"], figures["postgres typeahead @ 100k"]
     growth = f"{large.p99_ms / small.p99_ms:.2f}x" if small.p99_ms and large.p99_ms else "n/a"
     lines += [

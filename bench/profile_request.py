@@ -18,13 +18,12 @@ import json
 import logging
 import pstats
 import sys
-import time
 from datetime import UTC, datetime
 from typing import Any
 
-import jwt
 from litestar.testing import AsyncTestClient
 
+from bench import servers
 from bench.http_bench import JWT_SECRET, _fixture, _member_id
 from yc_chat import in_memory
 from yc_chat.entrypoints.fixture import parse_fixture
@@ -49,8 +48,7 @@ OWN = {
 
 
 def _bearer(user_id: str) -> str:
-    now = int(time.time())
-    return jwt.encode({"sub": user_id, "iat": now, "exp": now + 3600}, JWT_SECRET, "HS256")
+    return servers.caller_token(user_id, JWT_SECRET)
 
 
 async def _call(app: Any, method: str, path: str, query: bytes, headers: list[Any], body: bytes):

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import attrs
+import jwt
 
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,6 +117,31 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     errors: int  # non-2xx answers plus socket errors
+
+
+def wrk_table(figures: Mapping[str, WrkResult], baseline: str) -> list[str]:
+    """A markdown table of wrk figures, each also as a ratio to the `baseline` route."""
+    base = figures[baseline].requests_per_second
+    lines = [
+        "| route | answers | req/s | × hello | p50 ms | p99 ms | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, figure in figures.items():
+        if figure.requests == 0:
+            lines.append(f"| {name} | 0 | no answer within the run | | | | {figure.errors} |")
+            continue
+        lines.append(
+            f"| {name} | {figure.requests:,} | {figure.requests_per_second:,.2f} | "
+            f"{figure.requests_per_second / base:.4f} | {figure.p50_ms:.2f} | "
+            f"{figure.p99_ms:.2f} | {figure.errors} |"
+        )
+    return lines
+
+
+def caller_token(user_id: str, secret: str) -> str:
+    """A caller's HS256 bearer token for an hour, as the service's JWT_SECRET verifies it."""
+    now = int(time.time())
+    return jwt.encode({"sub": user_id, "iat": now, "exp": now + 3600}, secret, "HS256")
 
 
 def wrk_path() -> str:
