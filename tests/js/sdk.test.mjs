@@ -246,6 +246,40 @@ describe('two users on the appointment chat', () => {
     assert.deepEqual(Buffer.from(await served.arrayBuffer()), bytes);
   });
 
+  test('the message composer uploads a photo and sends it; both sides get the served image', async () => {
+    const composer = ownerChannel.messageComposer;
+    // stream-chat's default upload recognises a File only where `window` exists and, in
+    // Node, hands it to the `form-data` package, which takes Buffers and streams only
+    // ("uri.split is not a function" without `window`, "source.on is not a function" with
+    // one). So outside a browser an app plugs in its own upload, as the SDK allows; the
+    // browser's default path is in react-kit.test.mjs.
+    composer.attachmentManager.setCustomUploadFn(async (file) =>
+      ownerChannel.sendImage(Buffer.from(await file.arrayBuffer()), file.name, file.type),
+    );
+    const bytes = Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'binary'), Buffer.alloc(24, 9)]);
+    const file = new File([bytes], 'x-ray.png', { type: 'image/png' });
+    try {
+      const attachment = await composer.attachmentManager.uploadFile(file);
+      assert.equal(attachment.localMetadata.uploadState, 'finished');
+      assert.match(attachment.image_url, /\/uploads\/[0-9a-f]+\/x-ray\.png$/);
+      composer.textComposer.setText('The x-ray');
+      const composition = await composer.compose();
+      const arrived = nextEvent(vetChannel, 'message.new', (e) => e.message?.text === 'The x-ray');
+      const { message } = await ownerChannel.sendMessage(composition.message, composition.sendOptions);
+      composer.clear();
+      assert.equal(message.attachments[0].type, 'image');
+      assert.equal(message.attachments[0].image_url, attachment.image_url);
+      const event = await arrived;
+      assert.equal(event.message.attachments[0].image_url, attachment.image_url);
+      const served = await fetch(event.message.attachments[0].image_url);
+      assert.equal(served.status, 200);
+      assert.equal(served.headers.get('content-type'), 'image/png');
+      assert.deepEqual(Buffer.from(await served.arrayBuffer()), bytes);
+    } finally {
+      composer.attachmentManager.setCustomUploadFn(undefined);
+    }
+  });
+
   test('reactions reach the other side live', async () => {
     const sent = await vetChannel.sendMessage({ text: 'Rex looks great' });
     const added = nextEvent(vetChannel, 'reaction.new', (e) => e.message?.id === sent.message.id);
