@@ -17,7 +17,7 @@ import jwt
 import uvicorn
 from litestar import Litestar, Request, get, post
 
-from yc_chat.entrypoints.cli_serve import serve_forever, server_config
+from yc_chat.entrypoints.cli_server import serve_forever, server_config
 
 _OPTIONS: Any = {"require": ["exp", "sub"], "verify_aud": False, "verify_iss": False}
 TOKEN_TTL_SECONDS = 24 * 3600

@@ -8,9 +8,6 @@ process when a source file changes.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import errno
 import functools
 import importlib
 import importlib.util
@@ -20,10 +17,9 @@ import os
 import secrets
 import signal
 import socket
-import threading
 import time
 import urllib.request
-from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,14 +27,19 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from yc_chat.entrypoints.cli_common import CommandError, configure_cli_logging, fail
+from yc_chat.entrypoints.cli_server import (
+    bind_socket,
+    serve_forever,
+    server_class,
+    server_config,
+    url_for,
+)
 from yc_chat.entrypoints.cli_startup import check_stream, shared_metrics
 from yc_chat.entrypoints.logs import configure_logging
 from yc_chat.entrypoints.runtime import Runtime
 from yc_chat.entrypoints.settings import Settings, SettingsError, require_auth, with_jwt_secret
 
 if TYPE_CHECKING:
-    import uvicorn
-
     from stream_emulator.server import RunningEmulator
     from yc_chat.entrypoints.fixture import Fixture
 
@@ -123,7 +124,7 @@ def _serve_workers(
         # The first worker starts alone: it creates the database indexes, which concurrent
         # creators can trip over; the others start once it answers.
         children[0].start()
-        _wait_answering(_base_url(host, port) + "/healthz", children[0])
+        _wait_answering(url_for(host, port) + "/healthz", children[0])
         for child in children[1:]:
             child.start()
         logger.info("workers started", extra={"workers": workers, "host": host, "port": port})
@@ -178,32 +179,6 @@ def _fixtures(args: argparse.Namespace) -> list[Fixture]:
     return fixtures
 
 
-def bind_socket(host: str, port: int, *, option: str = "--port") -> socket.socket:
-    """A listening-ready socket on host:port; a port in use is one clear error."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
-        raise CommandError(f"--host {host}: cannot resolve it ({exc.strerror})") from exc
-    family, kind, proto, _, address = infos[0]
-    # The protocol is named: asyncio sets TCP_NODELAY only on IPPROTO_TCP sockets.
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(address)
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise CommandError(
-                f"port {port} on {host} is already in use (another yc-chat?): stop that "
-                f"process, or pick another port with {option}"
-                + (" (make serve PORT=...)" if option == "--port" else ""),
-                status=1,
-            ) from exc
-        raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror}", status=1) from exc
-    sock.set_inheritable(True)
-    return sock
-
-
 def _serve_on(
     settings: Settings,
     fixtures: Sequence[Fixture],
@@ -222,43 +197,6 @@ def _serve_on(
     return 0
 
 
-def serve_forever(main: Coroutine[Any, Any, int | None]) -> int | None:
-    """Run the server coroutine on uvloop when installed (the `http` extra), else asyncio."""
-    if _has("uvloop"):
-        import uvloop
-
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            return runner.run(main)
-    return asyncio.run(main)
-
-
-def server_config(app: Any, *, host: str, port: int, read_timeout: float = 15.0) -> uvicorn.Config:
-    """Uvicorn on uvloop and httptools (the `http` extra installs both); our access log only.
-    With httptools, request heads must arrive within `read_timeout` s (h11 has no deadline)."""
-    import uvicorn
-
-    http: Any = "h11"
-    if _has("httptools"):
-        from yc_chat.entrypoints.http.server_protocol import timed_protocol  # needs httptools
-
-        http = timed_protocol(read_timeout)
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        loop="none",  # `serve_forever` runs the loop
-        http=http,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        server_header=False,
-    )
-
-
-def _has(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
-
-
 async def _run(
     settings: Settings,
     fixtures: Sequence[Fixture],
@@ -273,7 +211,7 @@ async def _run(
     # Adapters are opened here, in the loop that serves: the Stream SDK client binds to it.
     # The demo migrates a PostgreSQL schema itself; a real service is upgraded by its operator.
     async with bootstrap.open_runtime(settings, migrate=demo_mode) as runtime:
-        runtime.deliver_webhooks_to(_base_url(host, port))
+        runtime.deliver_webhooks_to(url_for(host, port))
         return await _load_and_serve(
             runtime, fixtures, sock, host=host, port=port, demo_mode=demo_mode
         )
@@ -315,67 +253,11 @@ async def _load_and_serve(
     announce = (
         demo_text(runtime.settings, host, port, emulator=runtime.emulator) if demo_mode else None
     )
-    server = _server_class()(config, announce=announce)
+    server = server_class()(config, announce=announce)
     await server.serve(sockets=[sock])
     if not server.started:
         raise CommandError(f"could not start the server on {host}:{port}", status=1)
     return server.stopped_by
-
-
-def _server_class() -> type[_ServerProtocol]:
-    import uvicorn
-
-    class _Server(uvicorn.Server):
-        """Prints the demo text once listening; a signal stops it without re-raising."""
-
-        def __init__(self, config: uvicorn.Config, *, announce: str | None) -> None:
-            super().__init__(config)
-            self._announce = announce
-            self.stopped_by: int | None = None
-
-        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-            await super().startup(sockets=sockets)
-            if self.started:
-                logger.info(
-                    "listening",
-                    extra={"url": _base_url(self.config.host, self.config.port)},
-                )
-                if self._announce is not None:
-                    print(self._announce, flush=True)
-
-        @contextlib.contextmanager
-        def capture_signals(self) -> Iterator[None]:
-            # Uvicorn re-raises the signal after a graceful stop. Under asyncio.run that
-            # cancels the adapters' closing (a CancelledError, then KeyboardInterrupt);
-            # here the stop is complete once serve() returns, and the exit status is 0.
-            if threading.current_thread() is not threading.main_thread():
-                yield
-                return
-            handled = (signal.SIGINT, signal.SIGTERM)
-            original = {sig: signal.signal(sig, self._on_signal) for sig in handled}
-            try:
-                yield
-            finally:
-                for sig, handler in original.items():
-                    signal.signal(sig, handler)
-
-        def _on_signal(self, sig: int, frame: Any) -> None:
-            self.stopped_by = sig
-            self.handle_exit(sig, frame)
-
-    return _Server
-
-
-if TYPE_CHECKING:
-    from typing import Protocol
-
-    class _ServerProtocol(Protocol):
-        started: bool
-        stopped_by: int | None
-
-        def __init__(self, config: uvicorn.Config, *, announce: str | None) -> None: ...
-
-        async def serve(self, sockets: list[socket.socket] | None = None) -> None: ...
 
 
 def _serve_with_reload(
@@ -461,7 +343,7 @@ def demo_text(
 ) -> str:
     from yc_chat.entrypoints import demo
 
-    base_url = _base_url(host, port)
+    base_url = url_for(host, port)
     # The key is public (Stream's is too); a frontend pointed here needs both.
     stream = (
         f"\nStream emulator: {emulator.base_url}  api key: {emulator.api_key}"
@@ -484,9 +366,3 @@ def demo_text(
             api_key=emulator.api_key,
         )
     return text + stream + console + "\n"
-
-
-def _base_url(host: str, port: int) -> str:
-    # A wildcard bind is reachable on loopback; that is the address worth pasting.
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
-    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"

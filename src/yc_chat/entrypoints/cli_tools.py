@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from yc_chat.entrypoints.cli_common import CommandError, configure_cli_logging, plural
-from yc_chat.entrypoints.cli_serve import bind_socket
+from yc_chat.entrypoints.cli_server import bind_socket
 from yc_chat.entrypoints.cli_startup import check_stream
 from yc_chat.entrypoints.settings import Settings, SettingsError, parse_duration_seconds
 

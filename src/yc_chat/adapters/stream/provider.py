@@ -9,28 +9,22 @@ them (no connection, or rate limited), never after a timeout or a 5xx.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import functools
 import logging
-import random
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any, TypeVar
 
-import attrs
-from stream_chat.async_chat.client import StreamChatAsync
-
-from yc_chat.adapters.stream import failures, grants, mapping, reading, recent, requests, retries
-from yc_chat.adapters.stream.client import last_headers, open_client
+from yc_chat.adapters.stream import grants, mapping, reading, recent, requests
+from yc_chat.adapters.stream.client import open_client
 from yc_chat.adapters.stream.config import StreamConfig
+from yc_chat.adapters.stream.session import StreamSession, channel_not_found
 from yc_chat.adapters.stream.tokens import sign_user_token
 from yc_chat.domain import errors
 from yc_chat.domain.channel_ids import is_valid_channel_id
 from yc_chat.domain.model import (
-    SYSTEM_PROFILE,
     Channel,
     ChannelId,
     ChannelSpec,
@@ -46,64 +40,16 @@ LOG = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class StreamChatProvider:
+class StreamChatProvider(StreamSession):
     """ChatProvider on Stream; build with `open()` inside the running loop, end with `aclose()`."""
-
-    def __init__(
-        self,
-        client: StreamChatAsync,
-        config: StreamConfig,
-        *,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        rng: random.Random | None = None,
-        now: Callable[[], datetime] | None = None,
-    ) -> None:
-        self._client = client
-        self._config = config
-        self._sleep = sleep
-        # Jitter only spreads retries out; it needs no cryptographic randomness.
-        self._rng = rng if rng is not None else random.Random()  # noqa: S311
-        self._now = now or functools.partial(datetime.now, UTC)
-        self._system_user = UserId(config.system_user_id)
-        self._system_profile = attrs.evolve(SYSTEM_PROFILE, id=self._system_user)
-        self._system_ready = False
-        self._closed = False
-        self._rate_limit: failures.RateLimit | None = None
-        self._untrusted = reading.UntrustedLog()
 
     @classmethod
     async def open(cls, config: StreamConfig) -> StreamChatProvider:
         """A provider with its own client, created on the running event loop."""
         return cls(await open_client(config), config)
 
-    async def aclose(self) -> None:
-        """Close the HTTP session (the SDK leaks it otherwise); safe to call twice."""
-        if not self._closed:
-            self._closed = True
-            await self._client.close()
-
     async def __aenter__(self) -> StreamChatProvider:
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    def __repr__(self) -> str:
-        # The secret signs every token: it stays out of logs and tracebacks.
-        return (
-            f"StreamChatProvider(api_key={self._config.api_key!r}, "
-            f"base_url={self._config.effective_base_url!r})"
-        )
-
-    @property
-    def last_rate_limit(self) -> failures.RateLimit | None:
-        """Stream's rate-limit headers of the last successful call, when it sent them."""
-        return self._rate_limit
 
     # -- the port -------------------------------------------------------------------------
 
@@ -199,7 +145,7 @@ class StreamChatProvider:
         state = await recent.take_or(self, channel_id, self._find) if valid else None
         current = state.get("channel") if state is not None else None
         if not isinstance(current, Mapping):
-            raise _channel_not_found()
+            raise channel_not_found()
         # Only the full update carries a message, so the notice lands in the same call; a
         # full update replaces custom data, so all of it is sent back, and the read-only
         # grant modifiers with it in case Stream resets overrides on a full update.
@@ -222,7 +168,7 @@ class StreamChatProvider:
     async def update_details(self, channel_id: ChannelId, spec: ChannelSpec) -> Channel:
         """Rewrite the descriptive custom data from `spec` in one partial update."""
         if not is_valid_channel_id(channel_id):
-            raise _channel_not_found()
+            raise channel_not_found()
         details = mapping.details_data(spec)
         recent.forget(self, channel_id)
         await self._call(
@@ -249,7 +195,7 @@ class StreamChatProvider:
         change interrupted between them is completed by running it again.
         """
         if not is_valid_channel_id(channel_id):
-            raise _channel_not_found()
+            raise channel_not_found()
         recent.forget(self, channel_id)
         channel = self._client.channel(mapping.CHANNEL_TYPE, channel_id)
         # Posters only exist in read-only rooms, where the domain names them.
@@ -374,126 +320,7 @@ class StreamChatProvider:
             self._system_ready = False
             return await write(None)
 
-    async def _query(
-        self, conditions: dict[str, object], sort: list[dict[str, object]], limit: int, offset: int
-    ) -> list[Mapping[str, object]]:
-        response = await self._call(
-            "QueryChannels",
-            lambda: self._client.query_channels(
-                copy.deepcopy(conditions),
-                copy.deepcopy(sort),
-                limit=limit,
-                offset=offset,
-                **requests.list_options(),
-            ),
-            idempotent=True,
-        )
-        channels = response.get("channels")
-        if not isinstance(channels, list) or not all(isinstance(c, Mapping) for c in channels):
-            raise errors.ProviderFailed("The chat provider sent an unreadable channel list")
-        return channels
-
-    async def _find(self, channel_id: ChannelId) -> Mapping[str, object] | None:
-        found = await self._query(mapping.channel_id_filter(channel_id), [], 1, 0)
-        return found[0] if found else None
-
-    async def _updated(self, channel_id: ChannelId, response: object) -> Channel:
-        """The channel as the UpdateChannel response that posted a notice returns it.
-
-        That response carries the channel, its members and the posted message, which is
-        now the last one: the write needs no read after it. A response without them (no
-        notice: the last message is unknown) falls back to one read.
-        """
-        if isinstance(response, Mapping):
-            channel, message = response.get("channel"), response.get("message")
-            if isinstance(channel, Mapping) and isinstance(message, Mapping):
-                return await self._complete({**response, "messages": [message]})
-        return await self._require(channel_id)
-
-    async def _require(self, channel_id: ChannelId) -> Channel:
-        state = await self._find(channel_id)
-        if state is None:
-            raise _channel_not_found()
-        return await self._complete(state)
-
-    async def _complete(self, state: Mapping[str, object]) -> Channel:
-        """The domain channel, with every member even beyond the 100 Stream sends along."""
-        return await self._with_all_members(_to_domain(state), state)
-
-    async def _with_all_members(self, channel: Channel, state: Mapping[str, object]) -> Channel:
-        channel_json = state.get("channel")
-        count = channel_json.get("member_count") if isinstance(channel_json, Mapping) else None
-        if isinstance(count, int) and count > len(channel.members):
-            members = await self._all_members(channel.id)
-            channel = attrs.evolve(channel, members=frozenset(members))
-        return channel
-
-    async def _all_members(self, channel_id: ChannelId) -> list[UserId]:
-        channel = self._client.channel(mapping.CHANNEL_TYPE, channel_id)
-        members: list[UserId] = []
-        offset = 0
-        while True:
-            page = await self._call(
-                "QueryMembers",
-                functools.partial(
-                    channel.query_members,
-                    {},
-                    copy.deepcopy(list(requests.MEMBER_SORT)),
-                    limit=requests.QUERY_MEMBERS_LIMIT,
-                    offset=offset,
-                ),
-                idempotent=True,
-            )
-            members.extend(reading.member_ids(page))
-            if len(page) < requests.QUERY_MEMBERS_LIMIT:
-                return members
-            offset += len(page)
-
-    async def _call(
-        self,
-        operation: str,
-        send: Callable[[], Awaitable[T]],
-        *,
-        idempotent: bool,
-        attempts: int | None = None,
-    ) -> T:
-        result = await retries.call(
-            operation,
-            send,
-            config=self._config,
-            idempotent=idempotent,
-            attempts=attempts,
-            sleep=self._sleep,
-            rng=self._rng,
-            now=self._now,
-        )
-        self._note_rate_limit(last_headers())
-        return result
-
-    def _note_rate_limit(self, headers: Mapping[str, str] | None) -> None:
-        info = failures.RateLimit.from_headers(headers)
-        if info.limit is None:
-            return
-        self._rate_limit = info
-        if info.remaining is not None and info.remaining * 10 < info.limit:
-            LOG.warning(
-                "stream rate limit nearly used up: remaining=%s limit=%s",
-                info.remaining,
-                info.limit,
-            )
-
 
 def _copied(message: dict[str, object] | None) -> Any:
     # The SDK annotates optional messages as plain `Dict`; None is what it expects for none.
     return copy.deepcopy(message)
-
-
-def _to_domain(state: Mapping[str, object]) -> Channel:
-    try:
-        return mapping.channel_from_state(state)
-    except mapping.StreamDataError as exc:
-        raise errors.ProviderFailed("The chat provider sent unreadable data") from exc
-
-
-def _channel_not_found() -> errors.NotFound:
-    return errors.NotFound("Channel not found", code=errors.CODE_CHANNEL_NOT_FOUND)

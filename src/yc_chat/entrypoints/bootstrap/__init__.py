@@ -8,11 +8,12 @@ the service, the inbox recorder and processor and the lifecycle are built from i
 
 Adapters that need an optional extra (MongoDB, the Stream SDK, Redis, the HTTP stack) are
 imported where they are chosen, so `in_memory()` works with the core dependencies alone.
+The chat provider (`bootstrap.chat`) and the push provider (`bootstrap.push`) are chosen in
+modules of their own, part of this composition root and re-exported here.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import socket
@@ -26,7 +27,7 @@ import attrs
 
 from yc_chat.adapters.clock import SystemClock
 from yc_chat.adapters.deadline import ContextDeadlines
-from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState, set_up_app
+from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
 from yc_chat.adapters.memory import (
     InMemoryAppointments,
     InMemoryChannelLocks,
@@ -42,16 +43,17 @@ from yc_chat.adapters.push import LogNotifier
 from yc_chat.adapters.stream.events import STREAM_WEBHOOKS
 from yc_chat.domain.channel_ids import random_group_channel_id
 from yc_chat.domain.inbox import RetryPolicy
-from yc_chat.domain.limits import STREAM_USER_ID_PATTERN
-from yc_chat.domain.model import SYSTEM_USER_ID, ChannelId, UserId
+from yc_chat.domain.model import ChannelId, UserId
 from yc_chat.domain.service import ChatService, PortOverrides, Ports
 from yc_chat.entrypoints.background import run_worker as run_worker
+from yc_chat.entrypoints.bootstrap.chat import check_chat_provider as check_chat_provider
+from yc_chat.entrypoints.bootstrap.chat import open_chat as open_chat
+from yc_chat.entrypoints.bootstrap.chat import system_user_of as system_user_of
+from yc_chat.entrypoints.bootstrap.push import open_notifier as open_notifier
 from yc_chat.entrypoints.readiness import with_setup_probe
 from yc_chat.entrypoints.runtime import RATE_LIMIT_STORE, Fallback, Probe, Runtime
 from yc_chat.entrypoints.settings import Settings, SettingsError
 from yc_chat.ports import (
-    ChatProvider,
-    Clock,
     DeviceRegistry,
     Notifier,
     RateLimitStore,
@@ -130,14 +132,6 @@ def assemble(
 
 async def _always_ready() -> None:
     return None
-
-
-def system_user_of(settings: Settings) -> str:
-    """STREAM_SYSTEM_USER_ID, or `system`; a SettingsError for an id Stream would refuse."""
-    user = settings.stream_system_user_id or SYSTEM_USER_ID
-    if not STREAM_USER_ID_PATTERN.fullmatch(user):
-        raise SettingsError("STREAM_SYSTEM_USER_ID must be a Stream user id (A-Z a-z 0-9 @ _ -)")
-    return user
 
 
 def in_memory(
@@ -261,111 +255,6 @@ async def upgrade_database(database_url: str) -> tuple[str | None, str | None]:
     from yc_chat.adapters.postgres import upgrade_url
 
     return await upgrade_url(database_url)
-
-
-@asynccontextmanager
-async def open_chat(
-    settings: Settings, clock: Clock | None = None
-) -> AsyncIterator[tuple[ChatProvider, str, RunningEmulator | None]]:
-    """The Stream adapter, on real Stream or on the built-in emulator; with its secret."""
-    clock = clock or SystemClock()
-    # The SDK-backed adapter and the emulator need the `stream` and `http` extras.
-    from stream_emulator.server import new_credentials, start_in_background
-    from yc_chat.adapters.stream import StreamChatProvider, StreamConfig
-
-    emulator: RunningEmulator | None = None
-    user = system_user_of(settings)
-    if settings.stream_api_key is not None:
-        if settings.stream_api_secret is None:
-            raise SettingsError("STREAM_API_KEY is set without STREAM_API_SECRET")
-        key, secret = settings.stream_api_key, settings.stream_api_secret
-        base_url = settings.stream_base_url
-        logger.info("chat provider: Stream", extra={"base_url": base_url or "default"})
-    else:
-        # Settings refuse half a Stream configuration, so here neither key nor secret is set.
-        key, secret = new_credentials()
-        emulator = start_in_background(
-            set_up_app(StreamState(clock=clock.now)),
-            api_key=key,
-            api_secret=secret,
-            clock=clock.now,
-        )
-        base_url = emulator.base_url
-        logger.info("chat provider: built-in Stream emulator", extra={"base_url": base_url})
-    try:
-        provider = await StreamChatProvider.open(
-            StreamConfig(api_key=key, api_secret=secret, base_url=base_url, system_user_id=user)
-        )
-        try:
-            yield provider, secret, emulator
-        finally:
-            await provider.aclose()
-    finally:
-        if emulator is not None:
-            await asyncio.to_thread(emulator.stop)
-
-
-async def check_chat_provider(settings: Settings, *, wait_seconds: float) -> str | None:
-    """None when the configured Stream app answers and accepts its credentials, else why.
-
-    The built-in emulator needs no check: this process starts it with its own credentials.
-    """
-    if settings.stream_api_key is None or settings.stream_api_secret is None:
-        return None
-    from yc_chat.adapters.stream import StreamConfig
-    from yc_chat.adapters.stream.check import check_stream
-
-    config = StreamConfig(
-        api_key=settings.stream_api_key,
-        api_secret=settings.stream_api_secret,
-        base_url=settings.stream_base_url,
-    )
-    return await check_stream(config, wait_seconds=wait_seconds)
-
-
-@asynccontextmanager
-async def open_notifier(settings: Settings, devices: DeviceRegistry) -> AsyncIterator[Notifier]:
-    """The push provider PUSH_PROVIDER names: the log (default), FCM or Expo."""
-    push = settings.push
-    if push.provider == "fcm":
-        if push.fcm_credentials_file is None:
-            raise SettingsError("PUSH_PROVIDER=fcm needs FCM_CREDENTIALS_FILE")
-        try:
-            # Imported here: firebase-admin is the optional `push` extra, needed only for FCM.
-            from yc_chat.adapters.push.fcm import FcmConfigError, FcmNotifier
-        except ImportError as exc:
-            raise SettingsError(
-                "PUSH_PROVIDER=fcm needs firebase-admin: pip install 'yc-chat[push]'"
-            ) from exc
-        try:
-            fcm = FcmNotifier.open(
-                devices, credentials_file=push.fcm_credentials_file, base_url=push.fcm_base_url
-            )
-        except FcmConfigError as exc:
-            raise SettingsError(str(exc)) from exc
-        logger.info("push: FCM", extra={"base_url": push.fcm_base_url or "default"})
-        try:
-            yield fcm
-        finally:
-            await fcm.aclose()
-        return
-    if push.provider == "expo":
-        # Imported here: the Expo adapter needs httpx, of the `http` extra.
-        from yc_chat.adapters.push.expo import EXPO_BASE_URL, ExpoNotifier
-
-        expo = ExpoNotifier(
-            devices,
-            base_url=push.expo_base_url or EXPO_BASE_URL,
-            access_token=push.expo_access_token,
-        )
-        logger.info("push: Expo", extra={"base_url": push.expo_base_url or EXPO_BASE_URL})
-        try:
-            yield expo
-        finally:
-            await expo.aclose()
-        return
-    logger.info("push: log only (set PUSH_PROVIDER=fcm or expo to reach devices)")
-    yield LogNotifier()
 
 
 def instance_name() -> str:
