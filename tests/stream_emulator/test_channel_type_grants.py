@@ -192,3 +192,49 @@ def test_after_the_setup_members_read_send_reply_react_upload_and_mark_read(
         ),
         "UpdateMessage",
     )
+
+
+def test_the_built_in_team_type_is_served_and_its_channels_follow_its_grants(
+    emulator: RunningEmulator, server: StreamChat
+) -> None:
+    kind = server.get_channel_type("team")
+    assert kind["name"] == "team"
+    assert "read-channel" in kind["grants"]["channel_member"]
+    assert "team" in server.list_channel_types()["channel_types"]
+    server.channel("team", "crew", {"members": ["ana"]}).create("sam")
+
+    as_user(emulator, "ana").channel("team", "crew").send_message({"text": "hi"}, "ana")
+    server.update_channel_type("team", grants={"channel_member": ["read-channel"]})
+    refused(
+        lambda: as_user(emulator, "ana").channel("team", "crew").send_message({"text": "x"}, "ana"),
+        "CreateMessage",
+    )
+    # The messaging type is a type of its own: unchanged.
+    assert "create-message" in server.get_channel_type("messaging")["grants"]["channel_member"]
+
+
+def test_a_type_s_commands_setting_names_stream_s_built_in_commands_only(
+    server: StreamChat,
+) -> None:
+    updated = server.update_channel_type("team", commands=["ban", "unban", "ban"])
+    assert updated["commands"] == ["ban", "unban"]
+    assert server.get_channel_type("team")["commands"] == ["ban", "unban"]
+    for bad in (["teleport"], "ban", [7]):
+        with pytest.raises(StreamAPIException) as caught:
+            server.update_channel_type("team", commands=bad)
+        assert (caught.value.status_code, caught.value.error_code) == (400, 4)
+    assert server.get_channel_type("team")["commands"] == ["ban", "unban"]
+
+
+@pytest.mark.parametrize("kind", ["livestream", "gaming", "commerce"])
+def test_stream_s_other_built_in_types_are_refused_as_not_supported(
+    server: StreamChat, kind: str
+) -> None:
+    with pytest.raises(StreamAPIException) as caught:
+        server.channel(kind, "show", {"members": ["ana"]}).create("ana")
+    assert (caught.value.status_code, caught.value.error_code) == (400, 4)
+    assert "not supported by the emulator" in caught.value.error_message
+    with pytest.raises(StreamAPIException) as caught:
+        server.channel("spaceship", "show").create("ana")
+    assert (caught.value.status_code, caught.value.error_code) == (400, 4)
+    assert "does not exist" in caught.value.error_message

@@ -1,6 +1,6 @@
 """Channel types: GetChannelType, ListChannelTypes, UpdateChannelType (server-side only).
 
-The emulator has Stream's built-in `messaging` type only (channels of other types are
+The emulator has Stream's built-in `messaging` and `team` types (channels of other types are
 refused). A type holds its settings (what clients read as `channel.config`) and its grants
 (`permissions.ChannelTypeGrants`); `UpdateChannelType` changes either. As on Stream, a
 role named in `grants` gets exactly that list, and an empty list gives it the defaults back.

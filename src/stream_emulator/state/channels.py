@@ -66,7 +66,7 @@ class ChannelOperations:
         """
         endpoint = "GetOrCreateChannel"
         self._store.faults.gate()
-        check_channel_type(endpoint, channel_type)
+        check_channel_type(endpoint, channel_type, self._store.channel_type_names())
         # A distinct channel's `!members-` id is the one valid id a caller cannot choose.
         existing = self._store.channels.get((channel_type, channel_id))
         if existing is not None:
@@ -88,7 +88,7 @@ class ChannelOperations:
         """The one channel of exactly this member set (id `!members-` and a hash of it)."""
         endpoint = "GetOrCreateChannel"
         self._store.faults.gate()
-        check_channel_type(endpoint, channel_type)
+        check_channel_type(endpoint, channel_type, self._store.channel_type_names())
         member_ids = dedupe(members)
         if not member_ids:
             raise input_error(endpoint, "a channel without an id needs data.members")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from stream_emulator.state.errors import id_list, input_error, message_too_long
@@ -204,10 +204,14 @@ def check_roles(endpoint: str, roles: Mapping[str, str], user_ids: Sequence[str]
     return dict(roles)
 
 
-def check_channel_type(endpoint: str, channel_type: str) -> None:
-    """The channel type must be one Stream knows."""
-    if channel_type not in CHANNEL_TYPES:
-        raise input_error(endpoint, f"channel type {channel_type!r} does not exist")
+def check_channel_type(endpoint: str, channel_type: str, modelled: Collection[str]) -> None:
+    """The channel type must be one Stream knows and the emulator models (`modelled`):
+    Stream's other built-in types are refused as not supported (code 4)."""
+    if channel_type in modelled:
+        return
+    if channel_type in CHANNEL_TYPES:
+        raise input_error(endpoint, f"channel type {channel_type} is not supported by the emulator")
+    raise input_error(endpoint, f"channel type {channel_type!r} does not exist")
 
 
 def check_channel_id(endpoint: str, channel_id: str) -> None:

@@ -7,7 +7,7 @@ clock, the fault switches and the event bus too, so one object is one Stream app
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 
 import attrs
@@ -26,7 +26,7 @@ from stream_emulator.state.records import (
     StreamUser,
     UserExtras,
 )
-from stream_emulator.state.type_records import ChannelType, default_channel_types
+from stream_emulator.state.type_records import BUILT_IN_TYPES, ChannelType, default_channel_types
 
 
 class Store:
@@ -63,6 +63,12 @@ class Store:
         if self._channel_types is None:
             self._channel_types = default_channel_types(self.now())
         return self._channel_types
+
+    def channel_type_names(self) -> Collection[str]:
+        """The app's channel type names (without making the types, which reads the clock)."""
+        if self._channel_types is None:
+            return BUILT_IN_TYPES
+        return self._channel_types.keys()
 
     def may(
         self, action: str, channel: StreamChannel, user_id: str, *, owns: bool | None = None

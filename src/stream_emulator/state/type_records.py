@@ -45,6 +45,14 @@ _CHOICES: Final[Mapping[str, frozenset[str]]] = {
     "automod_behavior": frozenset({"flag", "block", "shadow_block"}),
 }
 MAX_MESSAGE_LENGTH_CAP: Final = 20_000
+# Stream's built-in slash commands: a type's `commands` setting names some of them (custom
+# commands are out of the emulator's scope, so no other name exists). Listing one only
+# records the setting: the emulator does not run commands.
+BUILT_IN_COMMANDS: Final = frozenset({"giphy", "ban", "unban", "mute", "unmute"})
+# Stream's built-in `team` type (Slack-like) has messaging's features and members-only
+# grants; its other built-in types (livestream, gaming, commerce) are not modelled.
+TEAM: Final = "team"
+BUILT_IN_TYPES: Final = (MESSAGING, TEAM)
 
 
 @attrs.frozen(kw_only=True)
@@ -74,15 +82,17 @@ class ChannelType:
 
 
 def default_channel_types(now: datetime) -> dict[str, ChannelType]:
-    """A new app's channel types (the emulator models `messaging`)."""
-    messaging = ChannelType(
-        name=MESSAGING,
-        settings=dict(MESSAGING_SETTINGS),
-        grants=ChannelTypeGrants(),
-        created_at=now,
-        updated_at=now,
-    )
-    return {MESSAGING: messaging}
+    """A new app's channel types (the emulator models `messaging` and `team`)."""
+    return {
+        name: ChannelType(
+            name=name,
+            settings=dict(MESSAGING_SETTINGS),
+            grants=ChannelTypeGrants(),
+            created_at=now,
+            updated_at=now,
+        )
+        for name in BUILT_IN_TYPES
+    }
 
 
 def updated_type(
@@ -111,6 +121,8 @@ def updated_type(
                     endpoint, f"max_message_length must be between 1 and {MAX_MESSAGE_LENGTH_CAP}"
                 )
             settings[key] = value
+        elif key == "commands":
+            settings[key] = _commands_input(endpoint, value)
         else:
             raise input_error(endpoint, f"the emulator cannot update {key!r} on a channel type")
     return attrs.evolve(current, settings=settings, grants=grants, updated_at=now)
@@ -130,3 +142,12 @@ def _grants_input(endpoint: str, value: object) -> dict[str, list[str]]:
     if unknown:
         raise input_error(endpoint, f"unknown permission ids: {', '.join(unknown)}")
     return grants
+
+
+def _commands_input(endpoint: str, value: object) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+        raise input_error(endpoint, "commands must be a list of command names")
+    unknown = sorted(set(value) - BUILT_IN_COMMANDS)
+    if unknown:
+        raise input_error(endpoint, f"commands {', '.join(unknown)} do not exist")
+    return list(dict.fromkeys(value))
