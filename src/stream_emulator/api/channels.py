@@ -15,6 +15,7 @@ from stream_emulator.api.inputs import (
     pagination,
 )
 from stream_emulator.api.live import watch_from_client
+from stream_emulator.api.member_roles import STANDING_FIELDS, change_standing
 from stream_emulator.api.request_response import (
     control_of,
     int_field,
@@ -55,7 +56,8 @@ async def get_or_create_channel(
                 "either data.created_by or data.created_by_id must be provided when using "
                 "server side auth.",
             )
-        channel, _ = state.get_or_create_channel(
+        _check_invitees(request, endpoint, data.invites)
+        channel, created = state.get_or_create_channel(
             channel_type,
             channel_id,
             created_by_id=creator,
@@ -63,6 +65,8 @@ async def get_or_create_channel(
             members=data.members,
             member_roles=data.roles,
         )
+        if created and data.invites:
+            channel = state.invite_members(channel_type, channel_id, data.invites)
     else:
         user_id = str(principal.user_id)
         if existing is None:
@@ -71,6 +75,7 @@ async def get_or_create_channel(
             if data.created_by not in (None, user_id):
                 raise not_allowed(endpoint, "a user can only create channels as themselves")
             state.require_create_channel(endpoint, channel_type, user_id)
+            _check_invitees(request, endpoint, data.invites)
             channel, _ = state.get_or_create_channel(
                 channel_type,
                 channel_id,
@@ -79,10 +84,21 @@ async def get_or_create_channel(
                 members=data.members,
                 member_roles=data.roles,
             )
+            if data.invites:
+                # The creator owns the channel: inviting is theirs (UpdateChannelMembers).
+                channel = state.invite_members(channel_type, channel_id, data.invites)
         else:
             channel = existing
             state.require_permission(endpoint, permissions.READ_CHANNEL, channel, user_id)
     return _channel_answer(request, body, endpoint, channel)
+
+
+def _check_invitees(request: Request[Any, Any, Any], endpoint: str, invites: list[str]) -> None:
+    """Invitees must exist before the channel is made (nothing is created otherwise)."""
+    state = control_of(request).state
+    missing = [uid for uid in invites if state.user(uid) is None]
+    if missing:
+        raise input_error(endpoint, f"invited users do not exist: {', '.join(missing)}")
 
 
 def _channel_answer(
@@ -135,13 +151,17 @@ async def get_or_create_distinct_channel(
                 endpoint, "a user can only create a distinct channel they are a member of"
             )
         control_of(request).state.require_create_channel(endpoint, channel_type, creator)
-    channel, _ = control_of(request).state.get_or_create_distinct_channel(
+    _check_invitees(request, endpoint, data.invites)
+    state = control_of(request).state
+    channel, created = state.get_or_create_distinct_channel(
         channel_type,
         created_by_id=creator,
         members=data.members,
         data=data.data,
         member_roles=data.roles,
     )
+    if created and data.invites:
+        channel = state.invite_members(channel_type, channel.id, data.invites)
     return _channel_answer(request, body, endpoint, channel)
 
 
@@ -161,7 +181,19 @@ async def update_channel(
     membership = "add_members" in body or "remove_members" in body
     data = object_field(body, "data", endpoint)
     principal = principal_of(request)
-    if membership:
+    if any(body.get(key) not in (None, False) for key in STANDING_FIELDS):
+        channel = change_standing(
+            request,
+            body,
+            endpoint,
+            channel_type,
+            channel_id,
+            message,
+            lambda action: _check_client_update(
+                request, endpoint, channel_type, channel_id, action, message
+            ),
+        )
+    elif membership:
         if data is not None:
             raise input_error(
                 endpoint, "the emulator does not change data and members in one request"

@@ -18,7 +18,6 @@ from stream_emulator.state.errors import input_error
 # Stream fields the emulator does not model: refused when given a non-empty value.
 UNSUPPORTED_CHANNEL_FIELDS: Final = frozenset(
     {
-        "invites",
         "team",
         "disabled",
         "auto_translation_enabled",
@@ -30,12 +29,6 @@ UNSUPPORTED_CHANNEL_FIELDS: Final = frozenset(
 )
 UNSUPPORTED_UPDATE_FIELDS: Final = frozenset(
     {
-        "assign_roles",
-        "add_moderators",
-        "demote_moderators",
-        "invites",
-        "accept_invite",
-        "reject_invite",
         "cooldown",
         "add_filter_tags",
         "remove_filter_tags",
@@ -79,6 +72,7 @@ class ChannelInput:
     created_by: str | None = None
     members: list[str] = attrs.field(factory=list)
     roles: dict[str, str] = attrs.field(factory=dict)
+    invites: list[str] = attrs.field(factory=list)
 
 
 def channel_input(data: Mapping[str, object], endpoint: str, *, creating: bool) -> ChannelInput:
@@ -92,6 +86,7 @@ def channel_input(data: Mapping[str, object], endpoint: str, *, creating: bool) 
     created_by: str | None = None
     members: list[str] = []
     roles: dict[str, str] = {}
+    invites: list[str] = []
     for key, value in data.items():
         if key in UNSUPPORTED_CHANNEL_FIELDS or key == "custom":
             continue
@@ -106,9 +101,15 @@ def channel_input(data: Mapping[str, object], endpoint: str, *, creating: bool) 
             if not creating:
                 raise input_error(endpoint, "use add_members or remove_members to change members")
             members, roles = member_entries(value, "data.members", endpoint)
+        elif key == "invites":
+            if not creating:
+                raise input_error(endpoint, "use invites (not data.invites) to invite members")
+            invites, _ = member_entries(value, "data.invites", endpoint)
         else:
             rest[key] = value
-    return ChannelInput(data=rest, created_by=created_by, members=members, roles=roles)
+    return ChannelInput(
+        data=rest, created_by=created_by, members=members, roles=roles, invites=invites
+    )
 
 
 def pagination(

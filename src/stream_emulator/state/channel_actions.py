@@ -124,12 +124,18 @@ class ChannelActions:
         return updated
 
     def assign_channel_roles(
-        self, channel_type: str, channel_id: str, roles: Mapping[str, str]
+        self,
+        channel_type: str,
+        channel_id: str,
+        roles: Mapping[str, str],
+        *,
+        message: Mapping[str, object] | None = None,
     ) -> StreamChannel:
         """Give members these channel roles (`channel_member` or `channel_moderator`)."""
         endpoint = "UpdateChannel"
         self._store.faults.gate()
         channel = self._store.require_channel(endpoint, channel_type, channel_id)
+        draft = self._store.parse_update_message(endpoint, message)
         for user_id, role in roles.items():
             if role not in ASSIGNABLE_CHANNEL_ROLES:
                 raise input_error(endpoint, f"channel_role {role} does not exist")
@@ -139,6 +145,8 @@ class ChannelActions:
             channel = self._replace_member(channel, attrs.evolve(member, channel_role=role))
         now = self._store.now()
         self._store.events.emit(events.channel_updated(channel, self._store.users.get, now))
+        if draft is not None:
+            channel = self._store.post(channel, draft, now)
         return channel
 
     def delete_channels(self, cids: Sequence[str]) -> str:

@@ -94,7 +94,20 @@ def member(record: StreamMember, lookup: UserLookup) -> dict[str, object]:
         "is_moderator": record.channel_role == "channel_moderator",
         **({"pinned_at": format_time(record.pinned_at)} if record.pinned_at else {}),
         **({"archived_at": format_time(record.archived_at)} if record.archived_at else {}),
+        **_invitation(record),
     }
+
+
+def _invitation(record: StreamMember) -> dict[str, object]:
+    """An invited member's `invited` and its answer's time (nothing for others)."""
+    if not record.invited:
+        return {}
+    answer: dict[str, object] = {"invited": True}
+    if record.invite_accepted_at is not None:
+        answer["invite_accepted_at"] = format_time(record.invite_accepted_at)
+    if record.invite_rejected_at is not None:
+        answer["invite_rejected_at"] = format_time(record.invite_rejected_at)
+    return answer
 
 
 def message(

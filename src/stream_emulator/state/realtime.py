@@ -239,6 +239,8 @@ class Realtime(ReadState):
             self._message_new(cid, event)
         elif kind in ("member.added", "member.removed") and isinstance(cid, str):
             self._membership(cid, event)
+        elif isinstance(kind, str) and kind.startswith("notification.invite"):
+            self._to_member(event)
         elif kind in ("channel.deleted", "channel.truncated") and isinstance(cid, str):
             self._to_watchers_and_members(cid, event, f"notification.{kind.replace('.', '_')}")
         elif isinstance(cid, str):
@@ -299,6 +301,14 @@ class Realtime(ReadState):
         for connection in self._connections.values():
             if connection.user_id == user_id and cid not in connection.watching:
                 connection.send(notice)
+
+    def _to_member(self, event: Frame) -> None:
+        """An invitation's news, for the invitee's own connections."""
+        member = event.get("member")
+        user_id = member.get("user_id") if isinstance(member, Mapping) else None
+        for connection in self._connections.values():
+            if connection.user_id == user_id:
+                connection.send(event)
 
     def _to_watchers_and_members(self, cid: str, event: Frame, notification: str) -> None:
         channel = event.get("channel")

@@ -51,6 +51,10 @@ class StreamMember:
     custom: Mapping[str, object] = attrs.field(factory=dict)
     pinned_at: datetime | None = None
     archived_at: datetime | None = None
+    # Invited (`invites`): a member still, whose answer is recorded when given.
+    invited: bool = False
+    invite_accepted_at: datetime | None = None
+    invite_rejected_at: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -31,6 +31,7 @@ from stream_emulator.state.channel_actions import ChannelActions
 from stream_emulator.state.channel_types import ChannelTypeOperations
 from stream_emulator.state.channels import ChannelOperations
 from stream_emulator.state.events import EventListener
+from stream_emulator.state.member_roles import MemberRoleOperations
 from stream_emulator.state.messages import MessageOperations
 from stream_emulator.state.records import (
     Clock,
@@ -50,6 +51,7 @@ class StreamState(
     UserActions,
     ChannelOperations,
     ChannelActions,
+    MemberRoleOperations,
     ChannelTypeOperations,
     MessageOperations,
     VisibilityOperations,
