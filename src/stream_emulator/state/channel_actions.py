@@ -185,6 +185,35 @@ class ChannelActions:
         }
         return task_id
 
+    def record_batch_task(
+        self, operation: str, succeeded: int, failed: Mapping[str, Sequence[str]]
+    ) -> str:
+        """A channel batch update that ran: its finished task, announced as started and
+        completed (Stream's ChannelBatchStartedEvent and ChannelBatchCompletedEvent)."""
+        result: dict[str, object] = {
+            "operation": operation,
+            "success_channels_count": succeeded,
+            "failed_channels": [
+                {"reason": reason, "cids": list(cids)} for reason, cids in failed.items()
+            ],
+        }
+        task_id = self.finished_task("channel-batch-update", result)
+        now = _iso(self._store.now())
+        for kind in ("started", "completed"):
+            self._store.events.emit(
+                {
+                    "type": f"channel_batch_update.{kind}",
+                    "task_id": task_id,
+                    "status": kind,
+                    "custom": {},
+                    "batch_created_at": now,
+                    "finished_at": now,
+                    "created_at": now,
+                    **result,
+                }
+            )
+        return task_id
+
     def task(self, task_id: str) -> dict[str, object]:
         """A task by id (404 when unknown)."""
         self._store.faults.gate()
