@@ -70,14 +70,14 @@ async def test_the_async_sdk_mutes_and_unmutes(
         muted = await client.channel("messaging", "visit").mute("ana")
         while_muted = muted_flags(emulator, "ana")
         await client.channel("messaging", "visit").unmute("ana")
-        with pytest.raises(StreamAPIException) as outsider:
-            await client.channel("messaging", "visit").mute("cleo")
+        with pytest.raises(StreamAPIException) as unknown:
+            await client.channel("messaging", "visit").mute("ghost")
     finally:
         await client.close()
 
     assert muted["channel_mute"]["user"]["id"] == "ana"
     assert (while_muted, muted_flags(emulator, "ana")) == ([True, True], [False, False])
-    assert (outsider.value.status_code, outsider.value.error_code) == (403, 17)
+    assert (unknown.value.status_code, unknown.value.error_code) == (400, 4)
 
 
 def test_nobody_mutes_for_someone_else_or_a_channel_they_are_not_in(
@@ -103,6 +103,26 @@ def test_nobody_mutes_for_someone_else_or_a_channel_they_are_not_in(
         assert (refusal.value.status_code, refusal.value.error_code) == (400, 4)
     assert (missing.value.status_code, missing.value.error_code) == (404, 16)
     assert muted_flags(emulator, "sam") == muted_flags(emulator, "ana") == [False, False]
+
+
+def test_server_side_a_channel_is_muted_for_a_user_who_is_not_a_member(
+    emulator: RunningEmulator, server: StreamChat
+) -> None:
+    channel = server.channel("messaging", "visit")
+    muted = channel.mute("cleo", expiration=30000)["channel_mute"]
+    assert muted["channel"]["cid"] == "messaging:visit" and muted["user"]["id"] == "cleo"
+    assert muted["expires"]
+    # Server-side, user_id is whose view answers: the filter alone selects channels.
+    found = server.query_channels({"muted": True, "cid": "messaging:visit"}, user_id="cleo")
+    assert [c["channel"]["cid"] for c in found["channels"]] == ["messaging:visit"]
+    channel.unmute("cleo")
+    found = server.query_channels({"muted": True, "cid": "messaging:visit"}, user_id="cleo")
+    assert found["channels"] == []
+    # cleo's own client still reads (and lists) only channels she belongs to.
+    assert as_user(emulator, "cleo").query_channels({"type": "messaging"})["channels"] == []
+    with pytest.raises(StreamAPIException) as ghost:
+        channel.mute("ghost")
+    assert (ghost.value.status_code, ghost.value.error_code) == (400, 4)
 
 
 def test_the_users_connections_get_their_new_channel_mutes(

@@ -337,9 +337,12 @@ async def query_channels(request: Request[Any, Any, Any]) -> Response[Any]:
     as_user = principal.user_id if not principal.is_server else body.get("user_id")
     if as_user is None and (hidden or own_view):
         raise input_error(endpoint, "the member's own filters need a user (user_id server-side)")
-    if as_user is not None:
-        if not isinstance(as_user, str):
-            raise input_error(endpoint, "user_id must be a string")
+    if as_user is not None and not isinstance(as_user, str):
+        raise input_error(endpoint, "user_id must be a string")
+    if not principal.is_server:
+        # A user reads only channels they belong to (ReadChannel, granted to members).
+        # Server-side, `user_id` only says whose view (reads, mutes, hidden) to answer
+        # with: the filter alone selects, as on Stream.
         own = {"members": {"$in": [as_user]}}
         conditions = {"$and": [dict(conditions), own]} if conditions else own
     sort = body.get("sort")

@@ -11,6 +11,7 @@ from stream_emulator.api.request_response import (
     control_of,
     int_field,
     ok,
+    principal_of,
     read_body,
     string_list,
 )
@@ -45,7 +46,10 @@ async def mute_channel(request: Request[Any, Any, Any]) -> Response[Any]:
     control = control_of(request)
     state = control.state
     mutes = state.mute_channels(
-        _cids(body, endpoint), user_id=user_id, expiration_ms=expiration or None
+        _cids(body, endpoint),
+        user_id=user_id,
+        expiration_ms=expiration or None,
+        member_only=not principal_of(request).is_server,
     )
     answers = []
     for mute in mutes:
@@ -80,7 +84,9 @@ async def unmute_channel(request: Request[Any, Any, Any]) -> Response[Any]:
         body.get("user_id"),
         refusal=ONLY_AS_SELF,
     )
-    control_of(request).state.unmute_channels(_cids(body, endpoint), user_id=user_id)
+    control_of(request).state.unmute_channels(
+        _cids(body, endpoint), user_id=user_id, member_only=not principal_of(request).is_server
+    )
     _announce(request, user_id)
     return ok(request, {}, 201)
 

@@ -61,9 +61,15 @@ class VisibilityOperations:
         return tuple(m for m in messages if m.created_at > cleared)
 
     def mute_channels(
-        self, cids: Sequence[str], *, user_id: str, expiration_ms: int | None = None
+        self,
+        cids: Sequence[str],
+        *,
+        user_id: str,
+        expiration_ms: int | None = None,
+        member_only: bool = True,
     ) -> list[StreamChannelMute]:
-        """Mute each channel (the user must be a member of all) for `user_id`."""
+        """Mute each channel for `user_id`, who must be a member of all when `member_only`
+        (a user's own call: server-side, any channel may be muted for any user)."""
         endpoint = "MuteChannel"
         if not cids:
             raise input_error(endpoint, "channel_cids must name at least one channel")
@@ -73,7 +79,10 @@ class VisibilityOperations:
                 endpoint,
                 f"expiration must be between 1 and {MAX_MUTE_EXPIRATION_MS} milliseconds",
             )
-        channels = [self._member_channel(endpoint, *_split(endpoint, cid), user_id) for cid in cids]
+        channels = [
+            self._member_channel(endpoint, *_split(endpoint, cid), user_id, member_only)
+            for cid in cids
+        ]
         now = self._store.now()
         expires = None if expiration_ms is None else now + timedelta(milliseconds=expiration_ms)
         mutes = [
@@ -84,12 +93,17 @@ class VisibilityOperations:
             self._store.channel_mutes[(user_id, mute.cid)] = mute
         return mutes
 
-    def unmute_channels(self, cids: Sequence[str], *, user_id: str) -> None:
-        """Lift the user's mutes of these channels."""
+    def unmute_channels(
+        self, cids: Sequence[str], *, user_id: str, member_only: bool = True
+    ) -> None:
+        """Lift the user's mutes of these channels (`member_only` as for muting)."""
         endpoint = "UnmuteChannel"
         if not cids:
             raise input_error(endpoint, "channel_cids must name at least one channel")
-        channels = [self._member_channel(endpoint, *_split(endpoint, cid), user_id) for cid in cids]
+        channels = [
+            self._member_channel(endpoint, *_split(endpoint, cid), user_id, member_only)
+            for cid in cids
+        ]
         for channel in channels:
             self._store.channel_mutes.pop((user_id, channel.cid), None)
 
@@ -107,13 +121,18 @@ class VisibilityOperations:
         return next((m for m in self.channel_mutes(user_id) if m.cid == channel.cid), None)
 
     def _member_channel(
-        self, endpoint: str, channel_type: str, channel_id: str, user_id: str
+        self,
+        endpoint: str,
+        channel_type: str,
+        channel_id: str,
+        user_id: str,
+        member_only: bool = True,
     ) -> StreamChannel:
         self._store.faults.gate()
         if user_id not in self._store.users:
             raise input_error(endpoint, f"user {user_id} does not exist")
         channel = self._store.require_channel(endpoint, channel_type, channel_id)
-        if channel.member(user_id) is None:
+        if member_only and channel.member(user_id) is None:
             raise not_allowed(
                 endpoint, f"User '{user_id}' is not allowed to perform action {endpoint}"
             )
