@@ -120,11 +120,14 @@ js: install console ## the official stream-chat JS SDK against a real yc-chat se
 	fi
 
 # Opt-in (needs the suite: cloned from GitHub when the network allows, else SDK_SUITE_DIR):
-# Stream's own Python SDK tests against `yc-chat emulator`, the pinned in-scope list in
-# tests/sdk_suite/, then the out-of-scope ones, each refused as not supported.
-sdk-suite: install ## Stream's Python SDK suite against the emulator (SDK_SUITE_DIR=checkout)
+# Stream's own Python SDK tests, sync then async, against `yc-chat emulator`: the pinned
+# in-scope lists in tests/sdk_suite/, then the out-of-scope ones, each refused as not
+# supported. The async suite runs in .build/sdk-async-venv (its own pytest pins).
+sdk-suite: install ## Stream's Python SDK suites (sync and async) against the emulator (SDK_SUITE_DIR=checkout)
 	tools/sdk-suite in-scope
 	tools/sdk-suite out-of-scope
+	tools/sdk-suite async-in-scope
+	tools/sdk-suite async-out-of-scope
 
 test: lint types imports servers suite js ## everything CI runs: lint, types, imports, tests
 

@@ -226,6 +226,9 @@ def test_openapi_shaped_requests_are_understood(raw: httpx.Client, client: Strea
     assert state["channel"]["topic"] == "nested"
     assert [m["channel_role"] for m in state["members"]] == ["channel_moderator", "channel_member"]
     assert response.headers["X-Ratelimit-Limit"]
+    # In lower case on the wire, as Stream's: the async SDK reads them from a plain dict.
+    names = [name for name, _ in response.headers.raw]
+    assert {b"x-ratelimit-limit", b"x-ratelimit-remaining", b"x-ratelimit-reset"} <= set(names)
 
 
 # -- Stream's input errors ------------------------------------------------------------------

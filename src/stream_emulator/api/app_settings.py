@@ -95,7 +95,7 @@ async def get_rate_limits(request: Request[Any, Any, Any]) -> Response[Any]:
     params = request.query_params
     asked = [p for p in PLATFORMS if params.get(p, "").lower() == "true"] or list(PLATFORMS)
     names = [n for n in params.get("endpoints", "").split(",") if n] or list(LISTED_ENDPOINTS)
-    reset = rate_headers()["X-Ratelimit-Reset"]
+    reset = rate_headers()["x-ratelimit-reset"]
     answer: dict[str, object] = {}
     for platform in asked:
         answer[platform] = {

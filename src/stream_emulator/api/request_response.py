@@ -73,13 +73,13 @@ def duration(request: Request[Any, Any, Any]) -> str:
 
 def rate_headers(*, exhausted: bool = False) -> dict[str, str]:
     """Stream's rate-limit headers (never exhausted unless a 429 is injected)."""
-    # Stream spells these with a lower-case "l" ("X-Ratelimit-..."): header names are
-    # case-insensitive, and clients that look them up case-sensitively get it wrong.
+    # Header names are case-insensitive, but Stream's arrive in lower case, and the async
+    # Python SDK copies them into a plain dict and looks up "x-ratelimit-limit" in it.
     reset = math.floor(time.time()) + (1 if exhausted else 60)
     return {
-        "X-Ratelimit-Limit": str(RATE_LIMIT),
-        "X-Ratelimit-Remaining": "0" if exhausted else str(RATE_LIMIT - 1),
-        "X-Ratelimit-Reset": str(reset),
+        "x-ratelimit-limit": str(RATE_LIMIT),
+        "x-ratelimit-remaining": "0" if exhausted else str(RATE_LIMIT - 1),
+        "x-ratelimit-reset": str(reset),
     }
 
 
