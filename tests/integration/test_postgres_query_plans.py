@@ -1,9 +1,10 @@
 """Query plans at 100k members on the real PostgreSQL: the hot paths are index scans.
 
-The very statements the adapters send (typeahead's two queries, member pages, the inbox
-lease's pick, the lifecycle's due queries) are explained over 100k members, 100k
-appointments and 100k inbox events (members loaded with COPY, the rest made by
-the server), and ANALYZEd. Every table a plan
+The very statements the adapters send (typeahead's two queries, member pages, the
+one-statement typeahead and member page a caller's request sends with its org and
+membership checks, the inbox lease's pick, the lifecycle's due queries) are explained over
+100k members, 100k appointments, 100k inbox events and 10k orgs (members loaded with COPY,
+the rest made by the server), and ANALYZEd. Every table a plan
 reads must be read through an index; a sequential scan anywhere fails the test. Plans are
 asked both as the first executions get them (custom, with the values) and as a prepared
 statement may later run them (generic, without), since asyncpg prepares every statement.
@@ -32,6 +33,7 @@ from yc_chat.adapters.postgres.directory import (
     word_or_email_query,
 )
 from yc_chat.adapters.postgres.inbox import due_events_query
+from yc_chat.adapters.postgres.member_reads import page_as_query, search_as_query
 from yc_chat.domain.model import Org, OrgId, User, UserId
 from yc_chat.domain.queries import MemberKey
 
@@ -61,8 +63,14 @@ async def engine() -> AsyncIterator[AsyncEngine]:
         )
         # Appointments (a quarter each pending, active, ended, unlinked) and inbox events
         # (one in 50 pending, the rest done) made by the server itself: no rows to ship.
+        # Orgs too: a deployment serves many clinics (with two, the planner rightly reads
+        # the one-page table whole instead of its key).
         async with engine.begin() as conn:
             await conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+            await conn.exec_driver_sql(
+                "INSERT INTO chat_orgs SELECT 'org-' || i, 'Clinic ' || i"
+                " FROM generate_series(1, 10000) AS i"
+            )
             await conn.execute(
                 sa.text(
                     """
@@ -130,6 +138,14 @@ QUERIES: dict[str, Callable[[], sa.Select[Any]]] = {
     "members, first page": lambda: member_page_query(ORG, None, 51),
     "members, next page": lambda: member_page_query(
         ORG, MemberKey(sort_name="eve tanaka", user_id=UserId("u004000")), 51
+    ),
+    "caller's typeahead, whole name": lambda: search_as_query("u000001", ORG, "an", 10),
+    "caller's typeahead, word": lambda: search_as_query("u000001", ORG, "obrien", 10),
+    "caller's typeahead, email": lambda: search_as_query("u000001", ORG, "m00012", 10),
+    "caller's typeahead, stranger": lambda: search_as_query("nobody", ORG, "an", 10),
+    "caller's members, first page": lambda: page_as_query("u000001", ORG, None, 101),
+    "caller's members, next page": lambda: page_as_query(
+        "u000001", ORG, MemberKey(sort_name="eve tanaka", user_id=UserId("u004000")), 101
     ),
     "inbox lease": lambda: due_events_query(NOW + timedelta(minutes=5), 20),
     "lifecycle, due for activation": lambda: due_for_activation_query(NOW).limit(100),

@@ -2,7 +2,9 @@
 
 The Hypothesis property of test_beanie_search_parity (same populations, queries, limits and
 page sizes), run on the real PostgreSQL server: the adapter's range scans on `COLLATE "C"`
-keys must give `SearchKeys.matches` and `SearchKeys.rank` exactly.
+keys must give `SearchKeys.matches` and `SearchKeys.rank` exactly. The one-statement reads
+a caller's request sends (`PostgresMemberReads`) must give the same, the caller left out,
+and nothing where the caller is not a member.
 """
 
 from __future__ import annotations
@@ -21,11 +23,20 @@ from yc_chat.domain.queries import MemberKey
 from yc_chat.domain.text import SearchQuery
 
 
-async def _all_pages(directory: object, org: OrgId, page_size: int) -> list[list[str]]:
+async def _all_pages(
+    directory: object, org: OrgId, page_size: int, caller: UserId | None = None
+) -> list[list[str]]:
+    """Every page's ids; as seen by `caller` through MemberReads when given."""
     pages: list[list[str]] = []
     after: MemberKey | None = None
     for _ in range(100):  # more pages than any population here can fill: no endless paging
-        page = await directory.list_members(org, limit=page_size, after=after)  # type: ignore[attr-defined]
+        if caller is None:
+            page = await directory.list_members(org, limit=page_size, after=after)  # type: ignore[attr-defined]
+        else:
+            view = await directory.page_as(caller, org, limit=page_size, after=after)  # type: ignore[attr-defined]
+            if view.answer is None:
+                return []
+            page = view.answer
         pages.append([m.user.id for m in page.members])
         after = page.next_after
         if after is None:
@@ -58,9 +69,19 @@ async def _compare(
                 got = await postgres.search_members(org, query, limit=limit, exclude=exclude)
                 assert [m.user.id for m in got] == [m.user.id for m in expected]
                 assert [m.role for m in got] == [m.role for m in expected]
-            assert await _all_pages(postgres, org, page_size) == await _all_pages(
-                memory, org, page_size
-            )
+            reference = await _all_pages(memory, org, page_size)
+            assert await _all_pages(postgres, org, page_size) == reference
+            # The caller's own request: one statement with the org and membership checks.
+            member = await memory.get_membership(org, caller) is not None
+            view = await stores.member_reads.search_as(caller, org, query, limit=limit)
+            pages = await _all_pages(stores.member_reads, org, page_size, caller)
+            assert view.org_found
+            if member:
+                expected = await memory.search_members(org, query, limit=limit, exclude=caller)
+                assert list(view.answer or ()) == list(expected)
+                assert pages == reference
+            else:
+                assert view.membership is None and view.answer is None and pages == []
 
 
 @settings(max_examples=25)

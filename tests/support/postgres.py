@@ -15,7 +15,13 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from tests.support import servers
-from yc_chat.adapters.postgres import PostgresStores, create_engine, stores_on, upgrade
+from yc_chat.adapters.postgres import (
+    PostgresOptions,
+    PostgresStores,
+    create_engine,
+    stores_on,
+    upgrade,
+)
 from yc_chat.adapters.postgres.schema import METADATA
 
 _TABLES = ", ".join(table.name for table in METADATA.sorted_tables)
@@ -67,11 +73,13 @@ async def session_database() -> str:
 
 
 @asynccontextmanager
-async def postgres_stores() -> AsyncIterator[PostgresStores]:
+async def postgres_stores(
+    options: PostgresOptions | None = None,
+) -> AsyncIterator[PostgresStores]:
     """Every store on the session's database, emptied first; closed on exit."""
     url = await session_database()
-    engine = create_engine(url)
+    engine = create_engine(url, options)
     async with engine.begin() as conn:
         await conn.exec_driver_sql(f"TRUNCATE {_TABLES}")
-    async with stores_on(engine) as stores:
+    async with stores_on(engine, options=options) as stores:
         yield stores

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Generic, TypeVar
 
 import attrs
 
-from yc_chat.domain.model import Channel, ChatCategory, Member, OrgId, UserId
+from yc_chat.domain.model import Channel, ChatCategory, Member, Membership, OrgId, UserId
 
 
 class ChannelOrder(enum.Enum):
@@ -73,3 +74,16 @@ class MemberPage:
 
     members: tuple[Member, ...]
     next_after: MemberKey | None
+
+
+_Answer = TypeVar("_Answer")
+
+
+@attrs.frozen(kw_only=True)
+class CallerView(Generic[_Answer]):
+    """One read of an org as a caller sees it: whether the org exists, the caller's current
+    membership, and the answer, which is there only when the caller holds a membership."""
+
+    org_found: bool
+    membership: Membership | None
+    answer: _Answer | None

@@ -43,6 +43,7 @@ from yc_chat.domain.usecases.offboarding import (
     RemoveOrgMember,
     inbox_payload_decoder,
 )
+from yc_chat.domain.usecases.org_checks import ReadsThroughDirectory
 
 if TYPE_CHECKING:
     from yc_chat.ports import (
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
         DirectoryWriter,
         EffectClaims,
         EventInbox,
+        MemberReads,
         Metrics,
         Notifier,
         ProfileFingerprints,
@@ -91,6 +93,9 @@ class Ports:
     # Where `remove_org_member` removes memberships. None when the directory is the host's
     # alone: the host removes people there and calls `offboard_member`.
     directory_writer: DirectoryWriter | None = None
+    # Typeahead and member pages in one read each, from a store that can (PostgreSQL);
+    # None: composed from `directory`. Must read the same data as `directory`.
+    member_reads: MemberReads | None = None
 
 
 class PortOverrides(TypedDict, total=False):
@@ -98,10 +103,13 @@ class PortOverrides(TypedDict, total=False):
 
     `directory_writer` is where `remove_org_member` and fixture loading write: with a
     host's `directory` and no writer, the host owns its people (`runtime.load` refuses).
+    `member_reads` (typeahead and member pages in one read) goes with the directory: a
+    host's `directory` without it is read through the directory.
     """
 
     directory: Directory
     directory_writer: DirectoryWriter | None
+    member_reads: MemberReads | None
     appointments: AppointmentStore
     chat: ChatProvider
     devices: DeviceRegistry
@@ -168,6 +176,7 @@ class ChatService:
         """
         p = ports
         profiles = ProfileSync(chat=p.chat, fingerprints=p.fingerprints)
+        member_reads = p.member_reads or ReadsThroughDirectory(p.directory)
         lifecycle = AdvanceChatLifecycle(
             schedule=p.appointments,
             claims=p.appointments,
@@ -241,8 +250,8 @@ class ChatService:
                 clock=p.clock,
                 system_user=system_user,
             ),
-            search_colleagues=SearchColleagues(directory=p.directory),
-            list_org_members=ListOrgMembers(directory=p.directory),
+            search_colleagues=SearchColleagues(reads=member_reads),
+            list_org_members=ListOrgMembers(reads=member_reads),
             list_org_groups=ListOrgGroups(
                 directory=p.directory, chat=p.chat, system_user=system_user
             ),

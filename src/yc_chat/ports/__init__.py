@@ -9,7 +9,13 @@ typeahead rule it must apply (`SearchKeys`, `SearchQuery`) and the member order
 (`folded_name`, `MemberKey`).
 """
 
-from yc_chat.domain.queries import ChannelPage, ChannelQuery, MemberKey, MemberPage
+from yc_chat.domain.queries import (
+    CallerView,
+    ChannelPage,
+    ChannelQuery,
+    MemberKey,
+    MemberPage,
+)
 from yc_chat.domain.text import SearchKeys, SearchQuery, folded_name
 from yc_chat.ports.appointments import (
     AppointmentChatLinks,
@@ -23,7 +29,7 @@ from yc_chat.ports.chat import ChatProvider, ChatProviderSetup
 from yc_chat.ports.clock import Clock
 from yc_chat.ports.coordination import ChannelLocks, EffectClaims
 from yc_chat.ports.deadlines import Deadlines
-from yc_chat.ports.directory import Directory, DirectoryWriter
+from yc_chat.ports.directory import Directory, DirectoryWriter, MemberReads
 from yc_chat.ports.inbox import EventInbox
 from yc_chat.ports.metrics import Metrics
 from yc_chat.ports.profiles import ProfileFingerprints
@@ -36,6 +42,7 @@ __all__ = [
     "AppointmentRecords",
     "AppointmentStore",
     "AppointmentWriter",
+    "CallerView",
     "ChannelLocks",
     "ChannelPage",
     "ChannelQuery",
@@ -51,6 +58,7 @@ __all__ = [
     "EventInbox",
     "MemberKey",
     "MemberPage",
+    "MemberReads",
     "Metrics",
     "Notifier",
     "ProfileFingerprints",

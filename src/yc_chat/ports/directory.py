@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Protocol
 
 from yc_chat.domain.model import Member, Membership, Org, OrgId, User, UserId
-from yc_chat.domain.queries import MemberKey, MemberPage
+from yc_chat.domain.queries import CallerView, MemberKey, MemberPage
 from yc_chat.domain.text import SearchQuery
 
 
@@ -42,6 +42,27 @@ class Directory(Protocol):
 
     async def ping(self) -> None:
         """Raise ProviderUnavailable when the store cannot be reached."""
+
+
+class MemberReads(Protocol):
+    """Typeahead and member pages as one caller sees them, each answered in one read.
+
+    Optional: a store that can check the org and the caller's membership in the same
+    round trip as the search provides it; otherwise the service composes the same view from
+    the Directory (org, then membership, then the search). The answer is there only when
+    the caller holds a current membership of an existing org, and then it equals what
+    `Directory.search_members` (the caller excluded) or `Directory.list_members` gives.
+    """
+
+    async def search_as(
+        self, caller: UserId, org_id: OrgId, query: SearchQuery, *, limit: int
+    ) -> CallerView[Sequence[Member]]:
+        """The org, the caller's membership, and the matches other than the caller."""
+
+    async def page_as(
+        self, caller: UserId, org_id: OrgId, *, limit: int, after: MemberKey | None
+    ) -> CallerView[MemberPage]:
+        """The org, the caller's membership, and the members strictly after `after`."""
 
 
 class DirectoryWriter(Protocol):

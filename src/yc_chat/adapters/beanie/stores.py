@@ -90,6 +90,8 @@ class MongoStores:
     # Expires what TTL indexes would, from the worker's lease calls, where they are ignored.
     sweeper: ExpirySweeper
     _client: MongoClient = attrs.field(alias="client", repr=False)
+    # No one-read typeahead here: the service reads it through the directory.
+    member_reads: None = attrs.field(default=None, init=False)
     _owns_client: bool = attrs.field(alias="owns_client")
     _closed: bool = attrs.field(default=False, init=False)
 

@@ -3,7 +3,7 @@
 ```python
 stores = await open_postgres_stores("postgresql://chat@db/yc_chat")
 try:
-    ...  # stores.directory, stores.appointments, stores.devices, stores.effect_claims, ...
+    ...  # stores.directory, stores.member_reads, stores.appointments, stores.inbox, ...
 finally:
     await stores.close()
 ```
@@ -22,6 +22,7 @@ from yc_chat.adapters.postgres.directory import PostgresDirectory
 from yc_chat.adapters.postgres.effect_claims import PostgresEffectClaims
 from yc_chat.adapters.postgres.fingerprints import PostgresFingerprints
 from yc_chat.adapters.postgres.inbox import PostgresEventInbox
+from yc_chat.adapters.postgres.member_reads import PostgresMemberReads
 from yc_chat.adapters.postgres.migrate import (
     SchemaBehind,
     current_revision,
@@ -46,6 +47,7 @@ __all__ = [
     "PostgresEffectClaims",
     "PostgresEventInbox",
     "PostgresFingerprints",
+    "PostgresMemberReads",
     "PostgresOptions",
     "PostgresStores",
     "SchemaBehind",

@@ -9,6 +9,7 @@ from collections.abc import Callable, Collection, Coroutine
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
@@ -21,8 +22,16 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 STORE_UNAVAILABLE_MESSAGE = "The data store is unavailable, try again shortly"
-# Wrapped by SQLAlchemy as DBAPIError subclasses: the connection or the server went away.
-_TRANSIENT = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+# Wrapped by SQLAlchemy as DBAPIError subclasses: the connection or the server went away;
+# asyncpg's own, from the hot reads that run on it directly (member_reads.py).
+_TRANSIENT = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+)
+_ASYNCPG_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)
 _MAX_CODE_POINT = 0x10FFFF
 
 
@@ -54,7 +63,7 @@ def store_errors(
         try:
             async with asyncio.timeout(None if left is None else deadline.attempt_timeout(left)):
                 return await method(*args, **kwargs)
-        except (sa_exc.SQLAlchemyError, OSError) as exc:  # TimeoutError is an OSError
+        except (sa_exc.SQLAlchemyError, *_ASYNCPG_ERRORS, OSError) as exc:  # TimeoutError too
             raise unavailable(exc) from exc
 
     return guarded

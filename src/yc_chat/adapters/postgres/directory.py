@@ -24,7 +24,7 @@ from yc_chat.domain.queries import MemberKey, MemberPage
 from yc_chat.domain.text import SearchKeys, SearchQuery
 
 M, W, U = MEMBERSHIPS.c, MEMBER_WORDS.c, USERS.c
-_MEMBER_COLUMNS = (M.user_id, M.role, M.sort_name, U.name, U.kind, U.email, U.image)
+MEMBER_COLUMNS = (M.user_id, M.role, M.sort_name, U.name, U.kind, U.email, U.image)
 _MEMBER_ORDER = (M.sort_name, M.user_id)
 
 
@@ -218,7 +218,7 @@ class PostgresDirectory:
         async with self._reads.connect() as conn:
             rows = (
                 await conn.execute(
-                    _page_statement(after is not None), _page_values(org_id, after, limit + 1)
+                    page_statement(after is not None), _page_values(org_id, after, limit + 1)
                 )
             ).all()
         window = rows[:limit]
@@ -240,15 +240,15 @@ class PostgresDirectory:
 _TEXT_C = sa.Text(collation="C")
 
 
-def _param(name: str) -> sa.BindParameter[Any]:
+def param(name: str) -> sa.BindParameter[Any]:
     return sa.bindparam(name, type_=_TEXT_C)
 
 
-_LIMIT = sa.bindparam("limit", type_=sa.Integer)
+LIMIT = sa.bindparam("limit", type_=sa.Integer)
 
 
 def _prefix(column: Any, bounded: bool) -> sa.ColumnElement[bool]:
-    return in_range(column, _param("low"), _param("high") if bounded else None)
+    return in_range(column, param("low"), param("high") if bounded else None)
 
 
 def _whole_name(sort_name: Any, spelled: Any, bounded: bool) -> sa.ColumnElement[bool]:
@@ -259,68 +259,77 @@ def _whole_name(sort_name: Any, spelled: Any, bounded: bool) -> sa.ColumnElement
 
 def _ranked(hits: sa.Subquery) -> sa.Select[Any]:
     """The members among `hits` (user_id, sort_name), first `limit` in (name, id) order."""
-    membership = sa.and_(M.org_id == _param("org_id"), M.user_id == hits.c.user_id)
+    membership = sa.and_(M.org_id == param("org_id"), M.user_id == hits.c.user_id)
     return (
-        sa.select(*_MEMBER_COLUMNS)
+        sa.select(*MEMBER_COLUMNS)
         .select_from(hits.join(MEMBERSHIPS, membership).join(USERS, U.id == M.user_id))
         .order_by(hits.c.sort_name, hits.c.user_id)
-        .limit(_LIMIT)
+        .limit(LIMIT)
     )
 
 
 def _first(hits: sa.Subquery) -> sa.Select[Any]:
-    return sa.select(hits).order_by(hits.c.sort_name, hits.c.user_id).limit(_LIMIT)
+    return sa.select(hits).order_by(hits.c.sort_name, hits.c.user_id).limit(LIMIT)
 
 
-@functools.cache
-def _whole_name_statement(bounded: bool, excluding: bool) -> sa.Select[Any]:
-    scope = [M.org_id == _param("org_id")]
+def whole_name_hits(bounded: bool, excluding: bool) -> sa.CompoundSelect[Any]:
+    """(user_id, sort_name) of rank-0 matches: at most `limit` from each index range."""
+    scope = [M.org_id == param("org_id")]
     if excluding:
-        scope.append(M.user_id != _param("exclude"))
+        scope.append(M.user_id != param("exclude"))
     by_name = sa.select(M.user_id, M.sort_name).where(*scope, _prefix(M.sort_name, bounded))
     by_spelling = sa.select(M.user_id, M.sort_name).where(
         *scope, M.search_spelled.is_not(None), _prefix(M.search_spelled, bounded)
     )
-    hits = sa.union(_first(by_name.subquery()), _first(by_spelling.subquery()))
-    return _ranked(hits.subquery("hits"))
+    return sa.union(_first(by_name.subquery()), _first(by_spelling.subquery()))
+
+
+def word_or_email_hits(bounded: bool, excluding: bool) -> sa.Select[Any]:
+    """(user_id, sort_name) of rank-1 matches, the first `limit` in (name, id) order."""
+    by_word = sa.select(W.user_id, W.sort_name).where(
+        W.org_id == param("org_id"),
+        _prefix(W.word, bounded),
+        sa.not_(_whole_name(W.sort_name, W.search_spelled, bounded)),
+        *([W.user_id != param("exclude")] if excluding else []),
+    )
+    by_email = sa.select(M.user_id, M.sort_name).where(
+        M.org_id == param("org_id"),
+        _prefix(M.search_email, bounded),
+        sa.not_(_whole_name(M.sort_name, M.search_spelled, bounded)),
+        *([M.user_id != param("exclude")] if excluding else []),
+    )
+    return _first(sa.union(by_word, by_email).subquery())
+
+
+@functools.cache
+def _whole_name_statement(bounded: bool, excluding: bool) -> sa.Select[Any]:
+    return _ranked(whole_name_hits(bounded, excluding).subquery("hits"))
 
 
 @functools.cache
 def _word_or_email_statement(bounded: bool, excluding: bool) -> sa.Select[Any]:
-    by_word = sa.select(W.user_id, W.sort_name).where(
-        W.org_id == _param("org_id"),
-        _prefix(W.word, bounded),
-        sa.not_(_whole_name(W.sort_name, W.search_spelled, bounded)),
-        *([W.user_id != _param("exclude")] if excluding else []),
-    )
-    by_email = sa.select(M.user_id, M.sort_name).where(
-        M.org_id == _param("org_id"),
-        _prefix(M.search_email, bounded),
-        sa.not_(_whole_name(M.sort_name, M.search_spelled, bounded)),
-        *([M.user_id != _param("exclude")] if excluding else []),
-    )
-    return _ranked(_first(sa.union(by_word, by_email).subquery()).subquery("hits"))
+    return _ranked(word_or_email_hits(bounded, excluding).subquery("hits"))
 
 
 @functools.cache
-def _page_statement(after: bool) -> sa.Select[Any]:
-    where = [M.org_id == _param("org_id")]
+def page_statement(after: bool) -> sa.Select[Any]:
+    where = [M.org_id == param("org_id")]
     if after:
         where.append(
-            sa.tuple_(M.sort_name, M.user_id) > sa.tuple_(_param("after_name"), _param("after_id"))
+            sa.tuple_(M.sort_name, M.user_id) > sa.tuple_(param("after_name"), param("after_id"))
         )
-    return _members_where(*where).limit(_LIMIT)
+    return _members_where(*where).limit(LIMIT)
 
 
 _MEMBERSHIP = sa.select(M.org_id, M.user_id, M.role).where(
-    M.org_id == _param("org_id"), M.user_id == _param("user_id")
+    M.org_id == param("org_id"), M.user_id == param("user_id")
 )
 _MEMBERSHIPS = sa.select(M.org_id, M.user_id, M.role).where(
-    M.org_id == _param("org_id"), M.user_id.in_(sa.bindparam("ids", expanding=True))
+    M.org_id == param("org_id"), M.user_id.in_(sa.bindparam("ids", expanding=True))
 )
-_USER = sa.select(USERS).where(U.id == _param("user_id"))
+_USER = sa.select(USERS).where(U.id == param("user_id"))
 _USERS = sa.select(USERS).where(U.id.in_(sa.bindparam("ids", expanding=True)))
-_ORG = sa.select(ORGS).where(ORGS.c.id == _param("org_id"))
+_ORG = sa.select(ORGS).where(ORGS.c.id == param("org_id"))
 
 
 def _search(
@@ -354,7 +363,7 @@ def word_or_email_query(org_id: str, q: str, exclude: str | None, limit: int) ->
 
 def member_page_query(org_id: str, after: MemberKey | None, limit: int) -> sa.Select[Any]:
     """Members strictly after `after` in (folded name, id) order: a keyset range."""
-    return _page_statement(after is not None).params(_page_values(org_id, after, limit))
+    return page_statement(after is not None).params(_page_values(org_id, after, limit))
 
 
 def _page_values(org_id: str, after: MemberKey | None, limit: int) -> dict[str, Any]:
@@ -367,7 +376,7 @@ def _page_values(org_id: str, after: MemberKey | None, limit: int) -> dict[str, 
 def _members_where(*conditions: sa.ColumnElement[bool]) -> sa.Select[Any]:
     # A membership whose user row is gone is not listed (the join drops it).
     return (
-        sa.select(*_MEMBER_COLUMNS)
+        sa.select(*MEMBER_COLUMNS)
         .select_from(MEMBERSHIPS.join(USERS, U.id == M.user_id))
         .where(*conditions)
         .order_by(*_MEMBER_ORDER)

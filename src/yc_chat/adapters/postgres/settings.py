@@ -26,6 +26,9 @@ class PostgresOptions:
     # Test each pooled connection with a round trip before use. Off by default: a
     # connection that died while idle fails its statement once (a 503) and is replaced.
     pre_ping: bool = False
+    # asyncpg connections held open beside the pool for typeahead and member pages, which
+    # take one without a pool checkout (read_connections.py); 0: they use the pool.
+    read_connections: int = attrs.field(default=8, validator=attrs.validators.ge(0))
 
 
 def async_url(url: str) -> str:

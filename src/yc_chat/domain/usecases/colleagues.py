@@ -33,12 +33,13 @@ from yc_chat.domain.usecases.org_checks import (
     require_caller_membership,
     require_org,
     require_org_members,
+    visible,
 )
 from yc_chat.domain.usecases.profile_sync import ProfileSync
 from yc_chat.domain.validation import Problems
 
 if TYPE_CHECKING:
-    from yc_chat.ports import ChatProvider, Directory
+    from yc_chat.ports import ChatProvider, Directory, MemberReads
 
 
 @attrs.frozen(kw_only=True)
@@ -111,7 +112,7 @@ class StartColleagueDM:
 
 @attrs.frozen(kw_only=True)
 class SearchColleagues:
-    directory: Directory
+    reads: MemberReads
 
     async def __call__(
         self, *, caller: UserId, org_id: OrgId, query: str, limit: int | None = None
@@ -127,11 +128,12 @@ class SearchColleagues:
         problems.check()
         assert parsed is not None
 
-        await require_org(self.directory, org_id)
-        await require_caller_membership(self.directory, org_id, caller)
-        return await self.directory.search_members(
-            org_id, parsed, limit=limit or SEARCH_DEFAULT_LIMIT, exclude=caller
+        # The org (404), the caller's membership (403) and the matches, in one read where
+        # the store can do that (MemberReads).
+        view = await self.reads.search_as(
+            caller, org_id, parsed, limit=limit or SEARCH_DEFAULT_LIMIT
         )
+        return visible(view)
 
 
 @attrs.frozen(kw_only=True)
@@ -142,7 +144,7 @@ class MembersPage:
 
 @attrs.frozen(kw_only=True)
 class ListOrgMembers:
-    directory: Directory
+    reads: MemberReads
 
     async def __call__(
         self,
@@ -158,10 +160,9 @@ class ListOrgMembers:
         problems.check()
         after = decode_key(cursor)
 
-        await require_org(self.directory, org_id)
-        await require_caller_membership(self.directory, org_id, caller)
-        page = await self.directory.list_members(
-            org_id, limit=limit or MEMBERS_DEFAULT_LIMIT, after=after
+        view = await self.reads.page_as(
+            caller, org_id, limit=limit or MEMBERS_DEFAULT_LIMIT, after=after
         )
+        page = visible(view)
         next_cursor = encode_key(page.next_after) if page.next_after is not None else None
         return MembersPage(members=page.members, next_cursor=next_cursor)

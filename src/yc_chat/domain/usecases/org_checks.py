@@ -3,15 +3,21 @@ the people a request names are its members (and the ids they came in, without re
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, TypeVar
+
+import attrs
 
 from yc_chat.domain import errors, policies
-from yc_chat.domain.model import Membership, Org, OrgId, UserId
+from yc_chat.domain.model import Member, Membership, Org, OrgId, UserId
+from yc_chat.domain.queries import CallerView, MemberKey, MemberPage
+from yc_chat.domain.text import SearchQuery
 
 if TYPE_CHECKING:
     # Ports are structural Protocols: the domain needs them as types only, never at run time.
     from yc_chat.ports import Directory
+
+_T = TypeVar("_T")
 
 
 async def require_org(directory: Directory, org_id: OrgId) -> Org:
@@ -58,3 +64,44 @@ async def require_org_members(
 def dedupe(ids: Iterable[UserId]) -> tuple[UserId, ...]:
     """Ids in first-seen order without repeats."""
     return tuple(dict.fromkeys(ids))
+
+
+def visible(view: CallerView[_T]) -> _T:
+    """The answer of a caller's view of an org, after the checks in the contract's order:
+    404 for an org that does not exist, then 403 unless the caller is a current member."""
+    if not view.org_found:
+        raise errors.NotFound("Organisation not found", code=errors.CODE_ORG_NOT_FOUND)
+    if view.answer is None or not policies.may_view_org(view.membership):
+        raise deny_not_in_org()
+    return view.answer
+
+
+@attrs.frozen
+class ReadsThroughDirectory:
+    """MemberReads from any Directory: the org, then the caller's membership, then the read
+    (three calls; stores that can do it in one round trip provide their own)."""
+
+    directory: Directory
+
+    async def search_as(
+        self, caller: UserId, org_id: OrgId, query: SearchQuery, *, limit: int
+    ) -> CallerView[Sequence[Member]]:
+        org_found, membership = await self._gate(caller, org_id)
+        answer = None
+        if membership is not None:
+            answer = await self.directory.search_members(org_id, query, limit=limit, exclude=caller)
+        return CallerView(org_found=org_found, membership=membership, answer=answer)
+
+    async def page_as(
+        self, caller: UserId, org_id: OrgId, *, limit: int, after: MemberKey | None
+    ) -> CallerView[MemberPage]:
+        org_found, membership = await self._gate(caller, org_id)
+        answer = None
+        if membership is not None:
+            answer = await self.directory.list_members(org_id, limit=limit, after=after)
+        return CallerView(org_found=org_found, membership=membership, answer=answer)
+
+    async def _gate(self, caller: UserId, org_id: OrgId) -> tuple[bool, Membership | None]:
+        if await self.directory.get_org(org_id) is None:
+            return False, None
+        return True, await self.directory.get_membership(org_id, caller)

@@ -194,6 +194,8 @@ def _ports(built: PortOverrides, overrides: PortOverrides, *, metrics: Prometheu
     chosen: PortOverrides = {**built, **overrides}
     if "directory" in overrides and "directory_writer" not in overrides:
         chosen["directory_writer"] = None  # the host's people are the host's to change
+    if "directory" in overrides and "member_reads" not in overrides:
+        chosen["member_reads"] = None  # read the host's people through the host's directory
     return Ports(
         directory=chosen["directory"],
         appointments=chosen["appointments"],
@@ -208,6 +210,7 @@ def _ports(built: PortOverrides, overrides: PortOverrides, *, metrics: Prometheu
         webhooks=STREAM_WEBHOOKS,
         metrics=metrics,
         directory_writer=chosen.get("directory_writer"),
+        member_reads=chosen.get("member_reads"),
     )
 
 
@@ -320,6 +323,7 @@ async def open_runtime(
             {
                 "directory": stores.directory,
                 "directory_writer": stores.directory,
+                "member_reads": stores.member_reads,
                 "appointments": stores.appointments,
                 "chat": chat,
                 "devices": devices,
