@@ -8,7 +8,7 @@ HYPOTHESIS_PROFILE ?= ci
 PORT ?= 3000
 HOST ?= 127.0.0.1
 
-.PHONY: help install serve dev docs test lint fmt types imports unit suite js console bench nightly clean ferretdb servers
+.PHONY: help install serve dev docs test lint fmt types imports unit suite js console bench nightly clean ferretdb servers mutants
 
 # FerretDB 1.x (MongoDB's wire protocol over SQLite): the real server the Beanie suites run
 # on. Built once from the Go module proxy into .build/ (like the venv, a stamp keeps it).
@@ -130,6 +130,24 @@ sdk-suite: install ## Stream's Python SDK suites (sync and async) against the em
 	tools/sdk-suite async-out-of-scope
 
 test: lint types imports servers suite js ## everything CI runs: lint, types, imports, tests
+
+# Opt-in: mutation testing of the security code with mutmut (the `mutation` extra; settings
+# in pyproject's [tool.mutmut]: the files and the fast suites). One module at a time, niced,
+# two workers: the machine is shared. `make mutants MUTANT_MODULES=yc_chat.domain.policies`
+# runs one. Results in mutants/ (`.venv/bin/mutmut show NAME`); the last run's table and the
+# equivalent survivors are in docs/testing.md.
+MUTANT_MODULES ?= yc_chat.domain.policies yc_chat.domain.provenance \
+	yc_chat.entrypoints.http.auth yc_chat.entrypoints.http.controllers.webhooks \
+	yc_chat.domain.usecases.inbox yc_chat.domain.usecases.groups \
+	yc_chat.domain.usecases.offboarding
+
+mutants: install ## mutation-test the security code (slow: most of an hour on 2 cores)
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS),mutation]'
+	for module in $(MUTANT_MODULES); do \
+		HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) nice -n 10 $(BIN)/mutmut run --max-children 2 \
+			"$$module.*" || exit 1; \
+	done
+	$(BIN)/mutmut results
 
 nightly: HYPOTHESIS_PROFILE := nightly
 nightly: suite ## the tests with the long Hypothesis profile

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -134,3 +135,32 @@ def test_end_group_and_dm() -> None:
         policies.end_chat_decision(ADMIN, dm, member(ADMIN, "admin"), appointment_vet_id=None)
         is EndDecision.DENY
     )
+
+
+def test_leaving_is_only_removing_oneself_from_a_group_one_is_in() -> None:
+    group = channel(ChatCategory.GROUP, {NURSE, VET}, created_by=ADMIN)
+    assert policies.is_leaving(NURSE, group, add=(), remove=[NURSE])
+    # An attacker who is not the creator cannot pass other changes off as leaving:
+    assert not policies.is_leaving(NURSE, group, add=[STRANGER], remove=[NURSE])
+    assert not policies.is_leaving(NURSE, group, add=(), remove=[NURSE, VET])
+    assert not policies.is_leaving(NURSE, group, add=(), remove=[VET])
+    # nor leave a group they are not in (a removal naming only themselves changes nothing).
+    assert not policies.is_leaving(STRANGER, group, add=(), remove=[STRANGER])
+
+
+def test_a_channel_is_seen_by_its_pet_owner_and_by_its_orgs_members_only() -> None:
+    client = attrs.evolve(
+        channel(ChatCategory.CLIENT, {OWNER, VET}, created_by=VET), pet_owner_id=OWNER
+    )
+    assert policies.may_see_channel(OWNER, client, None)
+    assert policies.may_see_channel(VET, client, member(VET, "vet"))
+    # Another pet owner, or staff of another org, never see it; nor does its vet who left.
+    assert not policies.may_see_channel(STRANGER, client, None)
+    assert not policies.may_see_channel(STRANGER, client, member(STRANGER, "admin", OTHER))
+    assert not policies.may_see_channel(VET, client, None)
+    # Being named pet owner of a channel that is not an appointment chat gives no seat.
+    group = attrs.evolve(
+        channel(ChatCategory.GROUP, {NURSE}, created_by=NURSE), pet_owner_id=STRANGER
+    )
+    assert not policies.may_see_channel(STRANGER, group, None)
+    assert policies.may_see_channel(NURSE, group, member(NURSE, "nurse"))

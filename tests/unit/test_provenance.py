@@ -139,3 +139,20 @@ def test_a_person_made_channel_is_ours_only_under_the_dm_id(
         a, b = sorted(members)
         assert category is ChatCategory.COLLEAGUE
         assert forged.id == colleague_dm_channel_id(ORG, a, b)
+
+
+def test_a_configured_system_user_is_the_only_creator_that_vouches() -> None:
+    # STREAM_SYSTEM_USER_ID=bot: a person who registered the id `system` vouches for nothing,
+    # in the record-free filter and in what still needs a record alike.
+    bot = UserId("bot")
+    by_bot = channel(cid="grp-1", creator=bot)
+    by_person = channel(cid="grp-2", creator=SYSTEM_USER_ID)
+    assert only_ours([by_person, by_bot], system_user=bot) == [by_bot]
+    client_by_bot = channel(
+        cid="apt-c1", category=ChatCategory.CLIENT, creator=bot, appointment="a"
+    )
+    client_by_person = channel(
+        cid="apt-c2", category=ChatCategory.CLIENT, creator=SYSTEM_USER_ID, appointment="a"
+    )
+    assert not needs_record(client_by_bot, system_user=bot)
+    assert needs_record(client_by_person, system_user=bot)
