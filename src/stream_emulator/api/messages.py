@@ -19,6 +19,7 @@ from stream_emulator.api.request_response import (
     principal_of,
     read_body,
     refuse_unsupported,
+    server_only,
     string_list,
 )
 from stream_emulator.state import StreamMessage, message_search, payloads
@@ -77,6 +78,12 @@ async def send_message(
         raise input_error(endpoint, "message.show_in_channel must be a boolean")
     if not principal.is_server and message_type != "regular":
         raise not_allowed(endpoint, f"users cannot send {message_type} messages")
+    pending = body.get("pending")
+    pending_metadata = object_field(body, "pending_message_metadata", endpoint)
+    if pending is not None and not isinstance(pending, bool):
+        raise input_error(endpoint, "pending must be a boolean")
+    if pending is not None and not principal.is_server:
+        raise not_allowed(endpoint, "pending is a server-side option")
     state = control_of(request).state
     posted = state.send_message(
         channel_type,
@@ -90,6 +97,8 @@ async def send_message(
         parent_id=parent_id,
         show_in_channel=show_in_channel,
         fields=message,
+        pending=pending,
+        pending_metadata=pending_metadata,
     )
     return ok(request, {"message": payloads.message(posted, state.user, _as_user(request))}, 201)
 
@@ -105,6 +114,15 @@ def _answer(request: Request[Any, Any, Any], message: StreamMessage, status: int
     return ok(
         request, {"message": payloads.message(message, state.user, _as_user(request))}, status
     )
+
+
+@post("/messages/{message_id:str}/commit")
+async def commit_message(
+    request: Request[Any, Any, Any], message_id: FromPath[str]
+) -> Response[Any]:
+    """CommitMessage (server-side): a pending message becomes visible to the channel."""
+    server_only(request, "CommitMessage")
+    return _answer(request, control_of(request).state.commit_message(message_id), 201)
 
 
 @get("/messages/{message_id:str}")
@@ -349,6 +367,7 @@ async def search(request: Request[Any, Any, Any]) -> Response[Any]:
 
 ROUTES: Final = [
     send_message,
+    commit_message,
     get_message,
     update_message,
     update_message_partial,

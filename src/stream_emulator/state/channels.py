@@ -294,8 +294,13 @@ class ChannelOperations:
         parent_id: str | None = None,
         show_in_channel: bool = False,
         fields: Mapping[str, object] | None = None,
+        pending: bool | None = None,
+        pending_metadata: Mapping[str, object] | None = None,
     ) -> StreamMessage:
         """Post a message as `user_id`; refused (403) while the channel is frozen.
+
+        `pending` (None: as the type's `mark_messages_pending` says) holds it for its
+        sender until `commit_message`, with `pending_metadata` kept beside it.
 
         With `parent_id` it is a thread reply to a top-level message of the same channel;
         `fields` are the message's other fields as Stream's JSON gives them (custom data,
@@ -318,6 +323,12 @@ class ChannelOperations:
             show_in_channel=show_in_channel,
         )
         draft = with_options(endpoint, draft, fields or {})
+        if pending is None:
+            settings = {**self._store.type_settings(channel_type), **channel.config_overrides}
+            pending = settings.get("mark_messages_pending") is True
+        draft = attrs.evolve(
+            draft, pending=pending, pending_message_metadata=dict(pending_metadata or {})
+        )
         self._store.check_draft(endpoint, draft)
         if draft.quoted_message_id is not None and draft.quoted_message_id not in (
             m.id for m in self._store.messages[(channel_type, channel_id)]

@@ -52,7 +52,24 @@ class MessageOperations:
         channel, message = self._find(endpoint, message_id)
         if as_user is not None:
             self._store.require(endpoint, permissions.READ_CHANNEL, channel, as_user)
+            if not visible_to(message, as_user):
+                raise does_not_exist(endpoint, f"Message with id {message_id} does not exist")
         return message
+
+    def commit_message(self, message_id: str) -> StreamMessage:
+        """CommitMessage: a pending message becomes visible and is announced."""
+        endpoint = "CommitMessage"
+        self._store.faults.gate()
+        channel, message = self._find(endpoint, message_id)
+        if not message.pending:
+            raise input_error(endpoint, f"message {message_id} is not pending")
+        key = (channel.type, channel.id)
+        committed = attrs.evolve(message, pending=False)
+        self._store.messages[key] = [
+            committed if m.id == message_id else m for m in self._store.messages[key]
+        ]
+        self._store.announce(channel, committed, self._store.now())
+        return next(m for m in self._store.messages[key] if m.id == message_id)
 
     def update_message(
         self,
@@ -213,7 +230,9 @@ class MessageOperations:
         if as_user is not None:
             self._store.require(endpoint, permissions.READ_CHANNEL, channel, as_user)
         thread = [
-            m for m in self._store.messages[(channel.type, channel.id)] if m.parent_id == parent_id
+            m
+            for m in self._store.messages[(channel.type, channel.id)]
+            if m.parent_id == parent_id and (as_user is None or visible_to(m, as_user))
         ]
         ids = [m.id for m in thread]
         for bound in (id_lt, id_gt):

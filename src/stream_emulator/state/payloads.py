@@ -170,12 +170,12 @@ def _message_fields(
 
 
 def visible_to(record: StreamMessage, reader: str | None) -> bool:
-    """Whether `reader` (None: the server) sees a message of restricted visibility."""
-    return (
-        reader is None
-        or not record.restricted_visibility
-        or reader == record.user_id
-        or reader in record.restricted_visibility
+    """Whether `reader` (None: the server) sees a message of restricted visibility or a
+    pending one (its sender's alone)."""
+    if reader is None or reader == record.user_id:
+        return True
+    return not record.pending and (
+        not record.restricted_visibility or reader in record.restricted_visibility
     )
 
 

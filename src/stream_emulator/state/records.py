@@ -98,6 +98,10 @@ class StreamMessage:
     # Only these users (and the sender) see it; empty: everyone.
     restricted_visibility: tuple[str, ...] = ()
     quoted_message_id: str | None = None
+    # Pending (SendMessage's `pending`, or the type's `mark_messages_pending`): seen by its
+    # sender (and the server) alone, announced when committed.
+    pending: bool = False
+    pending_message_metadata: Mapping[str, object] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
@@ -164,6 +168,8 @@ class Draft:
     silent: bool = False
     restricted_visibility: tuple[str, ...] = ()
     quoted_message_id: str | None = None
+    pending: bool = False
+    pending_message_metadata: Mapping[str, object] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)

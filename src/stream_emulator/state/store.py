@@ -26,7 +26,12 @@ from stream_emulator.state.records import (
     StreamUser,
     UserExtras,
 )
-from stream_emulator.state.type_records import BUILT_IN_TYPES, ChannelType, default_channel_types
+from stream_emulator.state.type_records import (
+    BUILT_IN_TYPES,
+    MESSAGING_SETTINGS,
+    ChannelType,
+    default_channel_types,
+)
 
 
 class Store:
@@ -69,6 +74,13 @@ class Store:
         if self._channel_types is None:
             return BUILT_IN_TYPES
         return self._channel_types.keys()
+
+    def type_settings(self, name: str) -> Mapping[str, object]:
+        """A channel type's settings (Stream's defaults until the types are first made,
+        which reads the clock)."""
+        if self._channel_types is None:
+            return MESSAGING_SETTINGS
+        return self._channel_types[name].settings
 
     def may(
         self, action: str, channel: StreamChannel, user_id: str, *, owns: bool | None = None
@@ -127,7 +139,8 @@ class Store:
             raise input_error(endpoint, f"a message with id {draft.id} already exists")
 
     def post(self, channel: StreamChannel, draft: Draft, now: datetime) -> StreamChannel:
-        """Post `draft` in `channel` and announce it (`message.new`); returns the channel."""
+        """Post `draft` in `channel` and announce it (`message.new`) unless it is pending;
+        returns the channel."""
         message = StreamMessage(
             id=draft.id or str(uuid.uuid4()),
             cid=channel.cid,
@@ -145,20 +158,31 @@ class Store:
             silent=draft.silent,
             restricted_visibility=draft.restricted_visibility,
             quoted_message_id=draft.quoted_message_id,
+            pending=draft.pending,
+            pending_message_metadata=dict(draft.pending_message_metadata),
         )
+        self.messages[(channel.type, channel.id)].append(message)
+        self.message_ids.add(message.id)
+        if message.pending:
+            return channel
+        return self.announce(channel, message, now)
+
+    def announce(
+        self, channel: StreamChannel, message: StreamMessage, now: datetime
+    ) -> StreamChannel:
+        """A message now visible to the channel: `last_message_at`, the thread's count, the
+        channel back in hidden lists, and the events; returns the channel."""
         key = (channel.type, channel.id)
-        if draft.parent_id is not None:
+        if message.parent_id is not None:
             self.messages[key] = [
-                attrs.evolve(m, reply_count=m.reply_count + 1) if m.id == draft.parent_id else m
+                attrs.evolve(m, reply_count=m.reply_count + 1) if m.id == message.parent_id else m
                 for m in self.messages[key]
             ]
-        self.messages[key].append(message)
         # A new message brings a hidden channel back into every member's list.
         self.hidden = {entry for entry in self.hidden if entry[1] != channel.cid}
-        self.message_ids.add(message.id)
         channel = self.put(attrs.evolve(channel, last_message_at=now))
         self.events.emit(events.message_new(channel, message, self.users.get, now))
-        parent = next((m for m in self.messages[key] if m.id == draft.parent_id), None)
+        parent = next((m for m in self.messages[key] if m.id == message.parent_id), None)
         if parent is not None:
             # As Stream does: the thread's parent, with its new reply_count, for every list
             # that shows it ("1 reply").
