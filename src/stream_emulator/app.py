@@ -8,7 +8,7 @@ delivery listens.
 Endpoints (paths as Stream's; mounted at `/`, because the async SDK drops path prefixes):
 
 - `GET /app` (a user's client sees only its upload settings), `PATCH /app` (only
-  `webhook_url` can be changed)
+  `webhook_url` and `event_hooks` can be changed)
 - `POST /users` (upsert), `PATCH /users` (partial update), `GET /users?payload=` (query by id)
 - `POST /channels/{type}/{id}/query` (get or create), `POST /channels` (query channels)
 - `POST /channels/{type}/{id}` (full update with `data`, or `add_members`/`remove_members`;

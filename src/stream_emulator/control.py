@@ -11,6 +11,7 @@ from datetime import datetime
 import attrs
 
 from stream_emulator.auth import Authenticator
+from stream_emulator.event_hooks import EventHook, webhook_targets
 from stream_emulator.state import StreamAPIError, StreamState, system_clock
 from stream_emulator.state.events import EventBus
 from stream_emulator.state.realtime import Realtime
@@ -52,13 +53,14 @@ class EmulatorControl:
         self._state = state
         self._faults = Faults()
         self._webhook_url = webhook_url
+        self._event_hooks: tuple[EventHook, ...] = ()
         self._requests: Counter[str] = Counter()
         self.authenticator = Authenticator(api_key=api_key, api_secret=api_secret, clock=clock)
         self.clock = clock
         self.dispatcher = WebhookDispatcher(
             api_key=api_key,
             api_secret=api_secret,
-            target=lambda: self.webhook_url,
+            targets=self.webhook_targets,
             settings=webhook or WebhookSettings(),
         )
         # Consumers of the simulation's events (webhook delivery; any realtime layer)
@@ -92,6 +94,8 @@ class EmulatorControl:
             self._state = fresh
             self._unsubscribe = fresh.subscribe(self.events.emit)
             self._faults = Faults()
+            # Set through the API like the rest of the app: a fresh app has none.
+            self._event_hooks = ()
             self._requests.clear()
             self.realtime.reset(fresh)
             self.uploads.clear()
@@ -107,6 +111,22 @@ class EmulatorControl:
     def webhook_url(self, url: str | None) -> None:
         with self._lock:
             self._webhook_url = url or None
+
+    @property
+    def event_hooks(self) -> tuple[EventHook, ...]:
+        """The app's event hooks (more webhook destinations, per event type)."""
+        with self._lock:
+            return self._event_hooks
+
+    @event_hooks.setter
+    def event_hooks(self, hooks: tuple[EventHook, ...]) -> None:
+        with self._lock:
+            self._event_hooks = hooks
+
+    def webhook_targets(self, event_type: str) -> list[str]:
+        """The URLs an event of `event_type` is POSTed to."""
+        with self._lock:
+            return webhook_targets(self._webhook_url, self._event_hooks, event_type)
 
     @property
     def webhook_stats(self) -> DeliveryStats:

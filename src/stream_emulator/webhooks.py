@@ -1,6 +1,7 @@
 """Webhook delivery as Stream does it: signed POSTs of each event, retried with backoff.
 
-Every event is one POST of its JSON to the configured URL with
+Every event is one POST of its JSON to each configured URL (the app's `webhook_url` and the
+event hooks for its type, see `event_hooks`) with
 `X-Signature` (lowercase hex HMAC-SHA256 of the exact body bytes under the app secret),
 `X-Webhook-Id` (one id per event, the same on every attempt, so receivers can deduplicate),
 `X-Webhook-Attempt` (1, 2, ...) and `X-Api-Key`. A timeout, a connection failure, 408, 429
@@ -19,7 +20,7 @@ import json
 import logging
 import random
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Final
 
 import attrs
@@ -57,6 +58,7 @@ class _Delivery:
     webhook_id: str
     event_type: str
     body: bytes
+    url: str
 
 
 @attrs.define
@@ -76,13 +78,13 @@ class WebhookDispatcher:
         *,
         api_key: str,
         api_secret: str,
-        target: Callable[[], str | None],
+        targets: Callable[[str], Sequence[str]],
         settings: WebhookSettings,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._api_key = api_key
         self._api_secret = api_secret
-        self._target = target
+        self._targets = targets
         self._settings = settings
         self._sleep = sleep
         # Jitter spreads retries out; no cryptographic randomness needed.
@@ -97,16 +99,20 @@ class WebhookDispatcher:
         return f"WebhookDispatcher(api_key={self._api_key!r})"
 
     def submit(self, event: Mapping[str, object]) -> None:
-        """Queue one event for delivery; dropped when no URL is set or the task is stopped."""
+        """Queue one event for delivery to each URL it goes to; dropped when there is none
+        or the task is stopped."""
         loop, queue = self._loop, self._queue
-        if loop is None or queue is None or self._target() is None:
+        event_type = str(event.get("type", ""))
+        urls = self._targets(event_type)
+        if loop is None or queue is None or not urls:
             return
         body = json.dumps(clean_json(event), separators=(",", ":"), ensure_ascii=False).encode()
-        delivery = _Delivery(
-            webhook_id=str(uuid.uuid4()), event_type=str(event.get("type", "")), body=body
-        )
-        # The simulation emits events on whichever thread changed it; hand over to our loop.
-        loop.call_soon_threadsafe(queue.put_nowait, delivery)
+        for url in urls:
+            delivery = _Delivery(
+                webhook_id=str(uuid.uuid4()), event_type=event_type, body=body, url=url
+            )
+            # The simulation emits events on whichever thread changed it; hand over.
+            loop.call_soon_threadsafe(queue.put_nowait, delivery)
 
     async def start(self) -> None:
         """Start the delivery task on the running loop."""
@@ -144,9 +150,9 @@ class WebhookDispatcher:
         settings = self._settings
         signature = sign(delivery.body, self._api_secret)
         for attempt in range(1, settings.max_attempts + 1):
-            url = self._target()
-            if url is None:
-                return
+            url = delivery.url
+            if url not in self._targets(delivery.event_type):
+                return  # no longer a destination of these events: stop retrying
             self.stats.attempts += 1
             headers = {
                 "Content-Type": "application/json",

@@ -1,4 +1,4 @@
-"""`/app`: the app's settings (GetApp, UpdateApp; only `webhook_url` can change)."""
+"""`/app`: the app's settings (GetApp, UpdateApp; `webhook_url` and `event_hooks` can change)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from stream_emulator.api.request_response import (
     read_body,
     server_only,
 )
+from stream_emulator.event_hooks import parse_hooks
 from stream_emulator.state.errors import input_error
 from stream_emulator.state.uploads import MAX_UPLOAD_BYTES
 
@@ -55,6 +56,7 @@ async def get_app(request: Request[Any, Any, Any]) -> Response[Any]:
     app_json.update(
         {
             "webhook_url": control.webhook_url or "",
+            "event_hooks": [hook.as_json() for hook in control.event_hooks],
             "disable_auth_checks": False,
             "disable_permissions_checks": False,
             "permission_version": "v2",
@@ -65,19 +67,28 @@ async def get_app(request: Request[Any, Any, Any]) -> Response[Any]:
 
 @patch("/app")
 async def update_app(request: Request[Any, Any, Any]) -> Response[Any]:
-    """UpdateApp: only `webhook_url` is modelled."""
+    """UpdateApp: `webhook_url` and `event_hooks` are modelled (each changed when given)."""
     endpoint = "UpdateApp"
     server_only(request, endpoint)
     body = await read_body(request, endpoint)
-    unknown = sorted(set(body) - {"webhook_url"})
+    unknown = sorted(set(body) - {"webhook_url", "event_hooks"})
     if unknown:
-        raise input_error(endpoint, f"the emulator can only change webhook_url, not {unknown}")
-    url = body.get("webhook_url")
-    if url is not None and not isinstance(url, str):
-        raise input_error(endpoint, "webhook_url must be a string")
-    if url and not url.startswith(("http://", "https://")):
-        raise input_error(endpoint, "webhook_url must be an http(s) URL")
-    control_of(request).webhook_url = url or None
+        raise input_error(
+            endpoint, f"the emulator can only change webhook_url and event_hooks, not {unknown}"
+        )
+    control = control_of(request)
+    hooks = None
+    if "event_hooks" in body:
+        hooks = parse_hooks(body["event_hooks"], control.state.now())
+    if "webhook_url" in body:
+        url = body.get("webhook_url")
+        if url is not None and not isinstance(url, str):
+            raise input_error(endpoint, "webhook_url must be a string")
+        if url and not url.startswith(("http://", "https://")):
+            raise input_error(endpoint, "webhook_url must be an http(s) URL")
+        control.webhook_url = url or None
+    if hooks is not None:
+        control.event_hooks = hooks
     return ok(request, {}, 200)
 
 
