@@ -37,6 +37,28 @@ def test_a_user_edits_and_deletes_their_own_message(
     assert [m["type"] for m in state["messages"]] == ["deleted"]
 
 
+def test_only_a_text_change_marks_a_message_edited(
+    emulator: RunningEmulator, server: StreamChat
+) -> None:
+    """`message_text_updated_at` is what the UI kits show as "Edited": set by a new text,
+    left alone by other changes (a pin, the same text again)."""
+    message_id = post(emulator, "sam", "helo")
+    sam = as_user(emulator, "sam")
+
+    fresh = server.get_message(message_id)["message"]
+    pinned = server.update_message_partial(message_id, {"set": {"pinned": True}}, "sam")
+    edited = sam.update_message_partial(message_id, {"set": {"text": "hello"}}, "sam")
+    same = sam.update_message({"id": message_id, "text": "hello", "user_id": "sam"})
+    seen = as_user(emulator, "ana").get_message(message_id)["message"]
+
+    assert "message_text_updated_at" not in fresh
+    assert "message_text_updated_at" not in pinned["message"]
+    stamp = edited["message"]["message_text_updated_at"]
+    assert stamp == edited["message"]["updated_at"] > fresh["created_at"]
+    assert same["message"]["message_text_updated_at"] == stamp
+    assert seen["message_text_updated_at"] == stamp
+
+
 async def test_the_async_sdk_edits_and_hard_deletes_server_side(
     emulator: RunningEmulator, server: StreamChat
 ) -> None:

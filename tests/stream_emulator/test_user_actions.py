@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from stream_chat import StreamChat
 from stream_chat.base.exceptions import StreamAPIException
+from websockets.sync.client import connect as ws_connect
 
 from stream_emulator import RunningEmulator
-from tests.support.emulator import as_user, connected, frames
+from tests.support.emulator import as_user, connected, frames, ws_url
 from tests.support.emulator import stream_emulator as stream_emulator  # the fixture
 
 
@@ -61,6 +62,31 @@ def test_devices_mutes_and_blocks(emulator: RunningEmulator, server: StreamChat)
     with pytest.raises(StreamAPIException) as refused:
         as_user(emulator, "sam").block_user("cleo", "ana")
     assert refused.value.error_code == 17
+
+
+def test_user_mutes_are_in_own_user_and_reach_the_users_connections(
+    emulator: RunningEmulator, server: StreamChat
+) -> None:
+    """The JS client keeps `mutedUsers` from `me.mutes` (at connect) and from
+    `notification.mutes_updated` (on a mute or unmute), as Stream sends them; the React
+    kit's "Mute"/"Unmute" action reads it."""
+    ana = as_user(emulator, "ana")
+    with connected(emulator, "ana") as (socket, _):
+        answer = ana.mute_user("sam", "ana")
+        muted = frames(socket, "notification.mutes_updated")
+        ana.unmute_user("sam", "ana")
+        unmuted = frames(socket, "notification.mutes_updated")
+    with ws_connect(ws_url(emulator, "ana")) as later:
+        me_after = frames(later, "health.check")["me"]
+    server.mute_user("sam", "ana")
+    with ws_connect(ws_url(emulator, "ana")) as fresh:
+        me_muted = frames(fresh, "health.check")["me"]
+
+    assert [m["target"]["id"] for m in answer["own_user"]["mutes"]] == ["sam"]
+    assert [(m["user"]["id"], m["target"]["id"]) for m in muted["me"]["mutes"]] == [("ana", "sam")]
+    assert unmuted["me"]["mutes"] == []
+    assert me_after["mutes"] == []
+    assert [m["target"]["id"] for m in me_muted["mutes"]] == ["sam"]
 
 
 def test_custom_user_events_reach_the_users_connections(

@@ -187,7 +187,7 @@ async def mute_users(request: Request[Any, Any, Any]) -> Response[Any]:
     mutes = state.mute_users(user_id, _targets(body, endpoint), minutes=timeout or None)
     answers = [_mute_json(state, mute) for mute in mutes]
     answer: dict[str, object] = {"mute": answers[0], "mutes": answers}
-    answer["own_user"] = {**control_of(request).realtime.me(user_id), "mutes": answers}
+    answer["own_user"] = _announce_mutes(request, user_id)
     return ok(request, answer, 201)
 
 
@@ -198,7 +198,17 @@ async def unmute_users(request: Request[Any, Any, Any]) -> Response[Any]:
     body = await read_body(request, endpoint)
     user_id = acting_user(request, endpoint, body.get("user_id"), refusal=ONLY_AS_SELF)
     control_of(request).state.unmute_users(user_id, _targets(body, endpoint))
+    _announce_mutes(request, user_id)
     return ok(request, {}, 201)
+
+
+def _announce_mutes(request: Request[Any, Any, Any], user_id: str) -> dict[str, object]:
+    """`notification.mutes_updated` to the user's own connections (the clients keep their
+    `mutedUsers` from it, as on Stream); returns the `me` it carries."""
+    realtime = control_of(request).realtime
+    me = realtime.me(user_id)
+    realtime.send_to_user(user_id, {"type": "notification.mutes_updated", "me": me})
+    return me
 
 
 @post("/users/block")

@@ -97,7 +97,11 @@ class MessageOperations:
             raise input_error(endpoint, "message must have text or attachments")
         if len(changed.text) > MAX_MESSAGE_LENGTH:
             raise message_too_long(endpoint, MAX_MESSAGE_LENGTH)
-        updated = attrs.evolve(changed, updated_at=now)
+        updated = attrs.evolve(
+            changed,
+            updated_at=now,
+            text_updated_at=now if changed.text != message.text else message.text_updated_at,
+        )
         self._replace(channel, updated)
         lookup = self._store.users.get
         self._store.events.emit(

@@ -16,6 +16,7 @@ from stream_emulator.state.records import (
     StreamMessage,
     StreamReaction,
     StreamUser,
+    UserMute,
 )
 
 UserLookup = Callable[[str], StreamUser | None]
@@ -149,6 +150,11 @@ def _message_fields(
         "created_at": format_time(record.created_at),
         "updated_at": format_time(record.updated_at or record.created_at),
         **({"deleted_at": format_time(record.deleted_at)} if record.deleted_at else {}),
+        **(
+            {"message_text_updated_at": format_time(record.text_updated_at)}
+            if record.text_updated_at
+            else {}
+        ),
         # Required by Stream's OpenAPI `MessageResponse`; the simulation has no reactions,
         # mentions, pins or moderation, so these are their empty values.
         "html": "",
@@ -237,6 +243,17 @@ def channel_mute(
     return {
         "user": user_or_id(record.user_id, lookup),
         "channel": channel(channel_record, lookup),
+        "created_at": format_time(record.created_at),
+        "updated_at": format_time(record.created_at),
+        **({"expires": format_time(record.expires)} if record.expires else {}),
+    }
+
+
+def user_mute(record: UserMute, lookup: UserLookup) -> dict[str, object]:
+    """A `UserMuteResponse`: who muted whom, since when and until when."""
+    return {
+        "user": user_or_id(record.user_id, lookup),
+        "target": user_or_id(record.target_id, lookup),
         "created_at": format_time(record.created_at),
         "updated_at": format_time(record.created_at),
         **({"expires": format_time(record.expires)} if record.expires else {}),

@@ -163,6 +163,8 @@ class Realtime(ReadState):
         body.update(self.unread_counts(user_id))
         body.update({"online": True, "unread_count": body["total_unread_count"]})
         body["channel_mutes"] = self.channel_mutes_json(user_id)
+        lookup = self._state.user
+        body["mutes"] = [payloads.user_mute(m, lookup) for m in self._state.user_mutes(user_id)]
         return body
 
     def channel_mutes_json(self, user_id: str) -> list[Frame]:

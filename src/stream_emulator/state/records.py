@@ -82,6 +82,8 @@ class StreamMessage:
     # Set by an edit; a soft delete sets `deleted_at` and empties the text (type `deleted`).
     updated_at: datetime | None = None
     deleted_at: datetime | None = None
+    # When an update last changed the text (`message_text_updated_at`: the kits' "Edited").
+    text_updated_at: datetime | None = None
     # Oldest first.
     reactions: tuple[StreamReaction, ...] = ()
     # A thread reply names its parent; `show_in_channel` also lists it in the channel.
