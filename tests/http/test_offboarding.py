@@ -21,6 +21,7 @@ import pytest
 from tests.support.demo import USER_IDS
 from tests.support.world import WEBHOOK_SECRET, World, assert_error, bearer
 from yc_chat.adapters.clock import FixedClock
+from yc_chat.adapters.stream.tokens import TOKEN_IAT_BACKDATE
 from yc_chat.domain import errors
 from yc_chat.domain.channel_ids import appointment_channel_id, colleague_dm_channel_id
 from yc_chat.domain.inbox import InboxState
@@ -572,8 +573,9 @@ async def test_the_removal_revokes_the_tokens_issued_before_it(world: World) -> 
     assert token.status_code == 200
     removed_at = world.clock.now()
     assert (await _remove_leaver(world)).status_code == 200
-    # Through the end of the removal's second: token times are whole seconds.
-    cutoff = removed_at + timedelta(seconds=1)
+    # Through the end of the removal's second (token times are whole seconds), backdated
+    # as every token's `iat` is, as the real adapter sends it.
+    cutoff = removed_at + timedelta(seconds=1) - TOKEN_IAT_BACKDATE
     assert world.state.tokens_revoked_before(LEAVER) == cutoff
     # A repeated removal (nothing left to do) revokes nothing newer.
     world.clock.advance(timedelta(hours=1))

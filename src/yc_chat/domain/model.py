@@ -308,6 +308,26 @@ class UserToken:
 
 
 @attrs.frozen(kw_only=True)
+class IssuedToken:
+    """A provider token as it was signed: for whom, issued and expiring when (whole seconds,
+    its `iat` before backdating and its `exp`)."""
+
+    user_id: UserId
+    token: str = attrs.field(repr=False)
+    issued_at: datetime
+    expires_at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class TokenRecord:
+    """What the shared token store knows of one user: the last token kept for reuse, and
+    the revocation cut-off (tokens issued before it no longer work)."""
+
+    token: IssuedToken | None = None
+    revoked_before: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
 class ChannelRef:
     """What channel-creating use cases return: the id and the member ids."""
 

@@ -4,13 +4,44 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Collection
+from datetime import datetime, timedelta
 
-from yc_chat.domain.model import Appointment, Channel, ChatCategory, Membership, UserId
+from yc_chat.domain.model import (
+    Appointment,
+    Channel,
+    ChatCategory,
+    IssuedToken,
+    Membership,
+    TokenRecord,
+    UserId,
+)
 
 
 def may_request_token(caller: UserId, user_id: UserId) -> bool:
     """Tokens are only minted for the caller's own id."""
     return caller == user_id
+
+
+def reusable_token(
+    record: TokenRecord, *, user_id: UserId, now: datetime, ttl: timedelta
+) -> IssuedToken | None:
+    """The kept token, if it may be handed out again now, else None.
+
+    Only `user_id`'s own token, never one issued before the user's revocation cut-off (an
+    offboarding revoked it at the provider), only one of the current lifetime (`ttl`), and
+    only while more than half of that lifetime remains, so a client is never handed a
+    token about to expire. Its `expires_at` is reported as it was signed.
+    """
+    token = record.token
+    if token is None or token.user_id != user_id:
+        return None
+    if record.revoked_before is not None and token.issued_at < record.revoked_before:
+        return None
+    if token.expires_at - token.issued_at != ttl:
+        return None
+    if not token.issued_at <= now < token.issued_at + ttl / 2:
+        return None
+    return token
 
 
 def may_view_org(membership: Membership | None) -> bool:

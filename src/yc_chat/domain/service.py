@@ -57,6 +57,7 @@ if TYPE_CHECKING:
         DirectoryWriter,
         EffectClaims,
         EventInbox,
+        IssuedTokens,
         MemberReads,
         Metrics,
         Notifier,
@@ -96,6 +97,8 @@ class Ports:
     # Typeahead and member pages in one read each, from a store that can (PostgreSQL);
     # None: composed from `directory`. Must read the same data as `directory`.
     member_reads: MemberReads | None = None
+    # Provider tokens kept for reuse, shared by every instance (None: never reused).
+    issued_tokens: IssuedTokens | None = None
 
 
 class PortOverrides(TypedDict, total=False):
@@ -196,6 +199,7 @@ class ChatService:
             locks=p.locks,
             clock=p.clock,
             system_user=system_user,
+            issued=p.issued_tokens,
         )
         handle_chat_event = HandleChatEvent(
             directory=p.directory,
@@ -217,6 +221,7 @@ class ChatService:
                 profiles=profiles,
                 clock=p.clock,
                 token_ttl=token_ttl,
+                issued=p.issued_tokens,
             ),
             open_appointment_chat=OpenAppointmentChat(
                 directory=p.directory,

@@ -4,9 +4,9 @@ One module per family: `chat` (the chat provider), `directory`, `appointments`, 
 (devices and notifier), `inbox` (webhook events), `coordination` (once-only effect claims and
 channel locks), `profiles` (provider profile fingerprints), `clock`, `deadlines` (a time
 bound per unit of work), `metrics` (for operators), `ratelimit` (request budgets),
-`webhooks` (the provider's webhook bodies). A Directory adapter also finds here the
-typeahead rule it must apply (`SearchKeys`, `SearchQuery`) and the member order
-(`folded_name`, `MemberKey`).
+`tokens` (provider tokens kept for reuse), `webhooks` (the provider's webhook bodies). A
+Directory adapter also finds here the typeahead rule it must apply (`SearchKeys`,
+`SearchQuery`) and the member order (`folded_name`, `MemberKey`).
 """
 
 from yc_chat.domain.queries import (
@@ -35,6 +35,7 @@ from yc_chat.ports.metrics import Metrics
 from yc_chat.ports.profiles import ProfileFingerprints
 from yc_chat.ports.push import DeviceRegistry, Notifier
 from yc_chat.ports.ratelimit import RateLimitStore
+from yc_chat.ports.tokens import IssuedTokens
 from yc_chat.ports.webhooks import WebhookDecoder
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "DirectoryWriter",
     "EffectClaims",
     "EventInbox",
+    "IssuedTokens",
     "MemberKey",
     "MemberPage",
     "MemberReads",

@@ -16,7 +16,7 @@ import attrs
 
 from stream_emulator.state import StreamAPIError, StreamChannel, StreamState
 from yc_chat.adapters.stream import grants, mapping, reading
-from yc_chat.adapters.stream.tokens import sign_user_token
+from yc_chat.adapters.stream.tokens import TOKEN_IAT_BACKDATE, sign_user_token
 from yc_chat.domain import errors
 from yc_chat.domain.model import (
     SYSTEM_PROFILE,
@@ -114,13 +114,17 @@ class FakeStreamChatProvider:
         )
 
     async def revoke_tokens(self, user_id: UserId, *, issued_before: datetime) -> None:
-        """Revoke by issued-at, as the official SDK does it: a partial update of the user."""
+        """Revoke by issued-at, as the official SDK does it: a partial update of the user.
+
+        The cut-off is backdated as the tokens' `iat` is, as the real adapter does: a token
+        issued after `issued_before` keeps working.
+        """
         if self._state.user(user_id) is None:
             return  # a user Stream does not know has no token it accepts
+        before = (issued_before - TOKEN_IAT_BACKDATE).astimezone(UTC)
         with _translated_errors():
             self._state.partial_update_user(
-                user_id,
-                set_fields={mapping.REVOKE_TOKENS_FIELD: issued_before.astimezone(UTC).isoformat()},
+                user_id, set_fields={mapping.REVOKE_TOKENS_FIELD: before.isoformat()}
             )
 
     async def client_access(self) -> ClientAccess:

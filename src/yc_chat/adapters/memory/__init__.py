@@ -8,6 +8,7 @@ from yc_chat.adapters.memory.effect_claims import InMemoryEffectClaims
 from yc_chat.adapters.memory.fingerprints import InMemoryFingerprints
 from yc_chat.adapters.memory.inbox import InMemoryEventInbox
 from yc_chat.adapters.memory.rate_limits import MemoryRateLimitStore
+from yc_chat.adapters.memory.tokens import InMemoryIssuedTokens
 
 __all__ = [
     "InMemoryAppointments",
@@ -17,5 +18,6 @@ __all__ = [
     "InMemoryEffectClaims",
     "InMemoryEventInbox",
     "InMemoryFingerprints",
+    "InMemoryIssuedTokens",
     "MemoryRateLimitStore",
 ]

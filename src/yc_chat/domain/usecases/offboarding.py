@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         Directory,
         DirectoryWriter,
         EventInbox,
+        IssuedTokens,
     )
 
 
@@ -240,6 +241,8 @@ class OffboardMember:
     )
     # The provider user that creates every channel yc-chat makes (domain.provenance).
     system_user: UserId = SYSTEM_USER_ID
+    # Where tokens are kept for reuse (ConnectUser): told of the revocation first.
+    issued: IssuedTokens | None = None
 
     async def __call__(
         self,
@@ -268,6 +271,11 @@ class OffboardMember:
             # now, whatever the walk below still has to do.
             calls.spend()
             revoked_before = revocation_cutoff(removed_at or self.clock.now())
+            # The cut-off is shared before the provider's revocation: no instance hands a
+            # kept token out again once the provider refuses it. If it cannot be written,
+            # the run fails and the offboarding job runs it again.
+            if self.issued is not None:
+                await self.issued.revoke(user_id, issued_before=revoked_before)
             await self.chat.revoke_tokens(user_id, issued_before=revoked_before)
         cursor = resume or CreationCursor()
         counts = {ChatCategory.GROUP: 0, ChatCategory.COLLEAGUE: 0, ChatCategory.CLIENT: 0}
