@@ -6,7 +6,7 @@ requests and N typeahead requests on a 1k-member org, access log on (INFO, to a 
 handler). Prints, per request kind, the share of time in JWT verification, the
 middlewares, response encoding and the access log, then the top functions.
 
-    .venv/bin/python -m bench.profile_request [N]
+    .venv/bin/python -m bench.profile_request [N] [WORD ...]  (only the kinds naming a WORD)
 """
 
 from __future__ import annotations
@@ -143,7 +143,14 @@ async def profile(n: int) -> str:
             auth,
             b"",
         ),
+        "GET members page @ 1k": ("GET", "/api/orgs/org-1k/members", b"limit=100", auth, b""),
+        "GET /healthz": ("GET", "/healthz", b"", [], b""),
     }
+    only = [kind for kind in sys.argv[2:] if kind]
+    if only:
+        kinds = {
+            label: request for label, request in kinds.items() if any(o in label for o in only)
+        }
     out = []
     async with AsyncTestClient(app):  # runs the app's lifespan
         for label, request in kinds.items():

@@ -134,3 +134,39 @@ def test_no_route_runs_guards_or_dependencies_in_threads(world: World) -> None:
         assert list(handler.resolve_guards()) == [], handler
         for provide in handler.resolve_dependencies().values():
             assert not provide.has_sync_callable or provide.sync_to_thread is False, provide
+
+
+async def test_liveness_is_answered_first_with_its_request_id_and_access_line(
+    world: World, access_lines: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GET /healthz skips the pipeline's later steps and Litestar's handler (issue 22), and
+    still answers as the handler would, echoes X-Request-ID and writes its access line."""
+    from yc_chat.entrypoints.http import pipeline
+    from yc_chat.entrypoints.http.controllers.health import HealthController
+
+    later_steps: list[str] = []
+
+    def noting(cls: type) -> None:
+        original = cls.__call__
+
+        async def noted(self: Any, scope: Any, receive: Any, send: Any) -> None:
+            later_steps.append(cls.__name__)
+            await original(self, scope, receive, send)
+
+        monkeypatch.setattr(cls, "__call__", noted)
+
+    noting(pipeline.AuthMiddleware)
+    noting(pipeline.DeadlineMiddleware)
+    response = await world.get("/healthz?anything=1", None, headers={"X-Request-ID": "live-1"})
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["x-request-id"] == "live-1"
+    assert later_steps == []
+    (entry,) = _entries(access_lines)
+    assert (entry["path"], entry["status"], entry["request_id"]) == ("/healthz", 200, "live-1")
+    # The handler itself (for the OpenAPI document) says the same.
+    assert (await HealthController.healthz.fn(None)).status == "ok"  # type: ignore[arg-type]
+    # Any other public route still goes through the whole pipeline.
+    assert (await world.get("/readyz", None)).status_code == 200
+    assert later_steps == ["DeadlineMiddleware", "AuthMiddleware"]

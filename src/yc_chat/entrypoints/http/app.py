@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
-from litestar.datastructures import MutableScopeHeaders, State
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.types import Message, Scope
 
@@ -57,7 +57,12 @@ async def _before_send(message: Message, scope: Scope) -> None:
     request_id = state.get(STATE_REQUEST_ID)
     if request_id is None:
         request_id = state[STATE_REQUEST_ID] = new_request_id(None)
-    MutableScopeHeaders.from_message(message)["X-Request-ID"] = request_id
+    # The raw header list, not Litestar's MutableScopeHeaders: the same replacement without
+    # building a headers object per response.
+    message["headers"] = [
+        *(pair for pair in message.get("headers", ()) if pair[0].lower() != b"x-request-id"),
+        (b"x-request-id", request_id.encode("latin-1")),
+    ]
     if not access_logger.isEnabledFor(logging.INFO):
         return
     started = state.get(STATE_STARTED)

@@ -21,6 +21,9 @@ BODY_LIMIT_WEBHOOK = "webhook"
 OPT_TOKEN_BUDGET = "yc_token_budget"  # noqa: S105 - an option name, not a secret
 # The route has a budget of its own and is not counted as a write.
 OPT_OWN_BUDGET = "yc_own_budget"
+# A GET whose answer never depends on the request or on any state (liveness): these JSON
+# bytes, answered by the pipeline's first step (pipeline.py).
+OPT_FIXED_ANSWER = "yc_fixed_answer"
 
 # -- per-request keys in the ASGI scope's "state" dict --------------------------------------
 STATE_REQUEST_ID = "yc_request_id"

@@ -4,7 +4,9 @@ listed in one place, `middleware_chain`, in the contract's check order.
     413 -> 401 -> 429 -> 400
 
 1. RequestContextMiddleware: the request id (echoed as X-Request-ID), the start time and
-   the client's address. Answers nothing itself.
+   the client's address. It answers only a GET of a route with OPT_FIXED_ANSWER (/healthz)
+   itself: that answer needs none of the steps below, nor Litestar's handler and response
+   machinery (the access line and X-Request-ID still come from the app's `before_send`).
 2. RequestLimitsMiddleware: the body, bounded. Framing (`Content-Length` with
    `Transfer-Encoding`: 400, connection closed), size as received (413), time to arrive
    (408, connection closed). It runs before authentication, so an oversized body is a 413
@@ -39,8 +41,8 @@ import ipaddress
 import json
 import logging
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Sequence
 
 from litestar.enums import ScopeType
@@ -52,6 +54,7 @@ from yc_chat.entrypoints.http.auth import Authenticator
 from yc_chat.entrypoints.http.keys import (
     BODY_LIMIT_WEBHOOK,
     OPT_BODY_LIMIT,
+    OPT_FIXED_ANSWER,
     OPT_PUBLIC,
     STATE_CLIENT,
     STATE_REQUEST_ID,
@@ -108,7 +111,8 @@ def new_request_id(incoming: str | None) -> str:
     """The caller's X-Request-ID when it is safe to echo and log, else a fresh one."""
     if incoming is not None and _REQUEST_ID.fullmatch(incoming):
         return incoming
-    return uuid.uuid4().hex
+    # 32 random hex digits, as uuid4().hex gave, without building a UUID per request.
+    return secrets.token_hex(16)
 
 
 def client_address(scope: Scope, trusted_proxies: Sequence[IpNetwork]) -> str | None:
@@ -159,9 +163,28 @@ class RequestContextMiddleware:
         state[STATE_CLIENT] = client_address(scope, self._trusted)
         token = request_id_var.set(request_id)
         try:
+            fixed = scope["route_handler"].opt.get(OPT_FIXED_ANSWER)
+            if fixed is not None and scope["method"] == "GET":
+                await _answer(send, fixed)
+                return
             await self.app(scope, receive, send)
         finally:
             request_id_var.reset(token)
+
+
+async def _answer(send: Send, body: bytes) -> None:
+    """200 with `body` as JSON, as Litestar would send it."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", b"%d" % len(body)),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 # -- 2. the body, bounded (400 framing, 413, 408) -----------------------------------------

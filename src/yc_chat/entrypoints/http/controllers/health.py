@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, Response, get
 
 from yc_chat.entrypoints.http.deps import error_docs, runtime_of
 from yc_chat.entrypoints.http.errors import error_response
-from yc_chat.entrypoints.http.keys import OPT_PUBLIC
+from yc_chat.entrypoints.http.keys import OPT_FIXED_ANSWER, OPT_PUBLIC
 from yc_chat.entrypoints.http.schemas import HealthResponse, ReadyResponse
 
 
@@ -24,6 +25,9 @@ class HealthController(Controller):
         operation_id="healthz",
         summary="The process is up",
         response_description="The process is serving requests",
+        # Answered by the pipeline's first step (the handler below documents it and answers
+        # only requests that step passes on): liveness needs no auth, limits or deadline.
+        opt={OPT_FIXED_ANSWER: msgspec.json.encode(HealthResponse())},
     )
     async def healthz(self) -> HealthResponse:
         """Always ok while the process serves requests."""
