@@ -5,6 +5,7 @@ emulator` process)."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 from stream_chat import StreamChat
+from stream_chat.base.exceptions import StreamAPIException
 
 from tests.support import processes, servers
 from tests.support.demo import FIXTURE
@@ -172,3 +174,44 @@ def test_concurrent_ends_through_both_post_one_system_message(
     system = [m for m in state["messages"] if m["user"]["id"] == "system"]
     assert len(system) == 1, [m.get("text") for m in system]
     assert state["channel"]["frozen"] is True
+
+
+def _token(base: str, user: str) -> dict[str, Any]:
+    status, answer = request(
+        "POST", base + "/api/chat/token", body={"userId": user}, headers=bearer(user)
+    )
+    assert status == 200, answer
+    return dict(answer)
+
+
+def _works_at_stream(cluster: Cluster, token: str) -> bool:
+    as_user = StreamChat(STREAM_KEY, STREAM_SECRET, base_url=cluster.emulator_url)
+    as_user.auth_token = token
+    try:
+        as_user.query_channels({"members": {"$in": ["vet-x"]}})
+    except StreamAPIException as refused:
+        assert refused.status_code == 401, refused
+        return False
+    return True
+
+
+def test_a_kept_token_is_shared_and_an_offboarding_revokes_it_on_both(
+    two: tuple[Cluster, str, str],
+) -> None:
+    """Token reuse (issue 22) through Redis: one instance hands out the token the other
+    signed; after an offboarding through one, neither hands the old token back."""
+    cluster, first, second = two
+    shared = _token(first, "admin-x")
+    assert _token(second, "admin-x") == shared  # kept in Redis, reused by the other
+    before = _token(first, "vet-x")
+    assert _works_at_stream(cluster, before["token"])
+    time.sleep(1.1)  # a token signed from now on has another `iat`, so other bytes
+    status, _ = request(
+        "DELETE", first + "/api/orgs/org-2/members/vet-x", headers=bearer("admin-x")
+    )
+    assert status == 200, cluster.logs()
+    assert not _works_at_stream(cluster, before["token"])
+    # The token budget (3 a minute) allows these two: one through each instance.
+    for base in (second, first):
+        again = _token(base, "vet-x")
+        assert again["token"] != before["token"], base

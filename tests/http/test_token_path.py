@@ -1,4 +1,5 @@
-"""A repeated token call: one directory read, one fingerprint read, signing, the rate check."""
+"""A repeated token call: one directory read, one fingerprint read, the kept token's read
+(no signing: the token is reused, issue 22), the rate check."""
 
 from __future__ import annotations
 
@@ -12,12 +13,17 @@ from attrs import evolve
 
 from tests.http.conftest import WorldFactory
 from tests.support.world import World, default_settings
-from yc_chat.adapters.memory import InMemoryDirectory, InMemoryFingerprints, MemoryRateLimitStore
+from yc_chat.adapters.memory import (
+    InMemoryDirectory,
+    InMemoryFingerprints,
+    InMemoryIssuedTokens,
+    MemoryRateLimitStore,
+)
 from yc_chat.entrypoints.settings import RateLimit
 
-# Port calls that only compute locally (no request to Stream): the SDK adapter signs the
-# token with the app secret and reads the API key from its configuration.
-LOCAL_PROVIDER_CALLS = Counter({"issue_user_token": 1, "client_access": 1})
+# Port calls that only compute locally (no request to Stream): the SDK adapter reads the
+# API key from its configuration. The repeat signs nothing: its token is the kept one.
+LOCAL_PROVIDER_CALLS = Counter({"client_access": 1})
 
 
 def _count_calls(monkeypatch: pytest.MonkeyPatch, cls: type, calls: Counter[str]) -> None:
@@ -36,7 +42,7 @@ def _count_calls(monkeypatch: pytest.MonkeyPatch, cls: type, calls: Counter[str]
         monkeypatch.setattr(cls, name, counted(method, name))
 
 
-async def test_repeated_token_call_costs_two_reads_the_signing_and_the_rate_check(
+async def test_repeated_token_call_costs_three_reads_and_the_rate_check(
     make_world: WorldFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world: World = await make_world(
@@ -48,6 +54,8 @@ async def test_repeated_token_call_costs_two_reads_the_signing_and_the_rate_chec
     directory: Counter[str] = Counter()
     fingerprints: Counter[str] = Counter()
     rate_checks: Counter[str] = Counter()
+    kept: Counter[str] = Counter()
+    _count_calls(monkeypatch, InMemoryIssuedTokens, kept)
     _count_calls(monkeypatch, InMemoryDirectory, directory)
     _count_calls(monkeypatch, InMemoryFingerprints, fingerprints)
     _count_calls(monkeypatch, MemoryRateLimitStore, rate_checks)
@@ -59,6 +67,8 @@ async def test_repeated_token_call_costs_two_reads_the_signing_and_the_rate_chec
     assert again.status_code == 200
     assert directory == Counter({"get_user": 1})
     assert fingerprints == Counter({"get_many": 1})
+    assert kept == Counter({"latest": 1})
+    assert again.json() == first.json()
     assert world.chat.calls == LOCAL_PROVIDER_CALLS
     assert len(world.chat.writes) == writes
     # The per-user and the per-address budgets.

@@ -53,13 +53,15 @@ async def group(world: World) -> ChannelId:
 
 
 async def test_a_token_costs_one_upsert_then_no_stream_call(world: World) -> None:
-    await world.service.connect_user(caller=PET, user_id=PET)
+    first = await world.service.connect_user(caller=PET, user_id=PET)
     assert local_calls(world) == Counter({"issue_user_token": 1, "client_access": 1})
     assert stream_calls(world) == Counter({"upsert_profiles": 1})
 
-    await world.service.connect_user(caller=PET, user_id=PET)
-    assert local_calls(world) == Counter({"issue_user_token": 1, "client_access": 1})
-    assert stream_calls(world) == Counter()  # the repeat: signing only
+    again = await world.service.connect_user(caller=PET, user_id=PET)
+    # The repeat: the kept token again (issue 22), not even a signing.
+    assert local_calls(world) == Counter({"client_access": 1})
+    assert stream_calls(world) == Counter()
+    assert again.token == first.token and again.expires_at == first.expires_at
 
 
 async def test_an_appointment_chat_costs_two_then_one(world: World) -> None:

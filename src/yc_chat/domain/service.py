@@ -122,6 +122,7 @@ class PortOverrides(TypedDict, total=False):
     inbox: EventInbox
     locks: ChannelLocks
     clock: Clock
+    issued_tokens: IssuedTokens | None
 
 
 @attrs.frozen(kw_only=True)

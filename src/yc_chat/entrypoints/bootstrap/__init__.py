@@ -14,6 +14,7 @@ modules of their own, part of this composition root and re-exported here.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
@@ -36,6 +37,7 @@ from yc_chat.adapters.memory import (
     InMemoryEffectClaims,
     InMemoryEventInbox,
     InMemoryFingerprints,
+    InMemoryIssuedTokens,
     MemoryRateLimitStore,
 )
 from yc_chat.adapters.metrics import PrometheusMetrics
@@ -65,6 +67,7 @@ if TYPE_CHECKING:
     from stream_emulator.server import RunningEmulator
     from yc_chat.adapters.beanie import MongoStores
     from yc_chat.adapters.postgres import PostgresStores
+    from yc_chat.adapters.redis import RedisIssuedTokens
 
 logger = logging.getLogger("yc_chat.bootstrap")
 
@@ -149,8 +152,9 @@ def in_memory(
     The chat provider is the in-process Stream simulation and push notifications go to the
     log unless `chat` and `notifier` are given; `devices` is the registry a given notifier
     drops dead tokens from. Any other port (`directory=`, `appointments=`, ...) may be the
-    host's own adapter. `runtime.service` is the ChatService; `await runtime.load(fixture)`
-    seeds the directory and appointments.
+    host's own adapter. Stream tokens are kept for reuse in this process (`issued_tokens`).
+    `runtime.service` is the ChatService; `await runtime.load(fixture)` seeds the directory
+    and appointments.
     """
     settings = settings if settings is not None else Settings()
     clock = overrides.get("clock") or SystemClock()
@@ -171,6 +175,7 @@ def in_memory(
             "inbox": InMemoryEventInbox(),
             "locks": InMemoryChannelLocks(),
             "clock": clock,
+            "issued_tokens": InMemoryIssuedTokens(keep_for=settings.chat_token_ttl),
         },
         overrides,
         metrics=metrics,
@@ -211,6 +216,7 @@ def _ports(built: PortOverrides, overrides: PortOverrides, *, metrics: Prometheu
         metrics=metrics,
         directory_writer=chosen.get("directory_writer"),
         member_reads=chosen.get("member_reads"),
+        issued_tokens=chosen.get("issued_tokens"),
     )
 
 
@@ -286,12 +292,15 @@ async def open_runtime(
         # Webhooks are signed with the Stream API secret (the emulator's when built in).
         settings = attrs.evolve(settings, http=attrs.evolve(settings.http, webhook_secret=secret))
         shared_rate_limits = _redis_rate_limits(settings)
+        issued = _redis_issued_tokens(settings, secret)
         logger.info(
             "rate limits",
             extra={"store": "redis" if shared_rate_limits is not None else "in-process"},
         )
-        # Closed by the app's lifespan: the Redis client belongs to the serving event loop.
-        closers = [shared_rate_limits.close] if shared_rate_limits is not None else []
+        # Closed by the app's lifespan: the Redis clients belong to the serving event loop.
+        closers = [c.close for c in (shared_rate_limits, issued) if c is not None]
+        if issued is not None:
+            overrides = {"issued_tokens": issued, **overrides}
         if stores is None:
             logger.warning(
                 "IN-MEMORY STORES: directory, appointments, chats, devices and received webhook "
@@ -333,6 +342,9 @@ async def open_runtime(
                 "inbox": stores.inbox,
                 "locks": stores.locks,
                 "clock": clock,
+                # Several instances may share the database: tokens are reused only where
+                # the revocation cut-offs are shared too (Redis, above).
+                "issued_tokens": None,
             },
             overrides,
             metrics=metrics,
@@ -368,6 +380,19 @@ def _redis_rate_limits(settings: Settings) -> RateLimitStore | None:
         return None
     store = RedisRateLimitStore(settings.redis_url)
     return BreakerRateLimitStore(store, cool_down=settings.redis_cool_down_seconds)
+
+
+def _redis_issued_tokens(settings: Settings, secret: str | None) -> RedisIssuedTokens | None:
+    """Stream tokens kept for reuse in Redis, under a name of the signing app (a changed key
+    or secret reuses nothing signed before)."""
+    from yc_chat.adapters.redis import RedisIssuedTokens
+
+    if settings.redis_url is None:
+        return None
+    app = hashlib.sha256(f"{settings.stream_api_key}\0{secret}".encode()).hexdigest()[:16]
+    return RedisIssuedTokens(
+        settings.redis_url, prefix=f"yc-chat:tok:{app}:", keep_for=settings.chat_token_ttl
+    )
 
 
 def build_app(runtime: Runtime) -> Litestar:
