@@ -176,7 +176,10 @@ def _view(
     gate = rows[0]
     role = gate["caller_role"]
     membership = None if role is None else Membership(org_id=org_id, user_id=caller, role=role)
-    return bool(gate["org_found"]), membership, [row for row in rows if row["user_id"] is not None]
+    # The outer join gives either the hits, each beside the gate's columns, or one row of
+    # the gate alone (no user_id) when there is none.
+    hits = list(rows) if gate["user_id"] is not None else []
+    return bool(gate["org_found"]), membership, hits
 
 
 _KINDS = {kind.value: kind for kind in UserKind}
