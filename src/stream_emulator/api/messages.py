@@ -22,7 +22,7 @@ from stream_emulator.api.request_response import (
     server_only,
     string_list,
 )
-from stream_emulator.state import StreamMessage, message_search, payloads
+from stream_emulator.state import StreamMessage, message_history, message_search, payloads
 from stream_emulator.state.errors import input_error, not_allowed
 from stream_emulator.state.messages import MAX_SEARCH_LIMIT
 
@@ -114,6 +114,26 @@ def _answer(request: Request[Any, Any, Any], message: StreamMessage, status: int
     return ok(
         request, {"message": payloads.message(message, state.user, _as_user(request))}, status
     )
+
+
+@post("/messages/history")
+async def query_message_history(request: Request[Any, Any, Any]) -> Response[Any]:
+    """QueryMessageHistory (server-side): `{filter, sort?, limit?, next?|prev?}`."""
+    endpoint = "QueryMessageHistory"
+    server_only(request, endpoint)
+    body = await read_body(request, endpoint)
+    sort = body.get("sort")
+    offset = 0
+    cursor = body.get("next") or body.get("prev")
+    if cursor:
+        offset, sort = message_search.from_cursor(endpoint, cursor)
+    limit = int_field(body, "limit", endpoint, default=0, high=message_history.MAX_LIMIT)
+    entries, more = control_of(request).state.message_history(
+        body.get("filter"), sort, limit=limit, offset=offset
+    )
+    answer: dict[str, object] = {"message_history": [e.as_json() for e in entries]}
+    answer.update(message_history.page_cursors(offset, limit, more, sort))
+    return ok(request, answer, 201)
 
 
 @post("/messages/{message_id:str}/commit")
@@ -367,6 +387,7 @@ async def search(request: Request[Any, Any, Any]) -> Response[Any]:
 
 ROUTES: Final = [
     send_message,
+    query_message_history,
     commit_message,
     get_message,
     update_message,

@@ -29,6 +29,7 @@ from stream_emulator.state.message_fields import (
     custom_fields,
     parse_time,
 )
+from stream_emulator.state.message_history import HistoryEntry
 from stream_emulator.state.parsing import MAX_MESSAGE_LENGTH
 from stream_emulator.state.payloads import visible_to
 from stream_emulator.state.records import StreamChannel, StreamMessage, StreamReaction
@@ -103,11 +104,20 @@ class MessageOperations:
             text_updated_at=now if changed.text != message.text else message.text_updated_at,
         )
         self._replace(channel, updated)
+        self._store.history.record(message, updated, pinner)
         lookup = self._store.users.get
         self._store.events.emit(
             events.message_changed("message.updated", channel, updated, lookup, now)
         )
         return updated
+
+    def message_history(
+        self, conditions: object, sort: object, *, limit: int, offset: int
+    ) -> tuple[list[HistoryEntry], bool]:
+        """QueryMessageHistory: a page of a message's earlier versions, and whether more
+        follow (see `message_history`)."""
+        self._store.faults.gate()
+        return self._store.history.query(conditions, sort, limit=limit, offset=offset)
 
     def delete_message(
         self, message_id: str, *, hard: bool = False, as_user: str | None = None
@@ -126,6 +136,7 @@ class MessageOperations:
         if hard:
             self._store.messages[key] = [m for m in self._store.messages[key] if m.id != message_id]
             self._store.message_ids.discard(message_id)
+            self._store.history.forget(message_id)
         else:
             self._replace(channel, deleted)
         lookup = self._store.users.get

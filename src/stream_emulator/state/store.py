@@ -16,6 +16,7 @@ from stream_emulator.state import events, permissions
 from stream_emulator.state.errors import does_not_exist, input_error
 from stream_emulator.state.events import EventBus
 from stream_emulator.state.faults import Faults
+from stream_emulator.state.message_history import MessageHistory
 from stream_emulator.state.parsing import check_draft_shape, draft_from_json
 from stream_emulator.state.records import (
     Clock,
@@ -50,6 +51,8 @@ class Store:
         self.channel_mutes: dict[tuple[str, str], StreamChannelMute] = {}
         # Stream's asynchronous tasks (batch deletes), already completed: id → answer.
         self.tasks: dict[str, dict[str, object]] = {}
+        # Earlier versions of edited messages (QueryMessageHistory).
+        self.history = MessageHistory()
         self.user_extras = UserExtras()
         self._channel_types: dict[str, ChannelType] | None = None
         self.events = EventBus()
