@@ -64,6 +64,7 @@ async def get_or_create_channel(
             data=data.data,
             members=data.members,
             member_roles=data.roles,
+            filter_tags=data.filter_tags or (),
         )
         if created and data.invites:
             channel = state.invite_members(channel_type, channel_id, data.invites)
@@ -83,6 +84,7 @@ async def get_or_create_channel(
                 data=data.data,
                 members=data.members,
                 member_roles=data.roles,
+                filter_tags=data.filter_tags or (),
             )
             if data.invites:
                 # The creator owns the channel: inviting is theirs (UpdateChannelMembers).
@@ -159,6 +161,7 @@ async def get_or_create_distinct_channel(
         members=data.members,
         data=data.data,
         member_roles=data.roles,
+        filter_tags=data.filter_tags or (),
     )
     if created and data.invites:
         channel = state.invite_members(channel_type, channel.id, data.invites)
@@ -192,6 +195,20 @@ async def update_channel(
             lambda action: _check_client_update(
                 request, endpoint, channel_type, channel_id, action, message
             ),
+        )
+    elif "add_filter_tags" in body or "remove_filter_tags" in body:
+        if membership or data is not None:
+            raise input_error(endpoint, "the emulator changes filter tags on their own")
+        if not principal.is_server:
+            _check_client_update(
+                request, endpoint, channel_type, channel_id, permissions.UPDATE_CHANNEL, message
+            )
+        channel = state.change_filter_tags(
+            channel_type,
+            channel_id,
+            add=string_list(body.get("add_filter_tags"), "add_filter_tags", endpoint),
+            remove=string_list(body.get("remove_filter_tags"), "remove_filter_tags", endpoint),
+            message=message,
         )
     elif membership:
         if data is not None:

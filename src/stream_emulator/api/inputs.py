@@ -12,7 +12,12 @@ from typing import Final
 
 import attrs
 
-from stream_emulator.api.request_response import int_field, object_field, refuse_unsupported
+from stream_emulator.api.request_response import (
+    int_field,
+    object_field,
+    refuse_unsupported,
+    string_list,
+)
 from stream_emulator.state.errors import input_error
 
 # Stream fields the emulator does not model: refused when given a non-empty value.
@@ -22,7 +27,6 @@ UNSUPPORTED_CHANNEL_FIELDS: Final = frozenset(
         "disabled",
         "auto_translation_enabled",
         "auto_translation_language",
-        "filter_tags",
         "truncated_by_id",
         "cooldown",
     }
@@ -30,8 +34,6 @@ UNSUPPORTED_CHANNEL_FIELDS: Final = frozenset(
 UNSUPPORTED_UPDATE_FIELDS: Final = frozenset(
     {
         "cooldown",
-        "add_filter_tags",
-        "remove_filter_tags",
     }
 )
 UNSUPPORTED_MESSAGE_FIELDS: Final = frozenset({"poll_id", "mml", "shared_location"})
@@ -73,6 +75,7 @@ class ChannelInput:
     members: list[str] = attrs.field(factory=list)
     roles: dict[str, str] = attrs.field(factory=dict)
     invites: list[str] = attrs.field(factory=list)
+    filter_tags: list[str] | None = None
 
 
 def channel_input(data: Mapping[str, object], endpoint: str, *, creating: bool) -> ChannelInput:
@@ -87,6 +90,7 @@ def channel_input(data: Mapping[str, object], endpoint: str, *, creating: bool) 
     members: list[str] = []
     roles: dict[str, str] = {}
     invites: list[str] = []
+    tags: list[str] | None = None
     for key, value in data.items():
         if key in UNSUPPORTED_CHANNEL_FIELDS or key == "custom":
             continue
@@ -105,10 +109,19 @@ def channel_input(data: Mapping[str, object], endpoint: str, *, creating: bool) 
             if not creating:
                 raise input_error(endpoint, "use invites (not data.invites) to invite members")
             invites, _ = member_entries(value, "data.invites", endpoint)
+        elif key == "filter_tags":
+            if not creating:
+                raise input_error(endpoint, "use add_filter_tags or remove_filter_tags")
+            tags = string_list(value, "data.filter_tags", endpoint)
         else:
             rest[key] = value
     return ChannelInput(
-        data=rest, created_by=created_by, members=members, roles=roles, invites=invites
+        data=rest,
+        created_by=created_by,
+        members=members,
+        roles=roles,
+        invites=invites,
+        filter_tags=tags,
     )
 
 

@@ -18,7 +18,7 @@ import attrs
 
 from stream_emulator.state import events, payloads
 from stream_emulator.state.errors import does_not_exist, input_error
-from stream_emulator.state.parsing import ASSIGNABLE_CHANNEL_ROLES
+from stream_emulator.state.parsing import ASSIGNABLE_CHANNEL_ROLES, check_filter_tags
 from stream_emulator.state.records import StreamChannel, StreamMember, StreamMessage
 from stream_emulator.state.store import Store
 
@@ -144,6 +144,30 @@ class ChannelActions:
                 raise input_error(endpoint, f"user {user_id} is not a member of {channel.cid}")
             channel = self._replace_member(channel, attrs.evolve(member, channel_role=role))
         now = self._store.now()
+        self._store.events.emit(events.channel_updated(channel, self._store.users.get, now))
+        if draft is not None:
+            channel = self._store.post(channel, draft, now)
+        return channel
+
+    def change_filter_tags(
+        self,
+        channel_type: str,
+        channel_id: str,
+        *,
+        add: Sequence[str] = (),
+        remove: Sequence[str] = (),
+        message: Mapping[str, object] | None = None,
+    ) -> StreamChannel:
+        """Add and remove the channel's filter tags (an ordered set); `channel.updated`."""
+        endpoint = "UpdateChannel"
+        self._store.faults.gate()
+        channel = self._store.require_channel(endpoint, channel_type, channel_id)
+        add, remove = check_filter_tags(endpoint, add), check_filter_tags(endpoint, remove)
+        draft = self._store.parse_update_message(endpoint, message)
+        removed = set(remove)
+        kept = [t for t in dict.fromkeys((*channel.filter_tags, *add)) if t not in removed]
+        now = self._store.now()
+        channel = self._store.put(attrs.evolve(channel, filter_tags=tuple(kept), updated_at=now))
         self._store.events.emit(events.channel_updated(channel, self._store.users.get, now))
         if draft is not None:
             channel = self._store.post(channel, draft, now)

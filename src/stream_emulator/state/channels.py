@@ -21,6 +21,7 @@ from stream_emulator.state.parsing import (
     READ_ONLY_CHANNEL_FIELDS,
     check_channel_id,
     check_channel_type,
+    check_filter_tags,
     check_page,
     check_roles,
     dedupe,
@@ -57,6 +58,7 @@ class ChannelOperations:
         data: Mapping[str, object] | None = None,
         members: Sequence[str] = (),
         member_roles: Mapping[str, str] | None = None,
+        filter_tags: Sequence[str] = (),
     ) -> tuple[StreamChannel, bool]:
         """The existing channel unchanged, or a new one; True when this call created it.
 
@@ -73,7 +75,14 @@ class ChannelOperations:
             return existing, False
         check_channel_id(endpoint, channel_id)
         return self._create_channel(
-            endpoint, channel_type, channel_id, created_by_id, data, members, member_roles
+            endpoint,
+            channel_type,
+            channel_id,
+            created_by_id,
+            data,
+            members,
+            member_roles,
+            filter_tags,
         )
 
     def get_or_create_distinct_channel(
@@ -84,6 +93,7 @@ class ChannelOperations:
         members: Sequence[str],
         data: Mapping[str, object] | None = None,
         member_roles: Mapping[str, str] | None = None,
+        filter_tags: Sequence[str] = (),
     ) -> tuple[StreamChannel, bool]:
         """The one channel of exactly this member set (id `!members-` and a hash of it)."""
         endpoint = "GetOrCreateChannel"
@@ -97,7 +107,14 @@ class ChannelOperations:
         if existing is not None:
             return existing, False
         return self._create_channel(
-            endpoint, channel_type, channel_id, created_by_id, data, member_ids, member_roles
+            endpoint,
+            channel_type,
+            channel_id,
+            created_by_id,
+            data,
+            member_ids,
+            member_roles,
+            filter_tags,
         )
 
     def _create_channel(
@@ -109,8 +126,10 @@ class ChannelOperations:
         data: Mapping[str, object] | None,
         members: Sequence[str],
         member_roles: Mapping[str, str] | None,
+        filter_tags: Sequence[str] = (),
     ) -> tuple[StreamChannel, bool]:
         frozen, custom, overrides = split_channel_data(endpoint, data or {}, frozen=False)
+        tags = check_filter_tags(endpoint, filter_tags)
         member_ids = dedupe(members)
         roles = check_roles(endpoint, member_roles or {}, member_ids)
         involved = dedupe([created_by_id, *member_ids])
@@ -141,6 +160,7 @@ class ChannelOperations:
                 for uid in member_ids
             ),
             config_overrides=overrides or {},
+            filter_tags=tuple(tags),
         )
         self._store.channels[(channel_type, channel_id)] = channel
         self._store.messages[(channel_type, channel_id)] = []

@@ -1,6 +1,7 @@
 """The subset of Stream's query filters and sorts the simulation understands; the rest is refused.
 
-Supported channel filters: `type`, `id`, `cid`, `created_by_id` and custom fields with
+Supported channel filters: `filter_tags` (`$in` any of them, `$eq` all of them); `type`,
+`id`, `cid`, `created_by_id` and custom fields with
 `$eq` / `$in` or a plain value (implicit `$eq`); `frozen` with a boolean; `members` with
 `$in`; `created_at` with `$gt` / `$gte` / `$lt` / `$lte` and an RFC 3339 time; `$and` /
 `$or` of such filters. Anything else is an input error, never ignored, so a
@@ -55,7 +56,28 @@ def _compile_entry(endpoint: str, key: object, condition: object) -> ChannelPred
         return _members_filter(endpoint, condition)
     if key == "created_at":
         return _time_filter(endpoint, key, condition)
+    if key == "filter_tags":
+        return _tags_filter(endpoint, condition)
     return _value_filter(endpoint, key, condition)
+
+
+def _tags_filter(endpoint: str, condition: object) -> ChannelPredicate:
+    """`filter_tags`: `$in` a list (any of them), `$eq` a tag or a list (all of them)."""
+    operator, operand = "$eq", condition
+    if isinstance(condition, Mapping) and len(condition) == 1:
+        ((operator, operand),) = condition.items()
+    tags = [operand] if isinstance(operand, str) else operand
+    if (
+        operator not in _VALUE_OPERATORS
+        or not isinstance(tags, list)
+        or not tags
+        or not all(isinstance(t, str) for t in tags)
+    ):
+        raise input_error(endpoint, "filter_tags takes $eq (a tag or tags) or $in (tags)")
+    wanted = frozenset(tags)
+    if operator == "$in":
+        return lambda channel: not wanted.isdisjoint(channel.filter_tags)
+    return lambda channel: wanted <= set(channel.filter_tags)
 
 
 _TIME_COMPARISONS: Final[dict[str, Callable[[datetime, datetime], bool]]] = {

@@ -260,3 +260,19 @@ def clean_json(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [clean_json(item) for item in value]
     return value
+
+
+# Stream's cap per request (its OpenAPI's maxItems); a tag's length is the emulator's.
+MAX_FILTER_TAGS: Final = 10
+MAX_FILTER_TAG_LENGTH: Final = 255
+
+
+def check_filter_tags(endpoint: str, tags: Sequence[str]) -> list[str]:
+    """Filter tags as given in one request, checked; repeats dropped."""
+    if len(tags) > MAX_FILTER_TAGS or not all(0 < len(t) <= MAX_FILTER_TAG_LENGTH for t in tags):
+        raise input_error(
+            endpoint,
+            f"filter tags: at most {MAX_FILTER_TAGS} per request, each 1 to "
+            f"{MAX_FILTER_TAG_LENGTH} characters",
+        )
+    return list(dict.fromkeys(tags))

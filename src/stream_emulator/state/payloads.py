@@ -221,6 +221,7 @@ def channel(record: StreamChannel, lookup: UserLookup) -> dict[str, object]:
             "frozen": record.frozen,
             "disabled": False,
             "member_count": record.member_count,
+            "filter_tags": list(record.filter_tags),
         }
     )
     if record.last_message_at is not None:

@@ -122,6 +122,8 @@ class StreamChannel:
     members: tuple[StreamMember, ...] = ()
     # Channel-level settings (`grants` modifiers among them); never part of custom data.
     config_overrides: Mapping[str, object] = attrs.field(factory=dict)
+    # Tags for filtering channels (`filter_tags`), an ordered set.
+    filter_tags: tuple[str, ...] = ()
 
     @property
     def cid(self) -> str:
