@@ -10,8 +10,9 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
+import { StreamChat } from 'stream-chat';
 
-import { startServer } from './support.mjs';
+import { STREAM_KEY, STREAM_SECRET, startServer } from './support.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -29,6 +30,8 @@ let server;
 let browser;
 let bundle;
 let config;
+let appointmentChat;
+let colleagueChat;
 let vet;
 let owner;
 
@@ -93,9 +96,16 @@ before(async () => {
     buildApp(),
   ]);
   config = await (await fetch(`${server.base}/demo/config.json`)).json();
-  const ownerPersona = config.personas.find((persona) => persona.key === 'owner');
-  // The pet owner's app opens the appointment chat through this service, as the console does.
-  await callService(ownerPersona, 'POST', '/api/chat/channels', { appointmentId: config.appointmentId });
+  const persona = (key) => config.personas.find((candidate) => candidate.key === key);
+  // The chats are opened through this service, as the console does: the pet owner's
+  // appointment chat, and the vet's DM with a colleague (whose app is not open here).
+  appointmentChat = (await callService(persona('owner'), 'POST', '/api/chat/channels', {
+    appointmentId: config.appointmentId,
+  })).channelId;
+  colleagueChat = (await callService(persona('vet'), 'POST', '/api/chat/channels/internal', {
+    orgId: config.orgId, memberIds: [persona('vet').userId, config.colleagueId],
+    createdBy: persona('vet').userId,
+  })).channelId;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -123,7 +133,9 @@ const PNG = Buffer.from(
   'base64',
 );
 
-const preview = (app) => app.page.getByTestId('channel-preview-button').first();
+const previews = (app) => app.page.getByTestId('channel-preview-button');
+// The appointment chat's preview (the vet also has a DM with a colleague).
+const preview = (app) => previews(app).filter({ hasText: 'Sam Lee' }).first();
 const badge = (app) => preview(app).getByTestId('unread-badge');
 const main = (app) => app.page.locator('.str-chat__main-panel');
 const thread = (app) => app.page.locator('.str-chat__thread');
@@ -271,6 +283,45 @@ describe('the React kit between the vet and the pet owner', { skip }, () => {
     await vet.page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
     await preview(vet).filter({ hasText: 'Is that normal?' }).waitFor();
     assert.equal(await badge(vet).count(), 0);
+  });
+
+  test('a new message moves its chat to the top of the list', async () => {
+    // The colleague writes from elsewhere (their app, here the server-side SDK for them).
+    const baseUrl = await vet.page.evaluate(() => window.kit.client.baseURL);
+    const stream = new StreamChat(STREAM_KEY, STREAM_SECRET, { baseURL: baseUrl });
+    await stream.channel('messaging', colleagueChat).sendMessage({
+      text: 'Can you check room 2?', user_id: config.colleagueId,
+    });
+    const top = previews(vet).first();
+    await top.filter({ hasText: 'Can you check room 2?' }).waitFor();
+    await top.getByTestId('unread-badge').filter({ hasText: '1' }).waitFor();
+    await send(owner, 'We are in the waiting room');
+    await top.filter({ hasText: 'We are in the waiting room' }).waitFor();
+    assert.equal(await previews(vet).nth(1).filter({ hasText: 'Can you check room 2?' }).count(), 1);
+  });
+
+  test("the owner's app loses its connection, says so, reconnects and catches up", async () => {
+    await preview(vet).click();
+    const notice = main(owner).getByText('Connection failure, reconnecting now...');
+    await owner.context.setOffline(true);
+    await notice.waitFor();
+    await send(vet, 'Are you still there?');
+    await owner.context.setOffline(false);
+    await notice.waitFor({ state: 'detached' });
+    await message(main(owner), 'Are you still there?').waitFor();
+  });
+
+  test("the vet ends the chat: the owner's next message fails and never reaches the vet", async () => {
+    const vetPersona = config.personas.find((candidate) => candidate.key === 'vet');
+    await callService(vetPersona, 'POST', `/api/chat/channels/${appointmentChat}/end`);
+    await waitFor(() => owner.page.evaluate(
+      () => Object.values(window.kit.client.activeChannels).some((c) => c.data?.frozen === true),
+    ));
+    const input = main(owner).locator('textarea');
+    await input.fill('Thank you, doctor');
+    await input.press('Enter');
+    await message(main(owner), 'Thank you, doctor').getByText(/Message Failed/).waitFor();
+    assert.equal(await message(main(vet), 'Thank you, doctor').count(), 0);
   });
 
   test('no 5xx from the service or the emulator, and no page errors, on either side', () => {
