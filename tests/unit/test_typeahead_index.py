@@ -14,7 +14,7 @@ from tests.support.notifier import RecordingNotifier
 from yc_chat import in_memory
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
 from yc_chat.adapters.memory import InMemoryDirectory
-from yc_chat.adapters.memory import directory as directory_module
+from yc_chat.adapters.memory import typeahead as typeahead_module
 from yc_chat.adapters.memory.typeahead import TypeaheadIndex
 from yc_chat.domain.model import Membership, Org, OrgId, User, UserId
 from yc_chat.domain.text import SearchKeys, SearchQuery
@@ -70,7 +70,8 @@ def test_index_ranks_and_excludes_like_the_naive_rule(
 def test_directory_answers_like_the_naive_rule_after_changes(
     data: st.DataObject, population: list[tuple[str, str | None]], limit: int
 ) -> None:
-    """Through the adapter: renames and departures reach the next answer."""
+    """Through the adapter: joins, renames, new emails and departures reach the next answer
+    (kept in the built index, issue 22, or after a rebuild)."""
     org = OrgId("org-a")
 
     async def scenario() -> tuple[list[UserId], list[UserId]]:
@@ -94,12 +95,19 @@ def test_directory_answers_like_the_naive_rule_after_changes(
         else:
             await directory.search_members(org, query, limit=limit, exclude=caller)
         for uid in list(users):
-            change = data.draw(st.sampled_from(["keep", "rename", "leave"]), label=uid)
+            change = data.draw(
+                st.sampled_from(["keep", "rename", "new email", "leave", "join"]), label=uid
+            )
             if change == "rename":
                 users[uid] = (data.draw(names, label=f"{uid} new name"), users[uid][1])
                 await directory.put_user(User(id=uid, name=users[uid][0], email=users[uid][1]))
+            elif change == "new email":
+                users[uid] = (users[uid][0], data.draw(emails, label=f"{uid} new email"))
+                await directory.put_user(User(id=uid, name=users[uid][0], email=users[uid][1]))
             elif change == "leave":
                 await directory.remove_membership(org, uid)
+            elif change == "join":  # into org-a, from org-b or again
+                await directory.put_membership(Membership(org_id=org, user_id=uid, role="vet"))
         if data.draw(st.booleans(), label="warm again after the changes"):
             await directory.warm_search()
         hits = await directory.search_members(org, query, limit=limit, exclude=caller)
@@ -122,7 +130,7 @@ def test_a_load_builds_every_orgs_index_before_the_first_search(
             built.append(len(keys))
             super().__init__(keys)
 
-    monkeypatch.setattr(directory_module, "TypeaheadIndex", CountedIndex)
+    monkeypatch.setattr(typeahead_module, "TypeaheadIndex", CountedIndex)
 
     async def scenario() -> tuple[list[int], list[int], int]:
         runtime = in_memory(
