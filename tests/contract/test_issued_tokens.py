@@ -96,3 +96,32 @@ async def test_an_unreachable_redis_reuses_nothing_but_refuses_to_lose_a_revocat
         await store.revoke(ANA, issued_before=ISSUED)
     assert "127.0.0.1" not in str(raised.value)
     await store.close()
+
+
+async def test_after_a_failure_redis_is_skipped_for_the_cool_down_but_not_for_revocations() -> None:
+    now = [100.0]
+    store = RedisIssuedTokens(
+        "redis://127.0.0.1:1/0", prefix="unreachable:", cool_down=10.0, clock=lambda: now[0]
+    )
+    reads: list[str] = []
+    original = store._redis.hmget
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append("hmget")
+        return await original(*args, **kwargs)
+
+    store._redis.hmget = counted  # type: ignore[method-assign]
+    assert await store.latest(ANA) == TokenRecord()
+    assert reads == ["hmget"]
+    # Within the cool-down: no request waits for Redis again.
+    for _ in range(5):
+        assert await store.latest(ANA) == TokenRecord()
+        await store.remember(_token(ANA))
+    assert reads == ["hmget"]
+    # A revocation is never skipped: it must be stored, or refused.
+    with pytest.raises(ProviderUnavailable):
+        await store.revoke(ANA, issued_before=ISSUED)
+    now[0] += 10.0  # the cool-down over: the next read tries Redis again
+    assert await store.latest(ANA) == TokenRecord()
+    assert reads == ["hmget", "hmget"]
+    await store.close()

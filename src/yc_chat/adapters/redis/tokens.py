@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from redis import asyncio as aioredis
@@ -24,8 +26,11 @@ from yc_chat.domain.model import IssuedToken, TokenRecord, UserId
 logger = logging.getLogger("yc_chat.tokens")
 
 # A read or a best-effort write waits no longer than this: a stalled Redis only costs
-# reuse (the token is signed anew), never the token request.
+# reuse (the token is signed anew), never the token request. After a failure, reads and
+# writes skip Redis for COOL_DOWN seconds (a breaker, as for the rate limits), so only
+# one request waits for it; a revocation always goes to Redis.
 CALL_TIMEOUT = 0.25
+COOL_DOWN = 10.0
 
 _REMEMBER_SCRIPT = """
 redis.call('HSET', KEYS[1], 't', ARGV[1], 'i', ARGV[2], 'e', ARGV[3])
@@ -59,6 +64,8 @@ class RedisIssuedTokens:
         prefix: str = "yc-chat:tok:",
         keep_for: timedelta = DEFAULT_TOKEN_TTL,
         call_timeout: float = CALL_TIMEOUT,
+        cool_down: float = COOL_DOWN,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._redis: aioredis.Redis = aioredis.Redis.from_url(
             url, socket_timeout=1.0, socket_connect_timeout=1.0, health_check_interval=30
@@ -68,9 +75,13 @@ class RedisIssuedTokens:
         self._timeout = call_timeout
         self._remember = self._redis.register_script(_REMEMBER_SCRIPT)
         self._revoke = self._redis.register_script(_REVOKE_SCRIPT)
-        self._failing = False  # logged once per outage, not once per token request
+        self._cool_down = cool_down
+        self._clock = clock
+        self._skip_until: float | None = None  # set by a failure: Redis is skipped until then
 
     async def latest(self, user_id: UserId) -> TokenRecord:
+        if self._skipping():
+            return TokenRecord()
         try:
             async with asyncio.timeout(self._timeout):
                 token, issued, expires, revoked = await self._redis.hmget(
@@ -79,7 +90,7 @@ class RedisIssuedTokens:
         except (RedisError, OSError, TimeoutError) as exc:
             self._skipped("read", exc)
             return TokenRecord()
-        self._failing = False
+        self._skip_until = None
         kept = None
         if token is not None and issued is not None and expires is not None:
             kept = IssuedToken(
@@ -99,6 +110,8 @@ class RedisIssuedTokens:
             _seconds(token.expires_at),
             self._keep_ms,
         ]
+        if self._skipping():
+            return
         try:
             async with asyncio.timeout(self._timeout):
                 await self._remember(keys=[self._prefix + token.user_id], args=args)
@@ -117,10 +130,13 @@ class RedisIssuedTokens:
     async def close(self) -> None:
         await self._redis.aclose()
 
+    def _skipping(self) -> bool:
+        return self._skip_until is not None and self._clock() < self._skip_until
+
     def _skipped(self, what: str, exc: BaseException) -> None:
-        if not self._failing:
-            self._failing = True
+        if self._skip_until is None:  # logged once per outage, not once per token request
             logger.warning("token reuse skipped: Redis %s failed (%s)", what, type(exc).__name__)
+        self._skip_until = self._clock() + self._cool_down
 
 
 def _seconds(moment: datetime) -> int:

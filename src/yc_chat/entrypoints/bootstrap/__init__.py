@@ -391,7 +391,10 @@ def _redis_issued_tokens(settings: Settings, secret: str | None) -> RedisIssuedT
         return None
     app = hashlib.sha256(f"{settings.stream_api_key}\0{secret}".encode()).hexdigest()[:16]
     return RedisIssuedTokens(
-        settings.redis_url, prefix=f"yc-chat:tok:{app}:", keep_for=settings.chat_token_ttl
+        settings.redis_url,
+        prefix=f"yc-chat:tok:{app}:",
+        keep_for=settings.chat_token_ttl,
+        cool_down=settings.redis_cool_down_seconds,
     )
 
 
