@@ -1,0 +1,360 @@
+"""Signed webhook ingest: the worker in the serving process, and in a process of its own.
+
+Each variant is one `yc-chat serve` (uvicorn, uvloop, httptools) loaded by wrk (-t1,
+keep-alive connections) with pre-signed `message.new` events, each sent once, next to the
+bare Litestar hello of the same section, with the Stream emulator in its own process:
+
+- memory store, worker in the serving process (the default single-process deployment);
+- PostgreSQL, worker in the serving process;
+- PostgreSQL, `serve --no-worker` plus `yc-chat worker` in its own process (the shared
+  store is what lets another process handle the events; in-memory stores cannot).
+
+"Every event handled" is checked, not printed: after the load the section waits until the
+store says every recorded event is done (PostgreSQL: the inbox table; memory: the
+service's metrics) and the verdict needs recorded ≥ acknowledged (wrk's answers; requests
+in flight when wrk stops may be recorded without being counted), handled == recorded and
+no error answer. BENCH_POSTGRES=0 leaves the PostgreSQL variants out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from bench import servers
+from bench.servers import HOST, WrkResult
+
+JWT_SECRET = "bench-jwt-secret-" + "j" * 32
+STREAM_SECRET = "bench-stream-secret-" + "s" * 24
+STREAM_KEY = "bench-key"
+SECONDS = min(float(os.environ.get("BENCH_SECONDS", "4")), 2.0)  # handling must fit the bound
+HELLO_SECONDS = float(os.environ.get("BENCH_SECONDS", "4"))
+CONNECTIONS = 32
+RATE_CEILING = 15_000  # signed events prepared per second of load (never reused)
+DRAIN_TIMEOUT = 90.0
+TARGET = 0.5
+TITLE = "## HTTP: signed webhook ingest, worker in process and in its own process (same run)"
+
+# Pre-signed events, one per line (id TAB signature TAB body), each sent once.
+WEBHOOK_LUA = """
+local events = {}
+local next_event = 0
+init = function(args)
+  for line in io.lines(args[1]) do events[#events + 1] = line end
+end
+request = function()
+  next_event = next_event + 1
+  local line = events[((next_event - 1) % #events) + 1]
+  local id, signature, body = line:match("([^\\t]*)\\t([^\\t]*)\\t(.*)")
+  return wrk.format("POST", "/api/webhooks/stream", {
+    ["Content-Type"] = "application/json", ["X-Signature"] = signature,
+    ["X-Webhook-Id"] = id}, body)
+end
+"""
+
+
+def fixture(now: datetime) -> dict[str, Any]:
+    """One org, a vet and a pet owner, and one appointment whose chat the events go to."""
+    return {
+        "orgs": [{"id": "org-w", "name": "Bench webhooks"}],
+        "users": [
+            {"id": "owner-1", "name": "Sam Lee", "kind": "pet_owner"},
+            {"id": "vet-1", "name": "Ana Vet", "email": "vet-1@bench.example", "kind": "staff"},
+        ],
+        "memberships": [{"orgId": "org-w", "userId": "vet-1", "role": "vet"}],
+        "appointments": [
+            {
+                "id": "apt-1",
+                "orgId": "org-w",
+                "petOwnerId": "owner-1",
+                "vetId": "vet-1",
+                "startsAt": (now - timedelta(minutes=1)).isoformat(),
+                "petName": "Rex",
+                "petOwnerName": "Sam Lee",
+            }
+        ],
+    }
+
+
+def signed_events(path: Path, channel_id: str, count: int, prefix: str) -> None:
+    """`count` distinct message.new events from the pet owner, signed like Stream's."""
+    secret = STREAM_SECRET.encode()
+    with path.open("w", encoding="utf-8") as out:
+        for n in range(count):
+            body = json.dumps(
+                {
+                    "type": "message.new",
+                    "channel_id": channel_id,
+                    "channel_type": "messaging",
+                    "message": {
+                        "id": f"{prefix}m{n}",
+                        "text": f"bench message {n}",
+                        "user": {"id": "owner-1"},
+                    },
+                },
+                separators=(",", ":"),
+            )
+            signature = hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()
+            out.write(f"{prefix}{n}\t{signature}\t{body}\n")
+
+
+@attrs.frozen
+class Ingest:
+    """One variant's load and what became of the events it sent."""
+
+    figure: WrkResult
+    recorded: int
+    handled: int
+    drain_seconds: float
+
+    @property
+    def all_handled(self) -> bool:
+        return (
+            self.figure.errors == 0
+            and self.recorded >= self.figure.requests
+            and self.handled == self.recorded
+        )
+
+
+def _metric(text: str, prefix: str) -> int:
+    return int(
+        sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith(prefix) and not line.startswith("#")
+        )
+    )
+
+
+async def _metrics_counts(base: str) -> tuple[int, int]:
+    text = (await asyncio.to_thread(servers.http, "GET", base + "/metrics")).decode()
+    return (
+        _metric(text, "yc_chat_webhooks_received_total"),
+        _metric(text, "yc_chat_events_processed_total"),
+    )
+
+
+async def _inbox_counts(url: str) -> tuple[int, int]:
+    """(rows, done rows) of the PostgreSQL inbox: what was recorded and what is handled."""
+    from yc_chat.adapters.postgres import create_engine
+
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            result = await conn.exec_driver_sql(
+                "SELECT count(*), count(*) FILTER (WHERE state = 'done') FROM chat_webhook_inbox"
+            )
+            total, done = result.one()
+    finally:
+        await engine.dispose()
+    return int(total), int(done)
+
+
+async def _drain(counts: Any) -> tuple[int, int, float]:
+    """(recorded, handled, seconds waited) once every recorded event is handled, or time's up."""
+    started = time.perf_counter()
+    while True:
+        recorded, handled = await counts()
+        waited = time.perf_counter() - started
+        if recorded == handled or waited > DRAIN_TIMEOUT:
+            return recorded, handled, waited
+        await asyncio.sleep(0.2)
+
+
+async def _open_chat(base: str) -> str:
+    owner = servers.caller_token("owner-1", JWT_SECRET)
+    opened = await asyncio.to_thread(
+        servers.http, "POST", base + "/api/chat/channels", b'{"appointmentId": "apt-1"}', owner
+    )
+    channel: str = json.loads(opened)["channelId"]
+    return channel
+
+
+async def _load(name: str, base: str, tmp: Path, prefix: str) -> WrkResult:
+    channel = await _open_chat(base)
+    events, script = tmp / f"{prefix}events.tsv", tmp / "webhook.lua"
+    signed_events(events, channel, int(RATE_CEILING * SECONDS), prefix)
+    script.write_text(WEBHOOK_LUA, "utf-8")
+    return await asyncio.to_thread(
+        servers.run_wrk, name, base + "/api/webhooks/stream", seconds=SECONDS,
+        connections=CONNECTIONS, script=script, script_args=[str(events)],
+    )  # fmt: skip
+
+
+@attrs.frozen
+class Stack:
+    env: dict[str, str]
+    tmp: Path
+    stream_port: int
+
+
+async def _variant(
+    stack: Stack, name: str, *, database_url: str | None, separate_worker: bool
+) -> Ingest:
+    port = servers.free_port()
+    base = f"http://{HOST}:{port}"
+    env = dict(stack.env)
+    serve_args = [*servers.yc_chat_command(), "serve", "--host", HOST, "--port", str(port)]
+    fixture_file = stack.tmp / "fixture.json"
+    if database_url is None:
+        serve_args += ["--seed", str(fixture_file)]
+    else:
+        env["DATABASE_URL"] = database_url
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [*servers.yc_chat_command(), "seed", str(fixture_file)],
+            env=env, cwd=servers.ROOT, capture_output=True, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"yc-chat seed failed: {done.stderr.decode()[-500:]}")
+    if separate_worker:
+        serve_args.append("--no-worker")
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        serve = servers.spawn(serve_args, env)
+        children.append(serve)
+        if separate_worker:
+            children.append(servers.spawn([*servers.yc_chat_command(), "worker"], env))
+        await servers.wait_answering(base + "/healthz", serve, seconds=90)
+        prefix = "pw-" if separate_worker else ("pi-" if database_url else "mi-")
+        figure = await _load(name, base, stack.tmp, prefix)
+        if database_url is None:
+            recorded, handled, waited = await _drain(lambda: _metrics_counts(base))
+        else:
+            url = database_url
+            recorded, handled, waited = await _drain(lambda: _inbox_counts(url))
+    finally:
+        for child in children:
+            servers.stop(child)
+    return Ingest(figure, recorded, handled, waited)
+
+
+async def _hello(env: dict[str, str]) -> WrkResult:
+    port = servers.free_port()
+    bare = servers.spawn(
+        [sys.executable, "-m", "bench.bare_app", str(port)],
+        {**env, "BENCH_JWT_SECRET": JWT_SECRET, "BENCH_STREAM_SECRET": STREAM_SECRET},
+    )
+    try:
+        await servers.wait_answering(f"http://{HOST}:{port}/", bare, seconds=30)
+        return await asyncio.to_thread(
+            servers.run_wrk, "hello (bare Litestar)", f"http://{HOST}:{port}/",
+            seconds=HELLO_SECONDS, connections=CONNECTIONS,
+        )  # fmt: skip
+    finally:
+        servers.stop(bare)
+
+
+async def _postgres_url() -> tuple[str | None, Any, str]:
+    """A migrated database on a throwaway PostgreSQL, its server, or None and why not."""
+    if os.environ.get("BENCH_POSTGRES", "1") == "0":
+        return None, None, "BENCH_POSTGRES=0"
+    from tests.support import postgres as test_postgres
+    from tests.support.postgres_server import HOW, PostgresUnavailable, start_postgres
+
+    try:
+        server = await asyncio.to_thread(start_postgres)
+    except PostgresUnavailable as exc:
+        return None, None, f"{exc}; {HOW}"
+    url = await test_postgres.migrated_database(server.url)
+    return url, server, ""
+
+
+async def measure() -> tuple[WrkResult, dict[str, Ingest], str]:
+    """Hello, then each variant in turn; the PostgreSQL ones on a fresh database each."""
+    stream_port = servers.free_port()
+    env = servers.clean_env(
+        {
+            "JWT_SECRET": JWT_SECRET,
+            "STREAM_API_KEY": STREAM_KEY,
+            "STREAM_API_SECRET": STREAM_SECRET,
+            "LOG_LEVEL": "INFO",
+            "STREAM_BASE_URL": f"http://{HOST}:{stream_port}",
+        }
+    )
+    results: dict[str, Ingest] = {}
+    skipped = ""
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        (tmp / "fixture.json").write_text(json.dumps(fixture(datetime.now(UTC))), "utf-8")
+        emulator = servers.spawn(
+            [*servers.yc_chat_command(), "emulator", "--host", HOST, "--port", str(stream_port)],
+            env,
+        )
+        try:
+            await servers.wait_listening(stream_port, emulator, seconds=30)
+            stack = Stack(env, tmp, stream_port)
+            hello = await _hello(env)
+            name = "memory, worker in process"
+            results[name] = await _variant(stack, name, database_url=None, separate_worker=False)
+            for name, separate in (
+                ("postgres, worker in process", False),
+                ("postgres, worker in its own process", True),
+            ):
+                url, server, skipped = await _postgres_url()
+                if url is None:
+                    break
+                try:
+                    results[name] = await _variant(
+                        stack, name, database_url=url, separate_worker=separate
+                    )
+                finally:
+                    server.stop()
+        finally:
+            servers.stop(emulator)
+    return hello, results, skipped
+
+
+def report(hello: WrkResult, results: dict[str, Ingest], skipped: str) -> str:
+    lines = [
+        "| variant | req/s | × hello | p50 ms | p99 ms | errors | acknowledged | recorded "
+        "| handled | drained after | verdict (≥ 0.5x hello, every event handled) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        f"| hello (bare Litestar) | {hello.requests_per_second:,.0f} | 1.00 | "
+        f"{hello.p50_ms:.2f} | {hello.p99_ms:.2f} | {hello.errors} | | | | | |",
+    ]
+    for name, ingest in results.items():
+        figure = ingest.figure
+        ratio = figure.requests_per_second / hello.requests_per_second
+        met = ratio >= TARGET and ingest.all_handled
+        why = "" if ingest.all_handled else " (not every event handled)"
+        lines.append(
+            f"| {name} | {figure.requests_per_second:,.0f} | {ratio:.2f} | {figure.p50_ms:.2f} "
+            f"| {figure.p99_ms:.2f} | {figure.errors} | {figure.requests:,} | "
+            f"{ingest.recorded:,} | {ingest.handled:,} | {ingest.drain_seconds:.1f} s | "
+            f"{'meets' if met else '**misses**'}{why} |"
+        )
+    lines += [
+        "",
+        f"- wrk -t1 -c{CONNECTIONS}, {SECONDS:g} s of distinct signed `message.new` events "
+        f"per variant (hello {HELLO_SECONDS:g} s), keep-alive, 127.0.0.1; access log on "
+        "(INFO); the Stream emulator in its own process; PostgreSQL (fsync off, as in the "
+        "tests) fresh for each variant",
+        "- acknowledged: wrk's answers within its time; recorded: the inbox's events (with "
+        "those in flight when wrk stopped); handled: done in the inbox, waited for after "
+        "the load (drained after)",
+    ]
+    if skipped:
+        lines.append(f"- PostgreSQL variants skipped: {skipped}")
+    return "\n".join(lines)
+
+
+async def run() -> str:
+    hello, results, skipped = await measure()
+    return f"{TITLE}\n\n{report(hello, results, skipped)}"
+
+
+if __name__ == "__main__":
+    print(asyncio.run(run()))
