@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from litestar import Router
+from litestar.enums import ParamType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import (
     Components,
     OpenAPIMediaType,
     Operation,
+    Parameter,
     Reference,
     RequestBody,
     Schema,
@@ -80,11 +82,31 @@ STREAM_EVENT_SCHEMA = Schema(
 )
 
 
+_WEBHOOK_HEADERS = (
+    Parameter(
+        name="X-Signature",
+        param_in=ParamType.HEADER,
+        required=False,
+        description="Lowercase hex HMAC-SHA256 of the raw body.",
+        schema=Schema(type=OpenAPIType.STRING),
+    ),
+    Parameter(
+        name="X-Webhook-Id",
+        param_in=ParamType.HEADER,
+        required=False,
+        description="Stream's event id, for dedupe.",
+        schema=Schema(type=OpenAPIType.STRING),
+    ),
+)
+
+
 @dataclass
 class WebhookOperation(Operation):
     """The webhook reads its raw body (the signature covers the exact bytes); this documents it."""
 
     def __post_init__(self) -> None:
+        # Read from the scope by the handler (cheaper than Litestar's parameters), so named here.
+        self.parameters = [*(self.parameters or []), *_WEBHOOK_HEADERS]
         self.request_body = RequestBody(
             required=True,
             description="The event exactly as Stream signed it.",
