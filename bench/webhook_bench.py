@@ -110,6 +110,24 @@ def signed_events(path: Path, channel_id: str, count: int, prefix: str) -> None:
             out.write(f"{prefix}{n}\t{signature}\t{body}\n")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def loaded(name: str, url: str, pids: list[int], **wrk: Any) -> tuple[WrkResult, list[float]]:
+    """wrk's figures and the CPU µs each process in `pids` spent per answer meanwhile.
+
+    CPU per answer does not depend on what else the shared cores run, as req/s does."""
+    before = [cpu_seconds(pid) for pid in pids]
+    figure = await asyncio.to_thread(
+        servers.run_wrk, name, url, seconds=wrk.pop("seconds"), connections=CONNECTIONS, **wrk
+    )
+    spent = [cpu_seconds(pid) - b for pid, b in zip(pids, before, strict=True)]
+    return figure, [s / max(figure.requests, 1) * 1e6 for s in spent]
+
+
 @attrs.frozen
 class Ingest:
     """One variant's load and what became of the events it sent."""
@@ -118,6 +136,8 @@ class Ingest:
     recorded: int
     handled: int
     drain_seconds: float
+    # CPU µs per acknowledged event during the load: the serving process, then the worker's.
+    cpu_us: list[float]
 
     @property
     def all_handled(self) -> bool:
@@ -182,14 +202,16 @@ async def _open_chat(base: str) -> str:
     return channel
 
 
-async def _load(name: str, base: str, tmp: Path, prefix: str) -> WrkResult:
+async def _load(
+    name: str, base: str, tmp: Path, prefix: str, pids: list[int]
+) -> tuple[WrkResult, list[float]]:
     channel = await _open_chat(base)
     events, script = tmp / f"{prefix}events.tsv", tmp / "webhook.lua"
     signed_events(events, channel, int(RATE_CEILING * SECONDS), prefix)
     script.write_text(WEBHOOK_LUA, "utf-8")
-    return await asyncio.to_thread(
-        servers.run_wrk, name, base + "/api/webhooks/stream", seconds=SECONDS,
-        connections=CONNECTIONS, script=script, script_args=[str(events)],
+    return await loaded(
+        name, base + "/api/webhooks/stream", pids, seconds=SECONDS, script=script,
+        script_args=[str(events)],
     )  # fmt: skip
 
 
@@ -229,7 +251,7 @@ async def _variant(
             children.append(servers.spawn([*servers.yc_chat_command(), "worker"], env))
         await servers.wait_answering(base + "/healthz", serve, seconds=90)
         prefix = "pw-" if separate_worker else ("pi-" if database_url else "mi-")
-        figure = await _load(name, base, stack.tmp, prefix)
+        figure, cpu = await _load(name, base, stack.tmp, prefix, [c.pid for c in children])
         if database_url is None:
             recorded, handled, waited = await _drain(lambda: _metrics_counts(base))
         else:
@@ -238,10 +260,10 @@ async def _variant(
     finally:
         for child in children:
             servers.stop(child)
-    return Ingest(figure, recorded, handled, waited)
+    return Ingest(figure, recorded, handled, waited, cpu)
 
 
-async def _hello(env: dict[str, str]) -> WrkResult:
+async def _hello(env: dict[str, str]) -> tuple[WrkResult, float]:
     port = servers.free_port()
     bare = servers.spawn(
         [sys.executable, "-m", "bench.bare_app", str(port)],
@@ -249,10 +271,10 @@ async def _hello(env: dict[str, str]) -> WrkResult:
     )
     try:
         await servers.wait_answering(f"http://{HOST}:{port}/", bare, seconds=30)
-        return await asyncio.to_thread(
-            servers.run_wrk, "hello (bare Litestar)", f"http://{HOST}:{port}/",
-            seconds=HELLO_SECONDS, connections=CONNECTIONS,
-        )  # fmt: skip
+        figure, [cpu] = await loaded(
+            "hello (bare Litestar)", f"http://{HOST}:{port}/", [bare.pid], seconds=HELLO_SECONDS
+        )
+        return figure, cpu
     finally:
         servers.stop(bare)
 
@@ -272,7 +294,13 @@ async def _postgres_url() -> tuple[str | None, Any, str]:
     return url, server, ""
 
 
-async def measure() -> tuple[WrkResult, dict[str, Ingest], str]:
+@attrs.frozen
+class Hello:
+    figure: WrkResult
+    cpu_us: float
+
+
+async def measure() -> tuple[Hello, dict[str, Ingest], str]:
     """Hello, then each variant in turn; the PostgreSQL ones on a fresh database each."""
     stream_port = servers.free_port()
     env = servers.clean_env(
@@ -296,7 +324,7 @@ async def measure() -> tuple[WrkResult, dict[str, Ingest], str]:
         try:
             await servers.wait_listening(stream_port, emulator, seconds=30)
             stack = Stack(env, tmp, stream_port)
-            hello = await _hello(env)
+            hello = Hello(*await _hello(env))
             name = "memory, worker in process"
             results[name] = await _variant(stack, name, database_url=None, separate_worker=False)
             for name, separate in (
@@ -317,24 +345,29 @@ async def measure() -> tuple[WrkResult, dict[str, Ingest], str]:
     return hello, results, skipped
 
 
-def report(hello: WrkResult, results: dict[str, Ingest], skipped: str) -> str:
+def report(hello: Hello, results: dict[str, Ingest], skipped: str) -> str:
+    base = hello.figure
     lines = [
         "| variant | req/s | × hello | p50 ms | p99 ms | errors | acknowledged | recorded "
-        "| handled | drained after | verdict (≥ 0.5x hello, every event handled) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-        f"| hello (bare Litestar) | {hello.requests_per_second:,.0f} | 1.00 | "
-        f"{hello.p50_ms:.2f} | {hello.p99_ms:.2f} | {hello.errors} | | | | | |",
+        "| handled | drained after | CPU µs per answer: server (worker) | × hello by CPU "
+        "| verdict (≥ 0.5x hello, every event handled) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        f"| hello (bare Litestar) | {base.requests_per_second:,.0f} | 1.00 | "
+        f"{base.p50_ms:.2f} | {base.p99_ms:.2f} | {base.errors} | | | | | "
+        f"{hello.cpu_us:.0f} | 1.00 | |",
     ]
     for name, ingest in results.items():
         figure = ingest.figure
-        ratio = figure.requests_per_second / hello.requests_per_second
+        ratio = figure.requests_per_second / base.requests_per_second
         met = ratio >= TARGET and ingest.all_handled
         why = "" if ingest.all_handled else " (not every event handled)"
+        server_cpu, *worker_cpu = ingest.cpu_us
+        cpu = f"{server_cpu:.0f}" + "".join(f" ({w:.0f})" for w in worker_cpu)
         lines.append(
             f"| {name} | {figure.requests_per_second:,.0f} | {ratio:.2f} | {figure.p50_ms:.2f} "
             f"| {figure.p99_ms:.2f} | {figure.errors} | {figure.requests:,} | "
-            f"{ingest.recorded:,} | {ingest.handled:,} | {ingest.drain_seconds:.1f} s | "
-            f"{'meets' if met else '**misses**'}{why} |"
+            f"{ingest.recorded:,} | {ingest.handled:,} | {ingest.drain_seconds:.1f} s | {cpu} | "
+            f"{hello.cpu_us / server_cpu:.2f} | {'meets' if met else '**misses**'}{why} |"
         )
     lines += [
         "",
@@ -345,6 +378,10 @@ def report(hello: WrkResult, results: dict[str, Ingest], skipped: str) -> str:
         "- acknowledged: wrk's answers within its time; recorded: the inbox's events (with "
         "those in flight when wrk stopped); handled: done in the inbox, waited for after "
         "the load (drained after)",
+        "- CPU µs per answer: CPU time the serving process (and a separate worker) used "
+        "during the load, per acknowledged event, from /proc; × hello by CPU is hello's CPU "
+        "per answer over the server's: what the ratio would be if the server's own CPU were "
+        "all that limited it (the shared cores make req/s ratios noisy, CPU per answer less)",
     ]
     if skipped:
         lines.append(f"- PostgreSQL variants skipped: {skipped}")

@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Sequence
 
 import attrs
 
 from yc_chat.domain.service import ChatService
-from yc_chat.domain.usecases import ProcessInboxEvents
 from yc_chat.domain.usecases.inbox import PassOutcome
 from yc_chat.entrypoints.runtime import Runtime
 from yc_chat.entrypoints.settings import WorkerSettings
@@ -25,6 +25,15 @@ logger = logging.getLogger("yc_chat.worker")
 
 # After a failed pass (a store outage), wait before the next, whatever the job's cadence.
 ERROR_DELAY_SECONDS = 5.0
+# The in-process worker's share of the event loop while webhooks keep arriving: after a pass
+# that took t seconds it rests t * (1 - share) / share, so acknowledging keeps the rest.
+# Handling still progresses under any load (a backlog drains at full speed once arrivals
+# pause); an event waits longer, never forever.
+WORKER_SHARE_UNDER_LOAD = 0.1
+# Arrivals this recent count as load (a wake-up per recorded webhook).
+BUSY_WINDOW_SECONDS = 0.05
+# A rest never outlasts this (a slow pass must not leave due events waiting long).
+MAX_REST_SECONDS = 1.0
 
 
 class Loop:
@@ -34,12 +43,20 @@ class Loop:
     progress finish (up to a grace period) and then cancels it.
     """
 
-    def __init__(self, name: str, step: Callable[[], Awaitable[float]]) -> None:
+    def __init__(
+        self,
+        name: str,
+        step: Callable[[], Awaitable[float]],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.name = name
         self._step = step
+        self._clock = clock
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._woken_at = -1e9
 
     def start(self) -> None:
         """Run the loop in a task of the current event loop."""
@@ -48,7 +65,12 @@ class Loop:
 
     def wake(self) -> None:
         """Start the next pass now rather than after the wait."""
+        self._woken_at = self._clock()
         self._wakeup.set()
+
+    def woken_within(self, seconds: float) -> bool:
+        """Whether `wake()` was called in the last `seconds` (work is arriving)."""
+        return self._clock() - self._woken_at <= seconds
 
     def stopping(self) -> bool:
         """Whether `stop()` was called (a call: its answer changes across awaits)."""
@@ -84,16 +106,36 @@ class Loop:
                 await task
 
 
-def inbox_worker(process: ProcessInboxEvents, settings: WorkerSettings) -> Loop:
-    """The worker loop: passes back to back while events are due, else every poll interval."""
+def inbox_worker(
+    process: Callable[[], Awaitable[Sequence[PassOutcome]]],
+    settings: WorkerSettings,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    rest: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> Loop:
+    """The worker loop: passes back to back while events are due, else every poll interval.
+
+    Beside the HTTP server (woken by each recorded webhook) it yields to the requests: while
+    webhooks keep arriving, it rests after each pass so that it takes at most
+    WORKER_SHARE_UNDER_LOAD of the event loop. The rest is not a wait a wake-up cuts short.
+    Alone (`yc-chat worker`, never woken) it never rests while events are due.
+    """
 
     async def step() -> float:
+        began = clock()
         handled = await process()
         for item in handled:
             _log(item)
-        return 0.0 if handled else settings.poll_seconds
+        if not handled:
+            return settings.poll_seconds
+        if loop.woken_within(BUSY_WINDOW_SECONDS) and not loop.stopping():
+            spent = clock() - began
+            share = WORKER_SHARE_UNDER_LOAD
+            await rest(min(spent * (1 - share) / share, MAX_REST_SECONDS))
+        return 0.0
 
-    return Loop("inbox-worker", step)
+    loop = Loop("inbox-worker", step, clock=clock)
+    return loop
 
 
 def _log(item: PassOutcome) -> None:
