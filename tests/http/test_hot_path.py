@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import io
 import json
 import logging
@@ -11,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.world import World
+from tests.support.world import WEBHOOK_SECRET, World
 from yc_chat.entrypoints.logs import FIELDS_ATTR, JsonFormatter, use_structured_loggers
 
 
@@ -170,3 +172,36 @@ async def test_liveness_is_answered_first_with_its_request_id_and_access_line(
     # Any other public route still goes through the whole pipeline.
     assert (await world.get("/readyz", None)).status_code == 200
     assert later_steps == ["DeadlineMiddleware", "AuthMiddleware"]
+
+
+async def test_the_webhook_answer_is_the_documented_one_with_its_id_and_line(
+    world: World, access_lines: io.StringIO
+) -> None:
+    """The webhook is answered from the middleware chain (WebhookAcknowledger), not by
+    Litestar's handler: the same bytes, X-Request-ID and access line as any route."""
+    body = json.dumps({"type": "message.new", "message": {"id": "m-hot", "user": {"id": "x"}}})
+    signature = hmac.new(WEBHOOK_SECRET.encode(), body.encode(), hashlib.sha256).hexdigest()
+    response = await world.client.post(
+        "/api/webhooks/stream",
+        content=body,
+        headers={"X-Signature": signature, "X-Webhook-Id": "hot-1", "X-Request-ID": "req-wh.1"},
+    )
+    assert response.status_code == 200
+    assert response.content == b'{"ok":true}'
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["x-request-id"] == "req-wh.1"
+    assert (await world.inbox.get("hot-1")) is not None
+    (entry,) = _entries(access_lines)
+    assert entry["request_id"] == "req-wh.1"
+    assert (entry["method"], entry["path"], entry["status"]) == (
+        "POST",
+        "/api/webhooks/stream",
+        200,
+    )
+    # The same line for a refusal, answered with the contract's body by Litestar's handlers.
+    refused = await world.client.post(
+        "/api/webhooks/stream", content=body, headers={"X-Signature": "0" * 64}
+    )
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "invalid_signature"
+    assert [e["status"] for e in _entries(access_lines)] == [200, 401]

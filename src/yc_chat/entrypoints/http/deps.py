@@ -3,7 +3,7 @@ and the error statuses routes document."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -16,7 +16,7 @@ from litestar.params import SkipValidationMarker
 from yc_chat.domain.errors import Unauthenticated
 from yc_chat.domain.model import UserId
 from yc_chat.domain.service import ChatService
-from yc_chat.entrypoints.http.keys import STATE_RUNTIME, STATE_WAKE_WORKER
+from yc_chat.entrypoints.http.keys import STATE_RUNTIME
 from yc_chat.entrypoints.http.schemas import ErrorBody
 from yc_chat.entrypoints.runtime import Runtime
 
@@ -31,12 +31,6 @@ def runtime_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Runtime:
     """The Runtime this app serves."""
     runtime: Runtime = connection.app.state[STATE_RUNTIME]
     return runtime
-
-
-def wake_worker(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
-    """Start the in-process worker's next pass now (a webhook was just recorded)."""
-    wake: Callable[[], None] = connection.app.state[STATE_WAKE_WORKER]
-    wake()
 
 
 def provide_service(request: Request[Any, Any, Any]) -> ChatService:

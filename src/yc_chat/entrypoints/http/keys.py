@@ -24,6 +24,8 @@ OPT_OWN_BUDGET = "yc_own_budget"
 # A GET whose answer never depends on the request or on any state (liveness): these JSON
 # bytes, answered by the pipeline's first step (pipeline.py).
 OPT_FIXED_ANSWER = "yc_fixed_answer"
+# The Stream webhook: answered by WebhookAcknowledger in the middleware chain.
+OPT_WEBHOOK = "yc_webhook"
 
 # -- per-request keys in the ASGI scope's "state" dict --------------------------------------
 STATE_REQUEST_ID = "yc_request_id"

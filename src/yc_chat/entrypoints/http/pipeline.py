@@ -15,6 +15,8 @@ listed in one place, `middleware_chain`, in the contract's check order.
    Redis, the database, Stream with its retries) share one budget, REQUEST_DEADLINE; when
    it runs out the answer is 503 `deadline_exceeded` with Retry-After. The body's arrival
    is bounded separately, above, so a slow client does not spend the budget.
+   Then WebhookAcknowledger answers the Stream webhook (signature 401, event 400, record),
+   a public route that 3. and 4. would pass through (controllers/webhooks.py).
 3. AuthMiddleware: 401 unless the request carries a valid bearer token (verified by
    auth.py); routes with OPT_PUBLIC need none.
 4. RateLimitMiddleware (rate_limits.py, with the budgets): 429 when the caller's budget is
@@ -51,6 +53,7 @@ from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from yc_chat.domain.errors import ChatError, InvalidInput, PayloadTooLarge
 from yc_chat.entrypoints.http.auth import Authenticator
+from yc_chat.entrypoints.http.controllers.webhooks import WebhookAcknowledger
 from yc_chat.entrypoints.http.keys import (
     BODY_LIMIT_WEBHOOK,
     OPT_BODY_LIMIT,
@@ -93,6 +96,8 @@ def middleware_chain(
             read_timeout=settings.request_read_timeout_seconds,
         ),
         DefineMiddleware(DeadlineMiddleware, deadlines=runtime.request_deadlines),
+        # The Stream webhook is answered here (public, no budget: 3. and 4. do nothing for it)
+        DefineMiddleware(WebhookAcknowledger),
         DefineMiddleware(  # 401
             AuthMiddleware, authenticator=authenticator, public_prefixes=public_prefixes
         ),

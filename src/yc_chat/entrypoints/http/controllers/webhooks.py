@@ -14,18 +14,25 @@ import re
 from typing import Any
 
 from litestar import Controller, Request, post
+from litestar.datastructures import State
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPResponseStartEvent, Receive, Scope, Send
 
 from yc_chat.domain.errors import InvalidInput, Unauthenticated
 from yc_chat.entrypoints.http.body import refuse_deep_json
-from yc_chat.entrypoints.http.deps import error_docs, runtime_of, wake_worker
+from yc_chat.entrypoints.http.deps import error_docs
 from yc_chat.entrypoints.http.keys import (
     BODY_LIMIT_WEBHOOK,
     OPT_BODY_LIMIT,
     OPT_PUBLIC,
+    OPT_WEBHOOK,
+    STATE_RUNTIME,
+    STATE_WAKE_WORKER,
     header,
 )
 from yc_chat.entrypoints.http.openapi import WebhookOperation
 from yc_chat.entrypoints.http.schemas import OkResponse
+from yc_chat.entrypoints.runtime import Runtime
 from yc_chat.ports import WebhookDecoder
 
 logger = logging.getLogger("yc_chat.webhooks")
@@ -78,33 +85,93 @@ class WebhookController(Controller):
         "id, is acknowledged and not recorded again. Handling runs afterwards, from the record, "
         "with retries. Unknown event types are acknowledged and ignored.",
         status_code=200,
-        opt={OPT_PUBLIC: True, OPT_BODY_LIMIT: BODY_LIMIT_WEBHOOK},
+        opt={OPT_PUBLIC: True, OPT_BODY_LIMIT: BODY_LIMIT_WEBHOOK, OPT_WEBHOOK: True},
         responses=error_docs(400, 401, 413, 503),
         operation_class=WebhookOperation,
     )
     async def stream(self, request: Request[Any, Any, Any]) -> OkResponse:
-        """Verify, record, acknowledge; the worker handles it."""
-        # The two headers are read from the scope, not declared as parameters: Litestar's
-        # parameter extraction cost 5% of an acknowledgement (WebhookOperation documents them).
-        signature = header(request.scope, b"x-signature")
-        webhook_id = header(request.scope, b"x-webhook-id")
-        runtime = runtime_of(request)
-        body = await request.body()
-        secret = runtime.settings.http.webhook_secret
-        if not signature_valid(secret.encode() if secret else None, body, signature):
-            raise Unauthenticated("Webhook signature missing or wrong", code="invalid_signature")
-        event_type, identity = _event_type_and_identity(runtime.ports.webhooks, body)
-        event_id = event_id_for(webhook_id, body)
-        recorded = await runtime.service.record_chat_event(
-            event_id=event_id, event_type=event_type, payload=body, identity=identity
-        )
-        if recorded:
-            wake_worker(request)
-        # DEBUG: the access line already records every delivery, the worker logs each event
-        # it handles by id, and the metrics count duplicates; a second INFO line per request
-        # cost a tenth of an acknowledgement.
-        logger.debug(
-            "webhook received",
-            extra={"event_id": event_id, "event_type": event_type, "duplicate": not recorded},
-        )
+        """Verify, record, acknowledge; the worker handles it.
+
+        Served by WebhookAcknowledger in the middleware chain (the same `acknowledge`,
+        without Litestar's per-request handler work); this handler documents the route and
+        answers only if the chain lacks it.
+        """
+        await acknowledge(request.app.state, request.scope, await request.body())
         return OkResponse(ok=True)
+
+
+async def acknowledge(state: State, scope: Scope, body: bytes) -> None:
+    """Verify the signature (401), check the body is an event (400), record it (503 when the
+    store fails): once this returns, the event is durably recorded (or was already)."""
+    # Read from the scope, not declared as Litestar parameters, whose extraction cost 5% of
+    # an acknowledgement (WebhookOperation documents both headers).
+    signature = header(scope, b"x-signature")
+    runtime: Runtime = state[STATE_RUNTIME]
+    secret = runtime.settings.http.webhook_secret
+    if not signature_valid(secret.encode() if secret else None, body, signature):
+        raise Unauthenticated("Webhook signature missing or wrong", code="invalid_signature")
+    event_type, identity = _event_type_and_identity(runtime.ports.webhooks, body)
+    event_id = event_id_for(header(scope, b"x-webhook-id"), body)
+    recorded = await runtime.service.record_chat_event(
+        event_id=event_id, event_type=event_type, payload=body, identity=identity
+    )
+    if recorded:
+        state[STATE_WAKE_WORKER]()
+    # DEBUG: the access line records every delivery, the worker logs each event it handles
+    # by id, and the metrics count duplicates; a second INFO line cost a tenth of the path.
+    logger.debug(
+        "webhook received",
+        extra={"event_id": event_id, "event_type": event_type, "duplicate": not recorded},
+    )
+
+
+# The answer, encoded once: what Litestar sends for OkResponse(ok=True).
+_OK_BODY = b'{"ok":true}'
+_OK_START: HTTPResponseStartEvent = {
+    "type": "http.response.start",
+    "status": 200,
+    "headers": [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(_OK_BODY)).encode()),
+    ],
+}
+
+
+class WebhookAcknowledger:
+    """Answers POST /api/webhooks/stream from the middleware chain (see pipeline.py).
+
+    Routing, the request context, the body limits (413, 408, framing) and the request's
+    deadline have run when it is reached; authentication and rate limits do nothing for
+    this public route. The rest of Litestar's work per request (its Request, keyword
+    arguments, the handler's Response and its encoding) was about a third of an
+    acknowledgement, for a constant answer. Errors are raised as from any handler, so
+    Litestar's exception handlers answer them with the contract's body; X-Request-ID and
+    the access line come from the app's `before_send`, which wraps `send`.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != ScopeType.HTTP
+            or scope["method"] != "POST"
+            or not scope["route_handler"].opt.get(OPT_WEBHOOK)
+        ):
+            await self.app(scope, receive, send)
+            return
+        await acknowledge(scope["app"].state, scope, await _body(receive))
+        await send(_OK_START)
+        await send({"type": "http.response.body", "body": _OK_BODY, "more_body": False})
+
+
+async def _body(receive: Receive) -> bytes:
+    """The whole body (RequestLimitsMiddleware has read and bounded it: one message)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks)
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
