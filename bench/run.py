@@ -19,7 +19,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import beanie_typeahead, directory_bench, ferretdb_bench, http_bench, postgres_bench
+from bench import (
+    beanie_typeahead,
+    directory_bench,
+    ferretdb_bench,
+    http_bench,
+    postgres_bench,
+    webhook_bench,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "docs" / "performance.md"  # the figures live there, linked from the README
@@ -29,6 +36,7 @@ START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 # figures) and it is run, printed and written with the rest.
 SECTIONS: list[Callable[[], Awaitable[str]]] = [
     http_bench.run,
+    webhook_bench.run,
     ferretdb_bench.run,
     postgres_bench.run,
     directory_bench.run,
