@@ -38,6 +38,7 @@ from typing import Any
 import attrs
 
 from bench import servers
+from bench.postgres_bench import cpu_seconds
 from bench.servers import HOST, WrkResult
 
 JWT_SECRET = "bench-jwt-secret-" + "j" * 32
@@ -118,12 +119,6 @@ def signed_events(path: Path, channel_id: str, count: int, prefix: str) -> None:
             )
             signature = hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()
             out.write(f"{prefix}{n}\t{signature}\t{body}\n")
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a process has used so far, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def loaded(name: str, url: str, pids: list[int], **wrk: Any) -> tuple[WrkResult, list[float]]:
