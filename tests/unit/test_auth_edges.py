@@ -293,3 +293,34 @@ async def test_a_jwks_token_is_verified_once_and_its_entry_lapses_on_the_injecte
     clock.now += auth.VERIFIED_SECONDS
     await authenticator.authenticate(f"Bearer {token}")
     assert decodes == [token, token]
+
+
+# -- the Authorization header ---------------------------------------------------------------
+
+
+async def test_the_header_is_one_scheme_then_one_token_each_refusal_saying_which_part() -> None:
+    verifier = _secret_authenticator(Clock(), Clock())
+    good = _hs({"sub": "vet-1", "exp": int(time.time()) + 600})
+    assert await verifier.authenticate(f"Bearer  {good} ") == "vet-1"  # spaces around it
+    shaped = "a" * (auth.MAX_TOKEN_LENGTH - 4) + ".b.c"  # exactly the longest allowed
+    cases = {
+        None: ("missing_token", "A bearer token is required"),
+        "Basic dmV0LTE6cGFzcw==": ("missing_token", "Use the Bearer authentication scheme"),
+        f"Bearer {good} extra": ("invalid_token", "Malformed token"),
+        "Bearer not-a-jwt": ("invalid_token", "Malformed token"),
+        f"Bearer a{shaped}": ("invalid_token", "Malformed token"),  # one character too long
+        f"Bearer {shaped}": ("invalid_token", "Invalid or expired token"),  # checked in full
+    }
+    for header, expected in cases.items():
+        with pytest.raises(Unauthenticated) as refused:
+            await verifier.authenticate(header)
+        assert (refused.value.code, refused.value.message) == expected, header
+
+
+async def test_without_a_configured_audience_a_token_naming_one_is_still_accepted() -> None:
+    # Audience (and issuer) are checked only when configured: PyJWT would otherwise refuse
+    # every token that carries an `aud` of its identity provider's choosing.
+    verifier = _secret_authenticator(Clock(), Clock())
+    exp = int(time.time()) + 600
+    token = _hs({"sub": "vet-1", "exp": exp, "aud": "some-api", "iss": "https://idp.example"})
+    assert await verifier.authenticate(f"Bearer {token}") == "vet-1"
