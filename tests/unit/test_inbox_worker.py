@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -24,6 +25,7 @@ from yc_chat.domain.inbox import InboxState, RetryPolicy
 from yc_chat.domain.metrics import Counted
 from yc_chat.domain.model import Notification, OrgId, PushOutcome, UserId
 from yc_chat.domain.usecases import ProcessInboxEvents
+from yc_chat.domain.usecases.inbox import EventIgnored, JobContinues
 
 NURSE, VET, VET2 = UserId("nurse-1"), UserId("vet-1"), UserId("vet-2")
 POLICY = RetryPolicy(
@@ -243,3 +245,170 @@ def test_backoff_is_exponential_capped_and_jittered_into_its_upper_half(
     nominal = min(POLICY.base_delay * 2 ** min(attempt - 1, 30), POLICY.max_delay)
     assert nominal / 2 <= delay <= nominal
     assert delay <= POLICY.max_delay
+
+
+# -- what each outcome reports (each case was a surviving mutant: docs/testing.md) -------------
+
+
+class Losing:
+    """An inbox whose leases were all taken over meanwhile: every write-back says False."""
+
+    def __init__(self, inner: InMemoryEventInbox) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def complete(self, *args: Any, **kwargs: Any) -> bool:
+        return False
+
+    async def park(self, *args: Any, **kwargs: Any) -> bool:
+        return False
+
+    async def retry_later(self, *args: Any, **kwargs: Any) -> bool:
+        return False
+
+    async def reschedule(self, *args: Any, **kwargs: Any) -> bool:
+        return False
+
+
+class Ignoring:
+    async def __call__(self, *, event_id: str, event: ChatEvent, lease_until: datetime) -> None:
+        raise EventIgnored(EventIgnored.NOT_OURS)
+
+
+async def test_a_handler_learns_when_its_lease_runs_out(world: World) -> None:
+    inbox, seen = InMemoryEventInbox(), []
+
+    async def handle(*, event_id: str, event: ChatEvent, lease_until: datetime) -> None:
+        seen.append(lease_until)
+
+    await record(world, inbox, "e1", message(await group(world)))
+    [outcome] = await processor(world, inbox, handle)()
+    assert outcome.result == "processed"
+    assert seen == [world.clock.now() + timedelta(seconds=60)]
+    done = await inbox.get("e1")
+    assert done is not None and done.finished_at == world.clock.now()
+
+
+async def test_an_ignored_event_is_done_counted_by_kind_and_reason(world: World) -> None:
+    inbox, metrics = InMemoryEventInbox(), PrometheusMetrics()
+    await record(world, inbox, "e1", message(await group(world)))
+    [outcome] = await processor(world, inbox, Ignoring(), metrics)()
+    assert (outcome.event_id, outcome.kind, outcome.result, outcome.reason) == (
+        "e1", "message_posted", "ignored", "not_ours"
+    )  # fmt: skip
+    assert metrics.value(Counted.EVENTS_IGNORED, kind="message_posted", reason="not_ours") == 1
+    done = await inbox.get("e1")
+    assert done is not None and done.state is InboxState.DONE
+
+
+async def test_an_event_taken_over_meanwhile_is_reported_lost_not_done(world: World) -> None:
+    inner, metrics = InMemoryEventInbox(), PrometheusMetrics()
+    await record(world, inner, "ok", message(await group(world)))
+    await record(world, inner, "ign", message(await group(world)))
+    await record(world, inner, "junk", b"not json")
+    outcomes = {}
+    for handler in (Flaky(world, 0), Ignoring(), Flaky(world, 0)):  # ok, ign, junk in turn
+        work = ProcessInboxEvents(
+            inbox=Losing(inner), handle=handler, decode=decode_stream_event, clock=world.clock,
+            lease_for=timedelta(seconds=60), policy=POLICY, metrics=metrics, batch_size=1,
+        )  # fmt: skip
+        [outcome] = await work()
+        outcomes[outcome.event_id] = (outcome.kind, outcome.result, outcome.attempts)
+    assert outcomes == {
+        "ok": ("message_posted", "lost", 1),
+        "ign": ("message_posted", "lost", 1),
+        "junk": ("undecodable", "lost", 1),
+    }
+    assert metrics.total(Counted.EVENTS_IGNORED) == metrics.total(Counted.EVENTS_PARKED) == 0
+
+
+async def test_parking_says_why_and_when(world: World) -> None:
+    inbox, metrics = InMemoryEventInbox(), PrometheusMetrics()
+    work = processor(world, inbox, Flaky(world, failures=0), metrics)
+    await record(world, inbox, "junk", b"not json")
+    [outcome] = await work()
+    assert (outcome.kind, outcome.result) == ("undecodable", "parked")
+    assert metrics.value(Counted.EVENTS_PARKED, kind="undecodable") == 1
+    [parked] = await inbox.parked(limit=10)
+    assert parked.finished_at == world.clock.now()
+    assert (parked.last_error or "").startswith("UndecodableEvent: cannot decode")
+
+
+async def test_a_worker_that_kept_dying_is_parked_with_the_last_error_or_a_reason(
+    world: World,
+) -> None:
+    inbox = InMemoryEventInbox()
+    await record(world, inbox, "killer", message(await group(world)))
+    for n in range(POLICY.max_attempts):
+        now = world.clock.now()
+        await inbox.lease(now=now, until=now, limit=1, lease_id=f"dead-{n}")
+    [outcome] = await processor(world, inbox, Flaky(world, failures=0))()
+    assert outcome.reason == "attempts ran out without finishing (worker stopped)"
+    [parked] = await inbox.parked(limit=10)
+    assert parked.last_error == outcome.reason
+
+    # With an error on record from an earlier attempt, that error is the reason.
+    await record(world, inbox, "flaky", message(await group(world)))
+    await processor(world, inbox, Flaky(world, failures=1))()  # attempt 1 fails: retry later
+    for n in range(POLICY.max_attempts):
+        world.clock.advance(timedelta(minutes=5))
+        now = world.clock.now()
+        await inbox.lease(now=now, until=now, limit=1, lease_id=f"dead-again-{n}")
+    world.clock.advance(timedelta(minutes=5))
+    [again] = await processor(world, inbox, Flaky(world, failures=0))()
+    assert (again.result, again.reason) == ("parked", "ConnectionError: provider down (call 1)")
+
+
+async def test_drain_counts_every_event_over_every_pass(world: World) -> None:
+    inbox = InMemoryEventInbox()
+    for n in range(3):
+        await record(world, inbox, f"e{n}", message(await group(world)))
+    work = attrs.evolve(processor(world, inbox, Flaky(world, failures=0)), batch_size=1)
+    assert await work.drain() == 3
+
+
+class Continuing:
+    """A handler whose job spent its budget: it moved on, with its progress in `payload`."""
+
+    async def __call__(self, *, event_id: str, event: ChatEvent, lease_until: datetime) -> None:
+        raise JobContinues(b'{"type": "message.new", "progress": 2}')
+
+
+async def test_a_job_that_continues_is_kept_with_its_progress_and_due_after_the_first_wait(
+    world: World,
+) -> None:
+    inbox = InMemoryEventInbox()
+    await record(world, inbox, "job", message(await group(world)))
+    [outcome] = await processor(world, inbox, Continuing())()
+    assert (outcome.event_id, outcome.kind, outcome.result) == (
+        "job",
+        "message_posted",
+        "continued",
+    )
+    kept = await inbox.get("job")
+    assert kept is not None and kept.state is InboxState.PENDING
+    assert kept.payload == b'{"type": "message.new", "progress": 2}'
+    assert kept.due_at == world.clock.now() + timedelta(seconds=2)  # the first retry's wait
+
+
+async def test_a_retry_or_continuation_taken_over_meanwhile_is_reported_lost(
+    world: World,
+) -> None:
+    inner, metrics = InMemoryEventInbox(), PrometheusMetrics()
+    await record(world, inner, "retry", message(await group(world)))
+    await record(world, inner, "job", message(await group(world)))
+    outcomes = {}
+    for handler in (Flaky(world, failures=1), Continuing()):  # retry, then job
+        work = ProcessInboxEvents(
+            inbox=Losing(inner), handle=handler, decode=decode_stream_event, clock=world.clock,
+            lease_for=timedelta(seconds=60), policy=POLICY, metrics=metrics, batch_size=1,
+        )  # fmt: skip
+        [outcome] = await work()
+        outcomes[outcome.event_id] = (outcome.kind, outcome.result, outcome.attempts)
+    assert outcomes == {
+        "retry": ("message_posted", "lost", 1),
+        "job": ("message_posted", "lost", 1),
+    }
+    assert metrics.total(Counted.EVENTS_FAILED) == 0
