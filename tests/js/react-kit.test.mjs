@@ -234,6 +234,29 @@ describe('the React kit between the vet and the pet owner', { skip }, () => {
     assert.deepEqual(Buffer.from(await served.arrayBuffer()), PNG);
   });
 
+  test('a file uploaded through MessageInput shows on both sides and downloads', async () => {
+    const report = Buffer.from('%PDF-1.4\n% lab results for Rex\n%%EOF\n');
+    await main(owner).getByTestId('file-input').setInputFiles({
+      name: 'lab-results.pdf', mimeType: 'application/pdf', buffer: report,
+    });
+    await main(owner).getByTestId('attachment-preview-file').waitFor();
+    await waitFor(() => main(owner).getByTestId('send-button').isEnabled());
+    await main(owner).getByTestId('send-button').click();
+    const links = [];
+    for (const app of [owner, vet]) {
+      const file = main(app).getByTestId('attachment-file').filter({ hasText: 'lab-results.pdf' });
+      await file.waitFor();
+      links.push(await file.locator('a[href*="/uploads/"]').getAttribute('href'));
+    }
+    assert.equal(links[0], links[1]);
+    const served = await fetch(links[0]);
+    assert.equal(served.status, 200);
+    assert.equal(served.headers.get('content-type'), 'application/pdf');
+    // Not an image: a download, never shown inline from the emulator's origin.
+    assert.match(served.headers.get('content-disposition'), /^attachment;/);
+    assert.deepEqual(Buffer.from(await served.arrayBuffer()), report);
+  });
+
   test('a reaction shows on the other side', async () => {
     const target = message(main(vet), 'His paw today');
     await target.hover();
