@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,6 +23,8 @@ from pymongo import MongoClient
 from tests.support import servers
 from tests.support.demo import FIXTURE
 from tests.support.processes import Cluster, bearer, metric_samples, request, signed_webhook
+
+_LISTENING = re.compile(r'"message":\s*"listening"')
 
 
 def scrape(url: str) -> dict[str, float]:
@@ -113,7 +116,8 @@ def test_any_of_several_workers_shows_what_all_of_them_counted(
     seed.write_text(json.dumps(FIXTURE), encoding="utf-8")
     serve, base = cluster.serve("--workers", "2", seed=seed)
     deadline = time.monotonic() + 60
-    while serve.log().count('"message": "listening"') < 2:  # the second starts after the first
+    # Two "listening" log lines (compact JSON): the second worker starts after the first.
+    while len(_LISTENING.findall(serve.log())) < 2:
         assert time.monotonic() < deadline, serve.log()
         time.sleep(0.1)
     # Kept-alive connections, each accepted by one of the two processes sharing the port.
