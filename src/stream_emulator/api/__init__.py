@@ -9,6 +9,7 @@ Stream's REST input shapes; `connect` is the websocket.
 from typing import Final
 
 from stream_emulator.api import (
+    access_control,
     admin,
     app_settings,
     channel_actions,
@@ -28,6 +29,7 @@ from stream_emulator.api import (
 )
 
 ROUTES: Final = [
+    *access_control.ROUTES,
     *app_settings.ROUTES,
     *channel_types.ROUTES,
     *users.ROUTES,

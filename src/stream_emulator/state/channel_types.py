@@ -40,7 +40,9 @@ class ChannelTypeOperations:
         endpoint = "UpdateChannelType"
         self._store.faults.gate()
         current = self._require_type(endpoint, name)
-        updated = updated_type(endpoint, current, body, self._store.now())
+        updated = updated_type(
+            endpoint, current, body, self._store.now(), self._store.custom_permissions
+        )
         self._store.channel_types[name] = updated
         return updated.as_json()
 
@@ -62,6 +64,7 @@ class ChannelTypeOperations:
             channel,
             user_id,
             self._store.users.get(user_id),
+            custom=self._store.custom_permissions,
         )
 
     def may(

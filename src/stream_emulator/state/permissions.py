@@ -20,6 +20,7 @@ from typing import Final
 
 import attrs
 
+from stream_emulator.state.custom_permissions import CustomPermission
 from stream_emulator.state.errors import not_allowed
 from stream_emulator.state.records import (
     DEFAULT_USER_ROLE,
@@ -184,9 +185,12 @@ class ChannelTypeGrants:
         return ChannelTypeGrants(replaced=replaced)
 
 
-def unknown_permissions(grants: Mapping[str, Iterable[str]]) -> list[str]:
-    """The permission ids in `grants` Stream does not know, sorted."""
-    return sorted({p for ids in grants.values() for p in ids} - KNOWN_PERMISSIONS)
+def unknown_permissions(
+    grants: Mapping[str, Iterable[str]], custom: Iterable[str] = ()
+) -> list[str]:
+    """The permission ids in `grants` the app does not know (built-in or `custom`), sorted."""
+    known = KNOWN_PERMISSIONS | frozenset(custom)
+    return sorted({p for ids in grants.values() for p in ids} - known)
 
 
 def subject_roles(channel: StreamChannel, user_id: str, user: StreamUser | None) -> list[str]:
@@ -220,10 +224,13 @@ def allowed(
     user: StreamUser | None,
     *,
     owns: bool | None = None,
+    custom: Mapping[str, CustomPermission] | None = None,
 ) -> bool:
     """Whether the user may perform `action` on `channel` (or on a resource in it).
 
     `owns` says whether the user owns the resource; None: the channel, owned by its creator.
+    `custom` are the app's custom permissions, by id: granted to a role, each may add its
+    action (under its condition).
     """
     owner = channel.created_by_id == user_id if owns is None else owns
     wanted = permission_id(action)
@@ -231,6 +238,9 @@ def allowed(
         granted = channel_grants(type_grants, channel, role)
         if wanted in granted or (owner and wanted + "-owner" in granted):
             return True
+        for pid in granted & (custom or {}).keys():
+            if (custom or {})[pid].grants(action, channel, user, owner=owner):
+                return True
     return False
 
 
@@ -261,9 +271,10 @@ def require(
     user: StreamUser | None,
     *,
     owns: bool | None = None,
+    custom: Mapping[str, CustomPermission] | None = None,
 ) -> None:
     """Refuse (403 / code 17, in Stream's words) unless the user may perform `action`."""
-    if not allowed(type_grants, action, channel, user_id, user, owns=owns):
+    if not allowed(type_grants, action, channel, user_id, user, owns=owns, custom=custom):
         role = user.role if user is not None else DEFAULT_USER_ROLE
         raise not_allowed(endpoint, refusal(endpoint, action, channel, user_id, role))
 
@@ -309,14 +320,19 @@ def capabilities(
     channel: StreamChannel,
     user_id: str,
     user: StreamUser | None,
+    custom: Mapping[str, CustomPermission] | None = None,
 ) -> list[str]:
     """`own_capabilities`: what the user may do in the channel, from grants, settings, state.
 
     Nothing for someone who may not read the channel.
     """
-    if not allowed(type_grants, READ_CHANNEL, channel, user_id, user):
+
+    def may(action: str, owns: bool | None = None) -> bool:
+        return allowed(type_grants, action, channel, user_id, user, owns=owns, custom=custom)
+
+    if not may(READ_CHANNEL):
         return []
-    frozen = channel.frozen and not allowed(type_grants, USE_FROZEN_CHANNEL, channel, user_id, user)
+    frozen = channel.frozen and not may(USE_FROZEN_CHANNEL)
     found = set()
     for capability, action, setting, barred_when_frozen in _CAPABILITIES:
         if setting is not None and config.get(setting) is False:
@@ -325,9 +341,9 @@ def capabilities(
             continue
         # "any message" means others' messages too: ownership of the channel is no help.
         owns = False if capability in _ANY_MESSAGE else None
-        if allowed(type_grants, action, channel, user_id, user, owns=owns):
+        if may(action, owns):
             found.add(capability)
     for capability, action in _OWN_MESSAGE_CAPABILITIES:
-        if not frozen and allowed(type_grants, action, channel, user_id, user, owns=True):
+        if not frozen and may(action, True):
             found.add(capability)
     return sorted(found)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import attrs
 
 from stream_emulator.state import events, permissions
+from stream_emulator.state.custom_permissions import CustomPermission
 from stream_emulator.state.errors import does_not_exist, input_error
 from stream_emulator.state.events import EventBus
 from stream_emulator.state.faults import Faults
@@ -53,6 +54,9 @@ class Store:
         self.tasks: dict[str, dict[str, object]] = {}
         # Earlier versions of edited messages (QueryMessageHistory).
         self.history = MessageHistory()
+        # The app's own roles (name → created) and custom permissions (id → permission).
+        self.custom_roles: dict[str, datetime] = {}
+        self.custom_permissions: dict[str, CustomPermission] = {}
         self.user_extras = UserExtras()
         self._channel_types: dict[str, ChannelType] | None = None
         self.events = EventBus()
@@ -91,7 +95,13 @@ class Store:
         """Whether a client-side call by `user_id` may perform `action` (permissions)."""
         grants = self.channel_types[channel.type].grants
         return permissions.allowed(
-            grants, action, channel, user_id, self.users.get(user_id), owns=owns
+            grants,
+            action,
+            channel,
+            user_id,
+            self.users.get(user_id),
+            owns=owns,
+            custom=self.custom_permissions,
         )
 
     def require(
@@ -106,7 +116,14 @@ class Store:
         """Refuse a client-side call (403 / code 17) unless `user_id` may perform `action`."""
         grants = self.channel_types[channel.type].grants
         permissions.require(
-            grants, endpoint, action, channel, user_id, self.users.get(user_id), owns=owns
+            grants,
+            endpoint,
+            action,
+            channel,
+            user_id,
+            self.users.get(user_id),
+            owns=owns,
+            custom=self.custom_permissions,
         )
 
     def require_channel(self, endpoint: str, channel_type: str, channel_id: str) -> StreamChannel:

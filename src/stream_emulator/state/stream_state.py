@@ -27,6 +27,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from stream_emulator.state import payloads
+from stream_emulator.state.access_control import AccessControlOperations
 from stream_emulator.state.channel_actions import ChannelActions
 from stream_emulator.state.channel_types import ChannelTypeOperations
 from stream_emulator.state.channels import ChannelOperations
@@ -53,6 +54,7 @@ class StreamState(
     ChannelActions,
     MemberRoleOperations,
     ChannelTypeOperations,
+    AccessControlOperations,
     MessageOperations,
     VisibilityOperations,
 ):

@@ -3,7 +3,7 @@ UpdateChannelType request changes them (pure; `channel_types` serves them)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Final
 
@@ -96,14 +96,18 @@ def default_channel_types(now: datetime) -> dict[str, ChannelType]:
 
 
 def updated_type(
-    endpoint: str, current: ChannelType, body: Mapping[str, object], now: datetime
+    endpoint: str,
+    current: ChannelType,
+    body: Mapping[str, object],
+    now: datetime,
+    custom: Collection[str] = (),
 ) -> ChannelType:
     """`current` with an UpdateChannelType request applied; 400 for anything off."""
     settings = dict(current.settings)
     grants = current.grants
     for key, value in body.items():
         if key == "grants":
-            grants = grants.replace(_grants_input(endpoint, value))
+            grants = grants.replace(_grants_input(endpoint, value, custom))
         elif key == "permissions":
             if not isinstance(value, list):
                 raise input_error(endpoint, "permissions must be a list")
@@ -128,7 +132,7 @@ def updated_type(
     return attrs.evolve(current, settings=settings, grants=grants, updated_at=now)
 
 
-def _grants_input(endpoint: str, value: object) -> dict[str, list[str]]:
+def _grants_input(endpoint: str, value: object, custom: Collection[str]) -> dict[str, list[str]]:
     if not isinstance(value, Mapping):
         raise input_error(endpoint, "grants must be an object of role: [permission ids]")
     grants: dict[str, list[str]] = {}
@@ -138,7 +142,7 @@ def _grants_input(endpoint: str, value: object) -> dict[str, list[str]]:
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise input_error(endpoint, f"grants.{role} must be a list of permission ids")
         grants[role] = list(ids)
-    unknown = unknown_permissions(grants)
+    unknown = unknown_permissions(grants, custom)
     if unknown:
         raise input_error(endpoint, f"unknown permission ids: {', '.join(unknown)}")
     return grants
