@@ -24,6 +24,9 @@ Endpoints (paths as Stream's; mounted at `/`, because the async SDK drops path p
 - realtime (`api/live`): the websocket `GET /connect`, and a client's
   `POST /channels/{type}/{id}/event`, `.../read`, `.../stop-watching`, `POST /channels/read`
   (mark all read); server-side, events and reads act for a `user_id`
+- for the SDK suite: `PUT /channels/batch` (batch updates as tasks), invitations and
+  moderators on `POST /channels/{type}/{id}`, `POST /messages/{id}/commit` (pending
+  messages), `POST /messages/history`, `/roles` and `/permissions`
 - `POST|DELETE /_emulator/faults`, `POST /_emulator/reset`, `POST /_emulator/disconnect`:
   the emulator's own switches,
   for server-side (secret-holding) callers only.
