@@ -301,15 +301,20 @@ async def test_an_ignored_event_is_done_counted_by_kind_and_reason(world: World)
     assert metrics.value(Counted.EVENTS_IGNORED, kind="message_posted", reason="not_ours") == 1
     done = await inbox.get("e1")
     assert done is not None and done.state is InboxState.DONE
+    assert done.finished_at == world.clock.now()
 
 
 async def test_an_event_taken_over_meanwhile_is_reported_lost_not_done(world: World) -> None:
     inner, metrics = InMemoryEventInbox(), PrometheusMetrics()
-    await record(world, inner, "ok", message(await group(world)))
-    await record(world, inner, "ign", message(await group(world)))
-    await record(world, inner, "junk", b"not json")
+    channel_id = await group(world)
+    cases = [
+        ("ok", message(channel_id), Flaky(world, 0)),
+        ("ign", message(channel_id), Ignoring()),
+        ("junk", b"not json", Flaky(world, 0)),
+    ]
     outcomes = {}
-    for handler in (Flaky(world, 0), Ignoring(), Flaky(world, 0)):  # ok, ign, junk in turn
+    for event_id, body, handler in cases:  # one at a time: each is the only event due
+        await record(world, inner, event_id, body)
         work = ProcessInboxEvents(
             inbox=Losing(inner), handle=handler, decode=decode_stream_event, clock=world.clock,
             lease_for=timedelta(seconds=60), policy=POLICY, metrics=metrics, batch_size=1,
@@ -397,10 +402,10 @@ async def test_a_retry_or_continuation_taken_over_meanwhile_is_reported_lost(
     world: World,
 ) -> None:
     inner, metrics = InMemoryEventInbox(), PrometheusMetrics()
-    await record(world, inner, "retry", message(await group(world)))
-    await record(world, inner, "job", message(await group(world)))
+    channel_id = await group(world)
     outcomes = {}
-    for handler in (Flaky(world, failures=1), Continuing()):  # retry, then job
+    for event_id, handler in (("retry", Flaky(world, failures=1)), ("job", Continuing())):
+        await record(world, inner, event_id, message(channel_id))
         work = ProcessInboxEvents(
             inbox=Losing(inner), handle=handler, decode=decode_stream_event, clock=world.clock,
             lease_for=timedelta(seconds=60), policy=POLICY, metrics=metrics, batch_size=1,
