@@ -97,7 +97,7 @@ async def test_a_handler_that_fails_twice_then_succeeds_ends_processed(world: Wo
     await record(world, inbox, "e1", message(await group(world)))
 
     [first] = await work()
-    assert (first.result, first.attempts) == ("retry", 1)
+    assert (first.result, first.attempts, first.kind) == ("retry", 1, "message_posted")
     event = await inbox.get("e1")
     assert event is not None and event.state is InboxState.PENDING
     assert event.due_at == world.clock.now() + timedelta(seconds=2)  # base delay, full jitter
@@ -111,10 +111,10 @@ async def test_a_handler_that_fails_twice_then_succeeds_ends_processed(world: Wo
 
     world.clock.advance(timedelta(seconds=4))
     [third] = await work()
-    assert (third.result, third.attempts) == ("processed", 3)
+    assert (third.result, third.attempts, third.kind) == ("processed", 3, "message_posted")
     assert (await inbox.get("e1")).state is InboxState.DONE  # type: ignore[union-attr]
     assert sorted(n.recipient_id for n in world.notifier.sent) == [VET, VET2]
-    assert metrics.total(Counted.EVENTS_FAILED) == 2
+    assert metrics.value(Counted.EVENTS_FAILED, kind="message_posted") == 2
     assert metrics.value(Counted.EVENTS_PROCESSED, kind="message_posted") == 1
 
 
@@ -278,13 +278,15 @@ class Ignoring:
 
 
 async def test_a_handler_learns_when_its_lease_runs_out(world: World) -> None:
-    inbox, seen = InMemoryEventInbox(), []
+    inbox, seen, metrics = InMemoryEventInbox(), [], PrometheusMetrics()
 
     async def handle(*, event_id: str, event: ChatEvent, lease_until: datetime) -> None:
         seen.append(lease_until)
 
     await record(world, inbox, "e1", message(await group(world)))
-    [outcome] = await processor(world, inbox, handle)()
+    [outcome] = await processor(world, inbox, handle, metrics)()
+    # Handled the instant it arrived (the clock stood still): a lag of zero, not a second.
+    assert "yc_chat_event_lag_seconds_sum 0.0" in metrics.render().splitlines()
     assert outcome.result == "processed"
     assert seen == [world.clock.now() + timedelta(seconds=60)]
     done = await inbox.get("e1")
