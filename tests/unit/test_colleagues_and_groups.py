@@ -405,3 +405,80 @@ async def test_groups_stay_within_streams_member_limit(world: World) -> None:
         caller=NURSE, channel_id=ref.channel_id, added_by=NURSE, add=[crowd[99]], remove=[crowd[0]]
     )
     assert (await world.channel(ref.channel_id)).member_count == MAX_GROUP_MEMBERS
+
+
+# -- group membership changes at their edges (each was a surviving mutant: docs/testing.md) ---
+
+
+async def test_a_member_may_leave_with_a_notice_and_nothing_else_passes_as_leaving(
+    world: World,
+) -> None:
+    ref = await world.service.create_group(
+        caller=NURSE, created_by=NURSE, org_id=ORG, name="G", member_ids=[VET, VET2]
+    )
+    cid, svc = ref.channel_id, world.service
+    # Neither creator nor admin: adding, or removing someone else, is not leaving.
+    for add, remove in (([ADMIN], [VET]), ([], [VET2]), ([], [VET, VET2])):
+        with pytest.raises(errors.Forbidden) as denied:
+            await svc.update_group_members(
+                caller=VET, channel_id=cid, added_by=VET, add=add, remove=remove
+            )
+        assert (denied.value.code, denied.value.message) == (
+            "not_participant",
+            "Only the group's creator or an org admin can change its members; "
+            "others may only leave",
+        )
+    await svc.update_group_members(caller=VET, channel_id=cid, added_by=VET, remove=[VET])
+    assert (await world.channel(cid)).members == {NURSE, VET2}
+    assert world.message_rows(cid) == [("system", "system", "Dr. Ana Núñez left the group.")]
+
+
+async def test_an_admin_added_to_a_read_only_room_may_post_there(world: World) -> None:
+    from yc_chat.adapters.fake_stream import StreamAPIError
+
+    ref = await world.service.create_group(
+        caller=ADMIN, created_by=ADMIN, org_id=ORG, name="News", member_ids=[VET],
+        is_read_only=True,
+    )  # fmt: skip
+    await world.service.update_group_members(
+        caller=ADMIN, channel_id=ref.channel_id, added_by=ADMIN, add=[OWNER, NURSE]
+    )
+    world.state.send_message(
+        "messaging", ref.channel_id, text="hi", user_id=OWNER, client_side=True
+    )
+    with pytest.raises(StreamAPIError):
+        world.state.send_message(
+            "messaging", ref.channel_id, text="hi", user_id=NURSE, client_side=True
+        )
+
+
+async def test_a_member_change_names_each_bad_field(world: World) -> None:
+    ref = await world.service.create_group(
+        caller=NURSE, created_by=NURSE, org_id=ORG, name="G", member_ids=[VET]
+    )
+    svc, cid = world.service, ref.channel_id
+    cases: list[tuple[dict[str, object], list[tuple[str, str | None]]]] = [
+        ({"channel_id": ChannelId("no spaces allowed")}, [("channel_id", None)]),
+        ({"added_by": UserId("")}, [("added_by", None)]),
+        ({"add": [UserId("")]}, [("add[0]", None)]),
+        ({"remove": [UserId("")]}, [("remove[0]", None)]),
+        ({"add": []}, [("add", "add and remove must not both be empty")]),
+        (
+            {"add": [VET2, ADMIN], "remove": [ADMIN, VET2]},
+            [("remove", "must not repeat ids from add: admin-1, vet-2")],
+        ),
+    ]
+    for change, expected in cases:
+        request: dict[str, object] = {
+            "caller": NURSE, "channel_id": cid, "added_by": NURSE, "add": [VET2], **change
+        }  # fmt: skip
+        with pytest.raises(errors.InvalidInput) as invalid:
+            await svc.update_group_members(**request)  # type: ignore[arg-type]
+        found = [(p.field, p.message) for p in invalid.value.details]  # type: ignore[union-attr]
+        assert [f for f, _ in found] == [f for f, _ in expected], change
+        for (_, message), (_, wanted) in zip(found, expected, strict=True):
+            assert wanted is None or message == wanted
+    with pytest.raises(errors.Forbidden) as not_caller:
+        await svc.update_group_members(caller=NURSE, channel_id=cid, added_by=VET, add=[VET2])
+    assert not_caller.value.field == "added_by"
+    assert (await world.channel(cid)).members == {NURSE, VET}
