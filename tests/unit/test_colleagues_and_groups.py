@@ -482,3 +482,41 @@ async def test_a_member_change_names_each_bad_field(world: World) -> None:
         await svc.update_group_members(caller=NURSE, channel_id=cid, added_by=VET, add=[VET2])
     assert not_caller.value.field == "added_by"
     assert (await world.channel(cid)).members == {NURSE, VET}
+
+
+async def test_a_notice_names_three_or_more_people_with_commas_and_a_final_and(
+    world: World,
+) -> None:
+    ref = await world.service.create_group(
+        caller=NURSE, created_by=NURSE, org_id=ORG, name="G", member_ids=[VET]
+    )
+    await world.service.update_group_members(
+        caller=NURSE, channel_id=ref.channel_id, added_by=NURSE, add=[VET2, ADMIN, OWNER]
+    )
+    [(_, _, text)] = world.message_rows(ref.channel_id)
+    assert text == "Priya Shah added Maya Ortega, Olga Owner and Tom O'Brien."
+
+
+async def test_only_a_group_of_ours_is_changed_and_others_are_not_found(world: World) -> None:
+    dm = await world.service.start_colleague_dm(
+        caller=VET, org_id=ORG, member_ids=[VET, NURSE], created_by=VET
+    )
+    with pytest.raises(errors.NotFound) as missing:
+        await world.service.update_group_members(
+            caller=VET, channel_id=dm.channel_id, added_by=VET, add=[VET2]
+        )
+    assert (missing.value.code, missing.value.message) == ("group_not_found", "Group not found")
+
+
+async def test_group_creation_names_each_bad_field(world: World) -> None:
+    base: dict[str, object] = {
+        "caller": NURSE, "created_by": NURSE, "org_id": ORG, "name": "G", "member_ids": [VET]
+    }  # fmt: skip
+    for change, field in (
+        ({"org_id": OrgId("")}, "org_id"),
+        ({"created_by": UserId("")}, "created_by"),
+        ({"member_ids": []}, "member_ids"),
+    ):
+        with pytest.raises(errors.InvalidInput) as invalid:
+            await world.service.create_group(**{**base, **change})  # type: ignore[arg-type]
+        assert field in [p.field for p in invalid.value.details], change  # type: ignore[union-attr]
