@@ -324,3 +324,24 @@ async def test_without_a_configured_audience_a_token_naming_one_is_still_accepte
     exp = int(time.time()) + 600
     token = _hs({"sub": "vet-1", "exp": exp, "aud": "some-api", "iss": "https://idp.example"})
     assert await verifier.authenticate(f"Bearer {token}") == "vet-1"
+
+
+# -- the development token the demo and `yc-chat token` hand out ------------------------------
+
+
+async def test_a_dev_token_carries_exactly_the_configured_claims_and_verifies() -> None:
+    issued = int(time.time())
+    token = auth.issue_dev_token(
+        SECRET, "vet-1", ttl_seconds=600, now=issued, claim="uid", audience="yc", issuer="idp"
+    )
+    assert jwt.get_unverified_header(token)["alg"] == "HS256"
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"], audience="yc", issuer="idp")
+    assert claims == {"uid": "vet-1", "iat": issued, "exp": issued + 600, "aud": "yc", "iss": "idp"}
+    verifier = SecretAuthenticator(
+        AuthSettings(jwt_secret=SECRET, user_id_claim="uid", audience="yc", issuer="idp")
+    )
+    assert await verifier.authenticate(f"Bearer {token}") == "vet-1"
+    plain = auth.issue_dev_token(SECRET, "vet-1", ttl_seconds=60, now=issued)
+    assert jwt.decode(plain, SECRET, algorithms=["HS256"]) == {
+        "sub": "vet-1", "iat": issued, "exp": issued + 60
+    }  # fmt: skip
