@@ -9,6 +9,7 @@ import pytest
 from tests.support.world import World, build_world
 from yc_chat.domain import errors
 from yc_chat.domain.channel_ids import colleague_dm_channel_id
+from yc_chat.domain.limits import MAX_GROUP_MEMBERS
 from yc_chat.domain.model import (
     AppointmentId,
     ChannelId,
@@ -508,15 +509,38 @@ async def test_only_a_group_of_ours_is_changed_and_others_are_not_found(world: W
     assert (missing.value.code, missing.value.message) == ("group_not_found", "Group not found")
 
 
-async def test_group_creation_names_each_bad_field(world: World) -> None:
+async def test_group_creation_names_each_bad_field_and_keeps_what_it_is_given(
+    world: World,
+) -> None:
     base: dict[str, object] = {
         "caller": NURSE, "created_by": NURSE, "org_id": ORG, "name": "G", "member_ids": [VET]
     }  # fmt: skip
-    for change, field in (
-        ({"org_id": OrgId("")}, "org_id"),
-        ({"created_by": UserId("")}, "created_by"),
-        ({"member_ids": []}, "member_ids"),
+    too_many = [UserId(f"u-{n}") for n in range(MAX_GROUP_MEMBERS + 1)]
+    for change, field, message in (
+        ({"org_id": OrgId("")}, "org_id", None),
+        ({"created_by": UserId("")}, "created_by", None),
+        ({"name": " "}, "name", None),
+        ({"image": "http://cdn.example/a.png"}, "image", None),
+        ({"channel_id": ChannelId("no spaces allowed")}, "channel_id", None),
+        ({"member_ids": []}, "member_ids", "a group needs at least two distinct members"),
+        (
+            {"member_ids": too_many},
+            "member_ids",
+            f"a group has at most {MAX_GROUP_MEMBERS} members",
+        ),
     ):
         with pytest.raises(errors.InvalidInput) as invalid:
             await world.service.create_group(**{**base, **change})  # type: ignore[arg-type]
-        assert field in [p.field for p in invalid.value.details], change  # type: ignore[union-attr]
+        found = {p.field: p.message for p in invalid.value.details}  # type: ignore[union-attr]
+        assert field in found, change
+        assert message is None or found[field] == message
+    with pytest.raises(errors.Forbidden) as not_caller:
+        await world.service.create_group(**{**base, "created_by": VET, "member_ids": [NURSE]})  # type: ignore[arg-type]
+    assert not_caller.value.field == "created_by"
+    with pytest.raises(errors.Forbidden) as not_admin:
+        await world.service.create_group(**{**base, "is_read_only": True})  # type: ignore[arg-type]
+    assert (not_admin.value.code, not_admin.value.message) == (
+        "admin_only", "Only org admins can create read-only groups"
+    )  # fmt: skip
+    ref = await world.service.create_group(**{**base, "image": "https://cdn.example/g.png"})  # type: ignore[arg-type]
+    assert (await world.channel(ref.channel_id)).image == "https://cdn.example/g.png"
