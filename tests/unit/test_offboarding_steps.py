@@ -1,0 +1,80 @@
+"""Offboarding's steps in each kind of staff chat, from the use cases down (the fast suites
+never had the person in a group: every clause of leaving one was a surviving mutant of
+`domain/usecases/offboarding.py`, docs/testing.md)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.support.world import World, build_world
+from yc_chat.domain.model import ChatStatus, OrgId, UserId
+from yc_chat.domain.usecases._locks import members_lock_key
+from yc_chat.domain.usecases.offboarding import dm_closed_notice, left_org_notice
+
+ORG = OrgId("org-1")
+ADMIN, VET, VET2, NURSE = (UserId(x) for x in ("admin-1", "vet-1", "vet-2", "nurse-1"))
+GONE = left_org_notice("Dr. Ana Núñez", "Happy Paws")
+
+
+@pytest.fixture
+async def world() -> World:
+    return await build_world()
+
+
+async def test_an_offboarded_member_leaves_every_group_and_dm_of_the_org(world: World) -> None:
+    svc = world.service
+    group = await svc.create_group(
+        caller=NURSE, created_by=NURSE, org_id=ORG, name="G", member_ids=[VET, VET2]
+    )
+    ended = await svc.create_group(
+        caller=NURSE, created_by=NURSE, org_id=ORG, name="Old", member_ids=[VET, VET2]
+    )
+    await svc.end_chat(caller=NURSE, channel_id=ended.channel_id)
+    without = await svc.create_group(
+        caller=NURSE, created_by=NURSE, org_id=ORG, name="Not theirs", member_ids=[VET2]
+    )
+    dm = await svc.start_colleague_dm(
+        caller=VET, org_id=ORG, member_ids=[VET, NURSE], created_by=VET
+    )
+    before_ended = world.message_rows(ended.channel_id)
+    before_without = world.message_rows(without.channel_id)
+
+    outcome = await svc.remove_org_member(caller=ADMIN, org_id=ORG, user_id=VET)
+
+    assert (outcome.groups_left, outcome.dms_ended, outcome.resume) == (2, 1, None)
+    assert (await world.channel(group.channel_id)).members == {NURSE, VET2}
+    assert world.message_rows(group.channel_id)[-1] == ("system", "system", GONE)
+    # An ended group is frozen: the member still goes out, no message goes in.
+    assert (await world.channel(ended.channel_id)).members == {NURSE, VET2}
+    assert world.message_rows(ended.channel_id) == before_ended
+    # A group they are not in is left as it is.
+    assert (await world.channel(without.channel_id)).members == {NURSE, VET2}
+    assert world.message_rows(without.channel_id) == before_without
+    closed = await world.channel(dm.channel_id)
+    assert closed.status is ChatStatus.ENDED and closed.members == {NURSE}
+    closing = dm_closed_notice("Dr. Ana Núñez", "Happy Paws")
+    assert world.message_rows(dm.channel_id)[-1] == ("system", "system", closing)
+
+
+async def test_a_group_whose_members_are_being_changed_is_left_on_a_later_run(
+    world: World,
+) -> None:
+    svc = world.service
+    group = await svc.create_group(
+        caller=NURSE, created_by=NURSE, org_id=ORG, name="G", member_ids=[VET, VET2]
+    )
+    key = members_lock_key(group.channel_id)
+    locks, now = world.runtime.ports.locks, world.clock.now()
+    assert await locks.acquire(key, owner="someone", until=now + timedelta(minutes=1), now=now)
+    first = await svc.remove_org_member(caller=ADMIN, org_id=ORG, user_id=VET)
+    assert first.groups_left == 0 and first.resume is not None
+    assert VET in (await world.channel(group.channel_id)).members
+    await locks.release(key, owner="someone")
+    second = await svc.remove_org_member(caller=ADMIN, org_id=ORG, user_id=VET)
+    assert (second.groups_left, second.resume) == (1, None)
+    assert (await world.channel(group.channel_id)).members == {NURSE, VET2}
+    assert [row for row in world.message_rows(group.channel_id) if row[2] == GONE] == [
+        ("system", "system", GONE)
+    ]
