@@ -8,6 +8,7 @@ takes the person out of) and however many share a creation time.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import attrs
@@ -96,15 +97,20 @@ def test_a_job_recorded_before_places_existed_starts_from_the_beginning() -> Non
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "why"),
     [
-        b'{"org_id": "o", "user_id": "u", "resume": {"passed": -1}}',
-        b'{"org_id": "o", "user_id": "u", "resume": {"passed": true}}',
-        b'{"org_id": "o", "user_id": "u", "resume": 3}',
-        b'{"org_id": "o", "user_id": "u", "removed_at": "2026-01-15T12:00:00"}',
-        b'{"org_id": "o", "user_id": "u", "removed_at": 5}',
+        (b'{"org_id": "o", "user_id": "u", "resume": {"passed": -1}}', "place is a count"),
+        (b'{"org_id": "o", "user_id": "u", "resume": {"passed": true}}', "place is a count"),
+        (b'{"org_id": "o", "user_id": "u", "resume": {"passed": "1"}}', "place is a count"),
+        (b'{"org_id": "o", "user_id": "u", "resume": 3}', "place is an object"),
+        (
+            b'{"org_id": "o", "user_id": "u", "removed_at": "2026-01-15T12:00:00"}',
+            "times carry a zone",
+        ),
+        (b'{"org_id": "o", "user_id": "u", "removed_at": 5}', "times are ISO-8601 text"),
     ],
 )
-def test_a_malformed_job_is_refused(body: bytes) -> None:
-    with pytest.raises((ValueError, UndecodableEvent)):
+def test_a_malformed_job_is_refused_saying_why(body: bytes, why: str) -> None:
+    # The reason is what `yc-chat events` shows for the parked job.
+    with pytest.raises((ValueError, UndecodableEvent), match=re.escape(why)):
         decode(b"yc-offboard:" + body)
