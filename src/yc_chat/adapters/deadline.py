@@ -20,8 +20,9 @@ import asyncio
 import contextlib
 import contextvars
 import functools
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import AbstractAsyncContextManager
+from types import TracebackType
 from typing import Any, Final, ParamSpec, TypeVar
 
 from yc_chat.domain.errors import DeadlineExceeded
@@ -80,36 +81,54 @@ def retry_fits(pause: float, last_attempt: float) -> bool:
     return allows(pause + max(last_attempt, MIN_ATTEMPT_SECONDS))
 
 
-@asynccontextmanager
-async def bounded(seconds: float, *, cut: bool = True) -> AsyncIterator[None]:
+def bounded(seconds: float, *, cut: bool = True) -> AbstractAsyncContextManager[None]:
     """Run the block within `seconds` (or the enclosing budget, if that ends sooner).
 
     With `cut`, raises DeadlineExceeded (503, Retry-After) if the block is still running at
     the end; without, only the calls that consult the budget are bounded by it.
     """
-    expiry = _now() + seconds
-    outer = _expiry.get()
-    if outer is not None:
-        expiry = min(expiry, outer)
-    token = _expiry.set(expiry)
-    cutting = _cutting.set(cut)
-    if not cut:
+    return _Budget(seconds, cut)
+
+
+class _Budget:
+    """`bounded`'s block. A class, not an @asynccontextmanager generator: every request
+    opens one, and the generator's machinery cost a third of it."""
+
+    __slots__ = ("_backstop", "_cut", "_cutting", "_expiry", "_seconds")
+
+    def __init__(self, seconds: float, cut: bool) -> None:
+        self._seconds = seconds
+        self._cut = cut
+        self._backstop: asyncio.Timeout | None = None
+
+    async def __aenter__(self) -> None:
+        expiry = _now() + self._seconds
+        outer = _expiry.get()
+        if outer is not None:
+            expiry = min(expiry, outer)
+        self._expiry = _expiry.set(expiry)
+        self._cutting = _cutting.set(self._cut)
+        if self._cut:
+            self._backstop = asyncio.timeout_at(expiry + BACKSTOP_SLACK)
+            await self._backstop.__aenter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         try:
-            yield
+            if self._backstop is not None:
+                try:
+                    await self._backstop.__aexit__(exc_type, exc, traceback)
+                except TimeoutError:
+                    if self._backstop.expired():
+                        raise DeadlineExceeded() from None
+                    raise
         finally:
-            _cutting.reset(cutting)
-            _expiry.reset(token)
-        return
-    try:
-        async with asyncio.timeout_at(expiry + BACKSTOP_SLACK) as backstop:
-            yield
-    except TimeoutError:
-        if backstop.expired():
-            raise DeadlineExceeded() from None
-        raise
-    finally:
-        _cutting.reset(cutting)
-        _expiry.reset(token)
+            _cutting.reset(self._cutting)
+            _expiry.reset(self._expiry)
 
 
 @contextlib.contextmanager
