@@ -9,12 +9,14 @@ from datetime import timedelta
 import pytest
 
 from tests.support.world import World, build_world
-from yc_chat.domain.model import ChatStatus, OrgId, UserId
+from yc_chat.domain.model import AppointmentId, ChatStatus, OrgId, UserId
 from yc_chat.domain.usecases._locks import members_lock_key
 from yc_chat.domain.usecases.offboarding import dm_closed_notice, left_org_notice
 
 ORG = OrgId("org-1")
-ADMIN, VET, VET2, NURSE = (UserId(x) for x in ("admin-1", "vet-1", "vet-2", "nurse-1"))
+ADMIN, VET, VET2, NURSE, OWNER = (
+    UserId(x) for x in ("admin-1", "vet-1", "vet-2", "nurse-1", "owner-1")
+)
 GONE = left_org_notice("Dr. Ana Núñez", "Happy Paws")
 
 
@@ -38,12 +40,18 @@ async def test_an_offboarded_member_leaves_every_group_and_dm_of_the_org(world: 
     dm = await svc.start_colleague_dm(
         caller=VET, org_id=ORG, member_ids=[VET, NURSE], created_by=VET
     )
+    appointment = await svc.open_appointment_chat(
+        caller=OWNER, appointment_id=AppointmentId("apt-1")
+    )
     before_ended = world.message_rows(ended.channel_id)
     before_without = world.message_rows(without.channel_id)
 
     outcome = await svc.remove_org_member(caller=ADMIN, org_id=ORG, user_id=VET)
 
     assert (outcome.groups_left, outcome.dms_ended, outcome.resume) == (2, 1, None)
+    # Their staff seat in the appointment's chat goes; the pet owner stays.
+    assert outcome.appointment_chats_left == 1
+    assert (await world.channel(appointment.channel_id)).members == {OWNER}
     assert (await world.channel(group.channel_id)).members == {NURSE, VET2}
     assert world.message_rows(group.channel_id)[-1] == ("system", "system", GONE)
     # An ended group is frozen: the member still goes out, no message goes in.
