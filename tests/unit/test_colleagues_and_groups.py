@@ -151,7 +151,9 @@ async def test_admin_read_only_group_and_duplicate_channel_id(world: World) -> N
             member_ids=[VET],
             channel_id=ChannelId("announcements"),
         )
-    assert caught.value.code == "channel_exists"
+    assert (caught.value.code, caught.value.message) == (
+        "channel_exists", "A channel with this id already exists"
+    )  # fmt: skip
     assert (await world.channel("announcements")).name == "Announcements"
 
 
@@ -201,7 +203,9 @@ async def test_group_edit_rules(world: World) -> None:
         )
     with pytest.raises(errors.Conflict) as caught:
         await svc.update_group_members(caller=ADMIN, channel_id=cid, added_by=ADMIN, remove=[NURSE])
-    assert caught.value.code == "cannot_remove_creator"
+    assert (caught.value.code, caught.value.message) == (
+        "cannot_remove_creator", "The group's creator cannot be removed"
+    )  # fmt: skip
     dm = await svc.start_colleague_dm(
         caller=VET, org_id=ORG, member_ids=[VET, NURSE], created_by=VET
     )
@@ -213,7 +217,7 @@ async def test_group_edit_rules(world: World) -> None:
     await svc.end_chat(caller=NURSE, channel_id=cid)
     with pytest.raises(errors.Conflict) as ended:
         await svc.update_group_members(caller=NURSE, channel_id=cid, added_by=NURSE, add=[VET2])
-    assert ended.value.code == "chat_ended"
+    assert (ended.value.code, ended.value.message) == ("chat_ended", "This group has ended")
 
 
 async def test_dms_cannot_be_ended(world: World) -> None:
@@ -400,7 +404,10 @@ async def test_groups_stay_within_streams_member_limit(world: World) -> None:
         await world.service.update_group_members(
             caller=NURSE, channel_id=ref.channel_id, added_by=NURSE, add=[crowd[99]]
         )
-    assert full.value.code == "group_full"
+    assert (full.value.code, full.value.message) == (
+        "group_full",
+        "A group has at most 100 members",
+    )
     # Swapping one member for another keeps the size, so it is allowed.
     await world.service.update_group_members(
         caller=NURSE, channel_id=ref.channel_id, added_by=NURSE, add=[crowd[99]], remove=[crowd[0]]

@@ -209,7 +209,9 @@ async def test_a_change_is_decided_on_its_read_under_the_lock(
         await world.service.update_group_members(
             caller=NURSE, channel_id=cid, added_by=NURSE, add=[VET2], remove=[VET]
         )
-    assert busy.value.code == "change_in_progress"
+    assert (busy.value.code, busy.value.message) == (
+        "change_in_progress", "Another change to this group is in progress, try again"
+    )  # fmt: skip
     resume.set()
     channel = await late
     assert channel.members == {NURSE, VET2}
