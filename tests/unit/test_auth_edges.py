@@ -341,7 +341,23 @@ async def test_a_dev_token_carries_exactly_the_configured_claims_and_verifies() 
         AuthSettings(jwt_secret=SECRET, user_id_claim="uid", audience="yc", issuer="idp")
     )
     assert await verifier.authenticate(f"Bearer {token}") == "vet-1"
-    plain = auth.issue_dev_token(SECRET, "vet-1", ttl_seconds=60, now=issued)
-    assert jwt.decode(plain, SECRET, algorithms=["HS256"]) == {
-        "sub": "vet-1", "iat": issued, "exp": issued + 60
+    long_ago = issued - 86400  # `now` is the issue time given, not the clock's
+    plain = auth.issue_dev_token(SECRET, "vet-1", ttl_seconds=60, now=long_ago)
+    assert jwt.decode(plain, SECRET, algorithms=["HS256"], options={"verify_exp": False}) == {
+        "sub": "vet-1", "iat": long_ago, "exp": long_ago + 60
     }  # fmt: skip
+    before = int(time.time())
+    current = jwt.decode(
+        auth.issue_dev_token(SECRET, "vet-1", ttl_seconds=60), SECRET, algorithms=["HS256"]
+    )
+    assert before <= current["iat"] <= int(time.time()) and current["exp"] == current["iat"] + 60
+
+
+def test_an_authenticator_is_built_for_the_configured_mode_only() -> None:
+    assert isinstance(
+        auth.build_authenticator(AuthSettings(jwt_secret=SECRET)), SecretAuthenticator
+    )
+    jwks = AuthSettings(jwks_url="https://idp.example/jwks.json")
+    assert isinstance(auth.build_authenticator(jwks), JwksAuthenticator)
+    with pytest.raises(SettingsError, match=r"^set JWT_SECRET or JWT_JWKS_URL$"):
+        auth.build_authenticator(AuthSettings())
