@@ -361,3 +361,10 @@ def test_an_authenticator_is_built_for_the_configured_mode_only() -> None:
     assert isinstance(auth.build_authenticator(jwks), JwksAuthenticator)
     with pytest.raises(SettingsError, match=r"^set JWT_SECRET or JWT_JWKS_URL$"):
         auth.build_authenticator(AuthSettings())
+
+
+def test_the_jwks_fetch_is_bounded_by_the_configured_timeout() -> None:
+    # An identity provider that accepts the connection and never answers must not hold a
+    # worker thread for PyJWKClient's default 30 s, or forever.
+    settings = AuthSettings(jwks_url="https://idp.example/jwks.json", jwks_timeout_seconds=1.5)
+    assert JwksAuthenticator(settings)._client.timeout == 1.5
