@@ -20,7 +20,8 @@ listed in one place, `middleware_chain`, in the contract's check order.
 3. AuthMiddleware: 401 unless the request carries a valid bearer token (verified by
    auth.py); routes with OPT_PUBLIC need none.
 4. RateLimitMiddleware (rate_limits.py, with the budgets): 429 when the caller's budget is
-   spent.
+   spent. Then OrgReadAnswerer answers the typeahead and member pages whose query string
+   is plain, with the handlers' own answer functions (controllers/orgs.py).
 5. The route handler's body is decoded strictly (body.py, the StrictBody DTO): 400 for
    malformed JSON, wrong types or values out of range. Then the use case's own checks
    (403, 404, 409).
@@ -53,6 +54,7 @@ from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from yc_chat.domain.errors import ChatError, InvalidInput, PayloadTooLarge
 from yc_chat.entrypoints.http.auth import Authenticator
+from yc_chat.entrypoints.http.controllers.orgs import OrgReadAnswerer
 from yc_chat.entrypoints.http.controllers.webhooks import WebhookAcknowledger
 from yc_chat.entrypoints.http.keys import (
     BODY_LIMIT_WEBHOOK,
@@ -106,6 +108,8 @@ def middleware_chain(
             token_limiter=token_limiter(runtime),
             write_limiter=write_limiter(runtime),
         ),
+        # Typeahead and member pages with plain query strings (controllers/orgs.py)
+        DefineMiddleware(OrgReadAnswerer),
     ]
 
 
