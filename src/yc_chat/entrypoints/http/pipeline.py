@@ -72,6 +72,7 @@ from yc_chat.entrypoints.http.rate_limits import (
     token_limiter,
     write_limiter,
 )
+from yc_chat.entrypoints.http.raw_answer import send_json
 from yc_chat.entrypoints.logs import request_id_var
 from yc_chat.entrypoints.runtime import Runtime
 from yc_chat.entrypoints.settings import IpNetwork
@@ -174,26 +175,11 @@ class RequestContextMiddleware:
         try:
             fixed = scope["route_handler"].opt.get(OPT_FIXED_ANSWER)
             if fixed is not None and scope["method"] == "GET":
-                await _answer(send, fixed)
+                await send_json(send, fixed)
                 return
             await self.app(scope, receive, send)
         finally:
             request_id_var.reset(token)
-
-
-async def _answer(send: Send, body: bytes) -> None:
-    """200 with `body` as JSON, as Litestar would send it."""
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", b"%d" % len(body)),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 # -- 2. the body, bounded (400 framing, 413, 408) -----------------------------------------
@@ -295,18 +281,7 @@ async def _refuse(send: Send, error: ChatError) -> None:
     """Answer with the contract's error body and close the connection: what remains of the
     request on it cannot be trusted to be framed as the client meant."""
     body = json.dumps({"error": error.message, "code": error.code}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": error.status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body, "more_body": False})
+    await send_json(send, body, error.status, (b"connection", b"close"))
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

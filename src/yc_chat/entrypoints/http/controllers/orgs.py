@@ -24,6 +24,7 @@ from yc_chat.domain.model import Member, OrgId, UserId
 from yc_chat.domain.service import ChatService
 from yc_chat.entrypoints.http.deps import AUTHED, Caller, Service, error_docs
 from yc_chat.entrypoints.http.keys import STATE_RUNTIME
+from yc_chat.entrypoints.http.raw_answer import send_json
 from yc_chat.entrypoints.http.schemas import (
     MemberOut,
     MembersResponse,
@@ -145,17 +146,7 @@ class OrgReadAnswerer:
         body = msgspec.json.encode(
             await reader(service, caller, scope["path_params"]["orgId"], params)
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", b"%d" % len(body)),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body, "more_body": False})
+        await send_json(send, body)
 
 
 # Path parameters keep the contract's camelCase names, so the OpenAPI document matches it.

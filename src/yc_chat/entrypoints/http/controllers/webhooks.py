@@ -16,7 +16,7 @@ from typing import Any
 from litestar import Controller, Request, post
 from litestar.datastructures import State
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, HTTPResponseStartEvent, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from yc_chat.domain.errors import InvalidInput, Unauthenticated
 from yc_chat.entrypoints.http.body import refuse_deep_json
@@ -31,6 +31,7 @@ from yc_chat.entrypoints.http.keys import (
     header,
 )
 from yc_chat.entrypoints.http.openapi import WebhookOperation
+from yc_chat.entrypoints.http.raw_answer import json_start
 from yc_chat.entrypoints.http.schemas import OkResponse
 from yc_chat.entrypoints.runtime import Runtime
 from yc_chat.ports import WebhookDecoder
@@ -127,14 +128,7 @@ async def acknowledge(state: State, scope: Scope, body: bytes) -> None:
 
 # The answer, encoded once: what Litestar sends for OkResponse(ok=True).
 _OK_BODY = b'{"ok":true}'
-_OK_START: HTTPResponseStartEvent = {
-    "type": "http.response.start",
-    "status": 200,
-    "headers": [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(_OK_BODY)).encode()),
-    ],
-}
+_OK_START = json_start(200, _OK_BODY)
 
 
 class WebhookAcknowledger:
