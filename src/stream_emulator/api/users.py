@@ -16,12 +16,14 @@ from stream_emulator.api.request_response import (
     object_field,
     ok,
     payload_param,
+    principal_of,
     read_body,
     server_only,
     string_list,
 )
 from stream_emulator.state import payloads
-from stream_emulator.state.errors import input_error
+from stream_emulator.state.errors import input_error, not_allowed
+from stream_emulator.state.users import REVOKE_FIELD
 
 DEFAULT_USER_QUERY_LIMIT: Final = 30
 
@@ -56,9 +58,11 @@ async def upsert_users(request: Request[Any, Any, Any]) -> Response[Any]:
 
 @patch("/users")
 async def update_users_partial(request: Request[Any, Any, Any]) -> Response[Any]:
-    """UpdateUsersPartial: set and unset fields of up to 100 users."""
+    """UpdateUsersPartial: set and unset fields of up to 100 users. A user's client may
+    update itself alone (the kits' profile edits), never its own role or token revocation,
+    as on Stream."""
     endpoint = "UpdateUsersPartial"
-    server_only(request, endpoint)
+    principal = principal_of(request)
     body = await read_body(request, endpoint)
     updates = body.get("users")
     if not isinstance(updates, list) or not updates:
@@ -70,6 +74,9 @@ async def update_users_partial(request: Request[Any, Any, Any]) -> Response[Any]
     for update in updates:
         if not isinstance(update, Mapping) or not isinstance(update.get("id"), str):
             raise input_error(endpoint, "every update needs an id")
+        if not principal.is_server:
+            _check_own_update(endpoint, update, str(principal.user_id))
+    for update in updates:
         user = state.partial_update_user(
             str(update["id"]),
             set_fields=object_field(update, "set", endpoint),
@@ -77,6 +84,19 @@ async def update_users_partial(request: Request[Any, Any, Any]) -> Response[Any]
         )
         result[user.id] = payloads.full_user(user)
     return ok(request, {"users": result, "membership_deletion_task_id": ""}, 200)
+
+
+def _check_own_update(endpoint: str, update: Mapping[str, object], user_id: str) -> None:
+    """Refuse (17) a user token's update of someone else, or of its own privileges."""
+    if update["id"] != user_id:
+        raise not_allowed(endpoint, "a user may update only itself")
+    changed = [
+        *(object_field(update, "set", endpoint) or {}),
+        *(string_list(update.get("unset"), "unset", endpoint)),
+    ]
+    for key in changed:
+        if key in ("role", "teams", REVOKE_FIELD):
+            raise not_allowed(endpoint, f"a user may not change its own {key}")
 
 
 @get("/users")

@@ -172,7 +172,19 @@ def _message_fields(
         "pin_expires": format_time(record.pin_expires) if record.pin_expires else None,
         "restricted_visibility": list(record.restricted_visibility),
         **({"quoted_message_id": record.quoted_message_id} if record.quoted_message_id else {}),
+        **(
+            {"quoted_message": _quoted(record.quoted, lookup, reader)}
+            if record.quoted is not None
+            else {}
+        ),
     }
+
+
+def _quoted(record: StreamMessage, lookup: UserLookup, reader: str | None) -> dict[str, object]:
+    """A quoted message, one level deep (its own quote by id only)."""
+    body = message(record, lookup, reader)
+    body.pop("quoted_message", None)
+    return body
 
 
 def visible_to(record: StreamMessage, reader: str | None) -> bool:

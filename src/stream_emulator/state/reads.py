@@ -170,7 +170,7 @@ class ReadState:
             raise does_not_exist("MarkUnread", f"message {message_id} does not exist here")
         index = ids.index(message_id)
         mark = self.read_mark(user_id, channel)
-        unread = [m for m in messages[index:] if m.user_id != user_id]
+        unread = [m for m in messages[index:] if m.user_id != user_id and not m.silent]
         mark.unread_messages = len(unread)
         mark.last_read_message_id = ids[index - 1] if index > 0 else None
         mark.last_read = messages[index].created_at - timedelta(microseconds=1)

@@ -259,9 +259,11 @@ class Realtime(ReadState):
         message = event.get("message")
         sender = message.get("user") if isinstance(message, Mapping) else None
         sender_id = sender.get("id") if isinstance(sender, Mapping) else None
-        # A thread reply counts in its thread, not in the channel (unless also shown there).
+        # A thread reply counts in its thread, not in the channel (unless also shown there);
+        # a silent message counts nowhere (Stream: silent messages leave unread counts alone).
         in_channel = not isinstance(message, Mapping) or (
-            message.get("parent_id") is None or message.get("show_in_channel") is True
+            (message.get("parent_id") is None or message.get("show_in_channel") is True)
+            and message.get("silent") is not True
         )
         for member in channel.members:
             if member.user_id != sender_id and in_channel:

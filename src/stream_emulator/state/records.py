@@ -100,6 +100,9 @@ class StreamMessage:
     # Only these users (and the sender) see it; empty: everyone.
     restricted_visibility: tuple[str, ...] = ()
     quoted_message_id: str | None = None
+    # The quoted message as it was when this one was posted (Stream sends it along as
+    # `quoted_message`; the kits render the quote from it).
+    quoted: StreamMessage | None = attrs.field(default=None, eq=False, repr=False)
     # Pending (SendMessage's `pending`, or the type's `mark_messages_pending`): seen by its
     # sender (and the server) alone, announced when committed.
     pending: bool = False

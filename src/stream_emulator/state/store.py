@@ -178,6 +178,7 @@ class Store:
             silent=draft.silent,
             restricted_visibility=draft.restricted_visibility,
             quoted_message_id=draft.quoted_message_id,
+            quoted=self._quoted(channel, draft.quoted_message_id),
             pending=draft.pending,
             pending_message_metadata=dict(draft.pending_message_metadata),
         )
@@ -186,6 +187,12 @@ class Store:
         if message.pending:
             return channel
         return self.announce(channel, message, now)
+
+    def _quoted(self, channel: StreamChannel, message_id: str | None) -> StreamMessage | None:
+        if message_id is None:
+            return None
+        found = (m for m in self.messages[(channel.type, channel.id)] if m.id == message_id)
+        return next(found, None)
 
     def announce(
         self, channel: StreamChannel, message: StreamMessage, now: datetime
