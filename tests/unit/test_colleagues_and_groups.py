@@ -530,6 +530,7 @@ async def test_group_creation_names_each_bad_field_and_keeps_what_it_is_given(
         ({"image": "http://cdn.example/a.png"}, "image", None),
         ({"channel_id": ChannelId("no spaces allowed")}, "channel_id", None),
         ({"member_ids": []}, "member_ids", "a group needs at least two distinct members"),
+        ({"member_ids": [UserId("")]}, "member_ids[0]", None),
         (
             {"member_ids": too_many},
             "member_ids",
@@ -551,3 +552,15 @@ async def test_group_creation_names_each_bad_field_and_keeps_what_it_is_given(
     )  # fmt: skip
     ref = await world.service.create_group(**{**base, "image": "https://cdn.example/g.png"})  # type: ignore[arg-type]
     assert (await world.channel(ref.channel_id)).image == "https://cdn.example/g.png"
+
+
+async def test_removing_others_is_announced_as_a_removal_not_as_leaving(world: World) -> None:
+    ref = await world.service.create_group(
+        caller=NURSE, created_by=NURSE, org_id=ORG, name="G", member_ids=[VET, VET2]
+    )
+    await world.service.update_group_members(
+        caller=NURSE, channel_id=ref.channel_id, added_by=NURSE, remove=[VET]
+    )
+    assert world.message_rows(ref.channel_id) == [
+        ("system", "system", "Priya Shah removed Dr. Ana Núñez.")
+    ]
