@@ -4,14 +4,18 @@ never had the person in a group: every clause of leaving one was a surviving mut
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.support.world import World, build_world
 from yc_chat.domain.model import AppointmentId, ChatStatus, OrgId, UserId
 from yc_chat.domain.usecases._locks import members_lock_key
-from yc_chat.domain.usecases.offboarding import dm_closed_notice, left_org_notice
+from yc_chat.domain.usecases.offboarding import (
+    dm_closed_notice,
+    left_org_notice,
+    revocation_cutoff,
+)
 
 ORG = OrgId("org-1")
 ADMIN, VET, VET2, NURSE, OWNER = (
@@ -86,3 +90,28 @@ async def test_a_group_whose_members_are_being_changed_is_left_on_a_later_run(
     assert [row for row in world.message_rows(group.channel_id) if row[2] == GONE] == [
         ("system", "system", GONE)
     ]
+
+
+async def test_the_departing_persons_tokens_are_revoked_and_the_calls_are_counted(
+    world: World,
+) -> None:
+    svc = world.service
+    await svc.create_group(
+        caller=NURSE, created_by=NURSE, org_id=ORG, name="G", member_ids=[VET, VET2]
+    )
+    await svc.start_colleague_dm(caller=VET, org_id=ORG, member_ids=[VET, NURSE], created_by=VET)
+    outcome = await svc.remove_org_member(caller=ADMIN, org_id=ORG, user_id=VET)
+    # Stream refuses the person's tokens from the end of the removal's second; nobody else's.
+    gone, stays = world.state.user(VET), world.state.user(VET2)
+    assert gone is not None and gone.revoke_tokens_issued_before is not None
+    assert stays is not None and stays.revoke_tokens_issued_before is None
+    assert world.chat.calls["revoke_tokens"] == 1
+    # One revocation, one page, a group (read, leave) and a DM (read, end, leave).
+    assert outcome.calls == 1 + 1 + 2 + 3
+
+
+def test_the_revocation_cutoff_is_the_end_of_the_removals_second() -> None:
+    removed = datetime(2026, 12, 7, 9, 30, 15, 500_000, tzinfo=UTC)
+    assert revocation_cutoff(removed) == datetime(2026, 12, 7, 9, 30, 16, tzinfo=UTC)
+    on_the_second = datetime(2026, 12, 7, 9, 30, 15, tzinfo=UTC)
+    assert revocation_cutoff(on_the_second) == datetime(2026, 12, 7, 9, 30, 16, tzinfo=UTC)
