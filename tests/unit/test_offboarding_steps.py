@@ -9,10 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.support.world import World, build_world
+from yc_chat.domain import errors
+from yc_chat.domain.events import MemberLeftOrg
 from yc_chat.domain.model import AppointmentId, ChatStatus, OrgId, UserId
 from yc_chat.domain.usecases._locks import members_lock_key
 from yc_chat.domain.usecases.offboarding import (
     dm_closed_notice,
+    inbox_payload_decoder,
     left_org_notice,
     revocation_cutoff,
 )
@@ -115,3 +118,30 @@ def test_the_revocation_cutoff_is_the_end_of_the_removals_second() -> None:
     assert revocation_cutoff(removed) == datetime(2026, 12, 7, 9, 30, 16, tzinfo=UTC)
     on_the_second = datetime(2026, 12, 7, 9, 30, 15, tzinfo=UTC)
     assert revocation_cutoff(on_the_second) == datetime(2026, 12, 7, 9, 30, 16, tzinfo=UTC)
+
+
+async def test_the_removal_is_kept_as_a_job_before_the_membership_goes(world: World) -> None:
+    await world.service.remove_org_member(caller=ADMIN, org_id=ORG, user_id=VET)
+    now = world.clock.now()
+    later = now + timedelta(days=1)  # whenever it falls due
+    until = later + timedelta(minutes=1)
+    leased = await world.inbox.lease(now=later, until=until, limit=10, lease_id="look")
+    [job] = [event for event in leased if event.type == "yc.offboard"]
+    assert job.received_at == now
+    decoded = inbox_payload_decoder(lambda _: pytest.fail("not a job"))(job.payload)
+    assert decoded == MemberLeftOrg(org_id=ORG, user_id=VET, removed_at=now, resume=None)
+
+
+async def test_only_an_admin_removes_and_nobody_is_removed_twice(world: World) -> None:
+    svc = world.service
+    with pytest.raises(errors.Forbidden) as refused:
+        await svc.remove_org_member(caller=NURSE, org_id=ORG, user_id=VET)
+    assert (refused.value.code, refused.value.message) == (
+        "admin_only", "Only org admins can remove members"
+    )  # fmt: skip
+    await svc.remove_org_member(caller=ADMIN, org_id=ORG, user_id=VET)
+    with pytest.raises(errors.NotFound) as missing:
+        await svc.remove_org_member(caller=ADMIN, org_id=ORG, user_id=VET)
+    assert (missing.value.code, missing.value.message) == (
+        "member_not_found", "Not a member of this organisation"
+    )  # fmt: skip
