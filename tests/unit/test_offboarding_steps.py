@@ -145,3 +145,17 @@ async def test_only_an_admin_removes_and_nobody_is_removed_twice(world: World) -
     assert (missing.value.code, missing.value.message) == (
         "member_not_found", "Not a member of this organisation"
     )  # fmt: skip
+
+
+async def test_a_current_member_is_never_offboarded(world: World) -> None:
+    # A late job, or a host calling too early: the person is (again) in the org.
+    with pytest.raises(errors.Conflict) as refused:
+        await world.service.offboard_member(org_id=ORG, user_id=VET)
+    assert (refused.value.code, refused.value.message) == (
+        "still_org_member",
+        "The person is still a member of this organisation: remove the membership first",
+    )
+    assert world.chat.calls["revoke_tokens"] == 0
+    with pytest.raises(errors.InvalidInput) as invalid:
+        await world.service.offboard_member(org_id=OrgId(""), user_id=UserId(""))
+    assert [p.field for p in invalid.value.details] == ["org_id", "user_id"]  # type: ignore[union-attr]
