@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { StreamChat } from 'stream-chat';
 
-import { api, chatToken, nextEvent, startServer } from './support.mjs';
+import { STREAM_SECRET, api, chatToken, nextEvent, startServer } from './support.mjs';
 
 let server;
 const clients = [];
@@ -25,6 +25,13 @@ async function connected(userId) {
   clients.push(client);
   await client.connectUser({ id: userId }, token);
   return client;
+}
+
+function refusedWith(code) {
+  return (error) => {
+    assert.equal(error.code, code, String(error.message));
+    return true;
+  };
 }
 
 /** Mark read and wait for the reader's own read event, which moves the SDK's local mark. */
@@ -78,6 +85,26 @@ describe('two users on the appointment chat, as the kits call the SDK', () => {
     assert.equal((await owner.getUnreadCount()).total_unread_count, 0);
   });
 
+  test('a system notice reaches the other side as one; a user cannot forge one (code 17)', async () => {
+    // stream-chat-react's MessageList draws `type: 'system'` as an event line, not a bubble,
+    // so the emulator keeps them server-side (the service's notices, as user `system`): a
+    // user token's system message is refused by design (api/messages.py).
+    await assert.rejects(
+      ownerChannel.sendMessage({ text: 'Clinic closed', type: 'system' }), refusedWith(17),
+    );
+    const { apiKey, baseUrl } = await chatToken(server, 'vet-1');
+    const backend = new StreamChat(apiKey, STREAM_SECRET, { baseURL: baseUrl, timeout: 10_000 });
+    const arrived = nextEvent(vetChannel, 'message.new', (e) => e.message?.text === 'Rex was weighed');
+    const heard = nextEvent(ownerChannel, 'message.new', (e) => e.message?.text === 'Rex was weighed');
+    await backend.channel('messaging', vetChannel.id).sendMessage({
+      text: 'Rex was weighed', type: 'system', user_id: 'system',
+    });
+    const [event] = await Promise.all([arrived, heard]);
+    assert.equal(event.message.type, 'system');
+    assert.equal(event.message.user.id, 'system');
+    assert.equal(ownerChannel.state.findMessage(event.message.id).type, 'system');
+  });
+
   test('unread counts, total and per channel, after the other user posts', async () => {
     await markRead(ownerChannel);
     await markRead(vetChannel);
@@ -97,10 +124,14 @@ describe('two users on the appointment chat, as the kits call the SDK', () => {
   test('thread replies reach the other side; threads and replies are paged', async () => {
     const parent = (await vetChannel.sendMessage({ text: 'How is the paw?' })).message;
     const heard = nextEvent(vetChannel, 'message.new', (e) => e.message?.parent_id === parent.id);
+    // What the kits' thread list (ThreadManager) listens to, to flag the thread as new.
+    const notice = nextEvent(vet, 'notification.thread_message_new', (e) => e.thread_id === parent.id);
     for (const text of ['Better', 'Less limping', 'Eating well']) {
       await ownerChannel.sendMessage({ text, parent_id: parent.id });
     }
     assert.equal((await heard).message.user.id, 'owner-1');
+    assert.equal((await notice).message.text, 'Better');
+    assert.ok(!vetChannel.state.messages.some((m) => m.parent_id === parent.id), 'replies stay in the thread');
 
     const { threads } = await vet.queryThreads({ limit: 10 });
     const thread = threads.find((t) => t.id === parent.id);

@@ -1,6 +1,7 @@
 """What the UI kits rely on where the emulator once differed from Stream: a quoted reply
-carries its `quoted_message`, a silent message leaves unread counts alone, and a user's own
-client may partially update that user (never someone else, nor its own role)."""
+carries its `quoted_message`, a silent message leaves unread counts alone, a user's own
+client may partially update that user (never someone else, nor its own role), and a
+thread's participants hear of its new replies (`notification.thread_message_new`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from stream_chat import StreamChat
 from stream_chat.base.exceptions import StreamAPIException
 
 from stream_emulator import RunningEmulator
-from tests.support.emulator import as_user
+from tests.support.emulator import as_user, connected, frames, no_frame_of
 from tests.support.emulator import stream_emulator as stream_emulator  # the fixture
 
 
@@ -62,3 +63,19 @@ def test_a_user_updates_only_itself_and_never_its_own_role(
         "ana": ("Ana", "user"),
         "sam": ("Sam", "user"),
     }
+
+
+def test_thread_participants_hear_of_new_replies(
+    emulator: RunningEmulator, server: StreamChat
+) -> None:
+    channel = server.channel("messaging", "visit")
+    channel.add_members(["cleo"])  # a member outside the thread
+    parent = channel.send_message({"text": "How is the paw?"}, "ana")["message"]
+    with connected(emulator, "ana") as (ana, _), connected(emulator, "cleo") as (cleo, _):
+        reply = channel.send_message({"text": "Better", "parent_id": parent["id"]}, "sam")
+        notice = frames(ana, "notification.thread_message_new")
+        assert notice["thread_id"] == parent["id"]
+        assert notice["message_id"] == reply["message"]["id"]
+        assert notice["message"]["parent_id"] == parent["id"]
+        assert notice["channel"]["cid"] == "messaging:visit"
+        no_frame_of(cleo, "notification.thread_message_new")

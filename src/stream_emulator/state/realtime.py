@@ -8,6 +8,8 @@ routes each as Stream does:
   dropped on `stop-watching` or when the connection closes);
 - as `notification.*` to members who are connected but not watching that channel
   (`notification.message_new`, `notification.added_to_channel`, ...);
+- a thread reply also goes to the thread's other participants as
+  `notification.thread_message_new`;
 - `message.new` counts as unread for every member but the sender until they mark the
   channel read; the counts ride on events and on the connection's `me`.
 
@@ -271,6 +273,8 @@ class Realtime(ReadState):
         watcher_count = len(self.watcher_ids(cid))
         base = {**event, "watcher_count": watcher_count}
         notified = self._channel_json(channel)
+        if isinstance(message, Mapping) and isinstance(message.get("parent_id"), str):
+            self._thread_message_new(channel, {**base, "channel": notified}, sender_id)
         for connection in list(self._connections.values()):
             if channel.member(connection.user_id) is None:
                 continue  # not (or no longer) a member: nothing of the channel reaches them
@@ -281,6 +285,29 @@ class Realtime(ReadState):
                 connection.send(
                     {**base, **counts, "type": "notification.message_new", "channel": notified}
                 )
+
+    def _thread_message_new(self, channel: StreamChannel, event: Frame, sender_id: object) -> None:
+        """A reply, for the thread's other participants (its parent's author and those who
+        replied) as `notification.thread_message_new`: the kits' thread list marks the
+        thread as unseen or stale on it."""
+        message = event["message"]
+        assert isinstance(message, Mapping)
+        parent_id = message["parent_id"]
+        thread = [
+            m
+            for m in self._state.messages(channel.type, channel.id)
+            if m.id == parent_id or m.parent_id == parent_id
+        ]
+        participants = {m.user_id for m in thread} - {sender_id}
+        notice: Frame = {
+            **event,
+            "type": "notification.thread_message_new",
+            "thread_id": parent_id,
+            "message_id": message.get("id"),
+        }
+        for connection in list(self._connections.values()):
+            if connection.user_id in participants and channel.member(connection.user_id):
+                connection.send(notice)
 
     def _membership(self, cid: str, event: Frame) -> None:
         member = event.get("member")
