@@ -188,9 +188,20 @@ describe('two users on the appointment chat, as the kits call the SDK', () => {
     assert.deepEqual(hidden.map((c) => c.cid), [ownerChannel.cid]);
     const vetSees = await vet.queryChannels({ cid: vetChannel.cid });
     assert.deepEqual(vetSees.map((c) => c.cid), [vetChannel.cid]);
+    const visible = nextEvent(owner, 'channel.visible', (e) => e.cid === ownerChannel.cid);
     await ownerChannel.show();
+    await visible;
     const shown = await owner.queryChannels({ cid: ownerChannel.cid });
     assert.deepEqual(shown.map((c) => c.cid), [ownerChannel.cid]);
+
+    // Hidden until someone writes: the other side's message brings it back.
+    const hiddenEvent = nextEvent(owner, 'channel.hidden', (e) => e.cid === ownerChannel.cid);
+    await ownerChannel.hide();
+    await hiddenEvent;
+    assert.deepEqual(await owner.queryChannels({ cid: ownerChannel.cid }), []);
+    await vetChannel.sendMessage({ text: 'Are you there?' });
+    const back = await owner.queryChannels({ cid: ownerChannel.cid });
+    assert.deepEqual(back.map((c) => c.cid), [ownerChannel.cid]);
   });
 
   test('archive and pin set the member\'s own membership', async () => {
