@@ -153,7 +153,9 @@ describe('two users on the appointment chat, as the kits call the SDK', () => {
 
   test('a user creates a chat of its own; queries sort and filter both as the kits ask', async () => {
     // Stream's default grants for `messaging` give the `user` role `create-channel`, and the
-    // emulator keeps them (state/permissions.py), so the kits' "new chat" works here too.
+    // emulator keeps them (state/permissions.py) until `yc-chat stream setup` is applied, as
+    // this server's is not: a deployment takes the right away (the contract's "second door";
+    // tests/e2e/test_second_door.py proves the refusal with the setup applied).
     const made = owner.channel('messaging', 'owner-made', { members: ['owner-1', 'vet-1'] });
     await made.watch();
     // The vet is not watching it yet: the kits' channel list adds it on this notification.
