@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from tests.support import servers
 from tests.support.mongo_double.stores import Backend, mongo_stores
-from tests.support.search_population import ORGS, people, queries
+from tests.support.search_population import assert_same_answers, people, populate, queries
 from yc_chat.adapters.memory import InMemoryDirectory
-from yc_chat.domain.model import Membership, Org, OrgId, User, UserId
+from yc_chat.domain.model import OrgId, UserId
 from yc_chat.domain.text import SearchQuery
 
 
@@ -31,37 +31,9 @@ async def _compare(
 ) -> None:
     memory = InMemoryDirectory()
     async with mongo_stores(backend=backend) as stores:
-        beanie = stores.directory
-        for directory in (memory, beanie):
-            for org in ORGS:
-                await directory.put_org(Org(id=org, name=org))
-            for i, (name, email, orgs) in enumerate(population):
-                uid = UserId(f"u{i:02d}")
-                await directory.put_user(User(id=uid, name=name, email=email))
-                for org in sorted(orgs):
-                    await directory.put_membership(Membership(org_id=org, user_id=uid, role="vet"))
+        await populate((memory, stores.directory), population)
         caller = UserId(f"u{caller_index % len(population):02d}")
-        for org in ORGS:
-            for exclude in (None, caller):
-                expected = await memory.search_members(org, query, limit=limit, exclude=exclude)
-                got = await beanie.search_members(org, query, limit=limit, exclude=exclude)
-                assert [m.user.id for m in got] == [m.user.id for m in expected]
-                assert [m.role for m in got] == [m.role for m in expected]
-            assert await _all_pages(beanie, org, page_size) == await _all_pages(
-                memory, org, page_size
-            )
-
-
-async def _all_pages(directory: object, org: OrgId, page_size: int) -> list[list[str]]:
-    pages: list[list[str]] = []
-    after = None
-    for _ in range(100):  # more pages than any population here can fill: no endless paging
-        page = await directory.list_members(org, limit=page_size, after=after)  # type: ignore[attr-defined]
-        pages.append([m.user.id for m in page.members])
-        after = page.next_after
-        if after is None:
-            return pages
-    raise AssertionError(f"paging never ended: {pages[-3:]}")
+        await assert_same_answers(memory, stores.directory, query, limit, page_size, caller)
 
 
 _CASES = given(
