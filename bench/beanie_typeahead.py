@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
-import string
 import sys
 import time
 from pathlib import Path
@@ -22,12 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.support.mongo_double import DoubleClient
 from tests.support.mongo_double.stores import double_stores, mongo_stores
 
-from bench.directory_bench import FIRST, ORG
+from bench.directory_bench import ORG, bench_people
 from bench.harness import Figure, measure, report
 from yc_chat.adapters.beanie import MongoStores
 from yc_chat.adapters.beanie.directory import search_fields
 from yc_chat.adapters.beanie.documents import MembershipDocument, UserDocument
-from yc_chat.domain.model import Org, User, UserId
+from yc_chat.domain.model import Org
 from yc_chat.domain.text import SearchQuery
 
 DOUBLE_SIZES = (1_000, 10_000)
@@ -35,23 +33,10 @@ MONGODB_SIZES = (1_000, 100_000)
 BATCH = 1_000
 
 
-def _people(size: int, seed: int = 7) -> list[User]:
-    """The same population as the in-memory benchmark (directory_bench.populate)."""
-    rng = random.Random(seed)
-    people = []
-    for i in range(size):
-        last = "".join(rng.choices(string.ascii_lowercase, k=7)).title()
-        uid = UserId(f"u{i:06d}")
-        people.append(
-            User(id=uid, name=f"{rng.choice(FIRST)} {last}", email=f"{uid}@bench.example")
-        )
-    return people
-
-
 async def _load(stores: MongoStores, double: DoubleClient | None, size: int) -> None:
     """Bulk-load users and memberships in the adapter's own document shape."""
     await stores.directory.put_org(Org(id=ORG, name="Bench"))
-    people = _people(size)
+    people = bench_people(size, "u{:06d}".format)
     users: list[dict[str, Any]] = [
         {"_id": u.id, "name": u.name, "kind": u.kind.value, "email": u.email, "image": None}
         for u in people

@@ -6,6 +6,7 @@ import random
 import string
 import time
 import tracemalloc
+from collections.abc import Callable
 
 from bench.harness import Figure, measure, report
 from yc_chat.adapters.memory import InMemoryDirectory
@@ -16,15 +17,25 @@ ORG = OrgId("bench-org")
 FIRST = ["Ana", "Ben", "Chloé", "Dmitri", "Eve", "Farah", "Gus", "Hana", "Iñigo", "Jo"]
 
 
-async def populate(directory: InMemoryDirectory, size: int, seed: int = 7) -> None:
+def bench_people(size: int, user_id: Callable[[int], str], seed: int = 7) -> list[User]:
+    """The population every bench section seeds: a first name of ten (so `ana` matches a
+    tenth), a random surname, an email from the id; the same for the same seed."""
     rng = random.Random(seed)
-    await directory.put_org(Org(id=ORG, name="Bench"))
+    people = []
     for i in range(size):
         last = "".join(rng.choices(string.ascii_lowercase, k=7)).title()
-        uid = UserId(f"u{i:06d}")
-        name = f"{rng.choice(FIRST)} {last}"
-        await directory.put_user(User(id=uid, name=name, email=f"{uid}@bench.example"))
-        await directory.put_membership(Membership(org_id=ORG, user_id=uid, role="vet"))
+        uid = UserId(user_id(i))
+        people.append(
+            User(id=uid, name=f"{rng.choice(FIRST)} {last}", email=f"{uid}@bench.example")
+        )
+    return people
+
+
+async def populate(directory: InMemoryDirectory, size: int, seed: int = 7) -> None:
+    await directory.put_org(Org(id=ORG, name="Bench"))
+    for user in bench_people(size, "u{:06d}".format, seed):
+        await directory.put_user(user)
+        await directory.put_membership(Membership(org_id=ORG, user_id=user.id, role="vet"))
 
 
 MIB = 1024 * 1024

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
-import string
 import sys
 import time
 from typing import Any
@@ -27,12 +25,12 @@ from pymongo import AsyncMongoClient
 from tests.support import servers as test_servers
 
 from bench import servers
-from bench.directory_bench import FIRST
+from bench.directory_bench import bench_people
 from bench.servers import HOST, WrkResult
 from yc_chat.adapters.beanie import MongoStores, open_mongo_stores
 from yc_chat.adapters.beanie.directory import search_fields
 from yc_chat.adapters.beanie.documents import MembershipDocument, UserDocument
-from yc_chat.domain.model import Org, OrgId, User, UserId
+from yc_chat.domain.model import Org, OrgId, UserId
 
 JWT_SECRET = "bench-jwt-secret-" + "j" * 32
 DATABASE = "yc_chat_bench"
@@ -55,13 +53,10 @@ def member_id(label: str, i: int) -> UserId:
 
 def documents(label: str, size: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The users and memberships of org `label`, as UserDocument / MembershipDocument store them."""
-    rng = random.Random(7)
     users: list[dict[str, Any]] = []
     members: list[dict[str, Any]] = []
-    for i in range(size):
-        uid = member_id(label, i)
-        last = "".join(rng.choices(string.ascii_lowercase, k=7)).title()
-        user = User(id=uid, name=f"{rng.choice(FIRST)} {last}", email=f"{uid}@bench.example")
+    for user in bench_people(size, lambda i: member_id(label, i)):
+        uid = user.id
         users.append(
             {"_id": uid, "name": user.name, "kind": user.kind.value, "email": user.email,
              "image": None}

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
-import string
 import sys
 import time
 from typing import Any
@@ -25,7 +23,7 @@ from tests.support import postgres as test_postgres
 from tests.support.postgres_server import HOW, PostgresUnavailable, start_postgres
 
 from bench import servers
-from bench.directory_bench import FIRST
+from bench.directory_bench import bench_people
 from bench.servers import HOST, WrkResult
 from yc_chat.adapters.postgres import create_engine
 from yc_chat.adapters.postgres.bulk import copy_members
@@ -49,16 +47,8 @@ def member_id(label: str, i: int) -> UserId:
 
 
 def people(label: str, size: int) -> list[tuple[User, str]]:
-    """The members of org `label`: a first name of ten (so `ana` matches a tenth), a random
-    surname, as the FerretDB section seeds them."""
-    rng = random.Random(7)
-    members = []
-    for i in range(size):
-        uid = member_id(label, i)
-        last = "".join(rng.choices(string.ascii_lowercase, k=7)).title()
-        user = User(id=uid, name=f"{rng.choice(FIRST)} {last}", email=f"{uid}@bench.example")
-        members.append((user, "vet"))
-    return members
+    """The members of org `label`, as the FerretDB section seeds them."""
+    return [(user, "vet") for user in bench_people(size, lambda i: member_id(label, i))]
 
 
 async def seed(url: str) -> dict[str, float]:
