@@ -256,6 +256,32 @@ def test_unknown_users_are_named(state: StreamState) -> None:
     assert state.channel("messaging", "c1") is None
 
 
+def test_unknown_users_are_named_in_streams_words_for_each_channel_operation(
+    state: StreamState,
+) -> None:
+    create(state, "c1")
+    with pytest.raises(StreamAPIError) as created:
+        create(state, "c2", members=("ana", "zed", "zed"))
+    with pytest.raises(StreamAPIError) as added:
+        state.update_members("messaging", "c1", add=["yan", "zed", "yan"])
+    with pytest.raises(StreamAPIError) as invited:
+        state.invite_members("messaging", "c1", ["cleo", "zed"])
+
+    assert created.value.message == (
+        'GetOrCreateChannel failed with error: "The following users are involved in channel '
+        "create operation, but don't exist: [zed]. Please create the user objects before "
+        'setting up the channel."'
+    )
+    for caught, names in ((added, "[yan zed]"), (invited, "[zed]")):
+        assert caught.value.message == (
+            'UpdateChannel failed with error: "The following users are involved in channel '
+            f"update operation, but don't exist: {names}\""
+        )
+    channel = state.channel("messaging", "c1")
+    assert channel is not None
+    assert not any(member.invited for member in channel.members)
+
+
 def test_reserved_fields_cannot_be_custom_data(state: StreamState) -> None:
     with pytest.raises(StreamAPIError) as caught:
         create(state, "c1", data={"member_count": 3})
@@ -465,6 +491,23 @@ def test_delete_channel_is_hard_and_announced(state: StreamState) -> None:
     assert_stream_error(caught, 404, 16)
     create(state, "c1")  # the id is free again
     assert state.messages("messaging", "c1") == ()
+
+
+def test_batch_delete_is_hard_and_announced_as_delete_channel_is(state: StreamState) -> None:
+    create(state, "c1")
+    sent = state.send_message("messaging", "c1", text="hi", user_id="ben", message_id="m-1")
+    events: list[dict[str, object]] = []
+    state.subscribe(events.append)
+
+    state.delete_channels(["messaging:c1"])
+
+    assert state.channel("messaging", "c1") is None
+    assert [(e["type"], e["cid"]) for e in events] == [("channel.deleted", "messaging:c1")]
+    create(state, "c1")
+    assert state.messages("messaging", "c1") == ()
+    # The message id is free again too, as after a single delete.
+    again = state.send_message("messaging", "c1", text="hi", user_id="ben", message_id=sent.id)
+    assert again.id == "m-1"
 
 
 def test_unsubscribe_stops_events(state: StreamState) -> None:

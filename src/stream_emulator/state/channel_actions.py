@@ -61,9 +61,7 @@ class ChannelActions:
         if isinstance(channel_json, dict):
             channel_json["members"] = [{"user_id": m.user_id} for m in channel.members]
         self._store.events.emit(event)
-        if draft is not None:
-            channel = self._store.post(channel, draft, now)
-        return channel
+        return self._store.post_update_message(channel, draft, now)
 
     def messages_by_id(
         self, channel_type: str, channel_id: str, ids: Sequence[str]
@@ -120,7 +118,7 @@ class ChannelActions:
             else:
                 custom.pop(key, None)
         updated = attrs.evolve(member, custom=custom, pinned_at=pinned_at, archived_at=archived_at)
-        self._replace_member(channel, updated)
+        self._store.put(channel.with_member(updated))
         return updated
 
     def assign_channel_roles(
@@ -142,12 +140,10 @@ class ChannelActions:
             member = channel.member(user_id)
             if member is None:
                 raise input_error(endpoint, f"user {user_id} is not a member of {channel.cid}")
-            channel = self._replace_member(channel, attrs.evolve(member, channel_role=role))
+            channel = self._store.put(channel.with_member(attrs.evolve(member, channel_role=role)))
         now = self._store.now()
         self._store.events.emit(events.channel_updated(channel, self._store.users.get, now))
-        if draft is not None:
-            channel = self._store.post(channel, draft, now)
-        return channel
+        return self._store.post_update_message(channel, draft, now)
 
     def change_filter_tags(
         self,
@@ -169,9 +165,7 @@ class ChannelActions:
         now = self._store.now()
         channel = self._store.put(attrs.evolve(channel, filter_tags=tuple(kept), updated_at=now))
         self._store.events.emit(events.channel_updated(channel, self._store.users.get, now))
-        if draft is not None:
-            channel = self._store.post(channel, draft, now)
-        return channel
+        return self._store.post_update_message(channel, draft, now)
 
     def delete_channels(self, cids: Sequence[str]) -> str:
         """Delete each channel (a task, finished at once); returns the task id."""
@@ -185,13 +179,7 @@ class ChannelActions:
             if (channel_type, channel_id) not in self._store.channels:
                 result[cid] = {"status": "error", "error": "channel does not exist"}
                 continue
-            channel = self._store.channels[(channel_type, channel_id)]
-            now = self._store.now()
-            event = events.channel_deleted(channel, self._store.users.get, now)
-            del self._store.channels[(channel_type, channel_id)]
-            for message in self._store.messages.pop((channel_type, channel_id), []):
-                self._store.message_ids.discard(message.id)
-            self._store.events.emit(event)
+            self._store.remove_channel(self._store.channels[(channel_type, channel_id)])
             result[cid] = {"status": "ok"}
         return self.finished_task("delete-channels", result)
 
@@ -245,10 +233,6 @@ class ChannelActions:
         if found is None:
             raise does_not_exist("GetTask", f"task {task_id} does not exist")
         return dict(found)
-
-    def _replace_member(self, channel: StreamChannel, member: StreamMember) -> StreamChannel:
-        members = tuple(member if m.user_id == member.user_id else m for m in channel.members)
-        return self._store.put(attrs.evolve(channel, members=members))
 
 
 def _iso(value: datetime) -> str:

@@ -132,15 +132,7 @@ class ChannelOperations:
         tags = check_filter_tags(endpoint, filter_tags)
         member_ids = dedupe(members)
         roles = check_roles(endpoint, member_roles or {}, member_ids)
-        involved = dedupe([created_by_id, *member_ids])
-        missing = [uid for uid in involved if uid not in self._store.users]
-        if missing:
-            raise input_error(
-                endpoint,
-                "The following users are involved in channel create operation, but don't "
-                f"exist: {id_list(missing)}. Please create the user objects before setting up "
-                "the channel.",
-            )
+        self._store.require_users(endpoint, [created_by_id, *member_ids], operation="create")
         now = self._store.now()
         channel = StreamChannel(
             type=channel_type,
@@ -182,8 +174,7 @@ class ChannelOperations:
         frozen, custom, overrides = split_channel_data(endpoint, data, frozen=False)
         draft = self._store.parse_update_message(endpoint, message)
         now = self._store.now()
-        if draft is not None:
-            channel = self._store.post(channel, draft, now)
+        channel = self._store.post_update_message(channel, draft, now)
         kept = channel.config_overrides if overrides is None else overrides
         updated = self._store.put(
             attrs.evolve(channel, data=custom, frozen=frozen, config_overrides=kept, updated_at=now)
@@ -252,13 +243,7 @@ class ChannelOperations:
             raise input_error(
                 endpoint, f"users cannot be both added and removed: {id_list(overlap)}"
             )
-        missing = [uid for uid in to_add if uid not in self._store.users]
-        if missing:
-            raise input_error(
-                endpoint,
-                "The following users are involved in channel update operation, but don't "
-                f"exist: {id_list(missing)}",
-            )
+        self._store.require_users(endpoint, to_add, operation="update")
         draft = self._store.parse_update_message(endpoint, message)
         now = self._store.now()
         kept = [member for member in channel.members if member.user_id not in to_remove]
@@ -274,9 +259,7 @@ class ChannelOperations:
         for kind, changed in (("member.removed", left), ("member.added", joined)):
             for member in changed:
                 self._store.events.emit(events.member_changed(kind, channel, member, lookup, now))
-        if draft is not None:
-            channel = self._store.post(channel, draft, now)
-        return channel
+        return self._store.post_update_message(channel, draft, now)
 
     def add_members(
         self,
@@ -454,10 +437,5 @@ class ChannelOperations:
         endpoint = "DeleteChannel"
         self._store.faults.gate()
         channel = self._store.require_channel(endpoint, channel_type, channel_id)
-        now = self._store.now()
-        event = events.channel_deleted(channel, self._store.users.get, now)
-        del self._store.channels[(channel_type, channel_id)]
-        for message in self._store.messages.pop((channel_type, channel_id), []):
-            self._store.message_ids.discard(message.id)
-        self._store.events.emit(event)
+        self._store.remove_channel(channel)
         return channel

@@ -56,19 +56,17 @@ class MemberRoleOperations:
             member = channel.member(user_id)
             if member is None:
                 joined = StreamMember(user_id=user_id, created_at=now, invited=True)
-                channel = _with_member(channel, joined)
+                channel = channel.with_member(joined)
                 changed.append(("member.added", joined))
             elif not member.invited:
                 updated = attrs.evolve(member, invited=True)
-                channel = _with_member(channel, updated)
+                channel = channel.with_member(updated)
                 changed.append(("member.updated", updated))
         channel = self._store.put(attrs.evolve(channel, updated_at=now))
         for kind, member in changed:
             self._announce(kind, channel, member, now)
             self._announce("notification.invited", channel, member, now)
-        if draft is not None:
-            channel = self._store.post(channel, draft, now)
-        return channel
+        return self._store.post_update_message(channel, draft, now)
 
     def answer_invite(
         self,
@@ -92,13 +90,11 @@ class MemberRoleOperations:
                 if accept
                 else attrs.evolve(member, invite_rejected_at=now, invite_accepted_at=None)
             )
-            channel = self._store.put(attrs.evolve(_with_member(channel, updated), updated_at=now))
+            channel = self._store.put(attrs.evolve(channel.with_member(updated), updated_at=now))
             self._announce("member.updated", channel, updated, now)
             kind = "invite_accepted" if accept else "invite_rejected"
             self._announce(f"notification.{kind}", channel, updated, now)
-        if draft is not None:
-            channel = self._store.post(channel, draft, now)
-        return channel
+        return self._store.post_update_message(channel, draft, now)
 
     def change_moderators(
         self,
@@ -129,20 +125,18 @@ class MemberRoleOperations:
             member = channel.member(user_id)
             if member is None:
                 joined = StreamMember(user_id=user_id, channel_role=role, created_at=now)
-                channel = _with_member(channel, joined)
+                channel = channel.with_member(joined)
                 changed.append(("member.added", joined))
             elif member.channel_role != role and not (
                 role == MEMBER_ROLE and member.channel_role == OWNER_ROLE
             ):
                 updated = attrs.evolve(member, channel_role=role)
-                channel = _with_member(channel, updated)
+                channel = channel.with_member(updated)
                 changed.append(("member.updated", updated))
         channel = self._store.put(attrs.evolve(channel, updated_at=now))
         for kind, member in changed:
             self._announce(kind, channel, member, now)
-        if draft is not None:
-            channel = self._store.post(channel, draft, now)
-        return channel
+        return self._store.post_update_message(channel, draft, now)
 
     def _begin(
         self, channel_type: str, channel_id: str, user_ids: Sequence[str]
@@ -151,13 +145,7 @@ class MemberRoleOperations:
         channel = self._store.require_channel(ENDPOINT, channel_type, channel_id)
         if len(user_ids) > MAX_USERS:
             raise input_error(ENDPOINT, f"at most {MAX_USERS} users per request")
-        missing = [uid for uid in dedupe(user_ids) if uid not in self._store.users]
-        if missing:
-            raise input_error(
-                ENDPOINT,
-                "The following users are involved in channel update operation, but don't "
-                f"exist: {id_list(missing)}",
-            )
+        self._store.require_users(ENDPOINT, user_ids, operation="update")
         return channel, self._store.now()
 
     def _announce(
@@ -168,11 +156,3 @@ class MemberRoleOperations:
         if kind.startswith("notification."):
             event["channel"] = payloads.channel(channel, lookup)
         self._store.events.emit(event)
-
-
-def _with_member(channel: StreamChannel, member: StreamMember) -> StreamChannel:
-    """`channel` with `member` replacing the one of the same user, or joining at the end."""
-    if channel.member(member.user_id) is None:
-        return attrs.evolve(channel, members=(*channel.members, member))
-    members = tuple(member if m.user_id == member.user_id else m for m in channel.members)
-    return attrs.evolve(channel, members=members)

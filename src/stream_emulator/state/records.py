@@ -147,6 +147,13 @@ class StreamChannel:
         """The member record of `user_id`, or None."""
         return next((m for m in self.members if m.user_id == user_id), None)
 
+    def with_member(self, member: StreamMember) -> StreamChannel:
+        """This channel with `member` replacing the one of the same user, or joining last."""
+        if self.member(member.user_id) is None:
+            return attrs.evolve(self, members=(*self.members, member))
+        members = tuple(member if m.user_id == member.user_id else m for m in self.members)
+        return attrs.evolve(self, members=members)
+
 
 @attrs.frozen(kw_only=True)
 class StreamChannelMute:

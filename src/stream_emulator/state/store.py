@@ -7,18 +7,18 @@ clock, the fault switches and the event bus too, so one object is one Stream app
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime
 
 import attrs
 
 from stream_emulator.state import events, permissions
 from stream_emulator.state.custom_permissions import CustomPermission
-from stream_emulator.state.errors import does_not_exist, input_error
+from stream_emulator.state.errors import does_not_exist, id_list, input_error
 from stream_emulator.state.events import EventBus
 from stream_emulator.state.faults import Faults
 from stream_emulator.state.message_history import MessageHistory
-from stream_emulator.state.parsing import check_draft_shape, draft_from_json
+from stream_emulator.state.parsing import check_draft_shape, dedupe, draft_from_json
 from stream_emulator.state.records import (
     Clock,
     Draft,
@@ -140,6 +140,29 @@ class Store:
         self.channels[(channel.type, channel.id)] = channel
         return channel
 
+    def remove_channel(self, channel: StreamChannel) -> None:
+        """Forget the channel and its messages, announced as `channel.deleted`."""
+        key = (channel.type, channel.id)
+        event = events.channel_deleted(channel, self.users.get, self.now())
+        del self.channels[key]
+        for message in self.messages.pop(key, []):
+            self.message_ids.discard(message.id)
+        self.events.emit(event)
+
+    def require_users(self, endpoint: str, user_ids: Iterable[str], *, operation: str) -> None:
+        """Refuse (code 4) a channel `operation` ("create" or "update") that involves users
+        who do not exist, naming them in Stream's words."""
+        missing = [uid for uid in dedupe(user_ids) if uid not in self.users]
+        if not missing:
+            return
+        detail = (
+            f"The following users are involved in channel {operation} operation, but don't "
+            f"exist: {id_list(missing)}"
+        )
+        if operation == "create":
+            detail += ". Please create the user objects before setting up the channel."
+        raise input_error(endpoint, detail)
+
     def parse_update_message(
         self, endpoint: str, message: Mapping[str, object] | None
     ) -> Draft | None:
@@ -149,6 +172,14 @@ class Store:
         draft = draft_from_json(endpoint, message, default_type="system")
         self.check_draft(endpoint, draft)
         return draft
+
+    def post_update_message(
+        self, channel: StreamChannel, draft: Draft | None, now: datetime
+    ) -> StreamChannel:
+        """Post the message a channel update carries, when it carries one; returns the channel."""
+        if draft is None:
+            return channel
+        return self.post(channel, draft, now)
 
     def check_draft(self, endpoint: str, draft: Draft) -> None:
         """A message may be posted: valid, from an existing user, with a fresh id."""
