@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Final
 
 from litestar import Request, Response, get, patch, post
@@ -12,6 +11,7 @@ from litestar.params import FromPath
 from stream_emulator.api.request_response import (
     acting_user,
     control_of,
+    named_user,
     object_field,
     ok,
     principal_of,
@@ -83,8 +83,7 @@ async def mark_unread(
     """MarkUnread: the acting user has read the channel only up to before `message_id`."""
     endpoint = "MarkUnread"
     body = await read_body(request, endpoint)
-    user = body.get("user")
-    named = body.get("user_id") or (user.get("id") if isinstance(user, Mapping) else None)
+    named = named_user(body)
     user_id = acting_user(request, endpoint, named, refusal=ONLY_AS_SELF)
     channel = _readable_channel(request, endpoint, channel_type, channel_id)
     message_id = body.get("message_id")

@@ -14,6 +14,7 @@ import attrs
 
 from stream_emulator.api.request_response import (
     int_field,
+    named_user,
     object_field,
     refuse_unsupported,
     string_list,
@@ -53,8 +54,7 @@ def member_entries(value: object, what: str, endpoint: str) -> tuple[list[str], 
             continue
         if not isinstance(item, Mapping):
             raise input_error(endpoint, f"{what} items must be user ids or member objects")
-        user = item.get("user")
-        user_id = item.get("user_id") or (user.get("id") if isinstance(user, Mapping) else None)
+        user_id = named_user(item)
         if not isinstance(user_id, str):
             raise input_error(endpoint, f"{what} items need a user_id")
         ids.append(user_id)

@@ -14,6 +14,7 @@ from stream_emulator.api.connect import connect
 from stream_emulator.api.request_response import (
     acting_user,
     control_of,
+    named_user,
     object_field,
     ok,
     principal_of,
@@ -27,12 +28,6 @@ from stream_emulator.state.errors import does_not_exist, input_error, not_allowe
 TYPING_EVENTS: Final = frozenset({"typing.start", "typing.stop"})
 CLIENT_EVENTS: Final = frozenset({*TYPING_EVENTS, "custom"})
 ONLY_AS_SELF: Final = "a user can only act as themselves"
-
-
-def _named_user(body: Mapping[str, object]) -> object:
-    """The `user_id` (or `user.id`) a server-side call acts for."""
-    user = body.get("user")
-    return body.get("user_id") or (user.get("id") if isinstance(user, Mapping) else None)
 
 
 def _member_channel(
@@ -100,7 +95,7 @@ async def send_event(
         endpoint,
         channel_type,
         channel_id,
-        _named_user(event),
+        named_user(event),
         members_only=not principal_of(request).is_server,
     )
     kind = str(event["type"])
@@ -133,7 +128,7 @@ async def mark_read(
     if message_id is not None and not isinstance(message_id, str):
         raise input_error(endpoint, "message_id must be a string")
     channel, user_id = _member_channel(
-        request, endpoint, channel_type, channel_id, _named_user(body)
+        request, endpoint, channel_type, channel_id, named_user(body)
     )
     _check_message_in(request, endpoint, channel, message_id)
     event = control_of(request).realtime.mark_read(user_id, channel, message_id)
@@ -146,7 +141,7 @@ async def mark_channels_read(request: Request[Any, Any, Any]) -> Response[Any]:
     `read_by_channel` ({cid: message_id}) marks those channels up to those messages."""
     endpoint = "MarkChannelsRead"
     body = await read_body(request, endpoint)
-    user_id = acting_user(request, endpoint, _named_user(body), refusal=ONLY_AS_SELF)
+    user_id = acting_user(request, endpoint, named_user(body), refusal=ONLY_AS_SELF)
     by_channel = object_field(body, "read_by_channel", endpoint)
     control = control_of(request)
     if by_channel:
@@ -169,7 +164,7 @@ async def mark_delivered(request: Request[Any, Any, Any]) -> Response[Any]:
     such a Stream app, the report is checked and nothing is announced."""
     endpoint = "MarkDelivered"
     body = await read_body(request, endpoint)
-    named = _named_user(body) or request.query_params.get("user_id")
+    named = named_user(body) or request.query_params.get("user_id")
     acting_user(request, endpoint, named, refusal=ONLY_AS_SELF)
     delivered = body.get("latest_delivered_messages")
     if not isinstance(delivered, list) or not delivered:

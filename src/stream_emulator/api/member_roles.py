@@ -15,6 +15,7 @@ from stream_emulator.api.inputs import member_entries
 from stream_emulator.api.request_response import (
     acting_user,
     control_of,
+    named_user,
     principal_of,
     string_list,
 )
@@ -59,8 +60,7 @@ def change_standing(
     if key in ("accept_invite", "reject_invite"):
         if body[key] is not True:
             raise input_error(endpoint, f"{key} must be true or left out")
-        user = body.get("user")
-        named = body.get("user_id") or (user.get("id") if isinstance(user, Mapping) else None)
+        named = named_user(body)
         user_id = acting_user(request, endpoint, named, refusal=ONLY_AS_SELF)
         if message is not None and message.get("user_id", user_id) != user_id:
             raise not_allowed(endpoint, "the answer's message must be the invitee's")

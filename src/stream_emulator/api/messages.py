@@ -13,6 +13,7 @@ from stream_emulator.api.request_response import (
     acting_user,
     control_of,
     int_field,
+    named_user,
     object_field,
     ok,
     payload_param,
@@ -45,8 +46,7 @@ async def send_message(
     if message is None:
         raise input_error(endpoint, "message is a required field")
     refuse_unsupported(message, UNSUPPORTED_MESSAGE_FIELDS, endpoint, "message.")
-    user = message.get("user")
-    named = message.get("user_id") or (user.get("id") if isinstance(user, Mapping) else None)
+    named = named_user(message)
     if named is not None and not isinstance(named, str):
         raise input_error(endpoint, "message.user_id must be a string")
     principal = principal_of(request)
@@ -167,8 +167,7 @@ async def update_message(
         raise input_error(endpoint, "message is a required field")
     # The SDKs echo the whole message back: what Stream writes itself is ignored.
     fields = {"attachments": [], **message, "text": message.get("text", "")}
-    user = message.get("user")
-    named = message.get("user_id") or (user.get("id") if isinstance(user, Mapping) else None)
+    named = named_user(message)
     state = control_of(request).state
     updated = state.update_message(
         message_id,
@@ -190,8 +189,7 @@ async def update_message_partial(
     body = await read_body(request, endpoint)
     to_set = object_field(body, "set", endpoint) or {}
     unset = string_list(body.get("unset"), "unset", endpoint)
-    user = body.get("user")
-    named = body.get("user_id") or (user.get("id") if isinstance(user, Mapping) else None)
+    named = named_user(body)
     state = control_of(request).state
     updated = state.update_message(
         message_id,
@@ -224,8 +222,7 @@ async def send_reaction(
     reaction = object_field(body, "reaction", endpoint)
     if reaction is None or not isinstance(reaction.get("type"), str):
         raise input_error(endpoint, "reaction.type is a required field")
-    user = reaction.get("user")
-    named = reaction.get("user_id") or (user.get("id") if isinstance(user, Mapping) else None)
+    named = named_user(reaction)
     user_id = acting_user(request, endpoint, named, refusal=ONLY_AS_SELF)
     score = int_field(reaction, "score", endpoint, default=1, low=1)
     unique = body.get("enforce_unique", False)

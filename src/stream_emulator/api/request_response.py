@@ -63,6 +63,12 @@ def acting_user(
     return str(principal.user_id)
 
 
+def named_user(fields: Mapping[str, object]) -> object:
+    """The user a body (or its message, reaction or member) names: `user_id`, else `user.id`."""
+    user = fields.get("user")
+    return fields.get("user_id") or (user.get("id") if isinstance(user, Mapping) else None)
+
+
 def duration(request: Request[Any, Any, Any]) -> str:
     """Stream's `duration` field: time since the request came in."""
     started = getattr(request.state, "started", None)
