@@ -26,6 +26,7 @@ from stream_emulator.api.request_response import (
     refuse_unsupported,
     string_list,
 )
+from stream_emulator.auth import Principal
 from stream_emulator.state import StreamChannel, payloads, permissions
 from stream_emulator.state.errors import input_error, not_allowed
 
@@ -43,56 +44,55 @@ async def get_or_create_channel(
     endpoint = "GetOrCreateChannel"
     body = await read_body(request, endpoint)
     principal = principal_of(request)
-    if principal.is_server and (body.get("watch") is True or body.get("presence") is True):
-        raise input_error(endpoint, "watch and presence need a websocket connection_id")
+    _refuse_server_watch(body, endpoint, principal)
     data = channel_input(object_field(body, "data", endpoint) or {}, endpoint, creating=True)
     state = control_of(request).state
     existing = state.channel(channel_type, channel_id)
     if principal.is_server:
-        creator = data.created_by or (existing.created_by_id if existing is not None else None)
-        if creator is None:
-            raise input_error(
-                endpoint,
-                "either data.created_by or data.created_by_id must be provided when using "
-                "server side auth.",
-            )
-        _check_invitees(request, endpoint, data.invites)
-        channel, created = state.get_or_create_channel(
-            channel_type,
-            channel_id,
-            created_by_id=creator,
-            data=data.data,
-            members=data.members,
-            member_roles=data.roles,
-            filter_tags=data.filter_tags or (),
+        creator = _server_side_creator(
+            endpoint, data.created_by or (existing.created_by_id if existing is not None else None)
         )
-        if created and data.invites:
-            channel = state.invite_members(channel_type, channel_id, data.invites)
+    elif existing is None:
+        # A person creating a channel: Stream checks CreateChannel (granted to the `user`
+        # role by default); the creator is the token's user, and inviting is theirs.
+        creator = str(principal.user_id)
+        if data.created_by not in (None, creator):
+            raise not_allowed(endpoint, "a user can only create channels as themselves")
+        state.require_create_channel(endpoint, channel_type, creator)
     else:
         user_id = str(principal.user_id)
-        if existing is None:
-            # A person creating a channel: Stream checks CreateChannel (granted to the
-            # `user` role by default); the creator is the token's user.
-            if data.created_by not in (None, user_id):
-                raise not_allowed(endpoint, "a user can only create channels as themselves")
-            state.require_create_channel(endpoint, channel_type, user_id)
-            _check_invitees(request, endpoint, data.invites)
-            channel, _ = state.get_or_create_channel(
-                channel_type,
-                channel_id,
-                created_by_id=user_id,
-                data=data.data,
-                members=data.members,
-                member_roles=data.roles,
-                filter_tags=data.filter_tags or (),
-            )
-            if data.invites:
-                # The creator owns the channel: inviting is theirs (UpdateChannelMembers).
-                channel = state.invite_members(channel_type, channel_id, data.invites)
-        else:
-            channel = existing
-            state.require_permission(endpoint, permissions.READ_CHANNEL, channel, user_id)
+        state.require_permission(endpoint, permissions.READ_CHANNEL, existing, user_id)
+        return _channel_answer(request, body, endpoint, existing)
+    _check_invitees(request, endpoint, data.invites)
+    channel, created = state.get_or_create_channel(
+        channel_type,
+        channel_id,
+        created_by_id=creator,
+        data=data.data,
+        members=data.members,
+        member_roles=data.roles,
+        filter_tags=data.filter_tags or (),
+    )
+    if created and data.invites:
+        channel = state.invite_members(channel_type, channel_id, data.invites)
     return _channel_answer(request, body, endpoint, channel)
+
+
+def _refuse_server_watch(body: dict[str, object], endpoint: str, principal: Principal) -> None:
+    """Watching and presence belong to a user's websocket: a server-side call is refused."""
+    if principal.is_server and (body.get("watch") is True or body.get("presence") is True):
+        raise input_error(endpoint, "watch and presence need a websocket connection_id")
+
+
+def _server_side_creator(endpoint: str, creator: str | None) -> str:
+    """The creator a server-side create names, which Stream requires."""
+    if creator is None:
+        raise input_error(
+            endpoint,
+            "either data.created_by or data.created_by_id must be provided when using "
+            "server side auth.",
+        )
+    return creator
 
 
 def _check_invitees(request: Request[Any, Any, Any], endpoint: str, invites: list[str]) -> None:
@@ -135,17 +135,10 @@ async def get_or_create_distinct_channel(
     endpoint = "GetOrCreateChannel"
     body = await read_body(request, endpoint)
     principal = principal_of(request)
-    if principal.is_server and (body.get("watch") is True or body.get("presence") is True):
-        raise input_error(endpoint, "watch and presence need a websocket connection_id")
+    _refuse_server_watch(body, endpoint, principal)
     data = channel_input(object_field(body, "data", endpoint) or {}, endpoint, creating=True)
     if principal.is_server:
-        creator = data.created_by
-        if creator is None:
-            raise input_error(
-                endpoint,
-                "either data.created_by or data.created_by_id must be provided when using "
-                "server side auth.",
-            )
+        creator = _server_side_creator(endpoint, data.created_by)
     else:
         creator = str(principal.user_id)
         if data.created_by not in (None, creator) or creator not in data.members:
@@ -335,8 +328,7 @@ async def query_channels(request: Request[Any, Any, Any]) -> Response[Any]:
     endpoint = "QueryChannels"
     body = await read_body(request, endpoint)
     principal = principal_of(request)
-    if principal.is_server and (body.get("watch") is True or body.get("presence") is True):
-        raise input_error(endpoint, "watch and presence need a websocket connection_id")
+    _refuse_server_watch(body, endpoint, principal)
     conditions: Mapping[str, object] = object_field(body, "filter_conditions", endpoint) or {}
     # `hidden` is the reader's own view of a channel, not a channel field.
     # So are `pinned`, `archived` and `muted` (the member's settings and mutes).
