@@ -45,6 +45,24 @@ def test_delete_restore_deactivate(emulator: RunningEmulator, server: StreamChat
     assert server.query_users({"id": "cleo"})["users"] == []
 
 
+def test_only_the_server_deactivates_and_a_block_must_name_whom(
+    emulator: RunningEmulator, server: StreamChat
+) -> None:
+    sam = as_user(emulator, "sam")
+    server.deactivate_user("ana")
+    for call in (lambda: sam.deactivate_user("cleo"), lambda: sam.reactivate_user("ana")):
+        with pytest.raises(StreamAPIException) as refused:
+            call()
+        assert (refused.value.status_code, refused.value.error_code) == (403, 17)
+    marks = {u["id"]: u.get("deactivated_at") for u in server.query_users({})["users"]}
+    assert marks["ana"] and marks["cleo"] is None  # neither call changed anything
+    for path in ("users/block", "users/unblock"):
+        with pytest.raises(StreamAPIException) as refused:
+            server.post(path, data={"user_id": "ana", "blocked_user_id": 7})
+        assert (refused.value.status_code, refused.value.error_code) == (400, 4)
+        assert "blocked_user_id is a required string" in refused.value.error_message
+
+
 def test_devices_mutes_and_blocks(emulator: RunningEmulator, server: StreamChat) -> None:
     server.add_device("device-1", "firebase", "ana")
     assert [d["id"] for d in server.get_devices("ana")["devices"]] == ["device-1"]

@@ -77,18 +77,22 @@ async def restore_users(request: Request[Any, Any, Any]) -> Response[Any]:
 @post("/users/{user_id:str}/deactivate")
 async def deactivate_user(request: Request[Any, Any, Any], user_id: FromPath[str]) -> Response[Any]:
     """DeactivateUser."""
-    server_only(request, "DeactivateUser")
-    state = control_of(request).state
-    state.set_deactivated(user_id, deactivated=True)
-    return ok(request, {"user": user_json(state, user_id)}, 201)
+    return _set_deactivated(request, "DeactivateUser", user_id, deactivated=True)
 
 
 @post("/users/{user_id:str}/reactivate")
 async def reactivate_user(request: Request[Any, Any, Any], user_id: FromPath[str]) -> Response[Any]:
     """ReactivateUser."""
-    server_only(request, "ReactivateUser")
+    return _set_deactivated(request, "ReactivateUser", user_id, deactivated=False)
+
+
+def _set_deactivated(
+    request: Request[Any, Any, Any], endpoint: str, user_id: str, *, deactivated: bool
+) -> Response[Any]:
+    """Deactivate or reactivate one user (server-side); the user as it now is."""
+    server_only(request, endpoint)
     state = control_of(request).state
-    state.set_deactivated(user_id, deactivated=False)
+    state.set_deactivated(user_id, deactivated=deactivated)
     return ok(request, {"user": user_json(state, user_id)}, 201)
 
 
@@ -211,15 +215,21 @@ def _announce_mutes(request: Request[Any, Any, Any], user_id: str) -> dict[str, 
     return me
 
 
+def _blocked_user(body: Mapping[str, object], endpoint: str) -> str:
+    """The `blocked_user_id` a block or unblock names."""
+    blocked = body.get("blocked_user_id")
+    if not isinstance(blocked, str):
+        raise input_error(endpoint, "blocked_user_id is a required string")
+    return blocked
+
+
 @post("/users/block")
 async def block_user(request: Request[Any, Any, Any]) -> Response[Any]:
     """BlockUsers: `{blocked_user_id, user_id?}`."""
     endpoint = "BlockUsers"
     body = await read_body(request, endpoint)
     user_id = acting_user(request, endpoint, body.get("user_id"), refusal=ONLY_AS_SELF)
-    blocked = body.get("blocked_user_id")
-    if not isinstance(blocked, str):
-        raise input_error(endpoint, "blocked_user_id is a required string")
+    blocked = _blocked_user(body, endpoint)
     at = control_of(request).state.block_user(user_id, blocked)
     answer: dict[str, object] = {
         "blocked_by_user_id": user_id,
@@ -235,9 +245,7 @@ async def unblock_user(request: Request[Any, Any, Any]) -> Response[Any]:
     endpoint = "UnblockUsers"
     body = await read_body(request, endpoint)
     user_id = acting_user(request, endpoint, body.get("user_id"), refusal=ONLY_AS_SELF)
-    blocked = body.get("blocked_user_id")
-    if not isinstance(blocked, str):
-        raise input_error(endpoint, "blocked_user_id is a required string")
+    blocked = _blocked_user(body, endpoint)
     control_of(request).state.unblock_user(user_id, blocked)
     return ok(request, {}, 201)
 
