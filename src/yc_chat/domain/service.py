@@ -108,6 +108,10 @@ class PortOverrides(TypedDict, total=False):
     host's `directory` and no writer, the host owns its people (`runtime.load` refuses).
     `member_reads` (typeahead and member pages in one read) goes with the directory: a
     host's `directory` without it is read through the directory.
+
+    The bootstrap applies these with `attrs.evolve` on a built `Ports`, so mypy checks each
+    name and type here against `Ports` (a keyword signature cannot be derived from it);
+    tests/unit/test_port_overrides.py checks that no port a host may bring is missing.
     """
 
     directory: Directory

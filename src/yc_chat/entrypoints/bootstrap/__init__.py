@@ -162,23 +162,24 @@ def in_memory(
     chat = overrides.get("chat") or FakeStreamChatProvider(state, system_user_id=system_user)
     metrics = PrometheusMetrics(multiprocess_dir=settings.metrics_multiprocess_dir)
     directory = InMemoryDirectory()
-    ports = _ports(
-        {
-            "directory": directory,
-            "directory_writer": directory,
-            "appointments": InMemoryAppointments(),
-            "chat": chat,
-            "devices": InMemoryDevices(),
-            "notifier": LogNotifier(),
-            "fingerprints": InMemoryFingerprints(),
-            "effect_claims": InMemoryEffectClaims(),
-            "inbox": InMemoryEventInbox(),
-            "locks": InMemoryChannelLocks(),
-            "clock": clock,
-            "issued_tokens": InMemoryIssuedTokens(keep_for=settings.chat_token_ttl),
-        },
+    ports = _with_overrides(
+        Ports(
+            directory=directory,
+            directory_writer=directory,
+            appointments=InMemoryAppointments(),
+            chat=chat,
+            devices=InMemoryDevices(),
+            notifier=LogNotifier(),
+            fingerprints=InMemoryFingerprints(),
+            effect_claims=InMemoryEffectClaims(),
+            inbox=InMemoryEventInbox(),
+            locks=InMemoryChannelLocks(),
+            clock=clock,
+            issued_tokens=InMemoryIssuedTokens(keep_for=settings.chat_token_ttl),
+            webhooks=STREAM_WEBHOOKS,
+            metrics=metrics,
+        ),
         overrides,
-        metrics=metrics,
     )
     return assemble(
         ports,
@@ -194,30 +195,13 @@ def in_memory(
     )
 
 
-def _ports(built: PortOverrides, overrides: PortOverrides, *, metrics: PrometheusMetrics) -> Ports:
-    """`Ports` from what the builder chose, each replaced by the host's override if given."""
-    chosen: PortOverrides = {**built, **overrides}
-    if "directory" in overrides and "directory_writer" not in overrides:
-        chosen["directory_writer"] = None  # the host's people are the host's to change
-    if "directory" in overrides and "member_reads" not in overrides:
-        chosen["member_reads"] = None  # read the host's people through the host's directory
-    return Ports(
-        directory=chosen["directory"],
-        appointments=chosen["appointments"],
-        chat=chosen["chat"],
-        devices=chosen["devices"],
-        notifier=chosen["notifier"],
-        fingerprints=chosen["fingerprints"],
-        effect_claims=chosen["effect_claims"],
-        inbox=chosen["inbox"],
-        locks=chosen["locks"],
-        clock=chosen["clock"],
-        webhooks=STREAM_WEBHOOKS,
-        metrics=metrics,
-        directory_writer=chosen.get("directory_writer"),
-        member_reads=chosen.get("member_reads"),
-        issued_tokens=chosen.get("issued_tokens"),
-    )
+def _with_overrides(built: Ports, overrides: PortOverrides) -> Ports:
+    """The ports the builder chose, each replaced by the host's override if given."""
+    if "directory" in overrides:
+        # The host's people are the host's to change, and are read through the host's
+        # directory, unless the host brings its writer or member reads too.
+        built = attrs.evolve(built, directory_writer=None, member_reads=None)
+    return attrs.evolve(built, **overrides)
 
 
 async def open_mongo_stores(uri: str, database: str) -> MongoStores:
@@ -328,26 +312,27 @@ async def open_runtime(
         devices = overrides.get("devices") or stores.devices
         notifier = await _notifier(stack, settings, devices, overrides)
         metrics = PrometheusMetrics(multiprocess_dir=settings.metrics_multiprocess_dir)
-        ports = _ports(
-            {
-                "directory": stores.directory,
-                "directory_writer": stores.directory,
-                "member_reads": stores.member_reads,
-                "appointments": stores.appointments,
-                "chat": chat,
-                "devices": devices,
-                "notifier": notifier,
-                "fingerprints": stores.fingerprints,
-                "effect_claims": stores.effect_claims,
-                "inbox": stores.inbox,
-                "locks": stores.locks,
-                "clock": clock,
+        ports = _with_overrides(
+            Ports(
+                directory=stores.directory,
+                directory_writer=stores.directory,
+                member_reads=stores.member_reads,
+                appointments=stores.appointments,
+                chat=chat,
+                devices=devices,
+                notifier=notifier,
+                fingerprints=stores.fingerprints,
+                effect_claims=stores.effect_claims,
+                inbox=stores.inbox,
+                locks=stores.locks,
+                clock=clock,
                 # Several instances may share the database: tokens are reused only where
                 # the revocation cut-offs are shared too (Redis, above).
-                "issued_tokens": None,
-            },
+                issued_tokens=None,
+                webhooks=STREAM_WEBHOOKS,
+                metrics=metrics,
+            ),
             overrides,
-            metrics=metrics,
         )
         yield assemble(
             ports,
