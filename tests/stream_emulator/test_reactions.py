@@ -7,10 +7,9 @@ import pytest
 from stream_chat import StreamChat
 from stream_chat.async_chat.client import StreamChatAsync
 from stream_chat.base.exceptions import StreamAPIException
-from websockets.sync.client import connect as ws_connect
 
 from stream_emulator import RunningEmulator
-from tests.support.emulator import API_KEY, API_SECRET, as_user, frames, watch, ws_url
+from tests.support.emulator import API_KEY, API_SECRET, as_user, connected, frames, watch
 from tests.support.emulator import stream_emulator as stream_emulator  # the fixture
 
 
@@ -96,8 +95,8 @@ def test_outsiders_and_frozen_channels_refuse_reactions(
 def test_reactions_reach_watchers_live(
     emulator: RunningEmulator, server: StreamChat, message_id: str
 ) -> None:
-    with ws_connect(ws_url(emulator, "ana")) as socket:
-        watch(emulator, "ana", str(frames(socket, "health.check")["connection_id"]))
+    with connected(emulator, "ana") as (socket, connection_id):
+        watch(emulator, "ana", connection_id)
         sam = as_user(emulator, "sam").channel("messaging", "visit")
         sam.send_reaction(message_id, {"type": "like"}, "sam")
         added = frames(socket, "reaction.new")

@@ -8,10 +8,9 @@ import pytest
 from stream_chat import StreamChat
 from stream_chat.async_chat.client import StreamChatAsync
 from stream_chat.base.exceptions import StreamAPIException
-from websockets.sync.client import connect as ws_connect
 
 from stream_emulator import RunningEmulator
-from tests.support.emulator import API_KEY, API_SECRET, as_user, frames, post, watch, ws_url
+from tests.support.emulator import API_KEY, API_SECRET, as_user, connected, frames, post, watch
 from tests.support.emulator import stream_emulator as stream_emulator  # the fixture
 
 
@@ -82,9 +81,8 @@ def test_watchers_get_the_reply_live_with_its_parent_id(
     emulator: RunningEmulator, server: StreamChat
 ) -> None:
     parent = post(emulator, "ana", "live thread")
-    with ws_connect(ws_url(emulator, "ana")) as socket:
-        connection_id = frames(socket, "health.check")["connection_id"]
-        watch(emulator, "ana", str(connection_id))
+    with connected(emulator, "ana") as (socket, connection_id):
+        watch(emulator, "ana", connection_id)
         reply_id = reply(emulator, "sam", parent, "live reply")
         event = frames(socket, "message.new")
 
