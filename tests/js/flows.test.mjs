@@ -2,27 +2,17 @@
 // users over sockets, against a real `yc-chat serve` and its Stream emulator (the flows
 // sdk.test.mjs does not already cover).
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { StreamChat } from 'stream-chat';
 
-import { STREAM_SECRET, api, chatToken, nextEvent, startServer } from './support.mjs';
+import { STREAM_SECRET, api, chatToken, nextEvent, serveDuringTests } from './support.mjs';
 
-let server;
-const clients = [];
-
-before(async () => {
-  server = await startServer();
-});
-
-after(async () => {
-  await Promise.all(clients.map((client) => client.disconnectUser().catch(() => {})));
-  await server?.stop();
-});
+const service = serveDuringTests();
 
 async function connected(userId) {
-  const { apiKey, baseUrl, token } = await chatToken(server, userId);
+  const { apiKey, baseUrl, token } = await chatToken(service.server, userId);
   const client = new StreamChat(apiKey, { baseURL: baseUrl, timeout: 10_000, allowServerSideConnect: true });
-  clients.push(client);
+  service.clients.push(client);
   await client.connectUser({ id: userId }, token);
   return client;
 }
@@ -48,7 +38,7 @@ describe('two users on the appointment chat, as the kits call the SDK', () => {
   let ownerChannel;
 
   before(async () => {
-    const { status, body } = await api(server, 'POST', '/api/chat/channels', 'owner-1', {
+    const { status, body } = await api(service.server, 'POST', '/api/chat/channels', 'owner-1', {
       appointmentId: 'apt-1',
     });
     assert.equal(status, 200, JSON.stringify(body));
@@ -92,7 +82,7 @@ describe('two users on the appointment chat, as the kits call the SDK', () => {
     await assert.rejects(
       ownerChannel.sendMessage({ text: 'Clinic closed', type: 'system' }), refusedWith(17),
     );
-    const { apiKey, baseUrl } = await chatToken(server, 'vet-1');
+    const { apiKey, baseUrl } = await chatToken(service.server, 'vet-1');
     const backend = new StreamChat(apiKey, STREAM_SECRET, { baseURL: baseUrl, timeout: 10_000 });
     const arrived = nextEvent(vetChannel, 'message.new', (e) => e.message?.text === 'Rex was weighed');
     const heard = nextEvent(ownerChannel, 'message.new', (e) => e.message?.text === 'Rex was weighed');
@@ -255,7 +245,7 @@ describe('two users on the appointment chat, as the kits call the SDK', () => {
     await owner.disconnectUser();
     await offline;
     const online = nextEvent(vet, 'user.presence.changed', (e) => e.user?.id === 'owner-1' && e.user.online);
-    const { token } = await chatToken(server, 'owner-1');
+    const { token } = await chatToken(service.server, 'owner-1');
     await owner.connectUser({ id: 'owner-1' }, token);
     await online;
   });

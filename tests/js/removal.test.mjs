@@ -7,35 +7,25 @@
 // marker in another channel the user is in. One socket delivers in order, so once the marker
 // is in, anything the group sent before it would be in too.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { StreamChat } from 'stream-chat';
 
-import { api, chatToken, nextEvent, startServer, streamServerToken } from './support.mjs';
+import { api, chatToken, nextEvent, serveDuringTests, streamServerToken } from './support.mjs';
 
-let server;
-const clients = [];
-
-before(async () => {
-  server = await startServer();
-});
-
-after(async () => {
-  await Promise.all(clients.map((client) => client.disconnectUser().catch(() => {})));
-  await server?.stop();
-});
+const service = serveDuringTests();
 
 /** A connected SDK client that fetches its tokens from this service (as the apps do). */
 async function connected(userId) {
-  const { apiKey, baseUrl } = await chatToken(server, userId);
+  const { apiKey, baseUrl } = await chatToken(service.server, userId);
   const client = new StreamChat(apiKey, { baseURL: baseUrl, allowServerSideConnect: true });
-  clients.push(client);
-  await client.connectUser({ id: userId }, async () => (await chatToken(server, userId)).token);
+  service.clients.push(client);
+  await client.connectUser({ id: userId }, async () => (await chatToken(service.server, userId)).token);
   return client;
 }
 
 /** Stream's REST API with the app's secret, as a server-side test fixture. */
 async function asServer(method, path, body) {
-  const { apiKey, baseUrl } = await chatToken(server, 'vet-1');
+  const { apiKey, baseUrl } = await chatToken(service.server, 'vet-1');
   const response = await fetch(`${baseUrl}${path}?api_key=${apiKey}`, {
     method,
     headers: {
@@ -51,7 +41,7 @@ async function asServer(method, path, body) {
 }
 
 async function group(name, creator, members) {
-  const { status, body } = await api(server, 'POST', '/api/chat/channels/group', creator, {
+  const { status, body } = await api(service.server, 'POST', '/api/chat/channels/group', creator, {
     orgId: 'org-1', name, memberIds: members, createdBy: creator,
   });
   assert.equal(status, 200, JSON.stringify(body));
@@ -95,7 +85,7 @@ test("a group's creator removes a member: their socket hears nothing more of it"
   await vetGroup.sendMessage({ text: 'still in' });
   await before;
 
-  const { status } = await api(server, 'POST', `/api/chat/channels/group/${groupId}/members`,
+  const { status } = await api(service.server, 'POST', `/api/chat/channels/group/${groupId}/members`,
     'vet-1', { remove: ['nurse-1'], addedBy: 'vet-1' });
   assert.equal(status, 200);
   await vetGroup.sendMessage({ text: 'CONFIDENTIAL after removal' });
@@ -124,7 +114,7 @@ test('an offboarded member: their socket hears nothing more of the org\'s groups
   // back with a fresh token from this service (as the apps do) and watches again.
   // The SDK's reconnect backs off for seconds before it fetches the new token.
   const recovered = nextEvent(nurse, 'connection.recovered', () => true, 60_000);
-  const { status } = await api(server, 'DELETE', '/api/orgs/org-1/members/nurse-1', 'admin-1');
+  const { status } = await api(service.server, 'DELETE', '/api/orgs/org-1/members/nurse-1', 'admin-1');
   assert.equal(status, 200);
   await recovered;
   await adminGroup.sendMessage({ text: 'CONFIDENTIAL after offboarding' });

@@ -1,7 +1,7 @@
 // The official stream-chat JS SDK (v9, what the clinic web app and the pet-owner app use)
 // against a real `yc-chat serve` process and its built-in Stream emulator.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { StreamChat } from 'stream-chat';
 
 import {
@@ -9,25 +9,15 @@ import {
   chatToken,
   expiredStreamToken,
   nextEvent,
-  startServer,
+  serveDuringTests,
   streamServerToken,
 } from './support.mjs';
 
-let server;
-const clients = [];
-
-before(async () => {
-  server = await startServer();
-});
-
-after(async () => {
-  await Promise.all(clients.map((client) => client.disconnectUser().catch(() => {})));
-  await server?.stop();
-});
+const service = serveDuringTests();
 
 /** A fresh SDK client configured only from this service's token answer. */
 async function sdkFor(userId) {
-  const { apiKey, baseUrl } = await chatToken(server, userId);
+  const { apiKey, baseUrl } = await chatToken(service.server, userId);
   // A new instance each time (not getInstance): two users in one process.
   const client = new StreamChat(apiKey, {
     baseURL: baseUrl,
@@ -35,12 +25,12 @@ async function sdkFor(userId) {
     // Node stands in for the browser and the phone here.
     allowServerSideConnect: true,
   });
-  clients.push(client);
+  service.clients.push(client);
   return client;
 }
 
 async function openAppointmentChat(userId) {
-  const { status, body } = await api(server, 'POST', '/api/chat/channels', userId, {
+  const { status, body } = await api(service.server, 'POST', '/api/chat/channels', userId, {
     appointmentId: 'apt-1',
   });
   assert.equal(status, 200, JSON.stringify(body));
@@ -59,11 +49,11 @@ describe('two users on the appointment chat', () => {
     vet = await sdkFor('vet-1');
     owner = await sdkFor('owner-1');
     // The vet with a static token, the pet owner with a token provider (as the apps do).
-    const { token } = await chatToken(server, 'vet-1');
+    const { token } = await chatToken(service.server, 'vet-1');
     const vetHello = await vet.connectUser({ id: 'vet-1' }, token);
     const ownerHello = await owner.connectUser({ id: 'owner-1' }, async () => {
       providerCalls += 1;
-      return (await chatToken(server, 'owner-1')).token;
+      return (await chatToken(service.server, 'owner-1')).token;
     });
     assert.equal(vetHello.me.id, 'vet-1');
     assert.equal(vetHello.me.name, 'Dr. Ana Núñez');
@@ -313,7 +303,7 @@ describe('two users on the appointment chat', () => {
 
   test('a connection the server drops is recovered by the SDK', async () => {
     const recovered = nextEvent(owner, 'connection.recovered');
-    const { apiKey, baseUrl } = await chatToken(server, 'vet-1');
+    const { apiKey, baseUrl } = await chatToken(service.server, 'vet-1');
     const dropped = await fetch(`${baseUrl}/_emulator/disconnect?api_key=${apiKey}`, {
       method: 'POST',
       headers: { Authorization: streamServerToken(), 'Stream-Auth-Type': 'jwt' },
@@ -331,7 +321,7 @@ describe('two users on the appointment chat', () => {
     const frozen = nextEvent(ownerChannel, 'channel.updated', (e) => e.channel?.frozen === true);
     const notice = nextEvent(ownerChannel, 'message.new', (e) => e.message?.type === 'system');
     const { status } = await api(
-      server, 'POST', `/api/chat/channels/${ownerChannel.id}/end`, 'vet-1',
+      service.server, 'POST', `/api/chat/channels/${ownerChannel.id}/end`, 'vet-1',
     );
     assert.equal(status, 200);
     const [update, system] = await Promise.all([frozen, notice]);
@@ -355,7 +345,7 @@ test('an expired token is refreshed through the token provider', async () => {
     // The first token handed out has already expired; the SDK must come back for another.
     const token = handed.length === 0
       ? expiredStreamToken('nurse-1')
-      : (await chatToken(server, 'nurse-1')).token;
+      : (await chatToken(service.server, 'nurse-1')).token;
     handed.push(token);
     return token;
   });

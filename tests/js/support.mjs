@@ -9,6 +9,7 @@ import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -174,6 +175,20 @@ export async function startServer({ args = [], seed = true } = {}) {
       await stopChild(emulator.child);
     },
   };
+}
+
+/** The seeded `yc-chat serve` of one test file: started before its tests; after them, every
+ * SDK client put in `clients` is disconnected and the server stopped. */
+export function serveDuringTests() {
+  const served = { server: undefined, clients: [] };
+  before(async () => {
+    served.server = await startServer();
+  });
+  after(async () => {
+    await Promise.all(served.clients.map((client) => client.disconnectUser().catch(() => {})));
+    await served.server?.stop();
+  });
+  return served;
 }
 
 /** Call this service's API as `userId`; returns {status, body}. */
