@@ -92,6 +92,16 @@ def test_a_job_carries_its_removal_time_and_place(resume: CreationCursor | None)
     )
 
 
+def test_a_job_without_a_removal_time_keeps_none_as_it_continues() -> None:
+    """Jobs from before removal times were kept carry none; the one continuing such a job
+    (events.py) writes none again rather than failing."""
+    place = CreationCursor(created_from=T0, passed=1)
+    job = offboard_job(OrgId("org-1"), UserId("vet-2"), resume=place)
+    assert decode(job) == MemberLeftOrg(
+        org_id=OrgId("org-1"), user_id=UserId("vet-2"), removed_at=None, resume=place
+    )
+
+
 def test_a_job_recorded_before_places_existed_starts_from_the_beginning() -> None:
     assert decode(b'yc-offboard:{"org_id": "org-1", "user_id": "vet-2"}') == MemberLeftOrg(
         org_id=OrgId("org-1"), user_id=UserId("vet-2")
@@ -113,6 +123,8 @@ def test_a_job_recorded_before_places_existed_starts_from_the_beginning() -> Non
     ],
 )
 def test_a_malformed_job_is_refused_saying_why(body: bytes, why: str) -> None:
-    # The reason is what `yc-chat events` shows for the parked job.
-    with pytest.raises((ValueError, UndecodableEvent), match=re.escape(why)):
+    # The reason is what `yc-chat events` shows for the parked job: all of it, as written.
+    with pytest.raises(
+        (ValueError, UndecodableEvent), match=f"^an offboarding job's {re.escape(why)}$"
+    ):
         decode(b"yc-offboard:" + body)
