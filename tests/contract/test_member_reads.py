@@ -18,7 +18,7 @@ import pytest
 from tests.support.postgres import postgres_stores
 from yc_chat.adapters.memory import InMemoryDirectory
 from yc_chat.adapters.postgres import PostgresOptions
-from yc_chat.domain.model import Membership, Org, OrgId, User, UserId
+from yc_chat.domain.model import Member, Membership, Org, OrgId, User, UserId, UserKind
 from yc_chat.domain.queries import MemberKey
 from yc_chat.domain.text import SearchQuery
 from yc_chat.domain.usecases.org_checks import ReadsThroughDirectory
@@ -163,3 +163,23 @@ async def test_a_renamed_member_is_found_by_the_new_name(stores: Pair) -> None:
     await directory.put_user(User(id=UserId("u-dora"), name="Anouk Quist", email=None))
     view = await reads.search_as(CALLER, ORG, SearchQuery.parse("anou"), limit=10)
     assert _ids(view.answer) == ["u-dora"]
+
+
+async def test_a_changed_profile_is_listed_as_changed_in_every_org(stores: Pair) -> None:
+    directory, reads = stores
+    await directory.put_membership(Membership(org_id=OTHER, user_id=UserId("u-ana"), role="admin"))
+    await directory.put_membership(Membership(org_id=OTHER, user_id=CALLER, role="vet"))
+    changed = User(
+        id=UserId("u-ana"),
+        name="Zora Smith-Jones",
+        kind=UserKind.PET_OWNER,
+        email=None,
+        image="https://img.example/ana.png",
+    )
+    await directory.put_user(changed)
+    for org, role in ((ORG, "vet"), (OTHER, "admin")):
+        page = await reads.page_as(CALLER, org, limit=10, after=None)
+        assert Member(user=changed, role=role) in page.answer.members
+        assert page.answer == await directory.list_members(org, limit=10, after=None)
+        search = await reads.search_as(CALLER, org, SearchQuery.parse("zora"), limit=10)
+        assert list(search.answer) == [Member(user=changed, role=role)]

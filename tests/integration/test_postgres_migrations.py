@@ -28,7 +28,7 @@ from yc_chat.adapters.postgres import (
 from yc_chat.adapters.postgres.migrate import alembic_config
 from yc_chat.adapters.postgres.schema import METADATA, VERSION_TABLE
 from yc_chat.domain.errors import ProviderUnavailable
-from yc_chat.domain.model import UserId
+from yc_chat.domain.model import Member, OrgId, User, UserId, UserKind
 
 
 @pytest.fixture
@@ -110,3 +110,32 @@ async def test_an_unreachable_server_is_provider_unavailable_never_the_password(
         ):
             with pytest.raises(ProviderUnavailable):
                 await call
+
+
+async def test_memberships_made_before_0002_are_listed_with_their_users_profile(
+    empty_engine: AsyncEngine,
+) -> None:
+    await upgrade(empty_engine, "0001")
+    async with empty_engine.begin() as conn:
+        for statement in (
+            "INSERT INTO chat_orgs (id, name) VALUES ('org-1', 'Clinic')",
+            "INSERT INTO chat_users (id, name, kind, email, image) VALUES "
+            "('u-1', 'Ana Smith', 'pet_owner', 'ana@x.example', 'https://img.example/a.png')",
+            "INSERT INTO chat_memberships (org_id, user_id, role, sort_name, search_email) "
+            "VALUES ('org-1', 'u-1', 'vet', 'ana smith', 'ana@x.example')",
+        ):
+            await conn.exec_driver_sql(statement)
+    await upgrade(empty_engine)
+    page = await stores_on(empty_engine).directory.list_members(OrgId("org-1"), limit=5, after=None)
+    assert page.members == (
+        Member(
+            user=User(
+                id=UserId("u-1"),
+                name="Ana Smith",
+                kind=UserKind.PET_OWNER,
+                email="ana@x.example",
+                image="https://img.example/a.png",
+            ),
+            role="vet",
+        ),
+    )

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from yc_chat.adapters.postgres.directory import search_keys
+from yc_chat.adapters.postgres.directory import profile, search_keys
 from yc_chat.adapters.postgres.schema import MEMBER_WORDS, MEMBERSHIPS, ORGS, USERS
 from yc_chat.domain.model import Org, User
 
@@ -27,8 +27,9 @@ async def copy_members(engine: AsyncEngine, org: Org, members: Sequence[tuple[Us
     for user, role in members:
         keys, user_words = search_keys(user)
         memberships.append(
-            (org.id, user.id, role, keys["sort_name"], keys["search_spelled"], keys["search_email"])
-        )
+            (org.id, user.id, role, keys["sort_name"], keys["search_spelled"], keys["search_email"],
+             *profile(user).values())
+        )  # fmt: skip
         words.extend(
             (org.id, word, user.id, keys["sort_name"], keys["search_spelled"])
             for word in user_words

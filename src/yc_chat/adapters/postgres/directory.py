@@ -24,8 +24,14 @@ from yc_chat.domain.queries import MemberKey, MemberPage
 from yc_chat.domain.text import SearchKeys, SearchQuery
 
 M, W, U = MEMBERSHIPS.c, MEMBER_WORDS.c, USERS.c
-MEMBER_COLUMNS = (M.user_id, M.role, M.sort_name, U.name, U.kind, U.email, U.image)
+# The member as listed, from the membership alone (it carries its user's profile).
+MEMBER_COLUMNS = (M.user_id, M.role, M.sort_name, M.name, M.kind, M.email, M.image)
 _MEMBER_ORDER = (M.sort_name, M.user_id)
+
+
+def profile(user: User) -> dict[str, str | None]:
+    """The user's profile columns, in chat_users and in each of their memberships."""
+    return {"name": user.name, "kind": user.kind.value, "email": user.email, "image": user.image}
 
 
 def search_keys(user: User) -> tuple[dict[str, str | None], list[str]]:
@@ -71,14 +77,9 @@ class PostgresDirectory:
 
     @store_errors
     async def put_user(self, user: User) -> None:
-        """Write the user and the search keys of every membership they hold, in one
-        transaction; the user row's lock makes a concurrent put_membership wait for it."""
-        values = {
-            "name": user.name,
-            "kind": user.kind.value,
-            "email": user.email,
-            "image": user.image,
-        }
+        """Write the user, and the search keys and profile of every membership they hold, in
+        one transaction; the user row's lock makes a concurrent put_membership wait for it."""
+        values = profile(user)
         statement = insert(USERS).values(id=user.id, **values)
         async with self._engine.begin() as conn:
             await conn.execute(statement.on_conflict_do_update(index_elements=[U.id], set_=values))
@@ -87,7 +88,7 @@ class PostgresDirectory:
                     await conn.execute(
                         sa.update(MEMBERSHIPS)
                         .where(M.user_id == user.id)
-                        .values(**search_keys(user)[0])
+                        .values(**search_keys(user)[0], **values)
                         .returning(M.org_id)
                     )
                 )
@@ -121,7 +122,7 @@ class PostgresDirectory:
             if found is None:
                 raise KeyError(f"unknown user {user_id!r}")
             user = user_of(found)
-            columns = {"role": membership.role, **search_keys(user)[0]}
+            columns = {"role": membership.role, **search_keys(user)[0], **profile(user)}
             statement = insert(MEMBERSHIPS).values(org_id=org_id, user_id=user_id, **columns)
             await conn.execute(
                 statement.on_conflict_do_update(index_elements=[M.org_id, M.user_id], set_=columns)
@@ -262,7 +263,7 @@ def _ranked(hits: sa.Subquery) -> sa.Select[Any]:
     membership = sa.and_(M.org_id == param("org_id"), M.user_id == hits.c.user_id)
     return (
         sa.select(*MEMBER_COLUMNS)
-        .select_from(hits.join(MEMBERSHIPS, membership).join(USERS, U.id == M.user_id))
+        .select_from(hits.join(MEMBERSHIPS, membership))
         .order_by(hits.c.sort_name, hits.c.user_id)
         .limit(LIMIT)
     )
@@ -374,13 +375,7 @@ def _page_values(org_id: str, after: MemberKey | None, limit: int) -> dict[str, 
 
 
 def _members_where(*conditions: sa.ColumnElement[bool]) -> sa.Select[Any]:
-    # A membership whose user row is gone is not listed (the join drops it).
-    return (
-        sa.select(*MEMBER_COLUMNS)
-        .select_from(MEMBERSHIPS.join(USERS, U.id == M.user_id))
-        .where(*conditions)
-        .order_by(*_MEMBER_ORDER)
-    )
+    return sa.select(*MEMBER_COLUMNS).where(*conditions).order_by(*_MEMBER_ORDER)
 
 
 async def _insert_words(conn: AsyncConnection, user: User, org_ids: list[str]) -> None:

@@ -35,13 +35,13 @@ from yc_chat.adapters.postgres.directory import (
     word_or_email_hits,
 )
 from yc_chat.adapters.postgres.read_connections import ReadConnections
-from yc_chat.adapters.postgres.schema import MEMBERSHIPS, ORGS, USERS
+from yc_chat.adapters.postgres.schema import MEMBERSHIPS, ORGS
 from yc_chat.domain.model import Member, Membership, OrgId, User, UserId, UserKind
 from yc_chat.domain.queries import CallerView, MemberKey, MemberPage
 from yc_chat.domain.text import SearchQuery
 from yc_chat.domain.usecases.org_checks import ReadsThroughDirectory
 
-M, U = MEMBERSHIPS.c, USERS.c
+M = MEMBERSHIPS.c
 _DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 
 
@@ -103,7 +103,7 @@ def search_as_statement(bounded: bool) -> sa.Select[Any]:
     in_org = sa.and_(M.org_id == param("org_id"), M.user_id == hits.c.user_id)
     page = (
         sa.select(hits.c.rank, hits.c.sort_name.label("hit_name"), *MEMBER_COLUMNS)
-        .select_from(hits.join(MEMBERSHIPS, in_org).join(USERS, U.id == M.user_id))
+        .select_from(hits.join(MEMBERSHIPS, in_org))
         .subquery("page")
     )
     return (
