@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, overload
 
 import attrs
 
@@ -68,11 +69,58 @@ class MemberKey:
     user_id: UserId
 
 
+class ListedMembers(Sequence[Member]):
+    """Members as a store listed them, with the listing already written by the store.
+
+    `json` is the listing as other members see it: a compact JSON array with one object
+    per member, in order, keyed "id", "name", "email", "image" and "role" (null where
+    absent), which an answer may carry as it is instead of making a record per member (a
+    page of 100 would make 200). The members are made by `load` when first read. Equal to
+    any sequence of the same members, as a tuple of them is.
+    """
+
+    __slots__ = ("_load", "_members", "json")
+
+    def __init__(self, json: bytes, load: Callable[[], tuple[Member, ...]]) -> None:
+        self.json = json
+        self._load = load
+        self._members: tuple[Member, ...] | None = None
+
+    @property
+    def members(self) -> tuple[Member, ...]:
+        if self._members is None:
+            self._members = self._load()
+        return self._members
+
+    @overload
+    def __getitem__(self, index: int) -> Member: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Member, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Member | tuple[Member, ...]:
+        return self.members[index]
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return self.members == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self.members)
+
+    def __repr__(self) -> str:
+        return f"ListedMembers({self.members!r})"
+
+
 @attrs.frozen(kw_only=True)
 class MemberPage:
     """Members ordered by MemberKey; `next_after` is the key to continue from."""
 
-    members: tuple[Member, ...]
+    members: Sequence[Member]
     next_after: MemberKey | None
 
 

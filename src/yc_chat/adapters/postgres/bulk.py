@@ -49,5 +49,8 @@ async def copy_members(engine: AsyncEngine, org: Org, members: Sequence[tuple[Us
         assert driver is not None
         for table, rows in ((USERS, users), (MEMBERSHIPS, memberships), (MEMBER_WORDS, words)):
             await driver.copy_records_to_table(
-                table.name, records=rows, columns=[column.name for column in table.columns]
+                table.name,
+                records=rows,
+                # PostgreSQL computes the generated ones (chat_memberships.listed).
+                columns=[column.name for column in table.columns if column.computed is None],
             )

@@ -34,10 +34,11 @@ from yc_chat.adapters.postgres.directory import (
     whole_name_hits,
     word_or_email_hits,
 )
+from yc_chat.adapters.postgres.listing import listing, members_of
 from yc_chat.adapters.postgres.read_connections import ReadConnections
 from yc_chat.adapters.postgres.schema import MEMBERSHIPS, ORGS
 from yc_chat.domain.model import Member, Membership, OrgId, User, UserId, UserKind
-from yc_chat.domain.queries import CallerView, MemberKey, MemberPage
+from yc_chat.domain.queries import CallerView, ListedMembers, MemberKey, MemberPage
 from yc_chat.domain.text import SearchQuery
 from yc_chat.domain.usecases.org_checks import ReadsThroughDirectory
 
@@ -116,13 +117,13 @@ def search_as_statement(bounded: bool) -> sa.Select[Any]:
 
 @functools.cache
 def page_as_statement(after: bool) -> sa.Select[Any]:
-    """The gate, then the caller's member page (`limit` rows: ask one more than shown)."""
+    """The gate, then the caller's member page written as JSON (listing.py): `limit` rows
+    read, one more than the `shown`."""
     gate = _gate()
-    page = page_statement(after).where(_member_only(gate)).subquery("page")
-    return (
-        sa.select(gate.c.org_found, gate.c.caller_role, *_page_columns(page))
-        .select_from(gate.outerjoin(page, sa.true()))
-        .order_by(page.c.sort_name, page.c.user_id)
+    page = page_statement(after).add_columns(M.listed).where(_member_only(gate)).subquery("page")
+    listed = listing(page)
+    return sa.select(gate.c.org_found, gate.c.caller_role, *listed.c).select_from(
+        gate.join(listed, sa.true())
     )
 
 
@@ -153,7 +154,10 @@ def _search_values(caller: str, org_id: str, q: str, limit: int) -> tuple[bool, 
 def _page_values(
     caller: str, org_id: str, after: MemberKey | None, limit: int
 ) -> dict[str, object]:
-    values: dict[str, object] = {"org_id": org_id, "caller": caller, "limit": limit}
+    # One row more than shown: it says whether there is a next page.
+    values: dict[str, object] = {
+        "org_id": org_id, "caller": caller, "limit": limit + 1, "shown": limit,
+    }  # fmt: skip
     if after is not None:
         values |= {"after_name": after.sort_name, "after_id": after.user_id}
     return values
@@ -166,7 +170,8 @@ def search_as_query(caller: str, org_id: str, q: str, limit: int) -> sa.Select[A
 
 
 def page_as_query(caller: str, org_id: str, after: MemberKey | None, limit: int) -> sa.Select[Any]:
-    """The statement a member page seen by `caller` sends, with its values (for EXPLAIN)."""
+    """The statement a member page of `limit` seen by `caller` sends, with its values (for
+    EXPLAIN)."""
     return page_as_statement(after is not None).params(_page_values(caller, org_id, after, limit))
 
 
@@ -221,17 +226,19 @@ class PostgresMemberReads:
         plain = after is None or (storable(after.sort_name) and storable(after.user_id))
         if limit < 1 or not (plain and storable(caller) and storable(org_id)):
             return await self._composed.page_as(caller, org_id, limit=limit, after=after)
-        values = _page_values(caller, org_id, after, limit + 1)
+        values = _page_values(caller, org_id, after, limit)
         compiled = _compiled_page(after is not None)
-        rows = await self._connections.fetch(compiled.sql, compiled.args(values))
-        org_found, membership, listed = _view(org_id, caller, rows)
+        (row,) = await self._connections.fetch(compiled.sql, compiled.args(values))
+        role = row["caller_role"]
+        membership = None if role is None else Membership(org_id=org_id, user_id=caller, role=role)
         answer = None
         if membership is not None:
-            window = listed[:limit]
+            listed = row["listed"]
+            load = functools.partial(members_of, listed, row["other_at"], row["others"])
             next_after = (
-                MemberKey(sort_name=window[-1]["sort_name"], user_id=UserId(window[-1]["user_id"]))
-                if len(listed) > limit
+                MemberKey(sort_name=row["last_name"], user_id=UserId(row["last_id"]))
+                if row["found"] > limit
                 else None
             )
-            answer = MemberPage(members=tuple(map(_member, window)), next_after=next_after)
-        return CallerView(org_found=org_found, membership=membership, answer=answer)
+            answer = MemberPage(members=ListedMembers(listed.encode(), load), next_after=next_after)
+        return CallerView(org_found=bool(row["org_found"]), membership=membership, answer=answer)

@@ -51,6 +51,12 @@ ORGS = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
 )
 
+# The SQL function (migration 0002) writing a member as listed to other members: a JSON
+# object of id, name, email, image and role, compact, keys in that order, null where absent,
+# exactly as msgspec encodes the HTTP answer's MemberOut (`to_json` escapes strings as
+# msgspec does). IMMUTABLE, so a generated column may use it.
+MEMBER_JSON = "chat_member_json"
+
 # Each membership carries its user's folded SearchKeys, so typeahead and member pages read
 # this table alone: keyset pages on (org_id, sort_name, user_id), whole-name prefixes as
 # ranges of that index (already in page order) and of (org_id, search_spelled), email
@@ -59,6 +65,8 @@ ORGS = sa.Table(
 # It carries its user's profile too (name, kind, email, image: copies of chat_users', kept
 # by the same writes as the keys), so a page of 100 members is one index range without 100
 # probes of chat_users: measured at 100k members, 70 µs of server CPU per page against 190.
+# And the member as listed to other members, as JSON (`listed`, listing.py), which
+# PostgreSQL computes on every write of the row: a page's answer is those joined.
 MEMBERSHIPS = sa.Table(
     "chat_memberships",
     METADATA,
@@ -72,6 +80,12 @@ MEMBERSHIPS = sa.Table(
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("email", sa.Text),
     sa.Column("image", sa.Text),
+    sa.Column(
+        "listed",
+        sa.Text,
+        sa.Computed(f"{MEMBER_JSON}(user_id, name, email, image, role)", persisted=True),
+        nullable=False,
+    ),
     sa.Index("ix_chat_memberships_user_id", "user_id"),
     sa.Index("ix_chat_memberships_org_id_sort_name", "org_id", "sort_name", "user_id"),
     sa.Index(

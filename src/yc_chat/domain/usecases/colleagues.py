@@ -138,7 +138,7 @@ class SearchColleagues:
 
 @attrs.frozen(kw_only=True)
 class MembersPage:
-    members: tuple[Member, ...]
+    members: Sequence[Member]  # a store's ListedMembers as it gave them, or a tuple
     next_cursor: str | None
 
 
