@@ -19,8 +19,9 @@ import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -220,20 +221,30 @@ def mimic() -> Iterator[Mimic]:
         yield running
 
 
-@pytest.fixture
-def own_ferretdb() -> Iterator[servers.RunningServer]:
+@contextmanager
+def _own_server(
+    start: Callable[[], servers.RunningServer], label: str
+) -> Iterator[servers.RunningServer]:
+    """A server of the test's own, to pause and resume: skipped where none can be had (a
+    failure under CI=true); resumed if paused, then stopped, after the test."""
     try:
-        server = servers.start_ferretdb()
+        server = start()
     except servers.ServerUnavailable as exc:
         if servers.in_ci():
-            pytest.fail(f"CI=true and no FerretDB: {exc}", pytrace=False)
-        pytest.skip(f"FerretDB: {exc}")
+            pytest.fail(f"CI=true and no {label}: {exc}", pytrace=False)
+        pytest.skip(f"{label}: {exc}")
     try:
         yield server
     finally:
         if server.process.poll() is None:
             server.process.send_signal(signal.SIGCONT)
         server.stop()
+
+
+@pytest.fixture
+def own_ferretdb() -> Iterator[servers.RunningServer]:
+    with _own_server(servers.start_ferretdb, "FerretDB") as server:
+        yield server
 
 
 def _message(channel_id: str, n: int) -> bytes:
@@ -345,18 +356,8 @@ def test_ferretdb_stalled_under_a_serve_and_a_worker(
 
 @pytest.fixture
 def own_redis() -> Iterator[servers.RunningServer]:
-    try:
-        server = servers.start_redis()
-    except servers.ServerUnavailable as exc:
-        if servers.in_ci():
-            pytest.fail(f"CI=true and no Redis: {exc}", pytrace=False)
-        pytest.skip(f"Redis: {exc}")
-    try:
+    with _own_server(servers.start_redis, "Redis") as server:
         yield server
-    finally:
-        if server.process.poll() is None:
-            server.process.send_signal(signal.SIGCONT)
-        server.stop()
 
 
 def test_redis_stalled_token_calls_stay_answered_and_the_breaker_closes_after(
