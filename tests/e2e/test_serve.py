@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -102,9 +103,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-@pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[str]:
-    """`yc-chat emulator` on its own, with the credentials the service will be given."""
+@contextmanager
+def _running_emulator(tmp_path: Path) -> Iterator[str]:
+    """`yc-chat emulator` on its own, with the credentials the service will be given; its
+    base URL while it runs."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("STREAM_")}
     env.update({"STREAM_API_KEY": STREAM_KEY, "STREAM_API_SECRET": STREAM_SECRET})
@@ -119,11 +121,17 @@ def emulator(tmp_path: Path) -> Iterator[str]:
         )
         try:
             _wait_for_port(port, process, log_path)
-            base_url = f"http://127.0.0.1:{port}"
-            assert _stream_setup(base_url).returncode == 0
-            yield base_url
+            yield f"http://127.0.0.1:{port}"
         finally:
             _stop(process)
+
+
+@pytest.fixture
+def emulator(tmp_path: Path) -> Iterator[str]:
+    """The emulator, set up as an operator sets up Stream (`yc-chat stream setup`)."""
+    with _running_emulator(tmp_path) as base_url:
+        assert _stream_setup(base_url).returncode == 0
+        yield base_url
 
 
 def _stream_setup(base_url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -147,34 +155,18 @@ def _stream_setup(base_url: str, *args: str) -> subprocess.CompletedProcess[str]
 
 
 def test_stream_setup_applies_the_grants_once_and_reports_them(tmp_path: Path) -> None:
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("STREAM_")}
-    env.update({"STREAM_API_KEY": STREAM_KEY, "STREAM_API_SECRET": STREAM_SECRET})
-    log_path = tmp_path / "emulator.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
-            [*yc_chat_command(), "emulator", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-        )
-        try:
-            _wait_for_port(port, process, log_path)
-            base_url = f"http://127.0.0.1:{port}"
-            check = _stream_setup(base_url, "--check")
-            assert check.returncode == 1, check.stdout + check.stderr
-            assert "NOT applied" in check.stdout
-            first = _stream_setup(base_url)
-            assert first.returncode == 0, first.stdout + first.stderr
-            assert "applied (grants set for: " in first.stdout
-            again = _stream_setup(base_url)
-            assert again.returncode == 0
-            assert "already applied, nothing changed" in again.stdout
-            assert _stream_setup(base_url, "--check").returncode == 0
-            assert STREAM_SECRET not in first.stdout + first.stderr + again.stderr
-        finally:
-            _stop(process)
+    with _running_emulator(tmp_path) as base_url:
+        check = _stream_setup(base_url, "--check")
+        assert check.returncode == 1, check.stdout + check.stderr
+        assert "NOT applied" in check.stdout
+        first = _stream_setup(base_url)
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert "applied (grants set for: " in first.stdout
+        again = _stream_setup(base_url)
+        assert again.returncode == 0
+        assert "already applied, nothing changed" in again.stdout
+        assert _stream_setup(base_url, "--check").returncode == 0
+        assert STREAM_SECRET not in first.stdout + first.stderr + again.stderr
 
 
 @pytest.fixture
