@@ -31,20 +31,6 @@ _RSA = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 _RSA_OTHER = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-@pytest.fixture
-def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every full verification (PyJWT's decode), in order."""
-    seen: list[str] = []
-    real = jwt.decode
-
-    def counted(token: str, *args: Any, **kwargs: Any) -> Any:
-        seen.append(token)
-        return real(token, *args, **kwargs)
-
-    monkeypatch.setattr(auth.jwt, "decode", counted)
-    return seen
-
-
 class Clock:
     def __init__(self) -> None:
         self.now = 1000.0

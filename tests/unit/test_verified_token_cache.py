@@ -5,7 +5,6 @@ stays bounded. Verifications are counted by wrapping PyJWT's decode; clocks are 
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import jwt
 import pytest
@@ -22,19 +21,6 @@ class Clocks:
     def __init__(self) -> None:
         self.wall = time.time()
         self.ticks = 1000.0
-
-
-@pytest.fixture
-def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    seen: list[str] = []
-    real = jwt.decode
-
-    def counted(token: str, *args: Any, **kwargs: Any) -> Any:
-        seen.append(token)
-        return real(token, *args, **kwargs)
-
-    monkeypatch.setattr(auth.jwt, "decode", counted)
-    return seen
 
 
 def _authenticator(clocks: Clocks) -> SecretAuthenticator:
