@@ -26,7 +26,16 @@ from pymongo import MongoClient
 
 from tests.support import servers
 from tests.support.demo import FIXTURE
-from tests.support.processes import DEVICES, STORES, Cluster, bearer, request, signed_webhook
+from tests.support.processes import (
+    DEVICES,
+    STORES,
+    Cluster,
+    bearer,
+    message_new,
+    request,
+    signed_webhook,
+    staff_group,
+)
 from tests.support.push_mimics import Mimic, running_mimic
 from yc_chat.domain.events import push_collapse_id
 from yc_chat.domain.model import UserId
@@ -72,23 +81,12 @@ def _prepare(url: str) -> str:
             headers=bearer(user),
         )  # fmt: skip
         assert status == 200
-    status, group = request(
-        "POST", url + "/api/chat/channels/group",
-        body={"orgId": "org-1", "name": "Ward", "memberIds": ["vet-2", "nurse-1"],
-              "createdBy": "vet-1"},
-        headers=bearer("vet-1"),
-    )  # fmt: skip
-    assert status == 200, group
-    return str(group["channelId"])
+    return staff_group(url)
 
 
 def _event(channel_id: str, n: int) -> bytes:
-    return json.dumps(
-        {"type": "message.new", "cid": f"messaging:{channel_id}", "channel_id": channel_id,
-         "channel_type": "messaging", "created_at": f"2026-11-30T06:00:{n // 100:02d}.{n:06d}Z",
-         "message": {"id": f"msg-{n:04d}", "text": f"note {n:04d}", "type": "regular",
-                     "user": {"id": "vet-1"}}}
-    ).encode()  # fmt: skip
+    created_at = f"2026-11-30T06:00:{n // 100:02d}.{n:06d}Z"
+    return message_new(channel_id, f"msg-{n:04d}", f"note {n:04d}", created_at)
 
 
 def _flood(

@@ -37,6 +37,7 @@ from tests.support.processes import (
     STREAM_SECRET,
     Cluster,
     bearer,
+    message_new,
     request,
     signed_webhook,
 )
@@ -248,12 +249,8 @@ def own_ferretdb() -> Iterator[servers.RunningServer]:
 
 
 def _message(channel_id: str, n: int) -> bytes:
-    return json.dumps(
-        {"type": "message.new", "cid": f"messaging:{channel_id}", "channel_id": channel_id,
-         "channel_type": "messaging", "created_at": f"2026-11-30T06:00:00.{n:06d}Z",
-         "message": {"id": f"fault-{n:04d}", "text": f"note {n:04d}", "type": "regular",
-                     "user": {"id": "vet-1"}}}
-    ).encode()  # fmt: skip
+    created_at = f"2026-11-30T06:00:00.{n:06d}Z"
+    return message_new(channel_id, f"fault-{n:04d}", f"note {n:04d}", created_at)
 
 
 def _send(url: str, channel_id: str, numbers: range) -> tuple[set[str], list[str]]:

@@ -22,7 +22,14 @@ from pymongo import MongoClient
 
 from tests.support import servers
 from tests.support.demo import FIXTURE
-from tests.support.processes import Cluster, bearer, metric_samples, request, signed_webhook
+from tests.support.processes import (
+    Cluster,
+    message_new,
+    metric_samples,
+    request,
+    signed_webhook,
+    staff_group,
+)
 
 _LISTENING = re.compile(r'"message":\s*"listening"')
 
@@ -53,23 +60,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
 
 
 def _message_new(channel_id: str, message_id: str) -> bytes:
-    return json.dumps(
-        {"type": "message.new", "cid": f"messaging:{channel_id}", "channel_id": channel_id,
-         "channel_type": "messaging", "created_at": "2026-12-01T08:00:00.000000Z",
-         "message": {"id": message_id, "text": "Is Rex OK?", "type": "regular",
-                     "user": {"id": "vet-1"}}}
-    ).encode()  # fmt: skip
-
-
-def _group(base: str) -> str:
-    status, group = request(
-        "POST", base + "/api/chat/channels/group",
-        body={"orgId": "org-1", "name": "Ward", "memberIds": ["vet-2", "nurse-1"],
-              "createdBy": "vet-1"},
-        headers=bearer("vet-1"),
-    )  # fmt: skip
-    assert status == 200, group
-    return str(group["channelId"])
+    return message_new(channel_id, message_id, "Is Rex OK?", "2026-12-01T08:00:00.000000Z")
 
 
 def test_a_split_deployment_shows_the_workers_work_on_its_metrics_port(
@@ -84,7 +75,7 @@ def test_a_split_deployment_shows_the_workers_work_on_its_metrics_port(
     worker_url = f"http://127.0.0.1:{port}"
     worker.wait_answering(worker_url + "/healthz")
 
-    channel_id = _group(first)
+    channel_id = staff_group(first)
     body = _message_new(channel_id, "msg-split")
     status, answer = request(
         "POST", second + "/api/webhooks/stream", raw=body, headers=signed_webhook(body, "wh-1")

@@ -25,8 +25,10 @@ from tests.support.processes import (
     STREAM_SECRET,
     Cluster,
     bearer,
+    message_new,
     request,
     signed_webhook,
+    staff_group,
 )
 from tests.support.push_mimics import Mimic, running_mimic
 
@@ -80,17 +82,6 @@ def _both(calls: list[tuple[str, str, str, Any, dict[str, str]]]) -> list[tuple[
         return list(pool.map(lambda c: request(c[0], c[1] + c[2], body=c[3], headers=c[4]), calls))
 
 
-def _group(base: str, name: str) -> str:
-    status, group = request(
-        "POST", base + "/api/chat/channels/group",
-        body={"orgId": "org-1", "name": name, "memberIds": ["vet-2", "nurse-1"],
-              "createdBy": "vet-1"},
-        headers=bearer("vet-1"),
-    )  # fmt: skip
-    assert status == 200, group
-    return str(group["channelId"])
-
-
 def test_concurrent_dm_creation_through_both_gives_one_channel(
     two: tuple[Cluster, str, str],
 ) -> None:
@@ -114,13 +105,10 @@ def test_the_same_webhook_delivered_to_both_is_handled_once(
     two: tuple[Cluster, str, str], mimic: Mimic
 ) -> None:
     cluster, first, second = two
-    channel_id = _group(first, "Night shift")
-    event = json.dumps(
-        {"type": "message.new", "cid": f"messaging:{channel_id}", "channel_id": channel_id,
-         "channel_type": "messaging", "created_at": "2026-11-30T07:00:00.000000Z",
-         "message": {"id": "msg-twice", "text": f"only once {cluster.store}", "type": "regular",
-                     "user": {"id": "vet-1"}}}
-    ).encode()  # fmt: skip
+    channel_id = staff_group(first, "Night shift")
+    event = message_new(
+        channel_id, "msg-twice", f"only once {cluster.store}", "2026-11-30T07:00:00.000000Z"
+    )
 
     def deliver(base_and_id: tuple[str, str]) -> tuple[int, Any]:
         base, webhook_id = base_and_id
@@ -163,7 +151,7 @@ def test_concurrent_ends_through_both_post_one_system_message(
     two: tuple[Cluster, str, str],
 ) -> None:
     cluster, first, second = two
-    channel_id = _group(second, "Day shift")
+    channel_id = staff_group(second, "Day shift")
     answers = _both(
         [("POST", base, f"/api/chat/channels/{channel_id}/end", None, bearer("vet-1"))
          for base in (first, second) * 4]

@@ -72,6 +72,28 @@ def request(
         raise ConnectionError(f"cut-off answer from {url}: {error!r}") from error
 
 
+def staff_group(base_url: str, name: str = "Ward") -> str:
+    """A group vet-1 makes over HTTP in org-1 with vet-2 and nurse-1: its channel id."""
+    status, group = request(
+        "POST", base_url + "/api/chat/channels/group",
+        body={"orgId": "org-1", "name": name, "memberIds": ["vet-2", "nurse-1"],
+              "createdBy": "vet-1"},
+        headers=bearer("vet-1"),
+    )  # fmt: skip
+    assert status == 200, group
+    return str(group["channelId"])
+
+
+def message_new(channel_id: str, message_id: str, text: str, created_at: str) -> bytes:
+    """Stream's `message.new` webhook body: vet-1's regular message in a messaging channel."""
+    return json.dumps(
+        {"type": "message.new", "cid": f"messaging:{channel_id}", "channel_id": channel_id,
+         "channel_type": "messaging", "created_at": created_at,
+         "message": {"id": message_id, "text": text, "type": "regular",
+                     "user": {"id": "vet-1"}}}
+    ).encode()  # fmt: skip
+
+
 def base_env(**extra: str) -> dict[str, str]:
     """The machine's environment without any yc-chat setting, plus `extra`."""
     prefixes = ("JWT_", "STREAM_", "MONGODB_", "REDIS_", "DATABASE_", "PUSH_", "EXPO_",
