@@ -1,8 +1,9 @@
 """Where a signed webhook's time goes in the serving process (issue 22).
 
 Runs the real app in process (in-memory inbox, the in-process Stream simulation, access
-log on at INFO into a null handler) and drives its ASGI callable directly, 32 requests in
-flight at a time as wrk does, with no server or client in the profile, under cProfile:
+log on at INFO as `serve` writes it, into /dev/null) and drives its ASGI callable directly,
+32 requests in flight at a time as wrk does, with no server or client in the profile,
+under cProfile:
 
 - `request path`: the worker off (as in `serve --no-worker` with `yc-chat worker` in its
   own process): what acknowledging an event costs;
@@ -24,7 +25,7 @@ import hashlib
 import hmac
 import io
 import json
-import logging
+import os
 import pstats
 import sys
 import time
@@ -41,6 +42,7 @@ from yc_chat import in_memory
 from yc_chat.domain.inbox import InboxState
 from yc_chat.entrypoints.fixture import parse_fixture
 from yc_chat.entrypoints.http import create_app
+from yc_chat.entrypoints.logs import configure_logging
 from yc_chat.entrypoints.settings import AuthSettings, HttpSettings, Settings, WorkerSettings
 
 IN_FLIGHT = 32
@@ -246,9 +248,15 @@ async def profile(n: int) -> str:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, handlers=[logging.NullHandler()])
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
-    print(asyncio.run(profile(n)))
+    # The access log as `yc-chat serve` writes it (JSON lines on its handler), into /dev/null.
+    with open(os.devnull, "w") as null:
+        stderr, sys.stderr = sys.stderr, null
+        try:
+            configure_logging(level="INFO")
+        finally:
+            sys.stderr = stderr
+        n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+        print(asyncio.run(profile(n)))
 
 
 if __name__ == "__main__":

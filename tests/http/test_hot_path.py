@@ -14,25 +14,39 @@ from typing import Any
 import pytest
 
 from tests.support.world import WEBHOOK_SECRET, World
-from yc_chat.entrypoints.logs import FIELDS_ATTR, JsonFormatter, use_structured_loggers
+from yc_chat.entrypoints.logs import (
+    FIELDS_ATTR,
+    JsonFormatter,
+    JsonLinesHandler,
+    log_info,
+    use_structured_loggers,
+)
 
 
-@pytest.fixture
-def access_lines() -> Iterator[io.StringIO]:
-    """The JSON lines the access logger writes during the test."""
+@pytest.fixture(params=["direct", "record"])
+def access_lines(request: pytest.FixtureRequest) -> Iterator[io.StringIO]:
+    """The JSON lines the access logger writes during the test, either as `serve` writes
+    them (`configure_logging`'s handler, the root's only one: written without a LogRecord)
+    or through a handler of the access logger's own (a LogRecord per line)."""
     use_structured_loggers()
     sink = io.StringIO()
-    handler = logging.StreamHandler(sink)
-    handler.setFormatter(JsonFormatter())
     access = logging.getLogger("yc_chat.access")
-    previous = access.level
-    access.addHandler(handler)
+    root = logging.getLogger()
+    previous = access.level, list(root.handlers)
+    if request.param == "direct":
+        handler: logging.Handler = JsonLinesHandler(sink)
+        root.handlers[:] = [handler]
+    else:
+        handler = logging.StreamHandler(sink)
+        access.addHandler(handler)
+    handler.setFormatter(JsonFormatter())
     access.setLevel(logging.INFO)
     try:
         yield sink
     finally:
         access.removeHandler(handler)
-        access.setLevel(previous)
+        access.setLevel(previous[0])
+        root.handlers[:] = previous[1]
 
 
 def _entries(sink: io.StringIO) -> list[dict[str, Any]]:
@@ -205,3 +219,60 @@ async def test_the_webhook_answer_is_the_documented_one_with_its_id_and_line(
     assert refused.status_code == 401
     assert refused.json()["code"] == "invalid_signature"
     assert [e["status"] for e in _entries(access_lines)] == [200, 401]
+
+
+def test_a_line_whose_only_reader_is_the_json_handler_skips_the_log_record(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`log_info` writes the very line a LogRecord would give, without building one, only
+    while `configure_logging`'s JSON handler is the line's one destination: a filter, a
+    second handler or a level still see or stop every line as logging would."""
+    use_structured_loggers()
+    logger = logging.getLogger("yc_chat.test_direct_lines")
+    sink, other = io.StringIO(), io.StringIO()
+    handler = JsonLinesHandler(sink)
+    handler.setFormatter(JsonFormatter())
+    second = logging.StreamHandler(other)
+    second.setFormatter(JsonFormatter())
+    records: list[str] = []
+    original = logging.LogRecord.__init__
+
+    def counting(record: logging.LogRecord, name: str, *args: Any, **kwargs: Any) -> None:
+        records.append(name)
+        original(record, name, *args, **kwargs)
+
+    monkeypatch.setattr(logging.LogRecord, "__init__", counting)
+    monkeypatch.setattr(logger, "propagate", False)
+    monkeypatch.setattr(logger, "handlers", [handler])
+    logger.setLevel(logging.INFO)
+    fields = {"status": 200, "path": "/x", "empty": None}
+    try:
+        log_info(logger, "request", fields)
+        assert records == []
+        handler.addFilter(lambda record: True)
+        log_info(logger, "request", fields)
+        assert records == [logger.name]
+        handler.filters.clear()
+        handler.addFilter(lambda record: False)
+        log_info(logger, "request", fields)  # filtered out: not written
+        handler.filters.clear()
+        logger.addHandler(second)
+        log_info(logger, "request", fields)  # both handlers see it
+        logger.removeHandler(second)
+        logger.setLevel(logging.WARNING)
+        log_info(logger, "request", fields)  # below the level: nothing
+        assert records == [logger.name, logger.name, logger.name]
+    finally:
+        logger.setLevel(logging.NOTSET)
+    direct, through_record, both = (json.loads(line) for line in sink.getvalue().splitlines())
+    assert [json.loads(line) for line in other.getvalue().splitlines()] == [both]
+    for entry in (direct, through_record, both):
+        del entry["time"]
+    assert direct == through_record == both
+    assert direct == {
+        "level": "INFO",
+        "logger": "yc_chat.test_direct_lines",
+        "message": "request",
+        "status": 200,
+        "path": "/x",
+    }

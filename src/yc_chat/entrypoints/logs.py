@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -81,22 +81,99 @@ class JsonFormatter(logging.Formatter):
         self._clock = _Clock()
 
     def format(self, record: logging.LogRecord) -> str:
+        exception = self.formatException(record.exc_info) if record.exc_info else None
+        return self.line(
+            record.created,
+            record.levelname,
+            record.name,
+            record.getMessage(),
+            fields_of(record),
+            exception,
+        )
+
+    def line(
+        self,
+        created: float,
+        level: str,
+        name: str,
+        message: str,
+        fields: Mapping[str, Any],
+        exception: str | None = None,
+    ) -> str:
+        """The JSON line of one entry (what `format` writes for a record with these)."""
         entry: dict[str, Any] = {
-            "time": self._clock.iso(record.created),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
+            "time": self._clock.iso(created),
+            "level": level,
+            "logger": name,
+            "message": message,
             "request_id": request_id_var.get(),
         }
-        for key, value in fields_of(record).items():
+        for key, value in fields.items():
             if value is not None and key not in _SKIPPED_FIELDS:
                 entry[key] = value
         if entry["request_id"] is None:
             del entry["request_id"]
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+        if exception is not None:
+            entry["exception"] = exception
         # msgspec: a fifth of json.dumps' time on the access line every request writes.
         return _encode(entry).decode()
+
+
+class JsonLinesHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The stream handler `configure_logging` installs for JSON lines. `log_info` writes
+    through it directly, without a LogRecord, when it is a line's only destination."""
+
+    def write_entry(self, name: str, message: str, fields: Mapping[str, Any]) -> None:
+        """Write one INFO entry as `emit` would write its record."""
+        formatter = cast(JsonFormatter, self.formatter)  # log_info checked its type
+        try:
+            line = formatter.line(time.time(), "INFO", name, message, fields)
+            with self.lock:  # type: ignore[union-attr] # created by Handler.__init__
+                self.stream.write(line + self.terminator)
+                self.flush()
+        except RecursionError:
+            raise
+        except Exception:
+            record = logging.makeLogRecord({"name": name, "msg": message, "levelno": 20})
+            self.handleError(record)
+
+
+def log_info(logger: logging.Logger, message: str, fields: Mapping[str, Any]) -> None:
+    """`logger.info(message, extra=fields)`; when its only destination is the JSON handler
+    `configure_logging` installed (no filter anywhere, no other handler), the line is
+    written there directly. Building and dispatching a LogRecord was a tenth of a small
+    request (the access line of every request)."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    handler = _sole_json_handler(logger)
+    if handler is None:
+        logger.info(message, extra=fields)
+    else:
+        handler.write_entry(logger.name, message, fields)
+
+
+def _sole_json_handler(logger: logging.Logger) -> JsonLinesHandler | None:
+    """The one handler an INFO record of `logger` would reach, when it is a plain
+    JsonLinesHandler and no filter would see the record; else None."""
+    if logger.filters:
+        return None
+    found: JsonLinesHandler | None = None
+    current: logging.Logger | None = logger
+    while current is not None:
+        for handler in current.handlers:
+            if (
+                found is not None
+                or type(handler) is not JsonLinesHandler
+                or handler.filters
+                or handler.level > logging.INFO
+                or type(handler.formatter) is not JsonFormatter
+            ):
+                return None
+            found = handler
+        if not current.propagate:
+            break
+        current = current.parent
+    return found
 
 
 class TextFormatter(logging.Formatter):
@@ -144,8 +221,13 @@ def configure_logging(*, level: str = "INFO", fmt: LogFormat = "json") -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler: logging.Handler
+    if fmt == "json":
+        handler = JsonLinesHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

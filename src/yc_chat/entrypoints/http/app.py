@@ -39,6 +39,7 @@ from yc_chat.entrypoints.http.openapi import (
     openapi_config,
 )
 from yc_chat.entrypoints.http.pipeline import middleware_chain, new_request_id
+from yc_chat.entrypoints.logs import log_info
 from yc_chat.entrypoints.runtime import Runtime
 
 logger = logging.getLogger("yc_chat.http")
@@ -67,9 +68,10 @@ async def _before_send(message: Message, scope: Scope) -> None:
         return
     started = state.get(STATE_STARTED)
     # Path only: query strings carry search terms and cursors, never worth logging.
-    access_logger.info(
+    log_info(
+        access_logger,
         "request",
-        extra={
+        {
             "request_id": request_id,
             "method": scope.get("method"),
             "path": scope.get("path"),
