@@ -17,6 +17,7 @@ from yc_chat.adapters import deadline
 from yc_chat.adapters.stream import RetryPolicy, StreamChatProvider, StreamConfig
 from yc_chat.domain import errors
 from yc_chat.domain.model import ChannelId
+from yc_chat.entrypoints import timers
 
 # Bounds an awaited call so a broken deadline fails the test instead of hanging it.
 NEVER = 10.0
@@ -103,10 +104,17 @@ async def test_a_retry_as_slow_as_the_failed_attempt_is_not_started() -> None:
     assert pauses.taken == []
 
 
-async def test_a_hung_call_is_cut_at_the_deadline() -> None:
+# What cancels a request's block: asyncio's own timer, or the server's shared ones.
+CUTS = pytest.mark.parametrize(
+    "cut_at", [asyncio.timeout_at, timers.timeout_at], ids=["asyncio", "shared-timers"]
+)
+
+
+@CUTS
+async def test_a_hung_call_is_cut_at_the_deadline(cut_at: deadline.CutAt) -> None:
     client, pauses = _FailingStream(hang=True), _Pauses()
     async with asyncio.timeout(NEVER):  # the configured timeout is 6 s, the budget 0.2 s
-        async with deadline.bounded(0.2):
+        async with deadline.bounded(0.2, cut_at=cut_at):
             with pytest.raises(errors.ProviderUnavailable) as caught:
                 await _provider(client, pauses, delay=0.0).get_channel(ChannelId("apt_1"))
     assert "timed out" in caught.value.message
@@ -127,14 +135,18 @@ async def test_no_call_starts_once_the_budget_is_spent() -> None:
     assert client.calls == 0
 
 
-async def test_a_block_still_running_at_its_deadline_ends_with_503_and_retry_after() -> None:
+@CUTS
+async def test_a_block_still_running_at_its_deadline_ends_with_503_and_retry_after(
+    cut_at: deadline.CutAt,
+) -> None:
     async with asyncio.timeout(NEVER):
         with pytest.raises(errors.DeadlineExceeded) as caught:
-            async with deadline.bounded(0.1):
+            async with deadline.bounded(0.1, cut_at=cut_at):
                 await asyncio.Event().wait()  # a store stuck in a socket
     assert caught.value.status == 503
     assert caught.value.code == "deadline_exceeded"
     assert caught.value.retry_after >= 1
+    assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
 
 
 async def test_an_inner_budget_never_outlasts_the_outer_one() -> None:

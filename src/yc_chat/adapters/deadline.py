@@ -23,7 +23,7 @@ import functools
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Any, Final, ParamSpec, TypeVar
+from typing import Any, Final, ParamSpec, Protocol, TypeVar
 
 from yc_chat.domain.errors import DeadlineExceeded
 
@@ -81,25 +81,50 @@ def retry_fits(pause: float, last_attempt: float) -> bool:
     return allows(pause + max(last_attempt, MIN_ATTEMPT_SECONDS))
 
 
-def bounded(seconds: float, *, cut: bool = True) -> AbstractAsyncContextManager[None]:
+class Cut(Protocol):
+    """What cancels a block at a moment: `asyncio.timeout_at`'s Timeout, or the like."""
+
+    async def __aenter__(self) -> object: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool | None: ...
+
+    def expired(self) -> bool:
+        """Whether the moment came while the block ran."""
+        ...
+
+
+# Makes the Cut for a moment on the event loop's clock.
+CutAt = Callable[[float], Cut]
+
+
+def bounded(
+    seconds: float, *, cut: bool = True, cut_at: CutAt = asyncio.timeout_at
+) -> AbstractAsyncContextManager[None]:
     """Run the block within `seconds` (or the enclosing budget, if that ends sooner).
 
     With `cut`, raises DeadlineExceeded (503, Retry-After) if the block is still running at
-    the end; without, only the calls that consult the budget are bounded by it.
+    the end (`cut_at` cancels it); without, only the calls that consult the budget are
+    bounded by it.
     """
-    return _Budget(seconds, cut)
+    return _Budget(seconds, cut, cut_at)
 
 
 class _Budget:
     """`bounded`'s block. A class, not an @asynccontextmanager generator: every request
     opens one, and the generator's machinery cost a third of it."""
 
-    __slots__ = ("_backstop", "_cut", "_cutting", "_expiry", "_seconds")
+    __slots__ = ("_backstop", "_cut", "_cut_at", "_cutting", "_expiry", "_seconds")
 
-    def __init__(self, seconds: float, cut: bool) -> None:
+    def __init__(self, seconds: float, cut: bool, cut_at: CutAt) -> None:
         self._seconds = seconds
         self._cut = cut
-        self._backstop: asyncio.Timeout | None = None
+        self._cut_at = cut_at
+        self._backstop: Cut | None = None
 
     async def __aenter__(self) -> None:
         expiry = _now() + self._seconds
@@ -109,7 +134,7 @@ class _Budget:
         self._expiry = _expiry.set(expiry)
         self._cutting = _cutting.set(self._cut)
         if self._cut:
-            self._backstop = asyncio.timeout_at(expiry + BACKSTOP_SLACK)
+            self._backstop = self._cut_at(expiry + BACKSTOP_SLACK)
             await self._backstop.__aenter__()
 
     async def __aexit__(
@@ -161,11 +186,16 @@ def unbounded_call(
 
 class ContextDeadlines:
     """The Deadlines port: each `bounded()` block gets `seconds` (per worker event, say);
-    `cut`: whether a block still running at its deadline is cancelled (requests) or not."""
+    `cut`: whether a block still running at its deadline is cancelled (requests) or not,
+    by what `cut_at` makes (the server passes its shared timers: one loop timer for every
+    request's deadline instead of one each)."""
 
-    def __init__(self, seconds: float, *, cut: bool = True) -> None:
+    def __init__(
+        self, seconds: float, *, cut: bool = True, cut_at: CutAt = asyncio.timeout_at
+    ) -> None:
         self.seconds = seconds
         self.cut = cut
+        self._cut_at = cut_at
 
     @classmethod
     def for_events(cls, seconds: float, lease_seconds: float) -> ContextDeadlines:
@@ -176,4 +206,4 @@ class ContextDeadlines:
 
     def bounded(self) -> AbstractAsyncContextManager[None]:
         """A fresh budget of `seconds` for the block."""
-        return bounded(self.seconds, cut=self.cut)
+        return bounded(self.seconds, cut=self.cut, cut_at=self._cut_at)

@@ -55,6 +55,7 @@ from yc_chat.entrypoints.bootstrap.push import open_notifier as open_notifier
 from yc_chat.entrypoints.readiness import with_setup_probe
 from yc_chat.entrypoints.runtime import RATE_LIMIT_STORE, Fallback, Probe, Runtime
 from yc_chat.entrypoints.settings import Settings, SettingsError
+from yc_chat.entrypoints.timers import timeout_at
 from yc_chat.ports import (
     DeviceRegistry,
     Notifier,
@@ -128,7 +129,10 @@ def assemble(
         degradable=degradable,
         persistent=persistent,
         emulator=emulator,
-        request_deadlines=ContextDeadlines(settings.http.request_deadline_seconds),
+        # A request's backstop on the server's shared timers (timers.py), not a loop timer each.
+        request_deadlines=ContextDeadlines(
+            settings.http.request_deadline_seconds, cut_at=timeout_at
+        ),
         on_shutdown=tuple(on_shutdown),
     )
 

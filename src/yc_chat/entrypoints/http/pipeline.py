@@ -76,6 +76,7 @@ from yc_chat.entrypoints.http.raw_answer import send_json
 from yc_chat.entrypoints.logs import request_id_var
 from yc_chat.entrypoints.runtime import Runtime
 from yc_chat.entrypoints.settings import IpNetwork
+from yc_chat.entrypoints.timers import timeout_at
 from yc_chat.ports import Deadlines
 
 logger = logging.getLogger("yc_chat.http")
@@ -233,8 +234,9 @@ class RequestLimitsMiddleware:
             raise _too_large(limit)
         started = state_of(scope).get(STATE_STARTED, time.perf_counter())
         remaining = max(0.0, self._read_timeout - (time.perf_counter() - started))
+        deadline = asyncio.get_running_loop().time() + remaining
         try:
-            async with asyncio.timeout(remaining):
+            async with timeout_at(deadline):  # one timer for every request's (timers.py)
                 body = await _read_body(receive, limit)
         except TimeoutError:
             logger.info(

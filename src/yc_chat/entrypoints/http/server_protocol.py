@@ -15,6 +15,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from yc_chat.entrypoints.timers import Alarm, alarms_of
+
 logger = logging.getLogger("yc_chat.http")
 
 _TIMEOUT_BODY = b'{"error": "The request did not arrive in time", "code": "request_timeout"}'
@@ -33,7 +35,7 @@ class TimedHttpToolsProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._head_deadline: asyncio.TimerHandle | None = None
+        self._head_deadline: Alarm | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -53,7 +55,11 @@ class TimedHttpToolsProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def _arm(self) -> None:
-        self._head_deadline = self.loop.call_later(self.read_timeout, self._head_too_slow)
+        # On the shared timers (timers.py): a loop timer per request head cost more.
+        alarms = alarms_of(self.loop)
+        self._head_deadline = alarms.call_at(
+            self.loop.time() + self.read_timeout, self._head_too_slow
+        )
 
     def _disarm(self) -> None:
         if self._head_deadline is not None:
