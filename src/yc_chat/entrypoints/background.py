@@ -17,6 +17,7 @@ import attrs
 
 from yc_chat.domain.service import ChatService
 from yc_chat.domain.usecases.inbox import PassOutcome
+from yc_chat.entrypoints.logs import log_info
 from yc_chat.entrypoints.runtime import Runtime
 from yc_chat.entrypoints.settings import WorkerSettings
 from yc_chat.ports import Clock
@@ -141,7 +142,7 @@ def inbox_worker(
 def _log(item: PassOutcome) -> None:
     extra = {"event_id": item.event_id, "kind": item.kind, "attempts": item.attempts}
     if item.result == "processed":
-        logger.info("webhook event handled", extra=extra)
+        log_info(logger, "webhook event handled", extra)  # one per event: the direct line
     elif item.result == "ignored":
         # The id and the reason, never the content: the id finds the event in the inbox.
         logger.warning("webhook event not acted on", extra={**extra, "reason": item.reason})

@@ -68,6 +68,9 @@ class Runtime:
     emulator: RunningEmulator | None = None
     # Every HTTP request's budget for its dependencies (REQUEST_DEADLINE).
     request_deadlines: Deadlines = NO_DEADLINES
+    # Recording a webhook never waits on anything (the in-memory inbox: no I/O, no await),
+    # so the webhook route opens no dependency budget: nothing in it could overrun one.
+    inbox_never_waits: bool = False
     on_shutdown: Sequence[Callable[[], Awaitable[None]]] = ()
     # Parts with a working fallback: down, they make readiness `degraded`, not `unready`.
     degradable: Mapping[str, Fallback] = attrs.field(factory=dict)

@@ -134,6 +134,7 @@ def assemble(
             settings.http.request_deadline_seconds, cut_at=timeout_at
         ),
         on_shutdown=tuple(on_shutdown),
+        inbox_never_waits=type(ports.inbox) is InMemoryEventInbox,
     )
 
 

@@ -11,12 +11,13 @@ listed in one place, `middleware_chain`, in the contract's check order.
    `Transfer-Encoding`: 400, connection closed), size as received (413), time to arrive
    (408, connection closed). It runs before authentication, so an oversized body is a 413
    before it is a 401, whoever sends it.
+   Then WebhookAcknowledger answers the Stream webhook (signature 401, event 400, record),
+   a public route that 3. and 4. would pass through (controllers/webhooks.py), within the
+   request's deadline (below) unless its inbox cannot wait on anything (in memory).
    Then DeadlineMiddleware: from here on, the request's dependency calls (token keys,
    Redis, the database, Stream with its retries) share one budget, REQUEST_DEADLINE; when
    it runs out the answer is 503 `deadline_exceeded` with Retry-After. The body's arrival
    is bounded separately, above, so a slow client does not spend the budget.
-   Then WebhookAcknowledger answers the Stream webhook (signature 401, event 400, record),
-   a public route that 3. and 4. would pass through (controllers/webhooks.py).
 3. AuthMiddleware: 401 unless the request carries a valid bearer token (verified by
    auth.py); routes with OPT_PUBLIC need none.
 4. RateLimitMiddleware (rate_limits.py, with the budgets): 429 when the caller's budget is
@@ -99,9 +100,13 @@ def middleware_chain(
             webhook_limit=settings.webhook_max_body_bytes,
             read_timeout=settings.request_read_timeout_seconds,
         ),
+        # The Stream webhook is answered here (public, no budget: 3. and 4. do nothing for
+        # it), within the request's deadline unless its record cannot wait on anything.
+        DefineMiddleware(
+            WebhookAcknowledger,
+            deadlines=None if runtime.inbox_never_waits else runtime.request_deadlines,
+        ),
         DefineMiddleware(DeadlineMiddleware, deadlines=runtime.request_deadlines),
-        # The Stream webhook is answered here (public, no budget: 3. and 4. do nothing for it)
-        DefineMiddleware(WebhookAcknowledger),
         DefineMiddleware(  # 401
             AuthMiddleware, authenticator=authenticator, public_prefixes=public_prefixes
         ),

@@ -34,7 +34,7 @@ from yc_chat.entrypoints.http.openapi import WebhookOperation
 from yc_chat.entrypoints.http.raw_answer import json_start
 from yc_chat.entrypoints.http.schemas import OkResponse
 from yc_chat.entrypoints.runtime import Runtime
-from yc_chat.ports import WebhookDecoder
+from yc_chat.ports import Deadlines, WebhookDecoder
 
 logger = logging.getLogger("yc_chat.webhooks")
 
@@ -134,17 +134,20 @@ _OK_START = json_start(200, _OK_BODY)
 class WebhookAcknowledger:
     """Answers POST /api/webhooks/stream from the middleware chain (see pipeline.py).
 
-    Routing, the request context, the body limits (413, 408, framing) and the request's
-    deadline have run when it is reached; authentication and rate limits do nothing for
-    this public route. The rest of Litestar's work per request (its Request, keyword
-    arguments, the handler's Response and its encoding) was about a third of an
-    acknowledgement, for a constant answer. Errors are raised as from any handler, so
+    Routing, the request context and the body limits (413, 408, framing) have run when it
+    is reached; it opens the request's deadline itself, and only when the inbox can wait
+    on something (a database): the in-memory one never does. Authentication and rate
+    limits do nothing for this public route. The rest of Litestar's work per request (its
+    Request, keyword arguments, the handler's Response and its encoding) was about a third
+    of an acknowledgement, for a constant answer. Errors are raised as from any handler, so
     Litestar's exception handlers answer them with the contract's body; X-Request-ID and
     the access line come from the app's `before_send`, which wraps `send`.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, deadlines: Deadlines | None) -> None:
         self.app = app
+        # The request's dependency budget for the record; None when it cannot wait.
+        self._deadlines = deadlines
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -154,7 +157,12 @@ class WebhookAcknowledger:
         ):
             await self.app(scope, receive, send)
             return
-        await acknowledge(scope["app"].state, scope, await _body(receive))
+        body = await _body(receive)
+        if self._deadlines is None:
+            await acknowledge(scope["app"].state, scope, body)
+        else:
+            async with self._deadlines.bounded():
+                await acknowledge(scope["app"].state, scope, body)
         await send(_OK_START)
         await send({"type": "http.response.body", "body": _OK_BODY, "more_body": False})
 
