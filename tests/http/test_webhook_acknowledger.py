@@ -87,7 +87,7 @@ class _Sent:
 
 async def test_a_signed_webhook_post_is_answered_here_and_not_passed_on(world: World) -> None:
     inner, sent = _Inner(), _Sent()
-    await WebhookAcknowledger(inner)(
+    await WebhookAcknowledger(inner, deadlines=None)(
         _scope(world), _receiver({"type": "http.request", "body": BODY}), sent
     )
     assert inner.scopes == []
@@ -110,7 +110,7 @@ async def test_anything_else_goes_on_down_the_chain_untouched(
 ) -> None:
     inner, sent = _Inner(), _Sent()
     scope = _scope(world, kind=kind, method=method, webhook=webhook)
-    await WebhookAcknowledger(inner)(scope, _receiver(), sent)
+    await WebhookAcknowledger(inner, deadlines=None)(scope, _receiver(), sent)
     assert inner.scopes == [scope]
     assert sent.messages == []
     assert sum((await world.inbox.counts()).values()) == 0
@@ -136,7 +136,7 @@ async def test_the_whole_body_is_read_however_it_arrives(
     reordered chain cannot verify part of a body, or wait for more after the last piece."""
     inner, sent = _Inner(), _Sent()
     receive = _receiver(*({"type": "http.request", **m} for m in messages))
-    await WebhookAcknowledger(inner)(_scope(world), receive, sent)
+    await WebhookAcknowledger(inner, deadlines=None)(_scope(world), receive, sent)
     assert sent.answer() == (200, b'{"ok":true}')
     recorded = await world.inbox.get(_digest_id(BODY))
     assert recorded is not None and recorded.payload == BODY
@@ -152,7 +152,7 @@ async def test_a_client_gone_mid_body_is_refused_and_nothing_recorded(world: Wor
     )
     sent = _Sent()
     with pytest.raises(Unauthenticated):
-        await WebhookAcknowledger(_Inner())(_scope(world), receive, sent)
+        await WebhookAcknowledger(_Inner(), deadlines=None)(_scope(world), receive, sent)
     assert sent.messages == []
     assert sum((await world.inbox.counts()).values()) == 0
 
