@@ -126,10 +126,59 @@ async def test_a_cancelled_read_closes_its_connection(
     assert len(after) == 1 and set(after).isdisjoint(before)
 
 
-async def _waiting_on_lock(conn: asyncpg.Connection) -> bool:  # type: ignore[type-arg]
+async def _waiting_on_lock(conn: asyncpg.Connection, count: int = 1) -> bool:  # type: ignore[type-arg]
+    # Inside a transaction, pg_stat_activity is the snapshot of its first reading.
+    await conn.execute("SELECT pg_stat_clear_snapshot()")
     waiting = await conn.fetchval(
         "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 "
         "AND wait_event_type = 'Lock'",
         APP,
     )
-    return bool(waiting)
+    return int(waiting) >= count
+
+
+async def test_a_burst_waits_for_the_held_connections_instead_of_opening_more(
+    instances: tuple[PostgresStores, PostgresStores],
+) -> None:
+    _, second = instances  # two held connections
+    statement = "SELECT pg_backend_pid() AS pid FROM pg_sleep(0.05)"
+    rows = await asyncio.gather(*(second.read_connections.fetch(statement, []) for _ in range(6)))
+    pids = {found[0]["pid"] for found in rows}
+    assert len(pids) == 2
+    assert pids == set(await _held_backends())
+
+
+async def test_a_statement_cancelled_while_waiting_leaves_the_connections_lendable(
+    instances: tuple[PostgresStores, PostgresStores],
+) -> None:
+    _, second = instances
+    reads = second.member_reads
+    blocker = await asyncpg.connect(await session_database())
+    try:
+        async with blocker.transaction():
+            await blocker.execute("LOCK TABLE chat_memberships IN ACCESS EXCLUSIVE MODE")
+            # Both held connections wait on the lock; a third statement waits for one of them.
+            busy = [
+                asyncio.ensure_future(reads.page_as(CALLER, ORG, limit=10, after=None))
+                for _ in range(2)
+            ]
+            for _ in range(1000):  # until both wait on the lock (polled, not timed)
+                if await _waiting_on_lock(blocker, count=2):
+                    break
+                await asyncio.sleep(0.01)
+            queued = asyncio.ensure_future(reads.page_as(CALLER, ORG, limit=10, after=None))
+            await asyncio.sleep(0)
+            assert not queued.done()
+            queued.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await queued
+    finally:
+        await blocker.close()
+    for view in await asyncio.gather(*busy):
+        assert [m.user.id for m in view.answer.members] == [OTHER, CALLER]  # type: ignore[union-attr]
+    held = await _held_backends()
+    views = await asyncio.gather(
+        *(reads.page_as(CALLER, ORG, limit=10, after=None) for _ in range(5))
+    )
+    assert all(view.answer is not None for view in views)
+    assert len(held) == 2 and set(await _held_backends()) == set(held)

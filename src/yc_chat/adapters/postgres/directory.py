@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -17,6 +18,7 @@ from yc_chat.adapters.postgres._sql import (
     storable_all,
     store_errors,
 )
+from yc_chat.adapters.postgres.read_connections import Compiled, ReadConnections
 from yc_chat.adapters.postgres.records import AnyRow, membership_of, user_of
 from yc_chat.adapters.postgres.schema import MEMBER_WORDS, MEMBERSHIPS, ORGS, USERS
 from yc_chat.domain.model import Member, Membership, Org, OrgId, User, UserId
@@ -58,8 +60,9 @@ class PostgresDirectory:
     of the words key and the email index); each in (folded name, id) order.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, connections: ReadConnections) -> None:
         self._engine = engine
+        self._connections = connections
         # One statement per read, so no transaction around it: no BEGIN/COMMIT round trips.
         self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")
 
@@ -144,38 +147,38 @@ class PostgresDirectory:
 
     # -- reader -------------------------------------------------------------------------
 
+    # The single-row reads the worker and the write paths make per event or request: each
+    # compiled once and sent on a held connection (read_connections.py), as the hot reads.
+
     @store_errors
     async def get_user(self, user_id: UserId) -> User | None:
         if not storable(user_id):
             return None
-        async with self._reads.connect() as conn:
-            row = (await conn.execute(_USER, {"user_id": user_id})).first()
-        return None if row is None else user_of(row)
+        rows = await self._connections.fetch(_USER.sql, _USER.args({"user_id": user_id}))
+        return user_of(rows[0]) if rows else None
 
     @store_errors
     async def get_users(self, user_ids: Collection[UserId]) -> Mapping[UserId, User]:
         ids = storable_all(user_ids)
         if not ids:
             return {}
-        async with self._reads.connect() as conn:
-            rows = (await conn.execute(_USERS, {"ids": ids})).all()
-        return {UserId(row.id): user_of(row) for row in rows}
+        rows = await self._connections.fetch(_USERS.sql, _USERS.args({"ids": ids}))
+        return {UserId(row["id"]): user_of(row) for row in rows}
 
     @store_errors
     async def get_org(self, org_id: OrgId) -> Org | None:
         if not storable(org_id):
             return None
-        async with self._reads.connect() as conn:
-            row = (await conn.execute(_ORG, {"org_id": org_id})).first()
-        return None if row is None else Org(id=OrgId(row.id), name=row.name)
+        rows = await self._connections.fetch(_ORG.sql, _ORG.args({"org_id": org_id}))
+        return Org(id=OrgId(rows[0]["id"]), name=rows[0]["name"]) if rows else None
 
     @store_errors
     async def get_membership(self, org_id: OrgId, user_id: UserId) -> Membership | None:
         if not (storable(org_id) and storable(user_id)):
             return None
-        async with self._reads.connect() as conn:
-            row = (await conn.execute(_MEMBERSHIP, {"org_id": org_id, "user_id": user_id})).first()
-        return None if row is None else membership_of(row)
+        values = {"org_id": org_id, "user_id": user_id}
+        rows = await self._connections.fetch(_MEMBERSHIP.sql, _MEMBERSHIP.args(values))
+        return membership_of(rows[0]) if rows else None
 
     @store_errors
     async def get_memberships(
@@ -184,9 +187,9 @@ class PostgresDirectory:
         ids = storable_all(user_ids)
         if not ids or not storable(org_id):
             return {}
-        async with self._reads.connect() as conn:
-            rows = (await conn.execute(_MEMBERSHIPS, {"org_id": org_id, "ids": ids})).all()
-        return {UserId(row.user_id): membership_of(row) for row in rows}
+        values = {"org_id": org_id, "ids": ids}
+        rows = await self._connections.fetch(_MEMBERSHIPS.sql, _MEMBERSHIPS.args(values))
+        return {UserId(row["user_id"]): membership_of(row) for row in rows}
 
     @store_errors
     async def search_members(
@@ -322,15 +325,20 @@ def page_statement(after: bool) -> sa.Select[Any]:
     return _members_where(*where).limit(LIMIT)
 
 
-_MEMBERSHIP = sa.select(M.org_id, M.user_id, M.role).where(
-    M.org_id == param("org_id"), M.user_id == param("user_id")
+_IDS = sa.bindparam("ids", type_=postgresql.ARRAY(_TEXT_C))
+_MEMBERSHIP = Compiled.of(
+    sa.select(M.org_id, M.user_id, M.role).where(
+        M.org_id == param("org_id"), M.user_id == param("user_id")
+    )
 )
-_MEMBERSHIPS = sa.select(M.org_id, M.user_id, M.role).where(
-    M.org_id == param("org_id"), M.user_id.in_(sa.bindparam("ids", expanding=True))
+_MEMBERSHIPS = Compiled.of(
+    sa.select(M.org_id, M.user_id, M.role).where(
+        M.org_id == param("org_id"), M.user_id == sa.any_(_IDS)
+    )
 )
-_USER = sa.select(USERS).where(U.id == param("user_id"))
-_USERS = sa.select(USERS).where(U.id.in_(sa.bindparam("ids", expanding=True)))
-_ORG = sa.select(ORGS).where(ORGS.c.id == param("org_id"))
+_USER = Compiled.of(sa.select(USERS).where(U.id == param("user_id")))
+_USERS = Compiled.of(sa.select(USERS).where(U.id == sa.any_(_IDS)))
+_ORG = Compiled.of(sa.select(ORGS).where(ORGS.c.id == param("org_id")))
 
 
 def _search(

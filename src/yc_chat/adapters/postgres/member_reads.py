@@ -20,9 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
-import attrs
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from yc_chat.adapters.postgres._sql import prefix_bounds, storable, store_errors
 from yc_chat.adapters.postgres.directory import (
@@ -35,7 +33,7 @@ from yc_chat.adapters.postgres.directory import (
     word_or_email_hits,
 )
 from yc_chat.adapters.postgres.listing import listing, members_of
-from yc_chat.adapters.postgres.read_connections import ReadConnections
+from yc_chat.adapters.postgres.read_connections import Compiled, ReadConnections
 from yc_chat.adapters.postgres.schema import MEMBERSHIPS, ORGS
 from yc_chat.domain.model import Member, Membership, OrgId, User, UserId, UserKind
 from yc_chat.domain.queries import CallerView, ListedMembers, MemberKey, MemberPage
@@ -43,23 +41,6 @@ from yc_chat.domain.text import SearchQuery
 from yc_chat.domain.usecases.org_checks import ReadsThroughDirectory
 
 M = MEMBERSHIPS.c
-_DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
-
-
-@attrs.frozen
-class Compiled:
-    """A statement as asyncpg takes it: the SQL text and its parameters' names in order."""
-
-    sql: str
-    names: tuple[str, ...]
-
-    @classmethod
-    def of(cls, statement: sa.Select[Any]) -> Compiled:
-        compiled = statement.compile(dialect=_DIALECT)
-        return cls(sql=compiled.string, names=tuple(compiled.positiontup or ()))
-
-    def args(self, values: dict[str, object]) -> list[object]:
-        return [values[name] for name in self.names]
 
 
 def _gate() -> sa.CTE:

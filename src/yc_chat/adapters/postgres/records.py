@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
@@ -29,8 +30,9 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def user_of(row: AnyRow, *, id_column: str = "id") -> User:
-    mapping = row._mapping
+def user_of(row: AnyRow | Mapping[Any, Any], *, id_column: str = "id") -> User:
+    """A user row: a SQLAlchemy row, or any mapping by column name (an asyncpg record)."""
+    mapping = row._mapping if isinstance(row, sa.Row) else row
     return User(
         id=UserId(mapping[id_column]),
         name=mapping["name"],
@@ -40,8 +42,9 @@ def user_of(row: AnyRow, *, id_column: str = "id") -> User:
     )
 
 
-def membership_of(row: AnyRow) -> Membership:
-    return Membership(org_id=OrgId(row.org_id), user_id=UserId(row.user_id), role=row.role)
+def membership_of(row: Mapping[Any, Any]) -> Membership:
+    """A membership row by column name (a SQLAlchemy row's `_mapping`, an asyncpg record)."""
+    return Membership(org_id=OrgId(row["org_id"]), user_id=UserId(row["user_id"]), role=row["role"])
 
 
 def appointment_of(row: AnyRow) -> Appointment:
@@ -59,16 +62,18 @@ def appointment_of(row: AnyRow) -> Appointment:
     )
 
 
-def inbox_event_of(row: AnyRow) -> InboxEvent:
+def inbox_event_of(row: Mapping[Any, Any]) -> InboxEvent:
+    """An inbox row by column name: a SQLAlchemy row's `_mapping`, or an asyncpg record."""
+    finished_at = row["finished_at"]
     return InboxEvent(
-        id=row.id,
-        type=row.type,
-        payload=bytes(row.payload),
-        state=InboxState(row.state),
-        received_at=utc(row.received_at),
-        due_at=utc(row.due_at),
-        attempts=int(row.attempts),
-        lease_id=row.lease_id,
-        last_error=row.last_error,
-        finished_at=utc(row.finished_at) if row.finished_at is not None else None,
+        id=row["id"],
+        type=row["type"],
+        payload=bytes(row["payload"]),
+        state=InboxState(row["state"]),
+        received_at=utc(row["received_at"]),
+        due_at=utc(row["due_at"]),
+        attempts=int(row["attempts"]),
+        lease_id=row["lease_id"],
+        last_error=row["last_error"],
+        finished_at=utc(finished_at) if finished_at is not None else None,
     )

@@ -124,10 +124,10 @@ def stores_on(
     """Every store on `engine` (schema assumed current); `options` as the engine was made with."""
     options = options or PostgresOptions()
     housekeeping = Housekeeping(engine)
-    directory = PostgresDirectory(engine)
     connections = ReadConnections(
         engine, _connector(engine, options), keep=options.read_connections
     )
+    directory = PostgresDirectory(engine, connections)
     return PostgresStores(
         engine=engine,
         directory=directory,
@@ -135,8 +135,8 @@ def stores_on(
         read_connections=connections,
         appointments=PostgresAppointments(engine),
         devices=PostgresDevices(engine),
-        effect_claims=PostgresEffectClaims(engine),
-        inbox=PostgresEventInbox(engine, housekeeping=housekeeping),
+        effect_claims=PostgresEffectClaims(connections),
+        inbox=PostgresEventInbox(engine, connections, housekeeping=housekeeping),
         fingerprints=PostgresFingerprints(engine),
         locks=PostgresChannelLocks(engine),
         housekeeping=housekeeping,
