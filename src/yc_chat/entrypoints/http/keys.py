@@ -47,6 +47,21 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def headers(scope: Scope, first: bytes, second: bytes) -> tuple[str | None, str | None]:
+    """The first values of two request headers (names lowercase), read in one pass."""
+    one = two = None
+    for key, value in scope.get("headers", ()):
+        if key == first:
+            if one is None:
+                one = value
+        elif key == second and two is None:
+            two = value
+    return (
+        None if one is None else bytes(one).decode("latin-1"),
+        None if two is None else bytes(two).decode("latin-1"),
+    )
+
+
 def state_of(scope: Scope) -> dict[str, Any]:
     """The per-request state dict in the scope."""
     state: dict[str, Any] = scope.setdefault("state", {})

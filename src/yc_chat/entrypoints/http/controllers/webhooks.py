@@ -28,7 +28,7 @@ from yc_chat.entrypoints.http.keys import (
     OPT_WEBHOOK,
     STATE_RUNTIME,
     STATE_WAKE_WORKER,
-    header,
+    headers,
 )
 from yc_chat.entrypoints.http.openapi import WebhookOperation
 from yc_chat.entrypoints.http.raw_answer import json_start
@@ -107,13 +107,13 @@ async def acknowledge(state: State, scope: Scope, body: bytes) -> None:
     store fails): once this returns, the event is durably recorded (or was already)."""
     # Read from the scope, not declared as Litestar parameters, whose extraction cost 5% of
     # an acknowledgement (WebhookOperation documents both headers).
-    signature = header(scope, b"x-signature")
+    signature, delivery_id = headers(scope, b"x-signature", b"x-webhook-id")
     runtime: Runtime = state[STATE_RUNTIME]
     secret = runtime.settings.http.webhook_secret
     if not signature_valid(secret.encode() if secret else None, body, signature):
         raise Unauthenticated("Webhook signature missing or wrong", code="invalid_signature")
     event_type, identity = _event_type_and_identity(runtime.ports.webhooks, body)
-    event_id = event_id_for(header(scope, b"x-webhook-id"), body)
+    event_id = event_id_for(delivery_id, body)
     recorded = await runtime.service.record_chat_event(
         event_id=event_id, event_type=event_type, payload=body, identity=identity
     )
