@@ -58,7 +58,12 @@ class Flaky:
 
 
 def processor(
-    world: World, inbox: Any, handle: Any, metrics: PrometheusMetrics | None = None
+    world: World,
+    inbox: Any,
+    handle: Any,
+    metrics: PrometheusMetrics | None = None,
+    *,
+    batch_size: int = 16,
 ) -> ProcessInboxEvents:
     return ProcessInboxEvents(
         inbox=inbox,
@@ -69,6 +74,7 @@ def processor(
         policy=POLICY,
         metrics=metrics or PrometheusMetrics(),
         jitter=lambda: 1.0,
+        batch_size=batch_size,
     )
 
 
@@ -317,11 +323,7 @@ async def test_an_event_taken_over_meanwhile_is_reported_lost_not_done(world: Wo
     outcomes = {}
     for event_id, body, handler in cases:  # one at a time: each is the only event due
         await record(world, inner, event_id, body)
-        work = ProcessInboxEvents(
-            inbox=Losing(inner), handle=handler, decode=decode_stream_event, clock=world.clock,
-            lease_for=timedelta(seconds=60), policy=POLICY, metrics=metrics, batch_size=1,
-        )  # fmt: skip
-        [outcome] = await work()
+        [outcome] = await processor(world, Losing(inner), handler, metrics, batch_size=1)()
         outcomes[outcome.event_id] = (outcome.kind, outcome.result, outcome.attempts)
     assert outcomes == {
         "ok": ("message_posted", "lost", 1),
@@ -408,11 +410,7 @@ async def test_a_retry_or_continuation_taken_over_meanwhile_is_reported_lost(
     outcomes = {}
     for event_id, handler in (("retry", Flaky(world, failures=1)), ("job", Continuing())):
         await record(world, inner, event_id, message(channel_id))
-        work = ProcessInboxEvents(
-            inbox=Losing(inner), handle=handler, decode=decode_stream_event, clock=world.clock,
-            lease_for=timedelta(seconds=60), policy=POLICY, metrics=metrics, batch_size=1,
-        )  # fmt: skip
-        [outcome] = await work()
+        [outcome] = await processor(world, Losing(inner), handler, metrics, batch_size=1)()
         outcomes[outcome.event_id] = (outcome.kind, outcome.result, outcome.attempts)
     assert outcomes == {
         "retry": ("message_posted", "lost", 1),
