@@ -21,7 +21,7 @@ from yc_chat.adapters.clock import SystemClock
 from yc_chat.adapters.fake_stream import StreamState
 from yc_chat.adapters.stream import StreamChatProvider
 from yc_chat.domain import errors
-from yc_chat.domain.model import AppointmentId, ChannelId, OrgId, UserId
+from yc_chat.domain.model import AppointmentId, ChannelId, ChannelRef, OrgId, UserId
 from yc_chat.domain.service import ChatService
 from yc_chat.entrypoints.fixture import parse_fixture
 
@@ -52,6 +52,14 @@ async def _dm(service: ChatService) -> str:
     return str(dm.channel_id)
 
 
+async def _ward(service: ChatService) -> ChannelRef:
+    """vet-1's group with vet-2."""
+    return await service.create_group(
+        caller=UserId("vet-1"), org_id=ORG, name="Ward", member_ids=[UserId("vet-2")],
+        created_by=UserId("vet-1"),
+    )  # fmt: skip
+
+
 async def test_creations_succeed_after_stream_lost_every_user(
     stream_emulator: RunningEmulator, service: ChatService
 ) -> None:
@@ -71,10 +79,7 @@ async def test_creations_succeed_after_stream_lost_every_user(
     )
     assert _members(stream_emulator, str(chat.channel_id)) == {"owner-2", "vet-2"}
     # New creations work too, with users never sent since the loss.
-    group = await service.create_group(
-        caller=UserId("vet-1"), org_id=ORG, name="Ward", member_ids=[UserId("vet-2")],
-        created_by=UserId("vet-1"),
-    )  # fmt: skip
+    group = await _ward(service)
     assert _members(stream_emulator, str(group.channel_id)) >= {"vet-1", "vet-2"}
     # Ending posts a notice as the system user, which Stream lost too: restored as well.
     ended = await service.end_chat(caller=UserId("vet-2"), channel_id=chat.channel_id)
@@ -84,10 +89,7 @@ async def test_creations_succeed_after_stream_lost_every_user(
 async def test_adding_members_stream_lost_restores_them(
     stream_emulator: RunningEmulator, service: ChatService
 ) -> None:
-    group = await service.create_group(
-        caller=UserId("vet-1"), org_id=ORG, name="Ward", member_ids=[UserId("vet-2")],
-        created_by=UserId("vet-1"),
-    )  # fmt: skip
+    group = await _ward(service)
     await _dm(service)  # nurse-1's profile is sent, and remembered
     state = stream_emulator.control.state
     # Stream lost nurse-1 only (deleted in the dashboard, say), keeping the group.
@@ -104,10 +106,7 @@ async def test_adding_members_stream_lost_restores_them(
 async def test_ending_a_chat_stream_no_longer_has_says_so(
     stream_emulator: RunningEmulator, service: ChatService
 ) -> None:
-    group = await service.create_group(
-        caller=UserId("vet-1"), org_id=ORG, name="Ward", member_ids=[UserId("vet-2")],
-        created_by=UserId("vet-1"),
-    )  # fmt: skip
+    group = await _ward(service)
     stream_emulator.control.reset(StreamState())
 
     with pytest.raises(errors.NotFound) as caught:
