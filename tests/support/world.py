@@ -2,7 +2,8 @@
 a recording notifier and a fixed clock, loaded with the demo clinic (tests/support/demo.py).
 
 `build_world()` makes it for use-case tests; `build_http_world()` adds the real HTTP app
-and a test client (tests/http/conftest.py's `make_world` and `world` fixtures). The HTTP
+and a test client (tests/http/conftest.py's `make_world` and `world` fixtures);
+`build_system_user_world()` is the clinic under a configured Stream system user. The HTTP
 helpers (tokens, settings, the contract's error body) live here too.
 """
 
@@ -22,7 +23,7 @@ from tests.support.chat_spy import SpyChat
 from tests.support.demo import APPOINTMENT_IDS, FIXTURE, NOW, USER_IDS
 from tests.support.notifier import RecordingNotifier
 from yc_chat import ChatService, in_memory
-from yc_chat.adapters.clock import FixedClock
+from yc_chat.adapters.clock import FixedClock, SystemClock
 from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
 from yc_chat.adapters.memory import (
     InMemoryAppointments,
@@ -39,7 +40,7 @@ from yc_chat.entrypoints.fixture import parse_fixture
 from yc_chat.entrypoints.http import create_app
 from yc_chat.entrypoints.runtime import Runtime
 from yc_chat.entrypoints.settings import AuthSettings, HttpSettings, Settings, WorkerSettings
-from yc_chat.ports import RateLimitStore
+from yc_chat.ports import Clock, RateLimitStore
 
 TEST_SECRET = "test-secret-0123456789abcdef-0123456789"
 JWT_SECRET = "test-secret-" + "x" * 60
@@ -157,6 +158,22 @@ async def build_world(now: datetime = NOW) -> World:
     )
     await runtime.load(parse_fixture(FIXTURE))
     return _world(runtime, chat, stream, notifier=notifier, clock=clock)
+
+
+async def build_system_user_world(
+    system_user: str, clock: Clock | None = None
+) -> tuple[Runtime, StreamState]:
+    """The demo clinic under a configured STREAM_SYSTEM_USER_ID, over the Stream fake (no
+    spy), on `clock` (the system's when None): the runtime and the fake's state."""
+    clock = clock or SystemClock()
+    state = StreamState(clock=clock.now)
+    runtime = in_memory(
+        Settings(stream_system_user_id=system_user),
+        chat=FakeStreamChatProvider(state, system_user_id=system_user),
+        clock=clock,
+    )
+    await runtime.load(parse_fixture(FIXTURE))
+    return runtime, state
 
 
 async def build_http_world(

@@ -14,9 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.world import FIXTURE, World, build_world
-from yc_chat import in_memory
-from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
+from tests.support.world import World, build_system_user_world, build_world
 from yc_chat.domain import errors
 from yc_chat.domain.channel_ids import appointment_channel_id, colleague_dm_channel_id
 from yc_chat.domain.events import MessagePosted
@@ -29,8 +27,6 @@ from yc_chat.domain.model import (
     UserId,
 )
 from yc_chat.domain.usecases.inbox import EventIgnored
-from yc_chat.entrypoints.fixture import parse_fixture
-from yc_chat.entrypoints.settings import Settings
 
 VET, VET_2, NURSE, PET = UserId("vet-1"), UserId("vet-2"), UserId("nurse-1"), UserId("pet-1")
 ORG = OrgId("org-1")
@@ -173,12 +169,7 @@ async def test_chats_from_before_the_system_user_created_them_stay_listed(world:
 
 
 async def test_the_system_user_is_configurable() -> None:
-    state = StreamState()
-    runtime = in_memory(
-        Settings(stream_system_user_id="yc-bot"),
-        chat=FakeStreamChatProvider(state, system_user_id="yc-bot"),
-    )
-    await runtime.load(parse_fixture(FIXTURE))
+    runtime, state = await build_system_user_world("yc-bot")
     service = runtime.service
     ref = await service.create_group(
         caller=NURSE, created_by=NURSE, org_id=ORG, name="G", member_ids=[VET]

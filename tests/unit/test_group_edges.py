@@ -8,14 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.support.demo import FIXTURE
-from tests.support.world import World, build_world
-from yc_chat import in_memory
-from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
+from tests.support.world import World, build_system_user_world, build_world
 from yc_chat.domain import errors
 from yc_chat.domain.model import SYSTEM_USER_ID, ChannelId, OrgId, UserId, UserProfile
-from yc_chat.entrypoints.fixture import parse_fixture
-from yc_chat.entrypoints.settings import Settings
 
 ORG = OrgId("org-1")
 VET, VET2, NURSE, ADMIN = (UserId(x) for x in ("vet-1", "vet-2", "nurse-1", "admin-1"))
@@ -130,12 +125,7 @@ FORGED_GROUP: dict[str, Any] = {
 
 
 async def test_groups_under_a_configured_system_user() -> None:
-    state = StreamState()
-    runtime = in_memory(
-        Settings(stream_system_user_id="yc-bot"),
-        chat=FakeStreamChatProvider(state, system_user_id="yc-bot"),
-    )
-    await runtime.load(parse_fixture(FIXTURE))
+    runtime, state = await build_system_user_world("yc-bot")
     service = runtime.service
     ref = await service.create_group(
         caller=NURSE, created_by=NURSE, org_id=ORG, name="G", member_ids=[VET]

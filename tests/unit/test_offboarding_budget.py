@@ -9,11 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.support.demo import FIXTURE, NOW
-from tests.support.world import World, build_world
-from yc_chat import in_memory
+from tests.support.demo import NOW
+from tests.support.world import World, build_system_user_world, build_world
 from yc_chat.adapters.clock import FixedClock
-from yc_chat.adapters.fake_stream import FakeStreamChatProvider, StreamState
 from yc_chat.domain import errors
 from yc_chat.domain.limits import OFFBOARD_PAGE
 from yc_chat.domain.model import SYSTEM_USER_ID, ChatStatus, OrgId, UserId
@@ -23,8 +21,6 @@ from yc_chat.domain.usecases.offboarding import (
     dm_closed_notice,
     left_org_notice,
 )
-from yc_chat.entrypoints.fixture import parse_fixture
-from yc_chat.entrypoints.settings import Settings
 
 ORG = OrgId("org-1")
 ADMIN, VET, VET2, NURSE = (UserId(x) for x in ("admin-1", "vet-1", "vet-2", "nurse-1"))
@@ -165,14 +161,7 @@ async def test_the_person_must_have_left_the_org_first(world: World) -> None:
 
 
 async def test_offboarding_under_a_configured_system_user() -> None:
-    clock = FixedClock(NOW)
-    state = StreamState(clock=clock.now)
-    runtime = in_memory(
-        Settings(stream_system_user_id="yc-bot"),
-        chat=FakeStreamChatProvider(state, system_user_id="yc-bot"),
-        clock=clock,
-    )
-    await runtime.load(parse_fixture(FIXTURE))
+    runtime, state = await build_system_user_world("yc-bot", FixedClock(NOW))
     service = runtime.service
     group = await service.create_group(
         caller=NURSE, created_by=NURSE, org_id=ORG, name="G", member_ids=[VET, VET2]
