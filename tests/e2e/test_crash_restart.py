@@ -30,8 +30,8 @@ from tests.support.processes import (
     DEVICES,
     STORES,
     Cluster,
-    bearer,
     message_new,
+    register_devices,
     request,
     signed_webhook,
     staff_group,
@@ -75,12 +75,7 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path, mimic: Mimic) -> Ite
 
 
 def _prepare(url: str) -> str:
-    for user, token in DEVICES.items():
-        status, _ = request(
-            "POST", url + "/api/devices", body={"token": token, "platform": "ios"},
-            headers=bearer(user),
-        )  # fmt: skip
-        assert status == 200
+    register_devices(url)
     return staff_group(url)
 
 

@@ -38,6 +38,7 @@ from tests.support.processes import (
     Cluster,
     bearer,
     message_new,
+    register_devices,
     request,
     signed_webhook,
 )
@@ -306,12 +307,7 @@ def test_ferretdb_stalled_under_a_serve_and_a_worker(
     try:
         serve, url = cluster.serve("--no-worker", seed=_seed(tmp_path))
         worker = cluster.start("worker", ["worker"])
-        for user, token in DEVICES.items():
-            status, _ = request(
-                "POST", url + "/api/devices", body={"token": token, "platform": "ios"},
-                headers=bearer(user),
-            )  # fmt: skip
-            assert status == 200
+        register_devices(url)
         status, group, _, _ = _group(url)
         assert status == 200, group
         channel_id = group["channelId"]

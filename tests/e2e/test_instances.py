@@ -63,13 +63,7 @@ def two(
     try:
         _, first = cluster.serve(seed=seed)  # creates the indexes, loads the clinic
         _, second = cluster.serve()
-        for user, token in DEVICES.items():
-            # `request` is the fixture's own argument here: the HTTP helper by its module.
-            status, _ = processes.request(
-                "POST", first + "/api/devices", body={"token": token, "platform": "ios"},
-                headers=bearer(user),
-            )  # fmt: skip
-            assert status == 200
+        processes.register_devices(first)
         yield cluster, first, second
     finally:
         cluster.close()

@@ -72,6 +72,16 @@ def request(
         raise ConnectionError(f"cut-off answer from {url}: {error!r}") from error
 
 
+def register_devices(base_url: str) -> None:
+    """Each of DEVICES' push tokens registered over HTTP by its own user."""
+    for user, token in DEVICES.items():
+        status, _ = request(
+            "POST", base_url + "/api/devices", body={"token": token, "platform": "ios"},
+            headers=bearer(user),
+        )  # fmt: skip
+        assert status == 200
+
+
 def staff_group(base_url: str, name: str = "Ward") -> str:
     """A group vet-1 makes over HTTP in org-1 with vet-2 and nurse-1: its channel id."""
     status, group = request(
