@@ -5,10 +5,12 @@ wording and the line it logs. tests/http/test_webhook.py covers the endpoint thr
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
+from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -94,6 +96,38 @@ async def test_a_signed_webhook_post_is_answered_here_and_not_passed_on(world: W
     assert sent.answer() == (200, b'{"ok":true}')
     recorded = await world.inbox.get(_digest_id(BODY))
     assert recorded is not None and recorded.payload == BODY
+
+
+class _Budget:
+    """Deadlines that say whether the record ran inside the request's budget."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.recorded: list[tuple[str, int]] = []
+
+    async def _count(self, when: str) -> None:
+        self.recorded.append((when, sum((await self.world.inbox.counts()).values())))
+
+    @contextlib.asynccontextmanager
+    async def bounded(self) -> AsyncIterator[None]:
+        await self._count("entered")
+        yield
+        await self._count("left")
+
+
+async def test_with_an_inbox_that_can_wait_the_record_runs_within_the_requests_budget(
+    world: World,
+) -> None:
+    """A database inbox can hang: the acknowledgement then draws on the request's deadline
+    (503 when it runs out), as every other dependency call does."""
+    inner, sent, budget = _Inner(), _Sent(), _Budget(world)
+    receive = _receiver({"type": "http.request", "body": BODY})
+    await WebhookAcknowledger(inner, deadlines=budget)(_scope(world), receive, sent)
+    assert budget.recorded == [("entered", 0), ("left", 1)]
+    assert sent.answer() == (200, b'{"ok":true}')
+    recorded = await world.inbox.get(_digest_id(BODY))
+    assert recorded is not None and recorded.payload == BODY
+    assert inner.scopes == []
 
 
 @pytest.mark.parametrize(
