@@ -9,6 +9,10 @@ in this section. Both orgs live in the same tables: the indexes keep each org's 
 its own rows. Beside req/s it gives the serving process's CPU per answer (from /proc),
 which a busy shared machine distorts less than throughput. BENCH_POSTGRES=0 leaves it
 out; without PostgreSQL it says so in one line.
+
+`python -m bench.postgres_bench cpu [N]` gives instead the CPU per request in process at
+100k members (the app's ASGI callable driven directly, as bench/request_cpu.py does for
+the in-memory stores): the serving side alone, the steadiest figure on a busy machine.
 """
 
 from __future__ import annotations
@@ -185,5 +189,77 @@ async def run() -> str:
     return f"{TITLE}\n\n{report(figures, seeded, cpu)}"
 
 
+async def in_process(url: str, n: int) -> str:
+    """CPU per request in process at 100k members: the app's ASGI callable driven directly
+    (bench/request_cpu.py's method) over the PostgreSQL directory and member reads, beside
+    the bare hello: the serving side of a request without a server, wrk or the network."""
+    from litestar.testing import AsyncTestClient
+
+    from bench.bare_app import build as build_bare
+    from bench.request_cpu import cpu_us
+    from yc_chat import in_memory
+    from yc_chat.adapters.postgres import open_postgres_stores
+    from yc_chat.entrypoints.http import create_app
+    from yc_chat.entrypoints.logs import configure_logging
+    from yc_chat.entrypoints.settings import AuthSettings, HttpSettings, Settings
+
+    null = open(os.devnull, "w")  # noqa: SIM115, ASYNC230 - the access log sink, once
+    stderr, sys.stderr = sys.stderr, null
+    try:
+        configure_logging(level="INFO")
+    finally:
+        sys.stderr = stderr
+    stores = await open_postgres_stores(url)
+    settings = Settings(
+        http=HttpSettings(
+            auth=AuthSettings(jwt_secret=JWT_SECRET),
+            webhook_secret="w" * 32,
+            activation_interval_seconds=0,
+            token_rate_limit=None,
+            write_rate_limit=None,
+        )
+    )
+    runtime = in_memory(
+        settings,
+        directory=stores.directory,
+        directory_writer=stores.directory,
+        member_reads=stores.member_reads,
+    )
+    app, bare = create_app(runtime), build_bare(JWT_SECRET, "s" * 40)
+    org, caller = org_id("100k"), member_id("100k", 0)
+    auth = [(b"authorization", f"Bearer {servers.caller_token(caller, JWT_SECRET)}".encode())]
+    lines = ["| request (100k members, in process) | CPU µs | hello's ÷ this |", "|---|---:|---:|"]
+    try:
+        async with AsyncTestClient(app), AsyncTestClient(bare):  # the apps' lifespans
+            hello = await cpu_us(bare, ("GET", "/", b"", [], b""), n)
+            lines.append(f"| hello (bare Litestar) | {hello:.1f} | 1.00 |")
+            for name, path, query in (
+                ("typeahead", "search", f"query={QUERY}&limit=10"),
+                ("members page", "members", "limit=100"),
+            ):
+                request = ("GET", f"/api/orgs/{org}/{path}", query.encode(), auth, b"")
+                spent = await cpu_us(app, request, n)
+                lines.append(f"| {name} | {spent:.1f} | {hello / spent:.2f} |")
+    finally:
+        await stores.close()
+        null.close()
+    return "\n".join(lines)
+
+
+async def run_in_process(n: int) -> str:
+    server = await asyncio.to_thread(start_postgres)
+    try:
+        url = await test_postgres.migrated_database(server.url)
+        await seed(url)
+        return await in_process(url, n)
+    finally:
+        server.stop()
+
+
 if __name__ == "__main__":
-    print(asyncio.run(run()))
+    # `python -m bench.postgres_bench`: the make bench section; `... cpu [N]`: CPU per
+    # request in process (best of 5 rounds of N, default 2000), steadier on a busy machine.
+    if sys.argv[1:2] == ["cpu"]:
+        print(asyncio.run(run_in_process(int(sys.argv[2]) if len(sys.argv) > 2 else 2000)))
+    else:
+        print(asyncio.run(run()))
