@@ -23,30 +23,31 @@ from yc_chat.entrypoints.logs import (
 )
 
 
-@pytest.fixture(params=["direct", "record"])
-def access_lines(request: pytest.FixtureRequest) -> Iterator[io.StringIO]:
-    """The JSON lines the access logger writes during the test, either as `serve` writes
-    them (`configure_logging`'s handler, the root's only one: written without a LogRecord)
-    or through a handler of the access logger's own (a LogRecord per line)."""
+@pytest.fixture(params=["json-lines-handler", "stream-handler"])
+def access_lines(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[io.StringIO]:
+    """The JSON lines the access logger writes during the test, through the handler
+    `configure_logging` installs or a plain one. (pytest attaches its capture handlers to
+    every non-propagating logger as each phase starts, so here lines take the LogRecord
+    path; test_the_access_line_is_written_directly covers the direct one.)"""
     use_structured_loggers()
     sink = io.StringIO()
     access = logging.getLogger("yc_chat.access")
-    root = logging.getLogger()
-    previous = access.level, list(root.handlers)
-    if request.param == "direct":
+    previous = access.level
+    if request.param == "json-lines-handler":
         handler: logging.Handler = JsonLinesHandler(sink)
-        root.handlers[:] = [handler]
+        monkeypatch.setattr(access, "propagate", False)
     else:
         handler = logging.StreamHandler(sink)
-        access.addHandler(handler)
     handler.setFormatter(JsonFormatter())
+    access.addHandler(handler)
     access.setLevel(logging.INFO)
     try:
         yield sink
     finally:
         access.removeHandler(handler)
-        access.setLevel(previous[0])
-        root.handlers[:] = previous[1]
+        access.setLevel(previous)
 
 
 def _entries(sink: io.StringIO) -> list[dict[str, Any]]:
@@ -276,3 +277,42 @@ def test_a_line_whose_only_reader_is_the_json_handler_skips_the_log_record(
         "status": 200,
         "path": "/x",
     }
+
+
+async def test_the_access_line_is_written_directly(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `configure_logging`'s handler as its only destination (set up here, in the
+    test's own phase, after pytest attached its capture handlers), a request's access line
+    is written without a LogRecord: the same fields, still no bearer or minted token."""
+    use_structured_loggers()
+    access = logging.getLogger("yc_chat.access")
+    sink = io.StringIO()
+    handler = JsonLinesHandler(sink)
+    handler.setFormatter(JsonFormatter())
+    monkeypatch.setattr(access, "propagate", False)
+    monkeypatch.setattr(access, "handlers", [handler])
+    previous = access.level
+    access.setLevel(logging.INFO)
+    built: list[str] = []
+    original = logging.LogRecord.__init__
+
+    def counting(record: logging.LogRecord, name: str, *args: Any, **kwargs: Any) -> None:
+        built.append(name)
+        original(record, name, *args, **kwargs)
+
+    monkeypatch.setattr(logging.LogRecord, "__init__", counting)
+    try:
+        response = await world.post(
+            "/api/chat/token", "vet-1", {"userId": "vet-1"}, headers={"X-Request-ID": "req-d.1"}
+        )
+    finally:
+        access.setLevel(previous)
+    assert response.status_code == 200
+    assert "yc_chat.access" not in built
+    (entry,) = _entries(sink)
+    assert entry["logger"] == "yc_chat.access"
+    assert (entry["request_id"], entry["status"], entry["user_id"]) == ("req-d.1", 200, "vet-1")
+    assert (entry["method"], entry["path"]) == ("POST", "/api/chat/token")
+    assert "Bearer" not in sink.getvalue()
+    assert response.json()["token"] not in sink.getvalue()
