@@ -615,3 +615,50 @@ async def test_a_job_stuck_on_a_busy_channel_backs_off_and_finishes_once_it_is_f
     for channel_id in chats.values():
         assert LEAVER not in _members(world, channel_id)
     assert world.messages(chats["group"]).count(NOTICE) == 1
+
+
+async def test_a_removal_behind_a_busy_group_counts_the_channels_it_left_after_it(
+    world: World,
+) -> None:
+    """The response says only `{success: true}` (the contract); what a run did shows in the
+    job: a run that stopped at a busy group but took the person out of a later one made
+    progress, so the job goes on with its attempts reset instead of backing off as stuck."""
+    chats = await _real_chats(world)
+    later = await world.post(
+        "/api/chat/channels/group",
+        "vet-1",
+        {"orgId": "org-1", "name": "Later", "memberIds": ["vet-2"], "createdBy": "vet-1"},
+    )
+    assert later.status_code == 200, later.text
+    chats["later"] = later.json()["channelId"]
+    locks = world.service.offboard_member.locks
+    hold = world.clock.now() + timedelta(hours=1)
+    for name in ("group", "later"):
+        key = members_lock_key(chats[name])
+        assert await locks.acquire(key, owner="other", until=hold, now=world.clock.now())
+
+    response = await _remove_leaver(world)
+
+    assert response.status_code == 200 and response.json() == {"success": True}
+    assert LEAVER not in _members(world, DM) and LEAVER not in _members(world, APT2)
+    [first] = await world.service.process_inbox_events()
+    assert first.result == "continued"  # the job's first run revokes the tokens again
+    await locks.release(members_lock_key(chats["later"]), owner="other")
+    world.clock.advance(timedelta(minutes=1))
+
+    [second] = await world.service.process_inbox_events()
+
+    assert LEAVER not in _members(world, chats["later"])
+    assert second.result == "continued", second.reason
+    stored = await world.inbox.get(second.event_id)
+    assert stored is not None and stored.attempts == 0
+    await locks.release(members_lock_key(chats["group"]), owner="other")
+    for _ in range(3):
+        world.clock.advance(timedelta(minutes=5))
+        await world.drain()
+    stored = await world.inbox.get(second.event_id)
+    assert stored is not None and stored.state is InboxState.DONE
+    for channel_id in chats.values():
+        assert LEAVER not in _members(world, channel_id)
+        assert world.messages(channel_id).count(NOTICE) <= 1
+    assert world.messages(chats["later"]).count(NOTICE) == 1

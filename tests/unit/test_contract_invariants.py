@@ -46,6 +46,7 @@ from yc_chat.domain.model import (
     OrgId,
     UserId,
 )
+from yc_chat.domain.usecases._locks import end_lock_key, members_lock_key
 from yc_chat.domain.usecases.inbox import EventIgnored
 
 T = TypeVar("T")
@@ -300,28 +301,83 @@ class ChatWorld(RuleBasedStateMachine):
         self.run(self.world.directory.remove_membership(org, user))
         self.roles.pop((org, user), None)
 
-    @rule(caller=staff_first, org=orgs, user=staff_first, through_http=st.booleans())
-    def offboard(self, caller: UserId, org: OrgId, user: UserId, through_http: bool) -> None:
+    @rule(
+        data=st.data(),
+        caller=staff_first,
+        org=orgs,
+        user=staff_first,
+        through_http=st.booleans(),
+    )
+    def offboard(
+        self, data: st.DataObject, caller: UserId, org: OrgId, user: UserId, through_http: bool
+    ) -> None:
         """An org admin removes a member (the HTTP use case), or the host, having removed
-        them in its directory, offboards them (the library call)."""
+        them in its directory, offboards them (the library call); meanwhile other changes
+        may hold some of their channels, which later runs (the job's) finish."""
         was_member = self.role(org, user) is not None
-        if through_http:
-            outcome = self.attempt(
-                self.world.service.remove_org_member(caller=caller, org_id=org, user_id=user)
+        # Forged channels too: one only claiming an appointment of the org is taken.
+        was_in = sorted(
+            cid
+            for cid in self.channels | self.forged
+            if (channel := self.channel(cid)) is not None and user in channel.members
+        )
+        busy = data.draw(st.sets(st.sampled_from(was_in)) if was_in else st.just(set()))
+        held = [self._hold(cid) for cid in sorted(busy)]
+        try:
+            if through_http:
+                outcome = self.attempt(
+                    self.world.service.remove_org_member(caller=caller, org_id=org, user_id=user)
+                )
+                if outcome is None:
+                    return
+                assert self.is_admin(org, caller)
+            else:
+                if was_member:
+                    self.remove_membership(org, user)
+                outcome = self.attempt(self.world.service.offboard_member(org_id=org, user_id=user))
+                if outcome is None:
+                    return
+        finally:
+            for key in filter(None, held):
+                self.run(self.world.locks.release(key, owner="another change"))
+        # Every run ends within its call budget, whatever people planted on Stream.
+        assert outcome.calls <= OFFBOARD_CALL_BUDGET
+        assert outcome.complete or any(held)
+        runs = [outcome]
+        while not runs[-1].complete and len(runs) < 10:
+            resume = runs[-1].resume
+            runs.append(
+                self.run(
+                    self.world.service.offboard_member(org_id=org, user_id=user, resume=resume)
+                )
             )
-            if outcome is None:
-                return
-            assert self.is_admin(org, caller)
-        else:
-            if was_member:
-                self.remove_membership(org, user)
-            outcome = self.attempt(self.world.service.offboard_member(org_id=org, user_id=user))
-            if outcome is None:
-                return
-        # Offboarding ends within its call budget, whatever people planted on Stream.
-        assert outcome.complete and outcome.calls <= OFFBOARD_CALL_BUDGET
+        assert runs[-1].complete and all(r.calls <= OFFBOARD_CALL_BUDGET for r in runs)
+        # Together they report exactly the channels they took them out of, each once.
+        left = [self.channel(c).category for c in was_in if user not in self.channel(c).members]
+        totals = [
+            sum(r.groups_left for r in runs),
+            sum(r.dms_ended for r in runs),
+            sum(r.appointment_chats_left for r in runs),
+        ]
+        assert totals == [
+            left.count(ChatCategory.GROUP),
+            left.count(ChatCategory.COLLEAGUE),
+            left.count(ChatCategory.CLIENT),
+        ]
         self.roles.pop((org, user), None)
         self.offboarded.add((org, user))
+
+    def _hold(self, cid: ChannelId) -> str:
+        """Another change holds the lock offboarding takes on the channel (none: it takes
+        none, as for an appointment chat)."""
+        channel = self.channel(cid)
+        if channel.category is ChatCategory.CLIENT:
+            return ""
+        key = members_lock_key(cid) if channel.category is ChatCategory.GROUP else end_lock_key(cid)
+        now = self.world.clock.now()
+        until = now + timedelta(hours=1)
+        assert self.run(self.world.locks.acquire(key, owner="another change", until=until, now=now))
+        return key
 
     @precondition(lambda self: bool(self.channels))
     @rule(data=st.data(), sender=users)

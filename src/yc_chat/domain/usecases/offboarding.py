@@ -294,12 +294,15 @@ class OffboardMember:
             steps = await asyncio.gather(
                 *(self._leave(channel, user_id, name, org.name, calls) for channel in affordable)
             )
+            # Every channel left is counted here, also one after a busy channel: it has left
+            # the query, so the run resuming at the busy one never sees it again.
+            for channel, step in zip(affordable, steps, strict=True):
+                if step is _Step.LEFT:
+                    counts[channel.category] += 1
             handled = 0
             for channel, step in zip(affordable, steps, strict=True):
                 if step is _Step.BUSY:
                     break  # resume here: it must be looked at again
-                if step is _Step.LEFT:
-                    counts[channel.category] += 1
                 cursor = cursor.past(channel.created_at, stays=step is _Step.STAYS)
                 handled += 1
             if handled < len(page.channels):
